@@ -1,0 +1,174 @@
+import { z } from 'zod';
+
+/**
+ * A data contract: what a dataset's files must look like and what the pipeline
+ * makes of them. One JSON file per dataset under config/contracts/. The schema is
+ * strict (unknown keys are errors) so a typo in a contract fails at load, not at 3am.
+ */
+
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column identifier (letters, digits, _)');
+
+export const columnTypeSchema = z.union([
+  z.enum(['string', 'integer', 'double', 'boolean', 'date', 'timestamp']),
+  z.string().regex(/^decimal\(\s*\d{1,2}\s*,\s*\d{1,2}\s*\)$/, 'decimal(p,s) with p <= 38'),
+]);
+
+const columnSchema = z.strictObject({
+  name: identifier,
+  type: columnTypeSchema,
+  nullable: z.boolean().default(true),
+  /** Used when the column is missing from the file (schema evolution) or the value is empty. */
+  default: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+  /** date/timestamp input format: 'iso' (default), 'epoch_ms', 'epoch_s', or a pattern such as 'dd/MM/yyyy HH:mm:ss'. */
+  format: z.string().optional(),
+  /** IANA zone or ±HH:MM offset applied to timestamps without an offset. @default 'UTC' */
+  timezone: z.string().optional(),
+  description: z.string().optional(),
+});
+
+const severity = z.enum(['error', 'warn']).default('error');
+const ruleBase = { id: z.string().optional(), severity };
+
+export const ruleSchema = z.discriminatedUnion('rule', [
+  z.strictObject({ rule: z.literal('not_null'), column: identifier, ...ruleBase }),
+  z.strictObject({ rule: z.literal('unique'), columns: z.array(identifier).min(1), ...ruleBase }),
+  z.strictObject({ rule: z.literal('min'), column: identifier, value: z.number(), exclusive: z.boolean().default(false), ...ruleBase }),
+  z.strictObject({ rule: z.literal('max'), column: identifier, value: z.number(), exclusive: z.boolean().default(false), ...ruleBase }),
+  z.strictObject({ rule: z.literal('accepted_values'), column: identifier, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), ...ruleBase }),
+  z.strictObject({ rule: z.literal('regex'), column: identifier, pattern: z.string(), ...ruleBase }),
+  z.strictObject({ rule: z.literal('length'), column: identifier, min: z.number().int().nonnegative().optional(), max: z.number().int().positive().optional(), ...ruleBase }),
+]);
+
+const formatSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('csv'),
+    delimiter: z.string().length(1).default(','),
+    quote: z.string().length(1).default('"'),
+    header: z.boolean().default(true),
+    encoding: z.enum(['utf-8', 'latin1']).default('utf-8'),
+  }),
+  z.strictObject({ type: z.literal('jsonl') }),
+  z.strictObject({ type: z.literal('json') }),
+]);
+
+const aggregateSchema = z.strictObject({
+  name: identifier,
+  groupBy: z.array(identifier).default([]),
+  measures: z
+    .array(
+      z.strictObject({
+        fn: z.enum(['count', 'sum', 'min', 'max', 'avg', 'count_distinct']),
+        column: identifier.optional(),
+        as: identifier,
+      }),
+    )
+    .min(1),
+});
+
+export const contractSchema = z
+  .strictObject({
+    dataset: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, - and _'),
+    /** Current contract version: the shape silver is written in. */
+    version: z.number().int().positive(),
+    description: z.string().optional(),
+    format: formatSchema.default({ type: 'csv', delimiter: ',', quote: '"', header: true, encoding: 'utf-8' }),
+    columns: z.array(columnSchema).min(1),
+    /** Key columns: silver keeps the first row per key and counts the rest as duplicates. */
+    keys: z.array(identifier).default([]),
+    /** Column whose date partitions silver (`dt=YYYY-MM-DD`); ingest date when absent. */
+    partitionBy: identifier.optional(),
+    rules: z.array(ruleSchema).default([]),
+    fileRules: z
+      .strictObject({
+        minRows: z.number().int().nonnegative().default(0),
+        maxRows: z.number().int().positive().optional(),
+        /** Above this share of rejected rows the whole file is quarantined (`quality.reject_ratio`). */
+        maxRejectRatio: z.number().min(0).max(1).default(0.5),
+      })
+      .default({ minRows: 0, maxRejectRatio: 0.5 }),
+    evolution: z
+      .strictObject({
+        /** Source columns the contract does not know. */
+        onAddedColumns: z.enum(['keep', 'drop', 'reject']).default('drop'),
+        /** Old source name → current column name. */
+        renames: z.record(z.string(), identifier).default({}),
+        /** Current columns absent from the file: filled with `default`/null, or the file is rejected. */
+        onMissingColumns: z.enum(['fill', 'reject']).default('fill'),
+        /** A JSON value of another type than declared: coerce it (counted as a warning) or reject the file. */
+        onTypeChange: z.enum(['coerce', 'reject']).default('coerce'),
+      })
+      .default({ onAddedColumns: 'drop', renames: {}, onMissingColumns: 'fill', onTypeChange: 'coerce' }),
+    /** Earlier versions' column names, to report which version a file matches. */
+    history: z.array(z.strictObject({ version: z.number().int().positive(), columns: z.array(z.string()).min(1) })).default([]),
+    gold: z.array(aggregateSchema).default([]),
+  })
+  .superRefine((c, ctx) => {
+    const names = new Set<string>();
+    for (const col of c.columns) {
+      if (names.has(col.name)) ctx.addIssue({ code: 'custom', message: `duplicate column ${col.name}`, path: ['columns'] });
+      names.add(col.name);
+      if (!col.nullable && col.default === null) ctx.addIssue({ code: 'custom', message: `column ${col.name} is not nullable but defaults to null`, path: ['columns'] });
+    }
+    const known = (col: string, path: (string | number)[]) => {
+      if (!names.has(col)) ctx.addIssue({ code: 'custom', message: `unknown column ${col}`, path });
+    };
+    c.keys.forEach((k, i) => known(k, ['keys', i]));
+    if (c.partitionBy) {
+      known(c.partitionBy, ['partitionBy']);
+      const t = c.columns.find((x) => x.name === c.partitionBy)?.type;
+      if (t && t !== 'date' && t !== 'timestamp') ctx.addIssue({ code: 'custom', message: 'partitionBy must be a date or timestamp column', path: ['partitionBy'] });
+    }
+    c.rules.forEach((r, i) => ('columns' in r ? r.columns : [r.column]).forEach((col) => known(col, ['rules', i])));
+    c.rules.forEach((r, i) => {
+      if (r.rule === 'regex') {
+        try {
+          new RegExp(r.pattern);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: `invalid regex: ${(e as Error).message}`, path: ['rules', i, 'pattern'] });
+        }
+      }
+    });
+    Object.values(c.evolution.renames).forEach((to) => known(to, ['evolution', 'renames']));
+    c.gold.forEach((g, i) => {
+      g.groupBy.forEach((col) => known(col, ['gold', i, 'groupBy']));
+      g.measures.forEach((m, j) => {
+        if (m.column) known(m.column, ['gold', i, 'measures', j]);
+        else if (m.fn !== 'count') ctx.addIssue({ code: 'custom', message: `${m.fn} needs a column`, path: ['gold', i, 'measures', j] });
+      });
+    });
+    const versions = c.history.map((h) => h.version);
+    if (versions.some((v) => v >= c.version)) ctx.addIssue({ code: 'custom', message: 'history versions must be older than version', path: ['history'] });
+  });
+
+export type Contract = z.output<typeof contractSchema>;
+export type ContractInput = z.input<typeof contractSchema>;
+export type Column = Contract['columns'][number];
+export type Rule = Contract['rules'][number];
+export type Aggregate = Contract['gold'][number];
+export type ColumnType = Column['type'];
+
+/** Validate a parsed contract document; errors name the file and every offending path. */
+export function parseContract(raw: unknown, source = 'contract'): Contract {
+  const result = contractSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`Invalid contract ${source}:\n${lines.join('\n')}\nFix the contract file and run \`pipeline check-config\`.`);
+  }
+  return result.data;
+}
+
+/** Stable id of a rule, used as `_rule` in quarantine rows and as the per-reason key in manifests. */
+export function ruleId(rule: Rule): string {
+  if (rule.id) return rule.id;
+  return rule.rule === 'unique' ? `unique(${rule.columns.join(',')})` : `${rule.rule}(${rule.column})`;
+}
+
+export interface ContractRegistry {
+  get(dataset: string): Contract | undefined;
+  datasets(): string[];
+}
+
+export function registryOf(contracts: Contract[]): ContractRegistry {
+  const map = new Map(contracts.map((c) => [c.dataset, c]));
+  return { get: (d) => map.get(d), datasets: () => [...map.keys()] };
+}

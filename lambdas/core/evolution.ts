@@ -1,0 +1,75 @@
+import type { Contract } from './contract';
+import { DataError } from './errors';
+
+/**
+ * Schema evolution: how a file's own columns map onto the contract's current
+ * columns. Decided once per file, from the header (CSV) or first record (JSON).
+ */
+
+export interface ColumnPlan {
+  /** Per contract column, the source field index, or -1 when the file lacks it. */
+  sourceIndex: number[];
+  /** Source columns the contract does not know, kept as string columns (policy `keep`). */
+  extra: { name: string; index: number }[];
+  /** The contract version whose column set the file matches exactly, or null when it only fits through evolution. */
+  matchedVersion: number | null;
+  added: string[];
+  missing: string[];
+  renamed: Record<string, string>;
+  warnings: string[];
+}
+
+export function planColumns(header: string[], contract: Contract, where: { dataset: string; key: string }): ColumnPlan {
+  const names = header.map((h) => h.trim());
+  const seen = new Set<string>();
+  const dupes = names.filter((n) => (seen.has(n) ? true : (seen.add(n), false)));
+  if (dupes.length) {
+    throw new DataError('schema.incompatible', `duplicate source columns: ${[...new Set(dupes)].join(', ')}`, where, 'Rename or remove the duplicated header fields');
+  }
+  const position = new Map(names.map((n, i) => [n, i]));
+  const renamed: Record<string, string> = {};
+  for (const [from, to] of Object.entries(contract.evolution.renames)) {
+    if (position.has(from) && !position.has(to)) renamed[from] = to;
+  }
+  const reverse = new Map(Object.entries(renamed).map(([from, to]) => [to, from]));
+  const sourceIndex = contract.columns.map((c) => position.get(c.name) ?? position.get(reverse.get(c.name) ?? '\u0000') ?? -1);
+  const missing = contract.columns.filter((_, i) => sourceIndex[i] === -1).map((c) => c.name);
+  const used = new Set(sourceIndex);
+  const added = names.filter((_, i) => !used.has(i));
+  const warnings: string[] = [];
+
+  const { onAddedColumns, onMissingColumns } = contract.evolution;
+  if (added.length && onAddedColumns === 'reject') {
+    throw new DataError('schema.incompatible', `columns not in contract v${contract.version}: ${added.join(', ')}`, where, 'Add them to the contract, or set evolution.onAddedColumns to keep or drop', { added });
+  }
+  if (missing.length) {
+    const unfillable = contract.columns.filter((c) => missing.includes(c.name) && !c.nullable && c.default === undefined).map((c) => c.name);
+    if (onMissingColumns === 'reject' || unfillable.length) {
+      const cols = onMissingColumns === 'reject' ? missing : unfillable;
+      throw new DataError(
+        'schema.incompatible',
+        `missing required columns: ${cols.join(', ')}`,
+        where,
+        onMissingColumns === 'reject' ? 'Send the columns, or set evolution.onMissingColumns to fill' : 'Send the columns, give them a default, or map an old name in evolution.renames',
+        { missing: cols },
+      );
+    }
+    warnings.push(`missing columns filled with default or null: ${missing.join(', ')}`);
+  }
+  if (added.length) warnings.push(`${onAddedColumns === 'keep' ? 'kept' : 'dropped'} columns not in contract: ${added.join(', ')}`);
+  for (const [from, to] of Object.entries(renamed)) warnings.push(`renamed ${from} -> ${to}`);
+
+  const fileSet = [...names].sort().join('\u0001');
+  const versions = [{ version: contract.version, columns: contract.columns.map((c) => c.name) }, ...contract.history];
+  const matched = versions.find((v) => [...v.columns].sort().join('\u0001') === fileSet);
+
+  return {
+    sourceIndex,
+    extra: onAddedColumns === 'keep' ? added.map((name) => ({ name, index: position.get(name)! })) : [],
+    matchedVersion: matched?.version ?? null,
+    added,
+    missing,
+    renamed,
+    warnings,
+  };
+}

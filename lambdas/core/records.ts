@@ -1,0 +1,165 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Contract } from './contract';
+import { CsvParser } from './csv';
+import { DataError } from './errors';
+
+/**
+ * Source decoding: gzip (by magic bytes, not by name), text encoding, and the
+ * contract's format, turned into a stream of header + record batches.
+ */
+
+export type SourceRecord = { line: number; fields: string[]; values?: undefined } | { line: number; values: unknown[]; fields?: undefined };
+
+export interface RecordBatch {
+  /** Set on the first batch: the file's column names. */
+  header?: string[];
+  records: SourceRecord[];
+  /** Records that could not be read at all (malformed JSON lines). */
+  malformed: { line: number; raw: string; error: string }[];
+}
+
+async function* gunzipIfNeeded(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  const rest = (async function* () {
+    yield first.value;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield n.value;
+    }
+  })();
+  if (first.value[0] === 0x1f && first.value[1] === 0x8b) {
+    yield* Readable.from(rest).pipe(createGunzip()) as AsyncIterable<Buffer>;
+  } else {
+    yield* rest;
+  }
+}
+
+async function* decodeText(source: AsyncIterable<Uint8Array>, encoding: 'utf-8' | 'latin1', where: { dataset: string; key: string }): AsyncGenerator<string> {
+  const decoder = new TextDecoder(encoding, { fatal: true });
+  let offset = 0;
+  try {
+    for await (const chunk of gunzipIfNeeded(source)) {
+      offset += chunk.length;
+      const s = decoder.decode(chunk, { stream: true });
+      if (s) yield s;
+    }
+    const tail = decoder.decode();
+    if (tail) yield tail;
+  } catch (e) {
+    if (e instanceof TypeError && /decode|encoded data/i.test(e.message)) {
+      throw new DataError('parse.encoding', `file is not valid ${encoding} (near byte ${offset})`, where, `Re-export the file as ${encoding} or set format.encoding in the contract`);
+    }
+    if (e instanceof Error && /incorrect header check|unexpected end of file/i.test(e.message)) {
+      throw new DataError('parse.error', `corrupt gzip stream: ${e.message}`, where, 'Re-upload the file');
+    }
+    throw e;
+  }
+}
+
+export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: Contract, where: { dataset: string; key: string }): AsyncGenerator<RecordBatch> {
+  const fmt = contract.format;
+  if (fmt.type === 'csv') {
+    const parser = new CsvParser(fmt, where);
+    let header: string[] | undefined = fmt.header ? undefined : contract.columns.map((c) => c.name);
+    let sentHeader = false;
+    const emit = (recs: ReturnType<CsvParser['push']>): RecordBatch | undefined => {
+      let records = recs;
+      if (!header) {
+        if (!records.length) return undefined;
+        header = records[0].fields;
+        records = records.slice(1);
+      }
+      const batch: RecordBatch = { records, malformed: [] };
+      if (!sentHeader) {
+        batch.header = header;
+        sentHeader = true;
+      }
+      return batch;
+    };
+    for await (const text of decodeText(source, fmt.encoding, where)) {
+      const b = emit(parser.push(text));
+      if (b) yield b;
+    }
+    const last = emit(parser.end());
+    if (last) yield last;
+    if (!sentHeader) throw new DataError('file.empty', 'file has no header row', where, 'Upload a file with a header line');
+    return;
+  }
+
+  // JSON: names come from the first object; later objects are read by name.
+  let names: string[] | undefined;
+  let index: Map<string, number> | undefined;
+  const toRecord = (obj: unknown, line: number): SourceRecord | string => {
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return 'record is not a JSON object';
+    if (!names) {
+      names = Object.keys(obj);
+      index = new Map(names.map((n, i) => [n, i]));
+    }
+    const values = new Array<unknown>(names.length).fill(undefined);
+    for (const [k, v] of Object.entries(obj)) {
+      const i = index!.get(k);
+      if (i !== undefined) values[i] = v;
+    }
+    return { line, values };
+  };
+
+  if (fmt.type === 'json') {
+    let text = '';
+    for await (const t of decodeText(source, 'utf-8', where)) text += t;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new DataError('parse.error', `invalid JSON: ${(e as Error).message}`, where, 'Fix the JSON document, or use format jsonl for one record per line');
+    }
+    if (!Array.isArray(doc)) throw new DataError('parse.error', 'JSON document is not an array of records', where, 'Wrap the records in [ ... ]');
+    const batch: RecordBatch = { records: [], malformed: [] };
+    doc.forEach((obj, i) => {
+      const r = toRecord(obj, i + 1);
+      if (typeof r === 'string') batch.malformed.push({ line: i + 1, raw: JSON.stringify(obj), error: r });
+      else batch.records.push(r);
+    });
+    yield { ...batch, header: names ?? contract.columns.map((c) => c.name) };
+    return;
+  }
+
+  let carry = '';
+  let line = 0;
+  let sentHeader = false;
+  const parseLines = (lines: string[]): RecordBatch => {
+    const batch: RecordBatch = { records: [], malformed: [] };
+    for (const raw of lines) {
+      line++;
+      const trimmed = raw.trim();
+      if (!trimmed) continue;
+      let obj: unknown;
+      try {
+        obj = JSON.parse(trimmed);
+      } catch (e) {
+        batch.malformed.push({ line, raw: trimmed, error: `invalid JSON: ${(e as Error).message}` });
+        continue;
+      }
+      const r = toRecord(obj, line);
+      if (typeof r === 'string') batch.malformed.push({ line, raw: trimmed, error: r });
+      else batch.records.push(r);
+    }
+    if (!sentHeader && names) {
+      batch.header = names;
+      sentHeader = true;
+    }
+    return batch;
+  };
+  for await (const text of decodeText(source, 'utf-8', where)) {
+    const parts = (carry + text).split('\n');
+    carry = parts.pop()!;
+    const b = parseLines(parts);
+    if (b.records.length || b.malformed.length || b.header) yield b;
+  }
+  const last = parseLines(carry ? [carry] : []);
+  if (!sentHeader) last.header = contract.columns.map((c) => c.name);
+  yield last;
+}

@@ -1,0 +1,177 @@
+import { ruleId, type Column, type Contract, type Rule } from './contract';
+import { decimalSpec, display, parseDecimal, type Typed } from './types';
+
+/**
+ * Row rules compiled against the contract's columns. A check returns a
+ * human-readable failure, or undefined when the row passes.
+ */
+
+export interface CompiledRule {
+  id: string;
+  severity: 'error' | 'warn';
+  column: string;
+  check(row: Typed[]): string | undefined;
+}
+
+/** 64-bit fingerprints in an open-addressing table: exact enough for per-file uniqueness, 8 bytes a key. */
+export class FingerprintSet {
+  private hi: Uint32Array;
+  private lo: Uint32Array;
+  private used: Uint8Array;
+  size = 0;
+
+  constructor(capacity = 1 << 16) {
+    this.hi = new Uint32Array(capacity);
+    this.lo = new Uint32Array(capacity);
+    this.used = new Uint8Array(capacity);
+  }
+
+  /** Adds the key; returns false when it was already present. */
+  add(key: string): boolean {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+    h1 = (h1 ^ key.length) >>> 0;
+    h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35) >>> 0;
+    return this.insert(h1, h2);
+  }
+
+  private insert(h1: number, h2: number): boolean {
+    const mask = this.used.length - 1;
+    let i = (h1 ^ Math.imul(h2, 0x27d4eb2d)) & mask;
+    while (this.used[i]) {
+      if (this.hi[i] === h1 && this.lo[i] === h2) return false;
+      i = (i + 1) & mask;
+    }
+    this.used[i] = 1;
+    this.hi[i] = h1;
+    this.lo[i] = h2;
+    if (++this.size * 10 > this.used.length * 7) this.grow();
+    return true;
+  }
+
+  private grow(): void {
+    const { hi, lo, used } = this;
+    this.hi = new Uint32Array(used.length * 2);
+    this.lo = new Uint32Array(used.length * 2);
+    this.used = new Uint8Array(used.length * 2);
+    this.size = 0;
+    for (let i = 0; i < used.length; i++) if (used[i]) this.insert(hi[i], lo[i]);
+  }
+}
+
+export function keyOf(row: Typed[], idx: number[]): string {
+  if (idx.length === 1) return String(row[idx[0]]);
+  let k = '';
+  for (const i of idx) k += `${row[i] === null ? '\u0000' : String(row[i])}\u0001`;
+  return k;
+}
+
+function numeric(col: Column, bound: number): (v: Typed) => number {
+  const dec = decimalSpec(col.type);
+  if (dec) {
+    // Compare decimals exactly against the bound scaled the same way.
+    const scaled = parseDecimal(String(bound), { precision: 38, scale: dec.scale });
+    const b = typeof scaled === 'bigint' ? scaled : BigInt(Math.round(bound * 10 ** dec.scale));
+    return (v) => (v as bigint) < b ? -1 : (v as bigint) > b ? 1 : 0;
+  }
+  return (v) => ((v as number) < bound ? -1 : (v as number) > bound ? 1 : 0);
+}
+
+export function compileRules(contract: Contract): CompiledRule[] {
+  const index = new Map(contract.columns.map((c, i) => [c.name, i]));
+  const colOf = (name: string) => contract.columns[index.get(name)!];
+  const out: CompiledRule[] = [];
+  // nullable: false is a not_null error rule the author need not repeat.
+  for (const col of contract.columns) {
+    if (!col.nullable && !contract.rules.some((r) => r.rule === 'not_null' && r.column === col.name)) {
+      out.push(compile({ rule: 'not_null', column: col.name, severity: 'error' }));
+    }
+  }
+  for (const r of contract.rules) out.push(compile(r));
+  return out;
+
+  function compile(r: Rule): CompiledRule {
+    const id = ruleId(r);
+    const severity = r.severity;
+    if (r.rule === 'unique') {
+      const idx = r.columns.map((c) => index.get(c)!);
+      const seen = new FingerprintSet();
+      return {
+        id, severity, column: r.columns.join(','),
+        check: (row) => {
+          if (idx.some((i) => row[i] === null)) return undefined;
+          return seen.add(keyOf(row, idx)) ? undefined : `duplicate value for ${r.columns.join(', ')}`;
+        },
+      };
+    }
+    const i = index.get(r.column)!;
+    const col = colOf(r.column);
+    const show = (v: Typed) => display(v, col);
+    switch (r.rule) {
+      case 'not_null':
+        return { id, severity, column: r.column, check: (row) => (row[i] === null ? `${r.column} is null` : undefined) };
+      case 'min': {
+        const cmp = numeric(col, r.value);
+        return {
+          id, severity, column: r.column,
+          check: (row) => {
+            const v = row[i];
+            if (v === null) return undefined;
+            const c = cmp(v);
+            return c < 0 || (r.exclusive && c === 0) ? `${r.column}=${show(v)} is below the minimum ${r.value}` : undefined;
+          },
+        };
+      }
+      case 'max': {
+        const cmp = numeric(col, r.value);
+        return {
+          id, severity, column: r.column,
+          check: (row) => {
+            const v = row[i];
+            if (v === null) return undefined;
+            const c = cmp(v);
+            return c > 0 || (r.exclusive && c === 0) ? `${r.column}=${show(v)} is above the maximum ${r.value}` : undefined;
+          },
+        };
+      }
+      case 'accepted_values': {
+        const allowed = new Set(r.values.map((v) => String(v)));
+        return {
+          id, severity, column: r.column,
+          check: (row) => {
+            const v = row[i];
+            return v === null || allowed.has(show(v)) ? undefined : `${r.column}='${show(v)}' is not one of ${[...allowed].join(', ')}`;
+          },
+        };
+      }
+      case 'regex': {
+        const re = new RegExp(r.pattern);
+        return {
+          id, severity, column: r.column,
+          check: (row) => {
+            const v = row[i];
+            return v === null || re.test(show(v)) ? undefined : `${r.column}='${show(v)}' does not match /${r.pattern}/`;
+          },
+        };
+      }
+      case 'length':
+        return {
+          id, severity, column: r.column,
+          check: (row) => {
+            const v = row[i];
+            if (v === null) return undefined;
+            const n = show(v).length;
+            if (r.min !== undefined && n < r.min) return `${r.column} has length ${n}, below ${r.min}`;
+            if (r.max !== undefined && n > r.max) return `${r.column} has length ${n}, above ${r.max}`;
+            return undefined;
+          },
+        };
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The one door to storage. S3 in Lambda, a directory laid out like the buckets
+ * when run locally; stage logic never knows which.
+ */
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified: Date;
+  versionId?: string;
+  etag?: string;
+}
+
+export interface ObjectStore {
+  head(bucket: string, key: string, versionId?: string): Promise<ObjectInfo | undefined>;
+  /** Streamed body: files can be larger than memory. */
+  read(bucket: string, key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>>;
+  readText(bucket: string, key: string): Promise<string | undefined>;
+  putText(bucket: string, key: string, body: string, contentType?: string): Promise<void>;
+  putFile(bucket: string, key: string, path: string, contentType?: string): Promise<void>;
+  /** Download to a local path (Parquet reads need random access). */
+  getFile(bucket: string, key: string, path: string): Promise<void>;
+  copy(from: { bucket: string; key: string; versionId?: string }, to: { bucket: string; key: string }): Promise<void>;
+  list(bucket: string, prefix: string): Promise<ObjectInfo[]>;
+  delete(bucket: string, key: string): Promise<void>;
+}

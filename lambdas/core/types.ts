@@ -1,0 +1,202 @@
+import type { Column, ColumnType } from './contract';
+
+/**
+ * Typing of raw values. Each column gets one compiled parser so the hot loop
+ * does no type dispatch. Parsers return INVALID rather than throwing: a bad
+ * value is a row-level reject, not an exception.
+ */
+
+export const INVALID: unique symbol = Symbol('invalid');
+export type Typed = string | number | bigint | boolean | null;
+export type Parser = (raw: string) => Typed | typeof INVALID;
+
+export interface DecimalSpec {
+  precision: number;
+  scale: number;
+}
+
+export function decimalSpec(type: ColumnType): DecimalSpec | undefined {
+  const m = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(type);
+  return m ? { precision: Number(m[1]), scale: Number(m[2]) } : undefined;
+}
+
+const INT_RE = /^[+-]?\d+$/;
+const DEC_RE = /^([+-]?)(\d*)(?:\.(\d*))?$/;
+const BOOL: Record<string, boolean> = { true: true, false: false, t: true, f: false, '1': true, '0': false, yes: true, no: false, y: true, n: false };
+
+/** Days since 1970-01-01 for a civil date, or INVALID when the date does not exist. */
+export function civilDays(y: number, m: number, d: number): number | typeof INVALID {
+  if (m < 1 || m > 12 || d < 1 || d > 31) return INVALID;
+  const ms = Date.UTC(y, m - 1, d);
+  const back = new Date(ms);
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== m - 1 || back.getUTCDate() !== d) return INVALID;
+  return ms / 86400000;
+}
+
+/** Decimal as a scaled integer (bigint): exact through sums in gold. */
+export function parseDecimal(raw: string, spec: DecimalSpec): bigint | typeof INVALID {
+  const m = DEC_RE.exec(raw);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return INVALID;
+  const sign = m[1] === '-' ? -1n : 1n;
+  const intPart = m[2].replace(/^0+(?=\d)/, '');
+  let frac = (m[3] ?? '').replace(/0+$/, '');
+  if (frac.length > spec.scale) return INVALID;
+  if (intPart.replace(/^0+/, '').length > spec.precision - spec.scale) return INVALID;
+  frac = frac.padEnd(spec.scale, '0');
+  return sign * BigInt((intPart || '0') + frac);
+}
+
+export function formatDecimal(v: bigint, scale: number): string {
+  const neg = v < 0n;
+  const s = (neg ? -v : v).toString().padStart(scale + 1, '0');
+  const out = scale ? `${s.slice(0, -scale)}.${s.slice(-scale)}` : s;
+  return neg ? `-${out}` : out;
+}
+
+/** Offset in minutes of an IANA zone at a UTC instant. */
+function zoneOffsetMinutes(zone: string, utcMs: number): number {
+  const dtf = zoneFormatter(zone);
+  const parts = Object.fromEntries(dtf.formatToParts(new Date(utcMs)).map((p) => [p.type, p.value]));
+  const asUtc = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour % 24, +parts.minute, +parts.second);
+  return Math.round((asUtc - utcMs) / 60000);
+}
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function zoneFormatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** Resolve a wall-clock time in `timezone` to epoch ms. */
+export function wallClockToUtc(wallMs: number, timezone: string): number {
+  if (timezone === 'UTC' || timezone === 'Z') return wallMs;
+  const off = /^([+-])(\d{2}):?(\d{2})$/.exec(timezone);
+  if (off) return wallMs - (off[1] === '-' ? -1 : 1) * (Number(off[2]) * 60 + Number(off[3])) * 60000;
+  // Two passes settle the offset across DST transitions.
+  let guess = wallMs - zoneOffsetMinutes(timezone, wallMs) * 60000;
+  guess = wallMs - zoneOffsetMinutes(timezone, guess) * 60000;
+  return guess;
+}
+
+const ISO_TS = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Compile a 'dd/MM/yyyy HH:mm:ss' style pattern into a field extractor. */
+function patternParser(pattern: string): (raw: string) => number[] | undefined {
+  const order: string[] = [];
+  const source = pattern.replace(/yyyy|MM|dd|HH|mm|ss|SSS|[.*+?^${}()|[\]\\]/g, (tok) => {
+    if (tok.length === 1) return `\\${tok}`;
+    order.push(tok);
+    return tok === 'yyyy' ? '(\\d{4})' : tok === 'SSS' ? '(\\d{3})' : '(\\d{1,2})';
+  });
+  const re = new RegExp(`^${source}$`);
+  return (raw) => {
+    const m = re.exec(raw);
+    if (!m) return undefined;
+    const f: Record<string, number> = { yyyy: 1970, MM: 1, dd: 1, HH: 0, mm: 0, ss: 0, SSS: 0 };
+    order.forEach((tok, i) => (f[tok] = Number(m[i + 1])));
+    return [f.yyyy, f.MM, f.dd, f.HH, f.mm, f.ss, f.SSS];
+  };
+}
+
+function timestampParser(col: Column): Parser {
+  const tz = col.timezone ?? 'UTC';
+  const fmt = col.format ?? 'iso';
+  if (fmt === 'epoch_ms' || fmt === 'epoch_s') {
+    const mul = fmt === 'epoch_s' ? 1000 : 1;
+    return (raw) => (INT_RE.test(raw) ? Number(raw) * mul : INVALID);
+  }
+  const pattern = fmt === 'iso' ? undefined : patternParser(fmt);
+  return (raw) => {
+    let y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0;
+    let offset: string | undefined;
+    if (pattern) {
+      const f = pattern(raw);
+      if (!f) return INVALID;
+      [y, mo, d, h, mi, s, ms] = f;
+    } else {
+      const m = ISO_TS.exec(raw);
+      if (!m) return INVALID;
+      y = +m[1]; mo = +m[2]; d = +m[3];
+      if (m[4] !== undefined) { h = +m[4]; mi = +m[5]; s = m[6] ? +m[6] : 0; }
+      if (m[7]) ms = Number(m[7].slice(0, 3).padEnd(3, '0'));
+      offset = m[8];
+    }
+    const days = civilDays(y, mo, d);
+    if (days === INVALID || h > 23 || mi > 59 || s > 59) return INVALID;
+    const wall = days * 86400000 + ((h * 60 + mi) * 60 + s) * 1000 + ms;
+    return wallClockToUtc(wall, offset === undefined ? tz : offset === 'Z' ? 'UTC' : offset);
+  };
+}
+
+function dateParser(col: Column): Parser {
+  const fmt = col.format ?? 'iso';
+  const pattern = fmt === 'iso' ? undefined : patternParser(fmt);
+  return (raw) => {
+    if (pattern) {
+      const f = pattern(raw);
+      return f ? civilDays(f[0], f[1], f[2]) : INVALID;
+    }
+    if (raw.length !== 10 || raw[4] !== '-' || raw[7] !== '-') return INVALID;
+    const y = Number(raw.slice(0, 4)), m = Number(raw.slice(5, 7)), d = Number(raw.slice(8, 10));
+    return Number.isInteger(y) && Number.isInteger(m) && Number.isInteger(d) ? civilDays(y, m, d) : INVALID;
+  };
+}
+
+/** The parser for one column. Empty strings are handled by the caller (null/default). */
+export function parserFor(col: Column): Parser {
+  const t = col.type;
+  switch (t) {
+    case 'string':
+      return (raw) => raw;
+    case 'integer':
+      return (raw) => {
+        if (!INT_RE.test(raw)) return INVALID;
+        const n = Number(raw);
+        return Number.isSafeInteger(n) ? n : INVALID;
+      };
+    case 'double':
+      return (raw) => {
+        const n = Number(raw);
+        return raw.trim() === '' || Number.isNaN(n) ? INVALID : n;
+      };
+    case 'boolean':
+      return (raw) => {
+        const b = BOOL[raw.toLowerCase()];
+        return b === undefined ? INVALID : b;
+      };
+    case 'date':
+      return dateParser(col);
+    case 'timestamp':
+      return timestampParser(col);
+    default: {
+      const spec = decimalSpec(t)!;
+      return (raw) => parseDecimal(raw, spec);
+    }
+  }
+}
+
+/** Type a JSON value (JSON sources keep their own types; `coerced` reports a type change). */
+export function fromJson(value: unknown, col: Column, parse: Parser): { value: Typed | typeof INVALID; coerced: boolean } {
+  if (value === null || value === undefined) return { value: null, coerced: false };
+  const t = col.type;
+  const native =
+    (t === 'string' && typeof value === 'string') ||
+    ((t === 'integer' || t === 'double' || t.startsWith('decimal')) && typeof value === 'number') ||
+    (t === 'boolean' && typeof value === 'boolean') ||
+    ((t === 'date' || t === 'timestamp') && typeof value === 'string');
+  const raw = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return { value: parse(raw), coerced: !native };
+}
+
+/** Render a typed value for humans (quarantine rows, error messages, CLI). */
+export function display(v: Typed, col: Column): string {
+  if (v === null) return '';
+  const dec = decimalSpec(col.type);
+  if (dec && typeof v === 'bigint') return formatDecimal(v, dec.scale);
+  if (col.type === 'date' && typeof v === 'number') return new Date(v * 86400000).toISOString().slice(0, 10);
+  if (col.type === 'timestamp' && typeof v === 'number') return new Date(v).toISOString();
+  return String(v);
+}

@@ -1,0 +1,76 @@
+import { reasonFromCause } from '../core/errors';
+import { isoDate, layout } from '../core/layout';
+import { emptyCounts, type Manifest } from '../core/manifest';
+import { lambdaDeps, type StageDeps } from '../shared/deps';
+import { emitStageMetrics } from '../shared/telemetry';
+import { lazy, type FileState } from './state';
+
+export interface FailedFileMessage {
+  dataset: string;
+  bucket: string;
+  key: string;
+  versionId?: string;
+  execution?: string;
+  status: 'quarantined' | 'failed';
+  reason: string;
+  message: string;
+  quarantineFile?: string;
+  manifest: string;
+  hint: string;
+}
+
+const DATA_REASONS = /^(parse|schema|quality|file|contract)\./;
+
+/**
+ * Quarantine (the state machine's Catch target): copy the file aside with a
+ * machine-readable reason, write a manifest saying so, and return the message
+ * the next state puts on the `failed` queue.
+ */
+export function makeQuarantine(deps: StageDeps) {
+  return async (input: FileState): Promise<FailedFileMessage> => {
+    const t0 = Date.now();
+    const { dataset, bucket, key } = input;
+    deps.logger.appendKeys({ dataset, bucket, key, execution: input.execution });
+    const { reason, message } = reasonFromCause(input.error?.Error, input.error?.Cause);
+    const status = DATA_REASONS.test(reason) ? 'quarantined' : 'failed';
+    const ingestDate = input.ingestDate ?? isoDate(input.landedAt ?? deps.now());
+    const lake = deps.lakeBucket;
+    try {
+      let quarantineFile: string | undefined = layout.quarantineFile(dataset, ingestDate, key);
+      const exists = await deps.store.head(bucket, key, input.versionId);
+      if (exists) await deps.store.copy({ bucket, key, versionId: input.versionId }, { bucket: lake, key: quarantineFile });
+      else quarantineFile = undefined;
+      const hint =
+        status === 'quarantined'
+          ? 'Fix the file (or the contract) and upload it again, or run `pipeline replay` after a contract fix.'
+          : 'A pipeline fault, not bad data: check the execution history, then `pipeline redrive failed` or `pipeline replay`.';
+      const doc = { dataset, source: { bucket, key, versionId: input.versionId }, status, reason, error: input.error?.Error, message, hint, execution: input.execution, at: deps.now().toISOString() };
+      await deps.store.putText(lake, layout.quarantineReason(dataset, ingestDate, key), JSON.stringify(doc, null, 2));
+      const manifest: Manifest = {
+        manifestVersion: 1,
+        status,
+        source: { dataset, bucket, key, versionId: input.versionId, etag: input.etag, size: input.size, landedAt: input.landedAt ?? deps.now().toISOString() },
+        execution: input.execution,
+        contractVersion: input.contractVersion,
+        matchedVersion: input.matchedVersion,
+        counts: input.transform?.counts ?? emptyCounts(),
+        reasons: { [reason]: 1, ...(input.transform?.reasons ?? {}) },
+        warnings: input.transform?.warnings ?? {},
+        outputs: { silver: [], gold: [], quarantineFile },
+        failure: { reason, message },
+        durationsMs: { ...input.durationsMs, quarantine: Date.now() - t0 },
+        startedAt: input.startedAt,
+        finishedAt: deps.now().toISOString(),
+      };
+      const manifestKey = layout.manifest(dataset, key);
+      await deps.store.putText(lake, manifestKey, JSON.stringify(manifest, null, 2));
+      deps.logger.warn(`file ${status}`, { reason, message, quarantineFile });
+      emitStageMetrics(deps, dataset, 'quarantine', status === 'quarantined' ? { FilesFailed: 1, FilesQuarantined: 1 } : { FilesFailed: 1 });
+      return { dataset, bucket, key, versionId: input.versionId, execution: input.execution, status, reason, message, quarantineFile, manifest: manifestKey, hint };
+    } finally {
+      emitStageMetrics(deps, dataset, 'quarantine', { StageDurationMs: Date.now() - t0 });
+    }
+  };
+}
+
+export const handler = lazy(async () => makeQuarantine(await lambdaDeps()));

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DataError } from '../core/errors';
+import { isoDate, layout, sourceId } from '../core/layout';
+import type { Manifest } from '../core/manifest';
+import { runStage } from '../core/stage';
+import { lambdaDeps, type StageDeps } from '../shared/deps';
+import { maybeInjectFault } from '../shared/faults';
+import { emitStageMetrics } from '../shared/telemetry';
+import { lazy, type FileState } from './state';
+
+async function* hashing(source: AsyncIterable<Uint8Array>, hash: ReturnType<typeof createHash>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+/**
+ * Transform: bronze (server-side byte-identical copy + metadata sidecar),
+ * silver (typed, deduplicated Parquet per dt partition) and row-level
+ * quarantine, in one streaming pass over the landing object.
+ */
+export function makeTransform(deps: StageDeps) {
+  return async (input: FileState): Promise<FileState> => {
+    const t0 = Date.now();
+    const { dataset, bucket, key } = input;
+    deps.logger.appendKeys({ dataset, bucket, key, execution: input.execution });
+    const contract = deps.contracts.get(dataset);
+    if (!contract) throw new DataError('contract.unknown_dataset', `no contract for dataset ${dataset}`, { dataset, key });
+    const ingestDate = input.ingestDate ?? isoDate(input.landedAt);
+    const lake = deps.lakeBucket;
+    const workDir = join(deps.workRoot, `stage-${sourceId(key)}-${process.pid}-${t0}`);
+    try {
+      await maybeInjectFault(deps, 'transform', key, input.execution);
+      const hash = createHash('sha256');
+      const result = await runStage({
+        contract,
+        source: hashing(await deps.store.read(bucket, key, input.versionId), hash),
+        dataset,
+        key,
+        ingestDate,
+        workDir,
+        fileId: sourceId(key),
+      });
+      const sha256 = hash.digest('hex');
+
+      const bronze = layout.bronze(dataset, ingestDate, key);
+      await deps.store.copy({ bucket, key, versionId: input.versionId }, { bucket: lake, key: bronze });
+      await deps.store.putText(
+        lake,
+        layout.bronzeMetadata(dataset, ingestDate, key),
+        JSON.stringify({ sha256, size: input.size, source: { bucket, key, versionId: input.versionId, etag: input.etag }, landedAt: input.landedAt, ingestedAt: deps.now().toISOString(), execution: input.execution, contractVersion: contract.version }, null, 2),
+      );
+
+      const silver: string[] = [];
+      for (const f of result.silver) {
+        const target = layout.silver(dataset, f.partition, key);
+        await deps.store.putFile(lake, target, f.path, 'application/vnd.apache.parquet');
+        silver.push(target);
+      }
+      // A re-upload of the same key replaces its earlier rows: drop silver files
+      // this key wrote into partitions it no longer touches.
+      const previous = await deps.store.readText(lake, layout.manifest(dataset, key));
+      if (previous) {
+        const stale = ((JSON.parse(previous) as Manifest).outputs?.silver ?? []).filter((k) => !silver.includes(k));
+        for (const k of stale) await deps.store.delete(lake, k);
+      }
+      let quarantineRows: string | undefined;
+      const rowsKey = layout.quarantineRows(dataset, ingestDate, key);
+      if (result.quarantinePath) {
+        quarantineRows = rowsKey;
+        await deps.store.putFile(lake, rowsKey, result.quarantinePath, 'application/x-ndjson');
+      } else {
+        await deps.store.delete(lake, rowsKey);
+      }
+
+      const { counts } = result;
+      deps.logger.info('file transformed', { counts, reasons: result.reasons, partitions: result.silver.map((s) => s.partition) });
+      emitStageMetrics(deps, dataset, 'transform', {
+        RowsIn: counts.rowsIn,
+        RowsOut: counts.rowsOut,
+        RowsQuarantined: counts.rowsQuarantined,
+        RowsDeduplicated: counts.rowsDeduplicated,
+      });
+      return {
+        ...input,
+        ingestDate,
+        durationsMs: { ...input.durationsMs, transform: Date.now() - t0 },
+        transform: {
+          counts,
+          reasons: result.reasons,
+          warnings: result.warnings,
+          schemaChanges: { added: result.plan.added, missing: result.plan.missing, renamed: result.plan.renamed, warnings: result.plan.warnings },
+          sha256,
+          bronze,
+          silver,
+          partitions: result.silver.map((s) => s.partition),
+          quarantineRows,
+        },
+      };
+    } finally {
+      emitStageMetrics(deps, dataset, 'transform', { StageDurationMs: Date.now() - t0 });
+      await rm(workDir, { recursive: true, force: true });
+    }
+  };
+}
+
+export const handler = lazy(async () => makeTransform(await lambdaDeps()));

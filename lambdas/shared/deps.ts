@@ -1,0 +1,49 @@
+import { tmpdir } from 'node:os';
+import { parseContract, registryOf, type ContractRegistry } from '../core/contract';
+import type { ObjectStore } from '../core/store';
+import { createTelemetry, type Telemetry } from './telemetry';
+
+/** Everything a stage handler needs from the outside world, injected. */
+export interface StageDeps extends Telemetry {
+  store: ObjectStore;
+  contracts: ContractRegistry;
+  lakeBucket: string;
+  /** Scratch space for Parquet files before upload. */
+  workRoot: string;
+  now: () => Date;
+  /** Test-only fault switch: see faults.ts. Off unless the stack sets PIPELINE_FAULT_INJECTION=on. */
+  faultInjection: boolean;
+}
+
+// Injected at bundle time by esbuild `define` (lib/stage-function.ts): the
+// contracts ship with the code they were validated against at synth.
+declare const __PIPELINE_CONTRACTS__: unknown[] | undefined;
+
+export function bundledContracts(): ContractRegistry {
+  const raw = typeof __PIPELINE_CONTRACTS__ === 'undefined' ? JSON.parse(process.env.PIPELINE_CONTRACTS ?? '[]') : __PIPELINE_CONTRACTS__;
+  return registryOf((raw as unknown[]).map((c, i) => parseContract(c, `bundled contract #${i}`)));
+}
+
+function required(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set; the function was deployed without pipeline configuration`);
+  return v;
+}
+
+let cached: StageDeps | undefined;
+
+/** Lambda wiring: S3 store, bundled contracts, Powertools. Built once per container. */
+export async function lambdaDeps(): Promise<StageDeps> {
+  if (cached) return cached;
+  const { S3ObjectStore } = await import('./s3-store');
+  cached = {
+    ...createTelemetry(),
+    store: new S3ObjectStore(),
+    contracts: bundledContracts(),
+    lakeBucket: required('LAKE_BUCKET'),
+    workRoot: tmpdir(),
+    now: () => new Date(),
+    faultInjection: process.env.PIPELINE_FAULT_INJECTION === 'on',
+  };
+  return cached;
+}

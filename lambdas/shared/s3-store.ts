@@ -1,0 +1,100 @@
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { TransientError } from '../core/errors';
+import type { ObjectInfo, ObjectStore } from '../core/store';
+
+const missing = (e: unknown) => e instanceof NoSuchKey || e instanceof NotFound || (e instanceof S3ServiceException && e.$metadata?.httpStatusCode === 404);
+
+/** Throttling, 5xx and network faults become TransientError so the state machine retries them. */
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof S3ServiceException) {
+      const status = e.$metadata?.httpStatusCode ?? 0;
+      if (status >= 500 || status === 429 || e.name === 'SlowDown' || e.$retryable) throw new TransientError(`S3 ${what}: ${e.name}: ${e.message}`, { cause: e });
+    } else if (e instanceof Error && /ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|TimeoutError/i.test(`${e.name} ${e.message}`)) {
+      throw new TransientError(`S3 ${what}: ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+export class S3ObjectStore implements ObjectStore {
+  constructor(private readonly s3: S3Client = new S3Client({})) {}
+
+  async head(bucket: string, key: string, versionId?: string): Promise<ObjectInfo | undefined> {
+    try {
+      const r = await call('HeadObject', () => this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
+      return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified ?? new Date(0), versionId: r.VersionId, etag: r.ETag?.replace(/"/g, '') };
+    } catch (e) {
+      if (missing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async read(bucket: string, key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>> {
+    const r = await call('GetObject', () => this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
+    return r.Body as Readable;
+  }
+
+  async readText(bucket: string, key: string): Promise<string | undefined> {
+    try {
+      const r = await call('GetObject', () => this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+      return await r.Body!.transformToString();
+    } catch (e) {
+      if (missing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async putText(bucket: string, key: string, body: string, contentType = 'application/json'): Promise<void> {
+    await call('PutObject', () => this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType })));
+  }
+
+  async putFile(bucket: string, key: string, path: string, contentType = 'application/octet-stream'): Promise<void> {
+    // Known length + stream: no buffering of the whole file.
+    const size = statSync(path).size;
+    await call('PutObject', () =>
+      this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType })),
+    );
+  }
+
+  async getFile(bucket: string, key: string, path: string): Promise<void> {
+    const r = await call('GetObject', () => this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+    await pipeline(r.Body as Readable, createWriteStream(path));
+  }
+
+  async copy(from: { bucket: string; key: string; versionId?: string }, to: { bucket: string; key: string }): Promise<void> {
+    const source = `${from.bucket}/${encodeURIComponent(from.key).replace(/%2F/g, '/')}${from.versionId ? `?versionId=${encodeURIComponent(from.versionId)}` : ''}`;
+    await call('CopyObject', () => this.s3.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source })));
+  }
+
+  async list(bucket: string, prefix: string): Promise<ObjectInfo[]> {
+    const out: ObjectInfo[] = [];
+    let token: string | undefined;
+    do {
+      const r = await call('ListObjectsV2', () => this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })));
+      for (const o of r.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0), etag: o.ETag?.replace(/"/g, '') });
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await call('DeleteObject', () => this.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+  }
+}

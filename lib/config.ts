@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseContract, type Contract } from '../lambdas/core/contract';
+
+/**
+ * The pipeline configuration: one JSON file (config/pipeline.json by default)
+ * naming the datasets, their contracts and SLAs, and who gets paged. Validated
+ * on load; every error names the file and the path to fix.
+ */
+
+const datasetSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, - and _ (it becomes an S3 prefix and a metric dimension)'),
+  /** Key suffixes routed to the pipeline; others under the prefix are ignored. */
+  suffixes: z.array(z.string().min(1)).min(1).default(['.csv']),
+  /** Alarm when no file has loaded for this long. */
+  freshnessSlaMinutes: z.number().int().positive(),
+  /** Contract file, relative to the config file. */
+  contract: z.string(),
+});
+
+const envSchema = z.strictObject({
+  /** retain keeps buckets, logs and keys on stack deletion; destroy removes them (empty buckets only). */
+  removal: z.enum(['retain', 'destroy']).optional(),
+  alarmEmails: z.array(z.email()).optional(),
+  logRetentionDays: z.number().int().positive().optional(),
+  faultInjection: z.boolean().optional(),
+});
+
+export const pipelineConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  /** Prefix of every resource name and the Powertools service name. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/).default('landing-to-lake'),
+  metricsNamespace: z.string().min(1).default('LandingToLake'),
+  alarmEmails: z.array(z.email()).default([]),
+  /** Extra alarm subscribers. */
+  alarmSubscriptions: z.array(z.strictObject({ protocol: z.enum(['https', 'sqs']), endpoint: z.string().min(1) })).default([]),
+  ingest: z
+    .strictObject({
+      maxReceiveCount: z.number().int().min(1).max(100).default(5),
+      batchSize: z.number().int().min(1).max(10).default(10),
+      /** Age of the oldest ingest message that pages someone. */
+      maxMessageAgeSeconds: z.number().int().positive().default(900),
+    })
+    .default({ maxReceiveCount: 5, batchSize: 10, maxMessageAgeSeconds: 900 }),
+  stages: z
+    .strictObject({
+      memoryMb: z.number().int().min(256).max(10240).default(2048),
+      timeoutSeconds: z.number().int().min(30).max(900).default(600),
+      ephemeralStorageMb: z.number().int().min(512).max(10240).default(4096),
+    })
+    .default({ memoryMb: 2048, timeoutSeconds: 600, ephemeralStorageMb: 4096 }),
+  alarms: z
+    .strictObject({
+      errorRate: z.number().min(0).max(1).default(0.05),
+      quarantineRatio: z.number().min(0).max(1).default(0.1),
+      freshnessCheckMinutes: z.number().int().min(1).max(60).default(5),
+    })
+    .default({ errorRate: 0.05, quarantineRatio: 0.1, freshnessCheckMinutes: 5 }),
+  retention: z
+    .strictObject({
+      logDays: z.number().int().positive().default(30),
+      landingDays: z.number().int().positive().default(90),
+      quarantineDays: z.number().int().positive().default(180),
+    })
+    .default({ logDays: 30, landingDays: 90, quarantineDays: 180 }),
+  datasets: z.array(datasetSchema).min(1),
+  environments: z.record(z.string(), envSchema).default({}),
+});
+
+export type DatasetConfig = Omit<z.output<typeof datasetSchema>, 'contract'> & { contract: Contract; contractFile: string };
+
+export interface PipelineConfig extends Omit<z.output<typeof pipelineConfigSchema>, 'datasets' | 'environments'> {
+  envName: string;
+  removal: 'retain' | 'destroy';
+  logRetentionDays: number;
+  faultInjection: boolean;
+  datasets: DatasetConfig[];
+  configFile: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const DEFAULT_CONFIG = 'config/pipeline.json';
+
+/** Load, validate and resolve the config for one environment (dev, test, prod, ...). */
+export function loadConfig(file = DEFAULT_CONFIG, envName = 'dev'): PipelineConfig {
+  const path = resolve(file);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`Cannot read pipeline config ${path}: ${(e as Error).message}`);
+  }
+  const parsed = pipelineConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid pipeline config ${path}:\n${lines.join('\n')}`);
+  }
+  const { datasets, environments, ...rest } = parsed.data;
+  const env = environments[envName] ?? {};
+  const names = new Set<string>();
+  const resolved = datasets.map((d) => {
+    if (names.has(d.name)) throw new ConfigError(`Invalid pipeline config ${path}: dataset ${d.name} is declared twice`);
+    names.add(d.name);
+    const contractFile = resolve(dirname(path), d.contract);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readFileSync(contractFile, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`Dataset ${d.name}: cannot read contract ${contractFile}: ${(e as Error).message}`);
+    }
+    let contract: Contract;
+    try {
+      contract = parseContract(doc, contractFile);
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+    if (contract.dataset !== d.name) throw new ConfigError(`Dataset ${d.name}: contract ${contractFile} is for dataset ${contract.dataset}`);
+    return { ...d, contract, contractFile };
+  });
+  return {
+    ...rest,
+    alarmEmails: env.alarmEmails ?? rest.alarmEmails,
+    envName,
+    removal: env.removal ?? (envName === 'prod' ? 'retain' : 'destroy'),
+    logRetentionDays: env.logRetentionDays ?? rest.retention.logDays,
+    faultInjection: env.faultInjection ?? false,
+    datasets: resolved,
+    configFile: path,
+  };
+}

@@ -1,0 +1,76 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { PipelineConfig } from './config';
+import { removalPolicy } from './stage-function';
+
+export interface StorageProps {
+  config: PipelineConfig;
+}
+
+/**
+ * Buckets: landing (where producers drop files, versioned, emits EventBridge
+ * events), lake (bronze/ silver/ gold/ quarantine/ manifests/) and their
+ * access logs. All SSE, TLS-only, public access blocked.
+ */
+export class Storage extends Construct {
+  readonly landing: s3.Bucket;
+  readonly lake: s3.Bucket;
+  readonly accessLogs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: StorageProps) {
+    super(scope, id);
+    const { config } = props;
+    const removal = removalPolicy(config);
+    const secure = {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // No autoDeleteObjects: it deploys a custom-resource Lambda. A dev stack
+      // deletes cleanly once its buckets are emptied.
+      removalPolicy: removal,
+    };
+
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      ...secure,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
+    });
+
+    this.landing = new s3.Bucket(this, 'Landing', {
+      ...secure,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'landing/',
+      lifecycleRules: [
+        // Bronze keeps the byte-identical copy, so landing is a short-lived inbox.
+        { id: 'expire-landed-files', prefix: 'landing/', expiration: Duration.days(config.retention.landingDays) },
+        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+    });
+    // EventBridge delivery as a plain CloudFormation property: eventBridgeEnabled
+    // would deploy a custom-resource Lambda to do the same thing.
+    (this.landing.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
+
+    this.lake = new s3.Bucket(this, 'Lake', {
+      ...secure,
+      versioned: config.removal === 'retain',
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'lake/',
+      lifecycleRules: [
+        { id: 'bronze-to-infrequent-access', prefix: 'bronze/', transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }] },
+        { id: 'expire-quarantine', prefix: 'quarantine/', expiration: Duration.days(config.retention.quarantineDays) },
+        { id: 'expire-fault-markers', prefix: '_faults/', expiration: Duration.days(1) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        ...(config.removal === 'retain' ? [{ id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) }] : []),
+      ],
+    });
+    if (removal === RemovalPolicy.RETAIN) {
+      this.accessLogs.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import { relative, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, type PipelineConfig } from '../../lib/config';
+import { layout } from '../../lambdas/core/layout';
+import { c, ms, table } from './format';
+import { expandFiles, inferDataset, LOCAL_BUCKETS, runLocal, type LocalRunResult } from './local-run';
+
+/** Exit codes are part of the interface (README, runbook). */
+export const EXIT = { ok: 0, quarantined: 1, usage: 2 } as const;
+
+class UsageError extends Error {}
+
+const HELP = `pipeline — run and operate the landing-to-lake data pipeline
+
+Usage:
+  pipeline run <file|dir>... [--dataset <name>] [--json] [--store <dir>]
+  pipeline check-config
+  pipeline help
+
+Common options:
+  --config <file>   pipeline config (default ${DEFAULT_CONFIG})
+  --env <name>      environment block of the config (default dev)
+
+run: executes the synthesized state machine locally with the real handlers
+over a directory laid out like the buckets (default .pipeline/).
+  --dataset <name>  dataset of the files (default: inferred from a landing/<dataset>/
+                    path, a directory named like a dataset, or the file suffix)
+  --json            print the manifest(s) as JSON instead of the report
+  --store <dir>     local object store root (default .pipeline)
+
+Examples:
+  pipeline run samples/orders/orders_v1.csv
+  pipeline run samples/sales/sales_bad_rows.csv --json
+  pipeline run ./exports --dataset orders
+  pipeline check-config --config config/pipeline.json
+
+Exit codes: 0 processed, 1 quarantined or failed, 2 bad usage or config.`;
+
+type Out = { log: (s: string) => void; err: (s: string) => void };
+
+export async function main(argv: string[], out: Out = { log: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await cmdRun(rest, out);
+      case 'check-config':
+        return cmdCheckConfig(rest, out);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out.log(HELP);
+        return command ? EXIT.ok : EXIT.usage;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      out.err(`${c.red('error:')} ${e.message}`);
+      if (e instanceof UsageError) out.err(`Run 'pipeline help' for usage.`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(args: string[], options: Options): { values: Values; positionals: string[] } {
+  try {
+    const r = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, env: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...options } });
+    return { values: r.values as Values, positionals: r.positionals };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function config(values: Record<string, unknown>): PipelineConfig {
+  return loadConfig((values.config as string | undefined) ?? DEFAULT_CONFIG, (values.env as string | undefined) ?? 'dev');
+}
+
+function cmdCheckConfig(args: string[], out: Out): number {
+  const { values } = parse(args, {});
+  const cfg = config(values);
+  out.log(`${c.green('✓')} ${relative(process.cwd(), cfg.configFile)} is valid (env ${cfg.envName})`);
+  out.log(
+    table([
+      ['dataset', 'contract', 'format', 'columns', 'rules', 'gold', 'suffixes', 'freshness SLA'],
+      ...cfg.datasets.map((d) => [
+        d.name,
+        `v${d.contract.version} ${relative(process.cwd(), d.contractFile)}`,
+        d.contract.format.type,
+        String(d.contract.columns.length),
+        String(d.contract.rules.length),
+        d.contract.gold.map((g) => g.name).join(',') || '-',
+        d.suffixes.join(' '),
+        `${d.freshnessSlaMinutes} min`,
+      ]),
+    ]),
+  );
+  return EXIT.ok;
+}
+
+async function cmdRun(args: string[], out: Out): Promise<number> {
+  const { values, positionals } = parse(args, { dataset: { type: 'string' }, json: { type: 'boolean' }, store: { type: 'string' } });
+  if (values.help) {
+    out.log(HELP);
+    return EXIT.ok;
+  }
+  if (!positionals.length) throw new UsageError('run needs at least one file');
+  const cfg = config(values);
+  const storeRoot = resolve((values.store as string | undefined) ?? '.pipeline');
+  let files: string[];
+  try {
+    files = await expandFiles(positionals);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const jobs = files.map((f) => {
+    const dataset = (values.dataset as string | undefined) ?? inferDataset(f, cfg);
+    if (!dataset) throw new UsageError(`cannot tell which dataset ${f} belongs to; pass --dataset (one of ${cfg.datasets.map((d) => d.name).join(', ')})`);
+    if (!cfg.datasets.some((d) => d.name === dataset)) throw new UsageError(`unknown dataset '${dataset}' (configured: ${cfg.datasets.map((d) => d.name).join(', ')})`);
+    return { file: f, dataset };
+  });
+
+  const results: LocalRunResult[] = [];
+  for (const { file, dataset } of jobs) {
+    if (!values.json) out.log(`${c.bold(file)} ${c.dim(`→ dataset ${dataset}`)}`);
+    const started = new Map<string, number>();
+    const caught = new Set<string>();
+    const r = await runLocal(file, dataset, {
+      config: cfg,
+      storeRoot,
+      onEvent: values.json
+        ? undefined
+        : (e) => {
+            if (e.type === 'StateEntered') started.set(e.state.name, Date.now());
+            if (e.type === 'StateExited' && !caught.has(e.state.name)) out.log(`  ${c.green('✓')} ${e.state.name.padEnd(12)} ${c.dim(ms(Date.now() - (started.get(e.state.name) ?? Date.now())))}`);
+            if (e.type === 'StateRetried') out.log(`  ${c.yellow('↻')} ${e.state.name.padEnd(12)} retrying after a transient error`);
+            if (e.type === 'StateCaught') caught.add(e.state.name);
+            if (e.type === 'StateCaught') out.log(`  ${c.red('✗')} ${e.state.name.padEnd(12)} failed, handing the file to quarantine`);
+          },
+    });
+    results.push(r);
+    if (!values.json) report(r, storeRoot, out);
+  }
+  if (values.json) out.log(JSON.stringify(results.length === 1 ? results[0].manifest : results.map((r) => r.manifest), null, 2));
+  return results.every((r) => r.status === 'succeeded') ? EXIT.ok : EXIT.quarantined;
+}
+
+function report(r: LocalRunResult, storeRoot: string, out: Out): void {
+  const m = r.manifest;
+  const where = (k?: string) => (k ? relative(process.cwd(), resolve(storeRoot, LOCAL_BUCKETS.lake, k)) : '-');
+  if (!m) {
+    out.log(`  ${c.red('no manifest written')} (execution ${r.execution})`);
+    return;
+  }
+  const status = m.status === 'succeeded' ? c.green('processed') : c.red(m.status);
+  out.log(`  ${status} in ${ms(r.durationMs)} · contract v${m.contractVersion ?? '?'}${m.matchedVersion ? ` (file matches v${m.matchedVersion})` : ''}`);
+  out.log(`  rows in ${m.counts.rowsIn} · out ${m.counts.rowsOut} · quarantined ${m.counts.rowsQuarantined} · duplicates dropped ${m.counts.rowsDeduplicated} · warned ${m.counts.rowsWarned}`);
+  const top = Object.entries(m.reasons).sort((a, b) => b[1] - a[1]).slice(0, 5);
+  if (top.length) out.log(`  top reasons: ${top.map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+  if (m.failure) out.log(`  ${c.red(m.failure.reason)}: ${m.failure.message}`);
+  for (const w of m.schemaChanges?.warnings ?? []) out.log(`  ${c.yellow('schema:')} ${w}`);
+  if (m.outputs.bronze) out.log(`  bronze      ${where(m.outputs.bronze)}`);
+  for (const s of m.outputs.silver) out.log(`  silver      ${where(s)}`);
+  for (const g of m.outputs.gold) out.log(`  gold        ${where(g)}`);
+  if (m.outputs.quarantineRows) out.log(`  quarantine  ${where(m.outputs.quarantineRows)}`);
+  if (m.outputs.quarantineFile) out.log(`  quarantine  ${where(m.outputs.quarantineFile)}`);
+  out.log(`  manifest    ${where(layout.manifest(m.source.dataset, m.source.key))}`);
+}
