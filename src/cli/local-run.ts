@@ -104,9 +104,10 @@ export async function runLocal(file: string, dataset: string, opts: LocalRunOpti
     [STATES.publish]: makePublish(deps),
     [STATES.quarantine]: makeQuarantine(deps),
     // The `failed` queue, locally: one JSON file per failed execution.
-    [STATES.notifyFailed]: async (msg) => {
-      failedMessage = msg;
-      await store.putText(LOCAL_BUCKETS.lake, `_local/failed-queue/${execution}.json`, JSON.stringify(msg, null, 2));
+    [STATES.notifyFailed]: async (params) => {
+      // The task's Parameters are { QueueUrl, MessageBody }: keep what SQS would carry.
+      failedMessage = (params as unknown as { MessageBody?: unknown }).MessageBody ?? params;
+      await store.putText(LOCAL_BUCKETS.lake, `_local/failed-queue/${execution}.json`, JSON.stringify(failedMessage, null, 2));
       return {};
     },
   };

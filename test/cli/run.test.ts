@@ -1,0 +1,154 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config';
+import { TransientError } from '../../lambdas/core/errors';
+import { main } from '../../src/cli/main';
+import { inferDataset, runLocal } from '../../src/cli/local-run';
+import { installPolyfills } from '../../src/cli/polyfills';
+
+const cfg = loadConfig('config/pipeline.json', 'dev');
+
+async function cli(args: string[]) {
+  const lines: string[] = [];
+  const errs: string[] = [];
+  const code = await main(args, { log: (s) => lines.push(s), err: (s) => errs.push(s) });
+  return { code, out: lines.join('\n'), err: errs.join('\n') };
+}
+
+const store = () => mkdtempSync(join(tmpdir(), 'pipeline-store-'));
+
+describe('pipeline run', () => {
+  it('processes a good file: exit 0, per-stage progress, report with output paths that exist', async () => {
+    const root = store();
+    const { code, out } = await cli(['run', 'samples/orders/orders_v1.csv', '--store', root]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/✓ Validate[\s\S]*✓ Transform[\s\S]*✓ Publish/);
+    expect(out).toMatch(/processed in .* contract v3 \(file matches v1\)/);
+    expect(out).toContain('rows in 3 · out 3 · quarantined 0');
+    const silver = /silver\s+(\S+)/.exec(out)![1];
+    expect(existsSync(silver)).toBe(true);
+    expect(existsSync(join(root, 'lake-bucket/gold/orders/orders_by_status'))).toBe(true);
+  });
+
+  it('bad rows: exit 0, the three reasons reported, quarantine rows written', async () => {
+    const root = store();
+    const { code, out } = await cli(['run', 'samples/sales/sales_bad_rows.csv', '--store', root]);
+    expect(code).toBe(0);
+    expect(out).toContain('top reasons: not_null(order_id) ×1, min(amount) ×1, accepted_values(status) ×1');
+    const q = /quarantine\s+(\S+\.jsonl)/.exec(out)![1];
+    expect(readFileSync(q, 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
+  it('poison file: exit 1, quarantined with schema.incompatible, a failed-queue message, nothing in silver', async () => {
+    const root = store();
+    const { code, out } = await cli(['run', 'samples/sales/sales_poison.csv', '--store', root]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/quarantined in/);
+    expect(out).toContain('schema.incompatible');
+    expect(existsSync(join(root, 'lake-bucket/silver'))).toBe(false);
+    const failed = join(root, 'lake-bucket/_local/failed-queue');
+    expect(existsSync(failed)).toBe(true);
+  });
+
+  it('--json prints the manifest', async () => {
+    const { code, out } = await cli(['run', 'samples/orders/orders_v2.csv', '--store', store(), '--json']);
+    expect(code).toBe(0);
+    const m = JSON.parse(out);
+    expect(m).toMatchObject({ status: 'succeeded', contractVersion: 3, matchedVersion: 2, counts: { rowsIn: 3, rowsOut: 3 }, source: { dataset: 'orders', key: 'landing/orders/orders_v2.csv' } });
+    expect(m.source.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('rerunning a file overwrites its outputs instead of adding to them', async () => {
+    const root = store();
+    await cli(['run', 'samples/sales/sales_bad_rows.csv', '--store', root]);
+    const first = (await cli(['run', 'samples/sales/sales_bad_rows.csv', '--store', root, '--json'])).out;
+    const m = JSON.parse(first);
+    expect(m.outputs.silver).toHaveLength(2);
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(join(root, 'lake-bucket/silver/sales/dt=2026-11-21'))).toHaveLength(1);
+  });
+
+  it('exit 2 on bad usage and bad config', async () => {
+    expect((await cli(['run'])).code).toBe(2);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    expect((await cli(['run', 'samples/orders/orders_v1.csv', '--dataset', 'nope', '--store', store()])).err).toContain("unknown dataset 'nope'");
+    expect((await cli(['run', 'does/not/exist.csv'])).code).toBe(2);
+    const r = await cli(['check-config', '--config', 'package.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Invalid pipeline config .*package\.json/);
+  });
+
+  it('check-config lists the datasets', async () => {
+    const r = await cli(['check-config']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/orders\s+v3/);
+    expect(r.out).toMatch(/sales\s+v1/);
+  });
+});
+
+describe('retries in the local run', () => {
+  it('a transient error thrown once by Transform is retried by the state machine, then the file succeeds', async () => {
+    let calls = 0;
+    const r = await runLocal('samples/orders/orders_v3.csv', 'orders', {
+      config: cfg,
+      storeRoot: store(),
+      wrap: (state, fn) => async (input) => {
+        if (state === 'Transform' && calls++ === 0) throw new TransientError('simulated S3 throttle');
+        return fn(input);
+      },
+    });
+    expect(r.status).toBe('succeeded');
+    expect(calls).toBe(2);
+    expect(r.retries).toEqual([{ state: 'Transform', error: 'TransientError' }]);
+  });
+
+  it('a DataError is not retried', async () => {
+    let calls = 0;
+    const r = await runLocal('samples/sales/sales_poison.csv', 'sales', {
+      config: cfg,
+      storeRoot: store(),
+      wrap: (state, fn) => async (input) => {
+        if (state === 'Validate') calls++;
+        return fn(input);
+      },
+    });
+    expect(r.status).toBe('quarantined');
+    expect(calls).toBe(1);
+    expect(r.failedMessage).toMatchObject({ status: 'quarantined', reason: 'schema.incompatible', dataset: 'sales' });
+  });
+
+  it('the test-only fault switch (test env, __fault_<stage>__ in the key) fails a stage once', async () => {
+    const root = store();
+    const dir = join(root, 'in', 'orders');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync('samples/orders/orders_v1.csv', join(dir, 'o__fault_publish__.csv'));
+    const r = await runLocal(join(dir, 'o__fault_publish__.csv'), 'orders', { config: loadConfig('config/pipeline.json', 'test'), storeRoot: root });
+    expect(r.status).toBe('succeeded');
+    expect(r.retries).toEqual([{ state: 'Publish', error: 'TransientError' }]);
+    const off = await runLocal(join(dir, 'o__fault_publish__.csv'), 'orders', { config: cfg, storeRoot: store() });
+    expect(off.retries).toEqual([]);
+  });
+});
+
+describe('dataset inference and Node 20 support', () => {
+  it('infers from landing/<dataset>/, a directory name, a file prefix or a unique suffix', () => {
+    expect(inferDataset('/x/landing/sales/a.csv', cfg)).toBe('sales');
+    expect(inferDataset('samples/orders/whatever.csv', cfg)).toBe('orders');
+    expect(inferDataset('/tmp/orders_2026.csv', cfg)).toBe('orders');
+    expect(inferDataset('/tmp/clicks.jsonl', cfg)).toBe('events');
+    expect(inferDataset('/tmp/thing.csv', cfg)).toBeUndefined();
+  });
+
+  it('polyfills Promise.withResolvers only where it is missing', async () => {
+    class P<T> extends Promise<T> {}
+    Object.defineProperty(P, 'withResolvers', { value: undefined, configurable: true, writable: true });
+    installPolyfills(P as unknown as PromiseConstructor);
+    const { promise, resolve } = (P as unknown as { withResolvers: <T>() => { promise: Promise<T>; resolve: (v: T) => void } }).withResolvers<number>();
+    resolve(7);
+    expect(await promise).toBe(7);
+    const native = Promise as unknown as { withResolvers?: unknown };
+    if (process.versions.node.startsWith('20.')) expect(typeof native.withResolvers).toBe('function');
+  });
+});

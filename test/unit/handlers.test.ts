@@ -1,0 +1,76 @@
+import { GetObjectCommand, HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { describe, expect, it, vi } from 'vitest';
+import { TransientError } from '../../lambdas/core/errors';
+import { executionName } from '../../lambdas/core/layout';
+import { makeDispatch, type ExecutionStarter } from '../../lambdas/handlers/dispatch';
+import type { FileState } from '../../lambdas/handlers/state';
+import { S3ObjectStore } from '../../lambdas/shared/s3-store';
+import { createTelemetry } from '../../lambdas/shared/telemetry';
+
+const s3Event = (key: string, version = 'v1', detailType = 'Object Created') => ({
+  'detail-type': detailType,
+  source: 'aws.s3',
+  time: '2026-11-22T10:00:00Z',
+  detail: { bucket: { name: 'landing-b' }, object: { key, size: 10, etag: 'e1', 'version-id': version } },
+});
+const sqs = (...bodies: unknown[]): SQSEvent => ({ Records: bodies.map((b, i) => ({ messageId: `m${i}`, body: typeof b === 'string' ? b : JSON.stringify(b) }) as SQSRecord) });
+
+function dispatcher(starter: ExecutionStarter) {
+  return makeDispatch({ ...createTelemetry({ silent: true }), starter, datasets: new Set(['orders']), suffixes: { orders: ['.csv'] } });
+}
+
+describe('dispatcher', () => {
+  it('starts one execution per object version with a deterministic name and the file reference as input', async () => {
+    const started: [string, FileState][] = [];
+    const h = dispatcher({ start: async (name, input) => (started.push([name, input]), 'started') });
+    const res = await h(sqs(s3Event('landing/orders/a.csv')));
+    expect(res.batchItemFailures).toEqual([]);
+    expect(started).toHaveLength(1);
+    const [name, input] = started[0];
+    expect(name).toBe(executionName('orders', 'landing-b', 'landing/orders/a.csv', 'v1'));
+    expect(name).toMatch(/^orders-[0-9a-f]{40}$/);
+    expect(input).toMatchObject({ dataset: 'orders', bucket: 'landing-b', key: 'landing/orders/a.csv', versionId: 'v1', landedAt: '2026-11-22T10:00:00Z', execution: name });
+    // Another version of the same key is another execution.
+    expect(executionName('orders', 'landing-b', 'landing/orders/a.csv', 'v2')).not.toBe(name);
+  });
+
+  it('treats ExecutionAlreadyExists (a redelivered event) as success', async () => {
+    const h = dispatcher({ start: async () => 'duplicate' });
+    expect((await h(sqs(s3Event('landing/orders/a.csv')))).batchItemFailures).toEqual([]);
+  });
+
+  it('ignores non-object events, unknown datasets and other suffixes without failing them', async () => {
+    const start = vi.fn(async () => 'started' as const);
+    const h = dispatcher({ start });
+    const res = await h(sqs(s3Event('landing/orders/a.csv', 'v1', 'Object Deleted'), s3Event('landing/other/a.csv'), s3Event('landing/orders/a.txt'), { hello: 'world' }));
+    expect(res.batchItemFailures).toEqual([]);
+    expect(start).not.toHaveBeenCalled();
+  });
+
+  it('reports only the failed messages of a batch for redelivery (and malformed JSON bodies)', async () => {
+    const h = dispatcher({
+      start: async (_n, input) => {
+        if (input.key.endsWith('b.csv')) throw new Error('throttled');
+        return 'started';
+      },
+    });
+    const res = await h(sqs(s3Event('landing/orders/a.csv'), s3Event('landing/orders/b.csv'), '{not json'));
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }]);
+  });
+});
+
+describe('S3ObjectStore', () => {
+  it('maps throttling and 5xx to TransientError, and a missing key to undefined', async () => {
+    const mock = mockClient(S3Client);
+    const store = new S3ObjectStore(new S3Client({ region: 'us-east-1' }));
+    mock.on(HeadObjectCommand).rejects(new NotFound({ message: 'nope', $metadata: { httpStatusCode: 404 } }));
+    expect(await store.head('b', 'k')).toBeUndefined();
+    mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'SlowDown', $fault: 'server', message: 'slow down', $metadata: { httpStatusCode: 503 } }));
+    await expect(store.read('b', 'k')).rejects.toBeInstanceOf(TransientError);
+    mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'denied', $metadata: { httpStatusCode: 403 } }));
+    await expect(store.read('b', 'k')).rejects.not.toBeInstanceOf(TransientError);
+    mock.restore();
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { parseContract, type ContractInput } from '../../lambdas/core/contract';
+import { compileRules, FingerprintSet } from '../../lambdas/core/rules';
+
+const contract = (rules: ContractInput['rules'], columns: ContractInput['columns'] = [
+  { name: 'id', type: 'string', nullable: false },
+  { name: 'amount', type: 'decimal(10,2)' },
+  { name: 'qty', type: 'integer' },
+  { name: 'status', type: 'string' },
+]) => parseContract({ dataset: 'd', version: 1, columns, rules });
+
+describe('row rules', () => {
+  it('nullable: false is an implicit not_null error rule', () => {
+    const [r] = compileRules(contract([]));
+    expect(r.id).toBe('not_null(id)');
+    expect(r.check([null, 1n, 1, 'a'])).toMatch(/id is null/);
+    expect(r.check(['x', 1n, 1, 'a'])).toBeUndefined();
+  });
+
+  it('min/max compare decimals exactly, inclusive unless exclusive', () => {
+    const rules = compileRules(contract([
+      { rule: 'min', column: 'amount', value: 0 },
+      { rule: 'max', column: 'amount', value: 10.5, exclusive: true },
+      { rule: 'max', column: 'qty', value: 3 },
+    ])).slice(1);
+    const row = (amount: bigint | null, qty: number) => ['x', amount, qty, 'a'];
+    expect(rules[0].check(row(0n, 1))).toBeUndefined();
+    expect(rules[0].check(row(-1n, 1))).toMatch(/amount=-0.01 is below the minimum 0/);
+    expect(rules[1].check(row(1049n, 1))).toBeUndefined();
+    expect(rules[1].check(row(1050n, 1))).toMatch(/above the maximum 10.5/);
+    expect(rules[2].check(row(null, 4))).toMatch(/qty=4/);
+    expect(rules[0].check(row(null, 1))).toBeUndefined();
+  });
+
+  it('accepted_values, regex, length, unique; ids and severities', () => {
+    const rules = compileRules(contract([
+      { rule: 'accepted_values', column: 'status', values: ['new', 'paid'] },
+      { rule: 'regex', column: 'id', pattern: '^O-\\d+$', severity: 'warn' },
+      { rule: 'length', column: 'status', min: 3, max: 4, id: 'status_len' },
+      { rule: 'unique', columns: ['id', 'qty'] },
+    ])).slice(1);
+    expect(rules.map((r) => [r.id, r.severity])).toEqual([
+      ['accepted_values(status)', 'error'],
+      ['regex(id)', 'warn'],
+      ['status_len', 'error'],
+      ['unique(id,qty)', 'error'],
+    ]);
+    expect(rules[0].check(['O-1', null, 1, 'teleported'])).toMatch(/'teleported' is not one of new, paid/);
+    expect(rules[1].check(['X-1', null, 1, 'new'])).toMatch(/does not match/);
+    expect(rules[2].check(['O-1', null, 1, 'ne'])).toMatch(/length 2, below 3/);
+    expect(rules[3].check(['O-1', null, 1, 'new'])).toBeUndefined();
+    expect(rules[3].check(['O-1', null, 2, 'new'])).toBeUndefined();
+    expect(rules[3].check(['O-1', null, 1, 'paid'])).toMatch(/duplicate value for id, qty/);
+  });
+});
+
+describe('FingerprintSet', () => {
+  it('is exact for a million distinct keys and finds every repeat', () => {
+    const s = new FingerprintSet(16);
+    let added = 0;
+    for (let i = 0; i < 1_000_000; i++) if (s.add(`K${i}`)) added++;
+    expect(added).toBe(1_000_000);
+    expect(s.size).toBe(1_000_000);
+    let repeats = 0;
+    for (let i = 0; i < 1_000_000; i += 997) if (!s.add(`K${i}`)) repeats++;
+    expect(repeats).toBe(Math.ceil(1_000_000 / 997));
+  });
+});

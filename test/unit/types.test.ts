@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { parseContract, type Column } from '../../lambdas/core/contract';
+import { formatDecimal, INVALID, parseDecimal, parserFor, wallClockToUtc } from '../../lambdas/core/types';
+
+const col = (type: string, extra: Partial<Column> = {}): Column => ({ name: 'c', type, nullable: true, ...extra }) as Column;
+
+describe('typing', () => {
+  it('integers: signs, bounds and junk', () => {
+    const p = parserFor(col('integer'));
+    expect(p('42')).toBe(42);
+    expect(p('-7')).toBe(-7);
+    expect(p('+3')).toBe(3);
+    expect(p('1.0')).toBe(INVALID);
+    expect(p('12a')).toBe(INVALID);
+    expect(p('99999999999999999999')).toBe(INVALID);
+  });
+
+  it('decimals are exact scaled integers with precision and scale enforced', () => {
+    const spec = { precision: 6, scale: 2 };
+    expect(parseDecimal('19.99', spec)).toBe(1999n);
+    expect(parseDecimal('-0.5', spec)).toBe(-50n);
+    expect(parseDecimal('.25', spec)).toBe(25n);
+    expect(parseDecimal('1.230', spec)).toBe(123n);
+    expect(parseDecimal('1.234', spec)).toBe(INVALID);
+    expect(parseDecimal('10000.00', spec)).toBe(INVALID);
+    expect(parseDecimal('9999.99', spec)).toBe(999999n);
+    expect(parseDecimal('1e3', spec)).toBe(INVALID);
+    expect(parseDecimal('.', spec)).toBe(INVALID);
+    expect(formatDecimal(-50n, 2)).toBe('-0.50');
+    expect(formatDecimal(123456n, 2)).toBe('1234.56');
+  });
+
+  it('doubles and booleans', () => {
+    expect(parserFor(col('double'))('3.5e2')).toBe(350);
+    expect(parserFor(col('double'))('abc')).toBe(INVALID);
+    const b = parserFor(col('boolean'));
+    expect([b('TRUE'), b('no'), b('1'), b('maybe')]).toEqual([true, false, true, INVALID]);
+  });
+
+  it('dates: ISO, patterns, and impossible days', () => {
+    const iso = parserFor(col('date'));
+    expect(iso('1970-01-02')).toBe(1);
+    expect(iso('2024-02-29')).toBe(19782);
+    expect(iso('2023-02-29')).toBe(INVALID);
+    expect(iso('2023-13-01')).toBe(INVALID);
+    expect(parserFor(col('date', { format: 'dd/MM/yyyy' }))('02/01/1970')).toBe(1);
+  });
+
+  it('timestamps: offsets, zones (with DST), epochs and patterns', () => {
+    const utc = parserFor(col('timestamp'));
+    expect(utc('2026-11-20T10:00:00Z')).toBe(Date.UTC(2026, 10, 20, 10));
+    expect(utc('2026-11-20T11:00:00+01:00')).toBe(Date.UTC(2026, 10, 20, 10));
+    expect(utc('2026-11-20 10:00:00.123')).toBe(Date.UTC(2026, 10, 20, 10, 0, 0, 123));
+    expect(utc('2026-11-20T25:00:00Z')).toBe(INVALID);
+    const paris = parserFor(col('timestamp', { timezone: 'Europe/Paris' }));
+    expect(paris('2026-07-01T12:00:00')).toBe(Date.UTC(2026, 6, 1, 10)); // CEST, UTC+2
+    expect(paris('2026-01-01T12:00:00')).toBe(Date.UTC(2026, 0, 1, 11)); // CET, UTC+1
+    expect(wallClockToUtc(Date.UTC(2026, 0, 1), '-05:00')).toBe(Date.UTC(2026, 0, 1, 5));
+    expect(parserFor(col('timestamp', { format: 'epoch_s' }))('86400')).toBe(86400000);
+    expect(parserFor(col('timestamp', { format: 'dd/MM/yyyy HH:mm:ss' }))('20/11/2026 10:30:15')).toBe(Date.UTC(2026, 10, 20, 10, 30, 15));
+  });
+});
+
+describe('contract schema', () => {
+  const base = { dataset: 'd', version: 1, columns: [{ name: 'id', type: 'string' }] };
+
+  it('fills defaults', () => {
+    const c = parseContract(base);
+    expect(c.format).toMatchObject({ type: 'csv', delimiter: ',', header: true });
+    expect(c.fileRules.maxRejectRatio).toBe(0.5);
+    expect(c.evolution.onAddedColumns).toBe('drop');
+  });
+
+  it('rejects unknown keys, unknown columns, bad types and bad regexes with paths', () => {
+    expect(() => parseContract({ ...base, colums: [] }, 'x.json')).toThrow(/Invalid contract x\.json[\s\S]*colums/);
+    expect(() => parseContract({ ...base, keys: ['nope'] })).toThrow(/keys\.0: unknown column nope/);
+    expect(() => parseContract({ ...base, columns: [{ name: 'id', type: 'varchar' }] })).toThrow(/columns\.0\.type/);
+    expect(() => parseContract({ ...base, rules: [{ rule: 'regex', column: 'id', pattern: '([' }] })).toThrow(/invalid regex/);
+    expect(() => parseContract({ ...base, partitionBy: 'id' })).toThrow(/partitionBy must be a date or timestamp/);
+    expect(() => parseContract({ ...base, history: [{ version: 1, columns: ['id'] }] })).toThrow(/older than version/);
+  });
+});
