@@ -17,6 +17,19 @@ export interface CsvRecord {
   line: number;
 }
 
+function splitFields(buf: string, start: number, end: number, delim: string): string[] {
+  const fields: string[] = [];
+  for (;;) {
+    const d = buf.indexOf(delim, start);
+    if (d < 0 || d >= end) {
+      fields.push(buf.slice(start, end));
+      return fields;
+    }
+    fields.push(buf.slice(start, d));
+    start = d + 1;
+  }
+}
+
 export class CsvParser {
   private buf = '';
   private line = 1;
@@ -57,40 +70,31 @@ export class CsvParser {
     const buf = this.buf;
     const len = buf.length;
     const delim = this.delim;
-    const quote = this.quote;
     let pos = 0;
-    let nextQuote = buf.indexOf(quote);
+    // Positions are kept as non-negative integers (len + 1 = "none"): mixing -1
+    // in made TurboFan deoptimise this loop into a path 20x slower.
+    let q = buf.indexOf(this.quote);
+    if (q < 0) q = len + 1;
     while (pos < len) {
+      if (q < pos) {
+        q = buf.indexOf(this.quote, pos);
+        if (q < 0) q = len + 1;
+      }
       let nl = buf.indexOf('\n', pos);
-      if (nextQuote !== -1 && nextQuote < pos) nextQuote = buf.indexOf(quote, pos);
-      if (nextQuote === -1 || (nl !== -1 && nextQuote > nl)) {
+      if (nl < 0) {
+        if (!final) return pos;
+        nl = len;
+      }
+      if (q > nl) {
         // Fast path: no quote in this record.
-        if (nl === -1) {
-          if (!final) return pos;
-          nl = len;
-        }
-        let end = nl;
-        if (end > pos && buf.charCodeAt(end - 1) === 13) end--;
-        if (end > pos || nl < len) {
-          const fields: string[] = [];
-          let start = pos;
-          for (;;) {
-            const d = buf.indexOf(delim, start);
-            if (d === -1 || d >= end) {
-              fields.push(buf.slice(start, end));
-              break;
-            }
-            fields.push(buf.slice(start, d));
-            start = d + 1;
-          }
-          if (!(fields.length === 1 && fields[0] === '')) out.push({ fields, line: this.line });
-        }
-        this.line++;
+        const line = this.line++;
+        const end = nl > pos && buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        if (end > pos) out.push({ fields: splitFields(buf, pos, end, delim), line });
         pos = nl + 1;
         continue;
       }
       const r = this.slowRecord(pos, final);
-      if (r === -1) return pos;
+      if (r < 0) return pos;
       out.push(this.pending!);
       pos = r;
     }

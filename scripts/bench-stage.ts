@@ -1,0 +1,27 @@
+/** Child process of bench.ts: the full validate+transform stage on one file. */
+import { createReadStream, rmSync } from 'node:fs';
+import { loadConfig } from '../lib/config';
+import { runStage } from '../lambdas/core/stage';
+
+async function main() {
+  const [file, workDir] = process.argv.slice(2);
+  rmSync(workDir, { recursive: true, force: true });
+  const contract = loadConfig('config/pipeline.json', 'dev').datasets.find((d) => d.name === 'sales')!.contract;
+  const t0 = performance.now();
+  const r = await runStage({
+    contract,
+    source: createReadStream(file, { highWaterMark: 1 << 20 }),
+    dataset: 'sales',
+    key: 'landing/sales/bench.csv',
+    ingestDate: '2026-11-22',
+    workDir,
+    fileId: 'bench',
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(JSON.stringify({ seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, rowsOut: r.counts.rowsOut, rowsQuarantined: r.counts.rowsQuarantined, files: r.silver.length }));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,88 @@
+/**
+ * Stage throughput and memory vs DuckDB. Not a test: prints figures.
+ *
+ *   npm run bench -- --mb 120        (default 120 MB, ~2M rows like the sales example)
+ *   npm run bench -- --mb 1024       (memory check: peak RSS must stay flat)
+ *
+ * Each engine runs in its own child process so its peak RSS is its own. The
+ * last line is machine-readable:
+ *   stage_vs_duckdb=<ratio> stage_mb_s=<n> duckdb_mb_s=<n> peak_rss_mb=<n> input_mb=<n>
+ */
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '120' }, keep: { type: 'boolean' }, dir: { type: 'string' } } });
+const targetMb = Number(values.mb);
+const dir = values.dir ?? join(tmpdir(), 'pipeline-bench');
+mkdirSync(dir, { recursive: true });
+const csv = join(dir, `sales-${targetMb}mb.csv`);
+
+/** Deterministic generator (mulberry32) so runs are comparable. */
+function rng(seed: number) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function generate(path: string, bytes: number): Promise<number> {
+  const r = rng(42);
+  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
+  const statuses = ['new', 'paid', 'shipped', 'cancelled', 'refunded'];
+  const regions = ['EU', 'US', 'APAC', 'LATAM', 'MEA'];
+  let written = 0;
+  let rows = 0;
+  const write = (s: string) => (written += s.length, out.write(s) ? Promise.resolve() : new Promise<void>((res) => out.once('drain', () => res())));
+  await write('order_id,customer_id,amount,quantity,status,order_ts,region\n');
+  const base = Date.UTC(2026, 10, 1);
+  while (written < bytes) {
+    let chunk = '';
+    for (let i = 0; i < 10000; i++, rows++) {
+      const ts = new Date(base + Math.floor(r() * 14 * 86400000)).toISOString().slice(0, 19) + 'Z';
+      chunk += `O${String(rows).padStart(9, '0')},C${String(Math.floor(r() * 1e6)).padStart(6, '0')},${(r() * 500).toFixed(2)},${1 + Math.floor(r() * 9)},${statuses[Math.floor(r() * 5)]},${ts},${regions[Math.floor(r() * 5)]}\n`;
+    }
+    await write(chunk);
+  }
+  await new Promise<void>((res) => out.end(res));
+  return rows;
+}
+
+function child(script: string, args: string[]): Record<string, number> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, script), ...args], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = out.trim().split('\n').pop()!;
+  return JSON.parse(line);
+}
+
+async function main() {
+  if (!existsSync(csv) || Math.abs(statSync(csv).size - targetMb * 1e6) > 2e6) {
+    process.stdout.write(`generating ${csv} (${targetMb} MB)... `);
+    const rows = await generate(csv, targetMb * 1e6);
+    console.log(`${rows} rows`);
+  }
+  const inputMb = statSync(csv).size / 1e6;
+  console.log(`input: ${inputMb.toFixed(1)} MB`);
+
+  const stage = child('bench-stage.ts', [csv, join(dir, 'stage-out')]);
+  const stageMbS = inputMb / stage.seconds;
+  console.log(`stage : ${stage.seconds.toFixed(2)} s, ${stageMbS.toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, silver files ${stage.files}`);
+
+  const duck = child('bench-duckdb.ts', [csv, join(dir, 'duckdb-out.parquet')]);
+  const duckMbS = inputMb / duck.seconds;
+  console.log(`duckdb: ${duck.seconds.toFixed(2)} s, ${duckMbS.toFixed(1)} MB/s, peak RSS ${duck.peakRssMb.toFixed(0)} MB (1 thread, COPY read_csv -> parquet)`);
+
+  if (!values.keep) rmSync(join(dir, 'stage-out'), { recursive: true, force: true });
+  console.log(
+    `stage_vs_duckdb=${(stageMbS / duckMbS).toFixed(2)} stage_mb_s=${stageMbS.toFixed(1)} duckdb_mb_s=${duckMbS.toFixed(1)} peak_rss_mb=${stage.peakRssMb.toFixed(0)} input_mb=${inputMb.toFixed(0)}`,
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
