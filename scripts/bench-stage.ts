@@ -18,6 +18,7 @@ async function main() {
     fileId: 'bench',
   });
   const seconds = (performance.now() - t0) / 1000;
+  if (process.env.BENCH_MEM) console.error(process.memoryUsage());
   console.log(JSON.stringify({ seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, rowsOut: r.counts.rowsOut, rowsQuarantined: r.counts.rowsQuarantined, files: r.silver.length }));
 }
 

@@ -6,8 +6,9 @@ import { decimalSpec, type Typed } from './types';
 
 /**
  * Parquet output. Rows are buffered per partition as column arrays and flushed
- * as one row group every `rowGroupSize` rows, so memory is bounded by
- * partitions × row group, not by file size.
+ * as one row group every `rowGroupSize` rows; across partitions the total
+ * buffered is capped too (the fullest buffer is flushed first), so memory is
+ * bounded whatever the file size or the number of partitions it spans.
  */
 
 export interface OutColumn {
@@ -90,10 +91,19 @@ class OneFile {
     this.buffers = columns.map(() => []);
   }
 
-  append(row: Typed[]): void {
+  /** Returns true when the row group was flushed. */
+  append(row: Typed[]): boolean {
     for (let c = 0; c < this.buffers.length; c++) this.buffers[c].push(row[c]);
     this.rows++;
-    if (++this.pending >= this.rowGroupSize) this.flush();
+    if (++this.pending >= this.rowGroupSize) {
+      this.flush();
+      return true;
+    }
+    return false;
+  }
+
+  get buffered(): number {
+    return this.pending;
   }
 
   flush(): void {
@@ -116,12 +126,15 @@ class OneFile {
 /** Writes rows into one Parquet file per partition value. */
 export class PartitionedParquetWriter {
   private readonly files = new Map<string, OneFile>();
+  private buffered = 0;
 
   constructor(
     private readonly columns: OutColumn[],
     private readonly pathFor: (partition: string) => string,
     private readonly rowGroupSize = 65536,
     private readonly kv: Record<string, string> = {},
+    /** Rows buffered across all partitions before the fullest is flushed early. */
+    private readonly maxBufferedRows = 131072,
   ) {}
 
   append(partition: string, row: Typed[]): void {
@@ -130,7 +143,14 @@ export class PartitionedParquetWriter {
       f = new OneFile(this.pathFor(partition), this.columns, this.rowGroupSize, this.kv);
       this.files.set(partition, f);
     }
-    f.append(row);
+    const before = f.buffered;
+    this.buffered += f.append(row) ? -before : 1;
+    if (this.buffered > this.maxBufferedRows) {
+      let fullest = f;
+      for (const other of this.files.values()) if (other.buffered > fullest.buffered) fullest = other;
+      this.buffered -= fullest.buffered;
+      fullest.flush();
+    }
   }
 
   finish(): WrittenFile[] {

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Start/stop MiniStack (MIT, PyPI `ministack`), a LocalStack-compatible emulator
+# that runs Node.js Lambdas as local processes (no Docker), bound to 127.0.0.1.
+#   scripts/emulator.sh start | stop | status
+# Installs into .emulator/venv (git-ignored) on first use. Port: $EMULATOR_PORT (4566).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VERSION=1.5.33
+PORT="${EMULATOR_PORT:-4566}"
+DIR=.emulator
+VENV="$DIR/venv"
+LOG="$DIR/ministack-$PORT.log"
+PIDFILE="$DIR/ministack-$PORT.pid"
+
+install() {
+  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import ministack, importlib.metadata as m; assert m.version('ministack') == '$VERSION'" 2>/dev/null; then
+    echo "installing ministack==$VERSION into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "ministack==$VERSION"
+  fi
+  # Reviewed patches for emulator gaps (see README, "Emulator workarounds").
+  for p in scripts/emulator-patches/*.py; do
+    [ -e "$p" ] || continue
+    "$VENV/bin/python" "$p"
+  done
+}
+
+start() {
+  install
+  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+    echo "ministack already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"
+    return 0
+  fi
+  mkdir -p "$DIR/data"
+  # BIND_HOST keeps it on loopback; IOT_MTLS_ENABLED=0 and SFTP_ENABLED=0 stop
+  # extra listeners from binding 0.0.0.0; _SFN_WAIT_SCALE=0 skips retry sleeps.
+  env BIND_HOST=127.0.0.1 GATEWAY_PORT="$PORT" LAMBDA_EXECUTOR=local IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 \
+    _SFN_WAIT_SCALE="${_SFN_WAIT_SCALE:-0}" S3_DATA_DIR="$PWD/$DIR/data/s3" TMPDIR="$PWD/$DIR" LOG_LEVEL="${EMULATOR_LOG_LEVEL:-INFO}" \
+    setsid "$VENV/bin/python" -m ministack >"$LOG" 2>&1 &
+  echo $! >"$PIDFILE"
+  for _ in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$PORT/_ministack/health" >/dev/null 2>&1; then
+      echo "ministack $VERSION up on http://127.0.0.1:$PORT (pid $(cat "$PIDFILE"), log $LOG)"
+      return 0
+    fi
+    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+      echo "ministack exited during start; last log lines:" >&2
+      tail -20 "$LOG" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "ministack did not become healthy in 60 s; see $LOG" >&2
+  return 1
+}
+
+stop() {
+  if [ -f "$PIDFILE" ]; then
+    pid=$(cat "$PIDFILE")
+    # The whole process group: Lambda workers are its children.
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    rm -f "$PIDFILE"
+    echo "ministack stopped"
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) curl -fsS "http://127.0.0.1:$PORT/_ministack/health" && echo ;;
+  install) install ;;
+  *) echo "usage: $0 start|stop|status|install" >&2; exit 2 ;;
+esac
