@@ -2,6 +2,7 @@ import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { Ingest } from './ingest';
+import { Monitoring } from './monitoring';
 import { applyNagSuppressions } from './nag';
 import { Orchestration } from './orchestration';
 import { Storage } from './storage';
@@ -21,12 +22,14 @@ export const OUTPUTS = {
   failedQueue: 'FailedQueueUrl',
   failedDlq: 'FailedDlqUrl',
   datasets: 'Datasets',
+  alarmTopic: 'AlarmTopicArn',
 } as const;
 
 export class PipelineStack extends Stack {
   readonly storage: Storage;
   readonly orchestration: Orchestration;
   readonly ingest: Ingest;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -37,6 +40,7 @@ export class PipelineStack extends Stack {
     this.storage = new Storage(this, 'Storage', { config });
     this.orchestration = new Orchestration(this, 'Orchestration', { config, landing: this.storage.landing, lake: this.storage.lake });
     this.ingest = new Ingest(this, 'Ingest', { config, landing: this.storage.landing, stateMachine: this.orchestration.stateMachine });
+    this.monitoring = new Monitoring(this, 'Monitoring', { config, storage: this.storage, orchestration: this.orchestration, ingest: this.ingest });
 
     const out = (name: string, value: string) => new CfnOutput(this, name, { value, exportName: undefined });
     out(OUTPUTS.landingBucket, this.storage.landing.bucketName);
@@ -47,6 +51,7 @@ export class PipelineStack extends Stack {
     out(OUTPUTS.targetDlq, this.ingest.targetDlq.queueUrl);
     out(OUTPUTS.failedQueue, this.orchestration.failedQueue.queueUrl);
     out(OUTPUTS.failedDlq, this.orchestration.failedDlq.queueUrl);
+    out(OUTPUTS.alarmTopic, this.monitoring.topic.topicArn);
     out(OUTPUTS.datasets, config.datasets.map((d) => d.name).join(','));
 
     applyNagSuppressions(this);
