@@ -41,8 +41,10 @@ export const pipelineConfigSchema = z.strictObject({
       batchSize: z.number().int().min(1).max(10).default(10),
       /** Age of the oldest ingest message that pages someone. */
       maxMessageAgeSeconds: z.number().int().positive().default(900),
+      /** Dispatcher timeout; the ingest queue's visibility timeout is 6x this. */
+      dispatchTimeoutSeconds: z.number().int().min(3).max(900).default(30),
     })
-    .default({ maxReceiveCount: 5, batchSize: 10, maxMessageAgeSeconds: 900 }),
+    .default({ maxReceiveCount: 5, batchSize: 10, maxMessageAgeSeconds: 900, dispatchTimeoutSeconds: 30 }),
   stages: z
     .strictObject({
       memoryMb: z.number().int().min(256).max(10240).default(2048),

@@ -17,8 +17,6 @@ export interface IngestProps {
   stateMachine: sfn.IStateMachine;
 }
 
-const DISPATCH_TIMEOUT = Duration.seconds(30);
-
 /**
  * S3 Object Created → one EventBridge rule per dataset (prefix + suffix) →
  * the ingest queue → the dispatcher, which starts one execution per file.
@@ -34,10 +32,11 @@ export class Ingest extends Construct {
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
     const { config, landing, stateMachine } = props;
+    const dispatchTimeout = Duration.seconds(config.ingest.dispatchTimeoutSeconds);
 
     const { queue, dlq } = secureQueue(this, 'Ingest', {
       // AWS guidance for Lambda event sources: at least 6x the function timeout.
-      visibilityTimeout: Duration.seconds(DISPATCH_TIMEOUT.toSeconds() * 6),
+      visibilityTimeout: Duration.seconds(dispatchTimeout.toSeconds() * 6),
       maxReceiveCount: config.ingest.maxReceiveCount,
     });
     this.queue = queue;
@@ -68,7 +67,7 @@ export class Ingest extends Construct {
       config,
       entry: 'dispatch',
       description: 'Starts one Step Functions execution per landed file (idempotent name)',
-      timeout: DISPATCH_TIMEOUT,
+      timeout: dispatchTimeout,
       memoryMb: 256,
       environment: {
         STATE_MACHINE_ARN: stateMachine.stateMachineArn,

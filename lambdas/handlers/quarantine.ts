@@ -64,7 +64,7 @@ export function makeQuarantine(deps: StageDeps) {
       };
       const manifestKey = layout.manifest(dataset, key);
       await deps.store.putText(lake, manifestKey, JSON.stringify(manifest, null, 2));
-      deps.logger.warn(`file ${status}`, { reason, message, quarantineFile });
+      deps.logger.warn(`file ${status}`, { reason, error: message, quarantineFile });
       emitStageMetrics(deps, dataset, 'quarantine', status === 'quarantined' ? { FilesFailed: 1, FilesQuarantined: 1 } : { FilesFailed: 1 });
       return { dataset, bucket, key, versionId: input.versionId, execution: input.execution, status, reason, message, quarantineFile, manifest: manifestKey, hint };
     } finally {
