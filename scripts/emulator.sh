@@ -31,11 +31,11 @@ start() {
     echo "ministack already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"
     return 0
   fi
-  mkdir -p "$DIR/data"
+  mkdir -p "$DIR/data-$PORT"
   # BIND_HOST keeps it on loopback; IOT_MTLS_ENABLED=0 and SFTP_ENABLED=0 stop
   # extra listeners from binding 0.0.0.0; _SFN_WAIT_SCALE=0 skips retry sleeps.
   env BIND_HOST=127.0.0.1 GATEWAY_PORT="$PORT" LAMBDA_EXECUTOR=local IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 \
-    _SFN_WAIT_SCALE="${_SFN_WAIT_SCALE:-0}" S3_DATA_DIR="$PWD/$DIR/data/s3" TMPDIR="$PWD/$DIR" LOG_LEVEL="${EMULATOR_LOG_LEVEL:-INFO}" \
+    _SFN_WAIT_SCALE="${_SFN_WAIT_SCALE:-0}" S3_DATA_DIR="$PWD/$DIR/data-$PORT/s3" TMPDIR="$PWD/$DIR" LOG_LEVEL="${EMULATOR_LOG_LEVEL:-INFO}" \
     setsid "$VENV/bin/python" -m ministack >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 120); do
