@@ -21,7 +21,7 @@ export function applyNagSuppressions(stack: Stack): void {
         'Action::s3:List*',
         'Action::s3:Abort*',
         'Action::s3:DeleteObject*',
-        { regex: '/^Resource::<Storage(Landing|Lake)[A-Z0-9]+\\.Arn>\\/(landing|bronze|silver|gold|quarantine|manifests|_state|_faults)\\/\\*$/g' },
+        { regex: '/^Resource::<Storage(Landing|Lake)[A-Z0-9]+\\.Arn>\\/(landing|bronze|silver|gold|quarantine|manifests|_state|_faults|_partials)\\/\\*$/g' },
       ],
     },
     {

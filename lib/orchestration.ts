@@ -84,8 +84,11 @@ export class Orchestration extends Construct {
     lake.grantPut(transform, 'quarantine/*');
     lake.grantDelete(transform, 'quarantine/*');
     lake.grantRead(transform, 'manifests/*');
-    lake.grantRead(publish, 'silver/*');
+    lake.grantPut(transform, '_partials/*');
+    lake.grantDelete(transform, '_partials/*');
+    lake.grantRead(publish, '_partials/*');
     lake.grantPut(publish, 'gold/*');
+    lake.grantDelete(publish, 'gold/*');
     lake.grantPut(publish, 'manifests/*');
     lake.grantPut(publish, '_state/*');
     lake.grantPut(quarantine, 'quarantine/*');

@@ -1,24 +1,21 @@
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import type { Aggregate, Contract } from './contract';
 import type { OutColumn } from './parquet';
 import { decimalSpec, type Typed } from './types';
 
 /**
- * Gold: declared aggregates over a whole silver partition. Recomputed from all
- * of the partition's silver files each time, so the result is the same however
- * many times, and in whatever order, the files were processed.
+ * Gold: declared aggregates per silver partition, built from mergeable
+ * partials. Transform computes one partial per (file, partition) while it
+ * writes silver; Publish merges every partial of a touched partition. A rerun
+ * overwrites its own partial, so gold is the same whatever the order or the
+ * number of times files were processed, and Publish never rereads silver.
  */
 
-type Acc = { count: number; sum: number | bigint; min: Typed; max: Typed; distinct: Set<unknown>; nonNull: number };
+type Acc = { count: number; nonNull: number; sum: number | bigint; min: Typed; max: Typed; distinct?: Set<string | number | boolean> };
 
-/** Values read back from Parquet, normalised to the engine's Typed form. */
-export function normalise(v: unknown, type: string): Typed {
-  if (v === null || v === undefined) return null;
-  const dec = decimalSpec(type);
-  if (dec) return typeof v === 'bigint' ? v : BigInt(Math.round(Number(v) * 10 ** dec.scale));
-  if (v instanceof Date) return type === 'date' ? Math.round(v.getTime() / 86400000) : v.getTime();
-  if (typeof v === 'bigint') return Number(v);
-  return v as Typed;
+/** JSON form of a partial: bigints as strings tagged by the column type. */
+export interface PartialDoc {
+  aggregate: string;
+  groups: { keys: Typed[]; accs: { count: number; nonNull: number; sum: string | number; min: Typed; max: Typed; distinct?: (string | number | boolean)[] }[] }[];
 }
 
 export function measureType(fn: string, colType: string | undefined): OutColumn['type'] {
@@ -28,42 +25,97 @@ export function measureType(fn: string, colType: string | undefined): OutColumn[
   return (colType ?? 'integer') as OutColumn['type'];
 }
 
+const toJson = (v: Typed): Typed => (typeof v === 'bigint' ? v.toString() : v);
+
 export class Aggregator {
   private readonly groups = new Map<string, { keys: Typed[]; accs: Acc[] }>();
   readonly columns: OutColumn[];
   private readonly types: Map<string, string>;
+  private readonly groupIdx: number[];
+  private readonly measureIdx: number[];
 
   constructor(
-    private readonly agg: Aggregate,
+    readonly agg: Aggregate,
     contract: Contract,
   ) {
     this.types = new Map(contract.columns.map((c) => [c.name, c.type]));
+    const index = new Map(contract.columns.map((c, i) => [c.name, i]));
+    this.groupIdx = agg.groupBy.map((g) => index.get(g)!);
+    this.measureIdx = agg.measures.map((m) => (m.column ? index.get(m.column)! : -1));
     this.columns = [
       ...agg.groupBy.map((g) => ({ name: g, type: this.types.get(g)! as OutColumn['type'], nullable: true })),
       ...agg.measures.map((m) => ({ name: m.as, type: measureType(m.fn, m.column && this.types.get(m.column)), nullable: m.fn !== 'count' && m.fn !== 'count_distinct' })),
     ];
   }
 
-  add(row: Record<string, unknown>): void {
-    const keys = this.agg.groupBy.map((g) => normalise(row[g], this.types.get(g)!));
-    const id = JSON.stringify(keys, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+  private group(keys: Typed[]): Acc[] {
+    const id = keys.length === 1 ? String(keys[0]) : keys.map((k) => (k === null ? '\u0000' : String(k))).join('\u0001');
     let g = this.groups.get(id);
     if (!g) {
-      g = { keys, accs: this.agg.measures.map(() => ({ count: 0, sum: 0, min: null, max: null, distinct: new Set(), nonNull: 0 })) };
+      g = { keys, accs: this.agg.measures.map((m) => ({ count: 0, nonNull: 0, sum: 0, min: null, max: null, distinct: m.fn === 'count_distinct' ? new Set() : undefined })) };
       this.groups.set(id, g);
     }
-    this.agg.measures.forEach((m, i) => {
-      const a = g!.accs[i];
+    return g.accs;
+  }
+
+  /** Add one typed row laid out in contract column order (the engine's own rows). */
+  addRow(row: Typed[]): void {
+    const accs = this.group(this.groupIdx.map((i) => row[i]));
+    for (let m = 0; m < accs.length; m++) {
+      const a = accs[m];
       a.count++;
-      if (!m.column) return;
-      const v = normalise(row[m.column], this.types.get(m.column)!);
-      if (v === null) return;
+      const i = this.measureIdx[m];
+      if (i < 0) continue;
+      const v = row[i];
+      if (v === null) continue;
       a.nonNull++;
-      if (m.fn === 'sum' || m.fn === 'avg') a.sum = typeof v === 'bigint' ? BigInt(a.sum) + v : Number(a.sum) + Number(v);
-      if (m.fn === 'min' && (a.min === null || v < a.min)) a.min = v;
-      if (m.fn === 'max' && (a.max === null || v > a.max)) a.max = v;
-      if (m.fn === 'count_distinct') a.distinct.add(typeof v === 'bigint' ? v.toString() : v);
-    });
+      switch (this.agg.measures[m].fn) {
+        case 'sum':
+        case 'avg':
+          a.sum = typeof v === 'bigint' ? BigInt(a.sum) + v : Number(a.sum) + Number(v);
+          break;
+        case 'min':
+          if (a.min === null || v < a.min) a.min = v;
+          break;
+        case 'max':
+          if (a.max === null || v > a.max) a.max = v;
+          break;
+        case 'count_distinct':
+          a.distinct!.add(typeof v === 'bigint' ? v.toString() : v);
+          break;
+      }
+    }
+  }
+
+  toPartial(): PartialDoc {
+    return {
+      aggregate: this.agg.name,
+      groups: [...this.groups.values()].map(({ keys, accs }) => ({
+        keys: keys.map(toJson),
+        accs: accs.map((a) => ({ count: a.count, nonNull: a.nonNull, sum: typeof a.sum === 'bigint' ? a.sum.toString() : a.sum, min: toJson(a.min), max: toJson(a.max), distinct: a.distinct ? [...a.distinct] : undefined })),
+      })),
+    };
+  }
+
+  /** Merge a partial written by another run (or file) into this one. */
+  merge(doc: PartialDoc): void {
+    const back = (v: Typed, col: string | undefined): Typed => (v !== null && col && decimalSpec(this.types.get(col)!) ? BigInt(v as string) : v);
+    for (const g of doc.groups) {
+      const accs = this.group(g.keys.map((k, i) => back(k, this.agg.groupBy[i])));
+      g.accs.forEach((p, m) => {
+        const a = accs[m];
+        const col = this.agg.measures[m].column;
+        a.count += p.count;
+        a.nonNull += p.nonNull;
+        const isDec = col !== undefined && decimalSpec(this.types.get(col)!) !== undefined;
+        a.sum = isDec ? BigInt(a.sum) + BigInt(p.sum) : Number(a.sum) + Number(p.sum);
+        const min = back(p.min, col);
+        const max = back(p.max, col);
+        if (min !== null && (a.min === null || min < a.min)) a.min = min;
+        if (max !== null && (a.max === null || max > a.max)) a.max = max;
+        if (a.distinct && p.distinct) for (const d of p.distinct) a.distinct.add(d);
+      });
+    }
   }
 
   rows(): Typed[][] {
@@ -75,7 +127,7 @@ export class Aggregator {
           case 'count':
             return m.column ? a.nonNull : a.count;
           case 'count_distinct':
-            return a.distinct.size;
+            return a.distinct!.size;
           case 'sum':
             return a.nonNull ? a.sum : null;
           case 'avg': {
@@ -91,26 +143,31 @@ export class Aggregator {
       }),
     ]);
     // Deterministic order: identical inputs give byte-identical gold files.
-    return out.sort((x, y) => {
-      const a = JSON.stringify(x.slice(0, this.agg.groupBy.length), (_, v) => (typeof v === 'bigint' ? v.toString() : v));
-      const b = JSON.stringify(y.slice(0, this.agg.groupBy.length), (_, v) => (typeof v === 'bigint' ? v.toString() : v));
-      return a < b ? -1 : a > b ? 1 : 0;
-    });
+    const key = (r: Typed[]) => JSON.stringify(r.slice(0, this.agg.groupBy.length).map(toJson));
+    return out.sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
   }
 }
 
-/** Feed a local Parquet file to aggregators, one row group at a time. */
-export async function scanParquet(path: string, columns: string[], onRows: (rows: Record<string, unknown>[]) => void): Promise<number> {
-  const file = await asyncBufferFromFile(path);
-  const metadata = await parquetMetadataAsync(file);
-  const present = new Set(metadata.schema.map((s) => s.name));
-  const cols = columns.filter((c) => present.has(c));
-  let start = 0;
-  for (const rg of metadata.row_groups) {
-    const n = Number(rg.num_rows);
-    const rows = (await parquetReadObjects({ file, metadata, columns: cols, rowStart: start, rowEnd: start + n })) as Record<string, unknown>[];
-    onRows(rows);
-    start += n;
+/** Per-partition aggregators for every gold aggregate of a contract. */
+export class PartitionAggregates {
+  private readonly byPartition = new Map<string, Aggregator[]>();
+
+  constructor(private readonly contract: Contract) {}
+
+  get enabled(): boolean {
+    return this.contract.gold.length > 0;
   }
-  return start;
+
+  add(partition: string, row: Typed[]): void {
+    let aggs = this.byPartition.get(partition);
+    if (!aggs) {
+      aggs = this.contract.gold.map((g) => new Aggregator(g, this.contract));
+      this.byPartition.set(partition, aggs);
+    }
+    for (const a of aggs) a.addRow(row);
+  }
+
+  partials(): Map<string, PartialDoc[]> {
+    return new Map([...this.byPartition].map(([dt, aggs]) => [dt, aggs.map((a) => a.toPartial())]));
+  }
 }

@@ -47,6 +47,9 @@ export const layout = {
   silver: (dataset: string, dt: string, key: string) => `silver/${dataset}/dt=${dt}/${sourceId(key)}.parquet`,
   silverPartition: (dataset: string, dt: string) => `silver/${dataset}/dt=${dt}/`,
   gold: (dataset: string, aggregate: string, dt: string) => `gold/${dataset}/${aggregate}/dt=${dt}/part-0.parquet`,
+  /** Per-file mergeable aggregates that gold is built from (outside the query paths). */
+  goldPartial: (dataset: string, dt: string, key: string) => `_partials/gold/${dataset}/dt=${dt}/${sourceId(key)}.json`,
+  goldPartialPrefix: (dataset: string, dt: string) => `_partials/gold/${dataset}/dt=${dt}/`,
   quarantineRows: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/rows/ingest_date=${ingestDate}/${sourceId(key)}.jsonl`,
   quarantineFile: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/files/ingest_date=${ingestDate}/${sourceId(key)}/${baseName(key)}`,
   quarantineReason: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/files/ingest_date=${ingestDate}/${sourceId(key)}/_reason.json`,

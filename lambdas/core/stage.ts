@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Contract } from './contract';
 import { DataError } from './errors';
 import { planColumns, type ColumnPlan } from './evolution';
+import { PartitionAggregates, type PartialDoc } from './gold';
 import { PartitionedParquetWriter, type OutColumn, type WrittenFile } from './parquet';
 import { readRecords } from './records';
 import { compileRules, FingerprintSet, keyOf } from './rules';
@@ -44,6 +45,8 @@ export interface StageResult {
   /** JSON Lines of rejected rows, if any. */
   quarantinePath?: string;
   columns: OutColumn[];
+  /** Gold partials of this file, per silver partition. */
+  partials: Map<string, PartialDoc[]>;
   plan: Pick<ColumnPlan, 'matchedVersion' | 'added' | 'missing' | 'renamed' | 'warnings'>;
 }
 
@@ -66,6 +69,7 @@ export async function runStage(input: StageInput): Promise<StageResult> {
   const dedupe = keyIdx.length ? new FingerprintSet() : undefined;
   const partIdx = contract.partitionBy ? cols.findIndex((c) => c.name === contract.partitionBy) : -1;
   const partIsDate = partIdx >= 0 && cols[partIdx].type === 'date';
+  const gold = new PartitionAggregates(contract);
 
   const counts: StageCounts = { rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDeduplicated: 0, rowsWarned: 0 };
   const reasons: Record<string, number> = {};
@@ -186,6 +190,7 @@ export async function runStage(input: StageInput): Promise<StageResult> {
         if (pv !== null) dt = new Date((pv as number) * (partIsDate ? 86400000 : 1)).toISOString().slice(0, 10);
       }
       writer!.append(dt, row);
+      if (gold.enabled) gold.add(dt, row);
       counts.rowsOut++;
     }
   }
@@ -215,6 +220,7 @@ export async function runStage(input: StageInput): Promise<StageResult> {
     silver,
     quarantinePath: counts.rowsQuarantined ? quarantinePath : undefined,
     columns: outColumns,
+    partials: gold.partials(),
     plan: { matchedVersion: p.matchedVersion, added: p.added, missing: p.missing, renamed: p.renamed, warnings: [...p.warnings, ...[...coerced].map((c) => `coerced ${c} to its contract type`)] },
   };
 }

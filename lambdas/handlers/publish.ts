@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from '../core/errors';
-import { Aggregator, scanParquet } from '../core/gold';
+import { Aggregator, type PartialDoc } from '../core/gold';
 import { layout, sourceId } from '../core/layout';
 import type { Manifest } from '../core/manifest';
 import { writeParquetFile } from '../core/parquet';
@@ -11,9 +11,10 @@ import { emitStageMetrics } from '../shared/telemetry';
 import { lazy, type FileState } from './state';
 
 /**
- * Publish: recompute gold for every partition the file touched (from all of
- * that partition's silver files), write the file's manifest, and record the
- * dataset's last successful load for the freshness check.
+ * Publish: rebuild gold for every partition the file touched by merging the
+ * partition's per-file partials (small JSON, never silver itself), write the
+ * file's manifest, and record the dataset's last successful load for the
+ * freshness check.
  */
 export function makePublish(deps: StageDeps) {
   return async (input: FileState): Promise<FileState & { manifest: string }> => {
@@ -28,26 +29,28 @@ export function makePublish(deps: StageDeps) {
     try {
       await maybeInjectFault(deps, 'publish', key, input.execution);
       const gold: string[] = [];
-      for (const dt of t.partitions) {
-        if (!contract.gold.length) break;
-        const files = (await deps.store.list(lake, layout.silverPartition(dataset, dt))).filter((f) => f.key.endsWith('.parquet'));
+      for (const dt of contract.gold.length ? [...t.partitions, ...(t.stalePartitions ?? [])] : []) {
+        const keys = (await deps.store.list(lake, layout.goldPartialPrefix(dataset, dt))).map((o) => o.key).filter((k) => k.endsWith('.json'));
         const aggs = contract.gold.map((g) => new Aggregator(g, contract));
-        const needed = [...new Set(contract.gold.flatMap((g) => [...g.groupBy, ...g.measures.flatMap((m) => (m.column ? [m.column] : []))]))];
-        await mkdir(workDir, { recursive: true });
-        for (const [i, f] of files.entries()) {
-          const local = join(workDir, `${i}.parquet`);
-          await deps.store.getFile(lake, f.key, local);
-          await scanParquet(local, needed.length ? needed : [contract.columns[0].name], (rows) => {
-            for (const row of rows) for (const a of aggs) a.add(row);
-          });
-          await rm(local, { force: true });
+        for (let i = 0; i < keys.length; i += 16) {
+          const docs = await Promise.all(keys.slice(i, i + 16).map((k) => deps.store.readText(lake, k)));
+          for (const text of docs) {
+            if (!text) continue;
+            for (const doc of JSON.parse(text) as PartialDoc[]) aggs.find((a) => a.agg.name === doc.aggregate)?.merge(doc);
+          }
         }
         for (const [i, g] of contract.gold.entries()) {
-          const local = join(workDir, `gold-${g.name}.parquet`);
-          writeParquetFile(local, aggs[i].columns, aggs[i].rows(), { dataset, aggregate: g.name, dt, silver_files: String(files.length) });
           const target = layout.gold(dataset, g.name, dt);
+          if (!keys.length) {
+            // Nothing left in this partition (its only file moved elsewhere).
+            await deps.store.delete(lake, target);
+            continue;
+          }
+          await mkdir(workDir, { recursive: true });
+          const local = join(workDir, `gold-${g.name}-${dt}.parquet`);
+          writeParquetFile(local, aggs[i].columns, aggs[i].rows(), { dataset, aggregate: g.name, dt, source_files: String(keys.length) });
           await deps.store.putFile(lake, target, local, 'application/vnd.apache.parquet');
-          gold.push(target);
+          if (t.partitions.includes(dt)) gold.push(target);
         }
       }
 

@@ -18,6 +18,8 @@ export interface FileState extends FileRef {
     bronze: string;
     silver: string[];
     partitions: string[];
+    /** Partitions an earlier version of this key wrote to and this one does not. */
+    stalePartitions?: string[];
     quarantineRows?: string;
   };
   /** Added by the state machine's Catch. */

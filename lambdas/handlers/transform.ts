@@ -60,12 +60,24 @@ export function makeTransform(deps: StageDeps) {
         await deps.store.putFile(lake, target, f.path, 'application/vnd.apache.parquet');
         silver.push(target);
       }
-      // A re-upload of the same key replaces its earlier rows: drop silver files
-      // this key wrote into partitions it no longer touches.
+      for (const [dt, docs] of result.partials) {
+        await deps.store.putText(lake, layout.goldPartial(dataset, dt, key), JSON.stringify(docs));
+      }
+      // A re-upload of the same key replaces its earlier rows: drop the silver
+      // files and gold partials it wrote into partitions it no longer touches,
+      // and have Publish recompute those partitions' gold.
+      const partitions = result.silver.map((s) => s.partition);
+      const stalePartitions: string[] = [];
       const previous = await deps.store.readText(lake, layout.manifest(dataset, key));
       if (previous) {
-        const stale = ((JSON.parse(previous) as Manifest).outputs?.silver ?? []).filter((k) => !silver.includes(k));
-        for (const k of stale) await deps.store.delete(lake, k);
+        for (const k of ((JSON.parse(previous) as Manifest).outputs?.silver ?? []).filter((k) => !silver.includes(k))) {
+          await deps.store.delete(lake, k);
+          const dt = /\/dt=([^/]+)\//.exec(k)?.[1];
+          if (dt && !partitions.includes(dt)) {
+            stalePartitions.push(dt);
+            await deps.store.delete(lake, layout.goldPartial(dataset, dt, key));
+          }
+        }
       }
       let quarantineRows: string | undefined;
       const rowsKey = layout.quarantineRows(dataset, ingestDate, key);
@@ -96,7 +108,8 @@ export function makeTransform(deps: StageDeps) {
           sha256,
           bronze,
           silver,
-          partitions: result.silver.map((s) => s.partition),
+          partitions,
+          stalePartitions,
           quarantineRows,
         },
       };
