@@ -19,7 +19,7 @@ install() {
     "$VENV/bin/pip" install -q --disable-pip-version-check "ministack==$VERSION"
   fi
   # Reviewed patches for emulator gaps (see README, "Emulator workarounds").
-  for p in scripts/emulator-patches/*.py; do
+  for p in scripts/emulator-patches/[!_]*.py; do
     [ -e "$p" ] || continue
     "$VENV/bin/python" "$p"
   done

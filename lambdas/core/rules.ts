@@ -116,27 +116,18 @@ export function compileRules(contract: Contract): CompiledRule[] {
     switch (r.rule) {
       case 'not_null':
         return { id, severity, column: r.column, check: (row) => (row[i] === null ? `${r.column} is null` : undefined) };
-      case 'min': {
-        const cmp = numeric(col, r.value);
-        return {
-          id, severity, column: r.column,
-          check: (row) => {
-            const v = row[i];
-            if (v === null) return undefined;
-            const c = cmp(v);
-            return c < 0 || (r.exclusive && c === 0) ? `${r.column}=${show(v)} is below the minimum ${r.value}` : undefined;
-          },
-        };
-      }
+      case 'min':
       case 'max': {
         const cmp = numeric(col, r.value);
+        const below = r.rule === 'min';
         return {
           id, severity, column: r.column,
           check: (row) => {
             const v = row[i];
             if (v === null) return undefined;
-            const c = cmp(v);
-            return c > 0 || (r.exclusive && c === 0) ? `${r.column}=${show(v)} is above the maximum ${r.value}` : undefined;
+            const c = below ? -cmp(v) : cmp(v);
+            if (c < 0 || (c === 0 && !r.exclusive)) return undefined;
+            return `${r.column}=${show(v)} is ${below ? 'below the minimum' : 'above the maximum'} ${r.value}`;
           },
         };
       }

@@ -12,24 +12,13 @@ Gaps it closes, each standing in for an AWS behaviour the pipeline relies on:
 3. Alarm evaluation ignored dimensions (every alarm on a metric name saw every
    dataset's datapoints). AWS evaluates exactly the alarm's dimension set.
 """
-import pathlib
+import os
 import sys
 
-import ministack
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _patchlib import patch  # noqa: E402
 
-ROOT = pathlib.Path(ministack.__file__).parent
 MARK = "# landing-to-lake patch"
-
-
-def patch(rel, old, new):
-    path = ROOT / rel
-    text = path.read_text()
-    if new in text:
-        return
-    if text.count(old) != 1:
-        sys.exit(f"emulator patch: anchor not found exactly once in {rel}; re-review the patch for this MiniStack version")
-    path.write_text(text.replace(old, new))
-    print(f"patched {rel}")
 
 
 # 1. metric-math alarms in CloudFormation

@@ -7,24 +7,13 @@ Functions sees `TransientError` / `DataError`), and the state machine's Retry
 on `TransientError` depends on it. The worker now sends the name and the
 invoke path uses it.
 """
-import pathlib
+import os
 import sys
 
-import ministack
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _patchlib import patch  # noqa: E402
 
-ROOT = pathlib.Path(ministack.__file__).parent
 MARK = "/* landing-to-lake patch: errorType */"
-
-
-def patch(rel, old, new):
-    path = ROOT / rel
-    text = path.read_text()
-    if new in text:
-        return
-    if text.count(old) != 1:
-        sys.exit(f"emulator patch: anchor not found exactly once in {rel}; re-review the patch for this MiniStack version")
-    path.write_text(text.replace(old, new))
-    print(f"patched {rel}")
 
 
 patch(
