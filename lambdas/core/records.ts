@@ -90,16 +90,23 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
     return;
   }
 
-  // JSON: names come from the first object; later objects are read by name.
+  // JSON: the column names are the union of the keys of the first batch's
+  // objects (so a field that only some records carry is still seen by schema
+  // evolution); later objects are read by those names.
   let names: string[] | undefined;
   let index: Map<string, number> | undefined;
+  const isObject = (o: unknown): o is Record<string, unknown> => !!o && typeof o === 'object' && !Array.isArray(o);
+  const learnNames = (objs: unknown[]) => {
+    if (names) return;
+    const seen = new Set<string>();
+    for (const o of objs) if (isObject(o)) for (const k of Object.keys(o)) seen.add(k);
+    if (!seen.size) return;
+    names = [...seen];
+    index = new Map(names.map((n, i) => [n, i]));
+  };
   const toRecord = (obj: unknown, line: number): SourceRecord | string => {
-    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return 'record is not a JSON object';
-    if (!names) {
-      names = Object.keys(obj);
-      index = new Map(names.map((n, i) => [n, i]));
-    }
-    const values = new Array<unknown>(names.length).fill(undefined);
+    if (!isObject(obj)) return 'record is not a JSON object';
+    const values = new Array<unknown>(names!.length).fill(undefined);
     for (const [k, v] of Object.entries(obj)) {
       const i = index!.get(k);
       if (i !== undefined) values[i] = v;
@@ -118,6 +125,7 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
     }
     if (!Array.isArray(doc)) throw new DataError('parse.error', 'JSON document is not an array of records', where, 'Wrap the records in [ ... ]');
     const batch: RecordBatch = { records: [], malformed: [] };
+    learnNames(doc);
     doc.forEach((obj, i) => {
       const r = toRecord(obj, i + 1);
       if (typeof r === 'string') batch.malformed.push({ line: i + 1, raw: JSON.stringify(obj), error: r });
@@ -130,23 +138,29 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
   let carry = '';
   let line = 0;
   let sentHeader = false;
-  const parseLines = (lines: string[]): RecordBatch => {
+  // Records wait here until enough are seen to learn the column names from.
+  let pending: { obj: unknown; line: number; raw: string }[] = [];
+  const LEARN_FROM = 1000;
+  const parseLines = (lines: string[], final = false): RecordBatch => {
     const batch: RecordBatch = { records: [], malformed: [] };
     for (const raw of lines) {
       line++;
       const trimmed = raw.trim();
       if (!trimmed) continue;
-      let obj: unknown;
       try {
-        obj = JSON.parse(trimmed);
+        pending.push({ obj: JSON.parse(trimmed), line, raw: trimmed });
       } catch (e) {
         batch.malformed.push({ line, raw: trimmed, error: `invalid JSON: ${(e as Error).message}` });
-        continue;
       }
-      const r = toRecord(obj, line);
-      if (typeof r === 'string') batch.malformed.push({ line, raw: trimmed, error: r });
+    }
+    if (!names && pending.length < LEARN_FROM && !final) return batch;
+    learnNames(pending.map((p) => p.obj));
+    for (const p of pending) {
+      const r = toRecord(p.obj, p.line);
+      if (typeof r === 'string') batch.malformed.push({ line: p.line, raw: p.raw, error: r });
       else batch.records.push(r);
     }
+    pending = [];
     if (!sentHeader && names) {
       batch.header = names;
       sentHeader = true;
@@ -159,7 +173,7 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
     const b = parseLines(parts);
     if (b.records.length || b.malformed.length || b.header) yield b;
   }
-  const last = parseLines(carry ? [carry] : []);
+  const last = parseLines(carry ? [carry] : [], true);
   if (!sentHeader) last.header = contract.columns.map((c) => c.name);
   yield last;
 }

@@ -78,6 +78,13 @@ describe('schema evolution (orders seeds)', () => {
     await expect(stage(evolving({ onMissingColumns: 'reject' }), 'id\na\n')).rejects.toMatchObject({ reason: 'schema.incompatible', message: expect.stringContaining('missing required columns: n') });
   });
 
+  it('JSON: a field only some records carry is still seen (and kept under keep)', async () => {
+    const c = parseContract({ dataset: 'x', version: 1, format: { type: 'jsonl' }, columns: [{ name: 'id', type: 'string' }], evolution: { onAddedColumns: 'keep' } });
+    const r = await stage(c, '{"id":"a"}\n{"id":"b","browser":"firefox"}\n');
+    expect(r.plan.added).toEqual(['browser']);
+    expect(await rows(r.silver[0].path)).toEqual([{ id: 'a', browser: null }, { id: 'b', browser: 'firefox' }]);
+  });
+
   it('JSON type changes: coerce counts a warning, reject quarantines the file', async () => {
     const cols: ContractInput['columns'] = [{ name: 'id', type: 'string' }, { name: 'n', type: 'integer' }];
     const json = '{"id":"a","n":"5"}\n{"id":7,"n":6}\n';
