@@ -17,6 +17,8 @@ const datasetSchema = z.strictObject({
   freshnessSlaMinutes: z.number().int().positive(),
   /** Contract file, relative to the config file. */
   contract: z.string(),
+  /** File-name glob (`*` and `?`) that tells `pipeline run` a local file belongs to this dataset, e.g. `orders_*.csv`. */
+  filePattern: z.string().min(1).optional(),
 });
 
 const envSchema = z.strictObject({

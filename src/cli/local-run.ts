@@ -56,12 +56,20 @@ function asLambdaError(e: unknown): Error {
   return out;
 }
 
-/** Infer the dataset of a local file: landing/<d>/ in its path, a path segment named like a dataset, or its suffix. */
+const globToRegExp = (glob: string) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+
+/**
+ * Infer the dataset of a local file: landing/<d>/ in its path, a dataset's
+ * `filePattern`, a path segment named like a dataset, a file-name prefix, or a
+ * suffix only one dataset accepts.
+ */
 export function inferDataset(file: string, config: PipelineConfig): string | undefined {
   const parts = resolve(file).split(sep);
   const names = config.datasets.map((d) => d.name);
   const li = parts.lastIndexOf('landing');
   if (li >= 0 && names.includes(parts[li + 1])) return parts[li + 1];
+  const byPattern = config.datasets.filter((d) => d.filePattern && globToRegExp(d.filePattern).test(basename(file)));
+  if (byPattern.length === 1) return byPattern[0].name;
   for (let i = parts.length - 2; i >= 0; i--) if (names.includes(parts[i])) return parts[i];
   const base = basename(file);
   const byPrefix = names.filter((n) => base.startsWith(`${n}_`) || base.startsWith(`${n}-`) || base.startsWith(`${n}.`));

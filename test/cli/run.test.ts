@@ -139,6 +139,9 @@ describe('dataset inference and Node 20 support', () => {
     expect(inferDataset('/tmp/orders_2026.csv', cfg)).toBe('orders');
     expect(inferDataset('/tmp/clicks.jsonl', cfg)).toBe('events');
     expect(inferDataset('/tmp/thing.csv', cfg)).toBeUndefined();
+    const withPattern = { ...cfg, datasets: cfg.datasets.map((d) => (d.name === 'sales' ? { ...d, filePattern: 'pos-export-*.csv' } : d)) };
+    expect(inferDataset('/tmp/pos-export-2026-11-20.csv', withPattern)).toBe('sales');
+    expect(inferDataset('/tmp/pos-export.csv', withPattern)).toBeUndefined();
   });
 
   it('polyfills Promise.withResolvers only where it is missing', async () => {
