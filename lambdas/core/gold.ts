@@ -49,7 +49,8 @@ export class Aggregator {
   }
 
   private group(keys: Typed[]): Acc[] {
-    const id = keys.length === 1 ? String(keys[0]) : keys.map((k) => (k === null ? '\u0000' : String(k))).join('\u0001');
+    let id = '';
+    for (let i = 0; i < keys.length; i++) id += keys[i] === null ? '\u0000\u0001' : `${keys[i]}\u0001`;
     let g = this.groups.get(id);
     if (!g) {
       g = { keys, accs: this.agg.measures.map((m) => ({ count: 0, nonNull: 0, sum: 0, min: null, max: null, distinct: m.fn === 'count_distinct' ? new Set() : undefined })) };
@@ -60,7 +61,10 @@ export class Aggregator {
 
   /** Add one typed row laid out in contract column order (the engine's own rows). */
   addRow(row: Typed[]): void {
-    const accs = this.group(this.groupIdx.map((i) => row[i]));
+    const gi = this.groupIdx;
+    const keys: Typed[] = new Array(gi.length);
+    for (let k = 0; k < gi.length; k++) keys[k] = row[gi[k]];
+    const accs = this.group(keys);
     for (let m = 0; m < accs.length; m++) {
       const a = accs[m];
       a.count++;
