@@ -35,6 +35,31 @@ export function civilDays(y: number, m: number, d: number): number | typeof INVA
 
 /** Decimal as a scaled integer (bigint): exact through sums in gold. */
 export function parseDecimal(raw: string, spec: DecimalSpec): bigint | typeof INVALID {
+  // Fast path: plain [-]digits[.digits] short enough to be exact as a double.
+  if (raw.length <= 15) {
+    let n = 0;
+    let frac = -1;
+    let i = raw.charCodeAt(0) === 45 ? 1 : 0;
+    const neg = i === 1;
+    let digits = 0;
+    for (; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (c === 46 && frac < 0) {
+        frac = 0;
+        continue;
+      }
+      if (c < 48 || c > 57) break;
+      n = n * 10 + (c - 48);
+      digits++;
+      if (frac >= 0) frac++;
+    }
+    if (i === raw.length && digits > 0 && frac <= spec.scale) {
+      const intDigits = digits - Math.max(frac, 0);
+      const scaled = n * 10 ** (spec.scale - Math.max(frac, 0));
+      // Leading zeros do not count against precision; the slow path decides the rare edge cases.
+      if (intDigits <= spec.precision - spec.scale && Number.isSafeInteger(scaled)) return BigInt(neg ? -scaled : scaled);
+    }
+  }
   const m = DEC_RE.exec(raw);
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) return INVALID;
   const sign = m[1] === '-' ? -1n : 1n;
@@ -101,6 +126,17 @@ function patternParser(pattern: string): (raw: string) => number[] | undefined {
   };
 }
 
+const ISO_UTC_SHAPE = 'dddd-dd-ddTdd:dd:ddZ';
+function isIsoUtcSeconds(raw: string): boolean {
+  if (raw.length !== 20) return false;
+  for (let i = 0; i < 20; i++) {
+    const c = raw.charCodeAt(i);
+    const want = ISO_UTC_SHAPE.charCodeAt(i);
+    if (want === 100 ? c < 48 || c > 57 : c !== want) return false;
+  }
+  return true;
+}
+
 function timestampParser(col: Column): Parser {
   const tz = col.timezone ?? 'UTC';
   const fmt = col.format ?? 'iso';
@@ -116,6 +152,11 @@ function timestampParser(col: Column): Parser {
       const f = pattern(raw);
       if (!f) return INVALID;
       [y, mo, d, h, mi, s, ms] = f;
+    } else if (isIsoUtcSeconds(raw)) {
+      // Fast path: YYYY-MM-DDTHH:MM:SSZ, the common export shape.
+      const d2 = (o: number) => (raw.charCodeAt(o) - 48) * 10 + raw.charCodeAt(o + 1) - 48;
+      y = d2(0) * 100 + d2(2); mo = d2(5); d = d2(8); h = d2(11); mi = d2(14); s = d2(17);
+      offset = 'Z';
     } else {
       const m = ISO_TS.exec(raw);
       if (!m) return INVALID;

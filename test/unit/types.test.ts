@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseContract, type Column } from '../../lambdas/core/contract';
 import { formatDecimal, INVALID, parseDecimal, parserFor, wallClockToUtc } from '../../lambdas/core/types';
@@ -26,8 +27,26 @@ describe('typing', () => {
     expect(parseDecimal('9999.99', spec)).toBe(999999n);
     expect(parseDecimal('1e3', spec)).toBe(INVALID);
     expect(parseDecimal('.', spec)).toBe(INVALID);
+    expect(parseDecimal('1.', spec)).toBe(100n);
+    expect(parseDecimal('007.5', { precision: 3, scale: 2 })).toBe(750n);
+    expect(parseDecimal('+3', spec)).toBe(300n);
+    expect(parseDecimal('-', spec)).toBe(INVALID);
+    expect(parseDecimal('1.2.3', spec)).toBe(INVALID);
+    expect(parseDecimal('12345678901234567.5', { precision: 20, scale: 2 })).toBe(1234567890123456750n);
     expect(formatDecimal(-50n, 2)).toBe('-0.50');
     expect(formatDecimal(123456n, 2)).toBe('1234.56');
+  });
+
+  it('the decimal fast path agrees with the general parser (property)', () => {
+    // Zero-padding past 15 characters forces the general path without changing the value.
+    const pad = (s: string) => (s.startsWith('-') ? `-${s.slice(1).padStart(20, '0')}` : s.padStart(20, '0'));
+    fc.assert(
+      fc.property(fc.stringMatching(/^-?[0-9]{1,8}(\.[0-9]{0,4})?$/), fc.integer({ min: 0, max: 4 }), (raw, scale) => {
+        const spec = { precision: 12, scale };
+        expect(parseDecimal(raw, spec)).toEqual(parseDecimal(pad(raw), spec));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('doubles and booleans', () => {
@@ -52,6 +71,10 @@ describe('typing', () => {
     expect(utc('2026-11-20T11:00:00+01:00')).toBe(Date.UTC(2026, 10, 20, 10));
     expect(utc('2026-11-20 10:00:00.123')).toBe(Date.UTC(2026, 10, 20, 10, 0, 0, 123));
     expect(utc('2026-11-20T25:00:00Z')).toBe(INVALID);
+    expect(utc('2026-11-2/T10:00:00Z')).toBe(INVALID);
+    expect(utc('2026-02-30T10:00:00Z')).toBe(INVALID);
+    expect(utc('2026-11-20T10:00:60Z')).toBe(INVALID);
+    expect(utc('2026-11-20T10:00:59Z')).toBe(Date.UTC(2026, 10, 20, 10, 0, 59));
     const paris = parserFor(col('timestamp', { timezone: 'Europe/Paris' }));
     expect(paris('2026-07-01T12:00:00')).toBe(Date.UTC(2026, 6, 1, 10)); // CEST, UTC+2
     expect(paris('2026-01-01T12:00:00')).toBe(Date.UTC(2026, 0, 1, 11)); // CET, UTC+1
