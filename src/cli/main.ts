@@ -3,6 +3,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type PipelineConfig } from '../../lib/config';
 import { layout } from '../../lambdas/core/layout';
 import { c, ms, table } from './format';
+import { reconcile, redriveCmd, replay, status } from './ops/commands';
+import { OpsError, parseTime } from './ops/stack';
 import { expandFiles, inferDataset, LOCAL_BUCKETS, runLocal, type LocalRunResult } from './local-run';
 
 /** Exit codes are part of the interface (README, runbook). */
@@ -15,6 +17,10 @@ const HELP = `pipeline — run and operate the landing-to-lake data pipeline
 Usage:
   pipeline run <file|dir>... [--dataset <name>] [--json] [--store <dir>]
   pipeline check-config
+  pipeline status [--dataset <name>] [--json]
+  pipeline reconcile [--dataset <name>] [--since <time>] [--json]
+  pipeline redrive <ingest|failed|target> [--max <n>]
+  pipeline replay --dataset <name> [--from <time>] [--to <time>] [--prefix <p>] [--dry-run]
   pipeline help
 
 Common options:
@@ -28,13 +34,33 @@ over a directory laid out like the buckets (default .pipeline/).
   --json            print the manifest(s) as JSON instead of the report
   --store <dir>     local object store root (default .pipeline)
 
+status, reconcile, redrive and replay talk to the deployed stack (found by name:
+--stack, default <name>-<env>, e.g. landing-to-lake-dev) with the usual AWS
+credentials; AWS_ENDPOINT_URL points them at an emulator.
+  status     per dataset: last success, freshness vs SLA, files/rows in the last
+             24 h, quarantine ratio; queue and DLQ depths; alarms not OK; failed
+             executions with their error
+  reconcile  the fate of every landed object version: gold, quarantine, failed,
+             in-flight or missing (exit 1 if any is missing)
+  redrive    move a dead-letter queue back to its source: ingest (ingest DLQ),
+             target (EventBridge rule-target DLQ -> ingest queue), failed
+  replay     run landed files through the state machine again (after a contract
+             fix, or to backfill); the same replay twice starts nothing twice
+  <time>     ISO 8601 (2026-11-20, 2026-11-20T10:00:00Z) or an age (30m, 24h, 7d)
+
 Examples:
   pipeline run samples/orders/orders_v1.csv
   pipeline run samples/sales/sales_bad_rows.csv --json
   pipeline run ./exports --dataset orders
   pipeline check-config --config config/pipeline.json
+  pipeline status --env prod
+  pipeline reconcile --dataset orders --since 24h
+  pipeline redrive ingest
+  pipeline replay --dataset sales --from 2026-11-01 --to 2026-11-07
 
-Exit codes: 0 processed, 1 quarantined or failed, 2 bad usage or config.`;
+Exit codes: 0 ok; 1 a file quarantined/failed (run), something missing (reconcile),
+or messages that could not be moved (redrive) / files that could not start (replay);
+2 bad usage, bad config, no stack or no credentials.`;
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
@@ -46,6 +72,11 @@ export async function main(argv: string[], out: Out = { log: (s) => console.log(
         return await cmdRun(rest, out);
       case 'check-config':
         return cmdCheckConfig(rest, out);
+      case 'status':
+      case 'reconcile':
+      case 'redrive':
+      case 'replay':
+        return await cmdOps(command, rest, out);
       case undefined:
       case 'help':
       case '--help':
@@ -56,7 +87,7 @@ export async function main(argv: string[], out: Out = { log: (s) => console.log(
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError) {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof OpsError) {
       out.err(`${c.red('error:')} ${e.message}`);
       if (e instanceof UsageError) out.err(`Run 'pipeline help' for usage.`);
       return EXIT.usage;
@@ -170,4 +201,39 @@ function report(r: LocalRunResult, storeRoot: string, out: Out): void {
   if (m.outputs.quarantineRows) out.log(`  quarantine  ${where(m.outputs.quarantineRows)}`);
   if (m.outputs.quarantineFile) out.log(`  quarantine  ${where(m.outputs.quarantineFile)}`);
   out.log(`  manifest    ${where(layout.manifest(m.source.dataset, m.source.key))}`);
+}
+
+async function cmdOps(command: string, args: string[], out: Out): Promise<number> {
+  const { values, positionals } = parse(args, {
+    stack: { type: 'string' },
+    dataset: { type: 'string' },
+    since: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    prefix: { type: 'string' },
+    max: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) {
+    out.log(HELP);
+    return EXIT.ok;
+  }
+  const cfg = config(values);
+  const str = (k: string) => values[k] as string | undefined;
+  const common = { stack: str('stack'), dataset: str('dataset'), json: !!values.json };
+  switch (command) {
+    case 'status':
+      return status(cfg, common, out);
+    case 'reconcile':
+      return reconcile(cfg, { ...common, since: parseTime(str('since')) }, out);
+    case 'redrive': {
+      if (positionals.length !== 1) throw new UsageError('redrive needs one of: ingest, failed, target');
+      const max = str('max') === undefined ? undefined : Number(str('max'));
+      if (max !== undefined && !(max > 0)) throw new UsageError('--max must be a positive number');
+      return redriveCmd(cfg, positionals[0], { stack: common.stack, max }, out);
+    }
+    default:
+      return replay(cfg, { ...common, from: parseTime(str('from')), to: parseTime(str('to')), prefix: str('prefix'), dryRun: !!values['dry-run'] }, out);
+  }
 }
