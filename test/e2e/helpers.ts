@@ -13,8 +13,8 @@ import './env';
 export const out = () => inject('outputs');
 export const s3 = new S3Client({ forcePathStyle: true });
 export const sfn = new SFNClient({});
-// Queue URLs name the emulator's own host; use them as they are.
-export const sqs = new SQSClient({ useQueueUrlAsEndpoint: true });
+// Queue URLs name the emulator's host as it sees itself; send to AWS_ENDPOINT_URL instead.
+export const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 export const cw = new CloudWatchClient({});
 export const logs = new CloudWatchLogsClient({});
 export const sns = new SNSClient({});

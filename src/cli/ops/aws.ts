@@ -8,7 +8,8 @@ import type { LandedObject } from './fate';
 export const clients = () => ({
   s3: new S3Client({ forcePathStyle: !!process.env.AWS_ENDPOINT_URL }),
   sfn: new SFNClient({}),
-  sqs: new SQSClient({ useQueueUrlAsEndpoint: true }),
+  // Queue URLs from the stack; requests go to the configured endpoint (no host-mismatch warnings).
+  sqs: new SQSClient({ useQueueUrlAsEndpoint: false }),
   cw: new CloudWatchClient({}),
 });
 export type Clients = ReturnType<typeof clients>;

@@ -85,10 +85,11 @@ export async function status(config: PipelineConfig, opts: { stack?: string; dat
   );
   out.log('');
   out.log(table([['queue', 'visible'], ...Object.entries(queues).map(([k, v]) => [k, v > 0 && /Dlq|Failed/.test(k) ? c.red(String(v)) : String(v)])]));
-  const firing = alarms.filter((a) => a.state !== 'OK');
+  const firing = alarms.filter((a) => a.state === 'ALARM');
+  const byState = alarms.reduce<Record<string, number>>((m, a) => ((m[a.state] = (m[a.state] ?? 0) + 1), m), {});
   out.log('');
-  out.log(`alarms: ${alarms.length - firing.length} OK, ${firing.length} not OK`);
-  for (const a of firing) out.log(`  ${a.state === 'ALARM' ? c.red(a.state) : c.yellow(a.state)} ${a.name}`);
+  out.log(`alarms: ${Object.entries(byState).map(([k, v]) => `${v} ${k}`).join(', ') || 'none found'}${byState.INSUFFICIENT_DATA ? ' (INSUFFICIENT_DATA: no datapoints yet, normal for a quiet pipeline)' : ''}`);
+  for (const a of firing) out.log(`  ${c.red('ALARM')} ${a.name} ${c.dim(a.reason ?? '')}`);
   if (failed.length) {
     out.log('');
     out.log(`failed executions (24 h): ${failed.length}`);
@@ -104,8 +105,13 @@ export async function reconcile(config: PipelineConfig, opts: { stack?: string; 
   const d = await findStack(config, opts.stack);
   const running = await runningKeys(aws.sfn, d.outputs.StateMachineArn);
   const rows: { dataset: string; key: string; versionId?: string; landed: string; fate: Fate; detail?: string }[] = [];
+  let ignored = 0;
   for (const name of datasets) {
-    const landed = (await listLanded(aws.s3, d.outputs.LandingBucketName, `landing/${name}/`)).filter((o) => !opts.since || o.lastModified >= opts.since);
+    const suffixes = config.datasets.find((x) => x.name === name)!.suffixes;
+    const all = (await listLanded(aws.s3, d.outputs.LandingBucketName, `landing/${name}/`)).filter((o) => !opts.since || o.lastModified >= opts.since);
+    // Keys the rule does not route (other suffixes) are not the pipeline's to process.
+    const landed = all.filter((o) => suffixes.some((s) => o.key.endsWith(s)));
+    ignored += all.length - landed.length;
     const manifests = new Map<string, Manifest | undefined>();
     for (const k of new Set(landed.map((o) => o.key))) manifests.set(k, undefined);
     await pool([...manifests.keys()], 16, async (k) => manifests.set(k, await readJson<Manifest>(aws.s3, d.outputs.LakeBucketName, layout.manifest(name, k))));
@@ -115,11 +121,11 @@ export async function reconcile(config: PipelineConfig, opts: { stack?: string; 
     }
   }
   const totals = summarize(rows);
-  if (opts.json) out.log(JSON.stringify({ stack: d.stackName, totals, objects: rows }, null, 2));
+  if (opts.json) out.log(JSON.stringify({ stack: d.stackName, totals, ignored, objects: rows }, null, 2));
   else {
     const notable = rows.filter((r) => r.fate !== 'gold' && r.fate !== 'superseded');
     if (notable.length) out.log(table([['fate', 'key', 'landed', 'detail'], ...notable.map((r) => [r.fate === 'missing' || r.fate === 'failed' ? c.red(r.fate) : c.yellow(r.fate), r.key, r.landed, r.detail ?? ''])]));
-    out.log(`${rows.length} landed object version(s): ${Object.entries(totals).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    out.log(`${rows.length} landed object version(s): ${Object.entries(totals).map(([k, v]) => `${k} ${v}`).join(', ')}${ignored ? ` (${ignored} with suffixes no rule routes, ignored)` : ''}`);
     if (totals.missing) out.log(c.red(`${totals.missing} missing: replay them with 'pipeline replay --dataset <d> --prefix <key>' (see docs/runbook.md)`));
   }
   return totals.missing ? 1 : 0;

@@ -1,0 +1,77 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { layout } from '../../lambdas/core/layout';
+import { main } from '../../src/cli/main';
+import { executionsForKey, manifestOf, out, putLanding, RUN, s3, sqs, waitFor, waitForManifest } from './helpers';
+
+/** Run the `pipeline` CLI in-process against the deployed test stack. */
+async function pipeline(...args: string[]) {
+  const lines: string[] = [];
+  const errs: string[] = [];
+  const code = await main([...args, '--config', 'test/e2e/pipeline.e2e.json', '--env', 'test'], { log: (s) => lines.push(s), err: (s) => errs.push(s) });
+  return { code, out: lines.join('\n'), err: errs.join('\n') };
+}
+
+describe('operations', () => {
+  it('status reports datasets, queues, alarms and failed executions', async () => {
+    const r = await pipeline('status', '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.stack).toBe('landing-to-lake-test');
+    expect(s.datasets.map((d: { dataset: string }) => d.dataset)).toEqual(['orders', 'sales', 'events']);
+    expect(Object.keys(s.queues)).toEqual(['IngestQueue', 'IngestDlq', 'RuleTargetDlq', 'FailedQueue', 'FailedDlq']);
+    expect(s.alarms.length).toBeGreaterThan(10);
+    const table = await pipeline('status', '--dataset', 'orders');
+    expect(table.out).toMatch(/orders/);
+  });
+
+  it('reconcile: a processed file is gold; one whose outcome is unknown is missing (exit 1)', async () => {
+    const key = `landing/orders/ops-${RUN}/good.csv`;
+    const { at } = await putLanding(key, readFileSync('samples/orders/orders_v3.csv'));
+    await waitForManifest('orders', key, at);
+    const ok = await pipeline('reconcile', '--dataset', 'orders', '--json');
+    const fate = (json: string, k: string) => JSON.parse(json).objects.find((o: { key: string }) => o.key === k)?.fate;
+    expect(fate(ok.out, key)).toBe('gold');
+    await s3.send(new DeleteObjectCommand({ Bucket: out().LakeBucketName, Key: layout.manifest('orders', key) }));
+    const bad = await pipeline('reconcile', '--dataset', 'orders', '--json');
+    expect(bad.code).toBe(1);
+    expect(fate(bad.out, key)).toBe('missing');
+  });
+
+  it('replay runs landed files again, and the same replay twice starts nothing twice', async () => {
+    const key = `landing/orders/ops-${RUN}-replay/r.csv`;
+    const { at } = await putLanding(key, readFileSync('samples/orders/orders_v2.csv'));
+    const first = await waitForManifest('orders', key, at);
+    const r = await pipeline('replay', '--dataset', 'orders', '--prefix', `ops-${RUN}-replay/`, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ files: 1, started: 1, alreadyStarted: 0, failed: 0 });
+    const again = await waitFor('replayed manifest', async () => {
+      const m = await manifestOf('orders', key);
+      return m && m.execution?.startsWith('replay-') ? m : undefined;
+    });
+    expect(Date.parse(again.finishedAt)).toBeGreaterThan(Date.parse(first.finishedAt));
+    expect(again.counts).toEqual(first.counts);
+    const twice = await pipeline('replay', '--dataset', 'orders', '--prefix', `ops-${RUN}-replay/`, '--json');
+    expect(JSON.parse(twice.out)).toMatchObject({ started: 0, alreadyStarted: 1 });
+    expect((await executionsForKey(key)).filter((e) => e.name?.startsWith('replay-'))).toHaveLength(1);
+  });
+
+  it('redrive ingest moves DLQ messages back to the ingest queue, where they are processed', async () => {
+    const key = `landing/orders/ops-${RUN}-redrive/d.csv`;
+    const { at } = await putLanding(key, readFileSync('samples/orders/orders_v1.csv'));
+    await waitForManifest('orders', key, at);
+    // An event that "failed" earlier, parked in the DLQ (a distinct etag, so it is a new run).
+    const event = { 'detail-type': 'Object Created', source: 'aws.s3', time: new Date().toISOString(), detail: { bucket: { name: out().LandingBucketName }, object: { key, size: 79, etag: `redrive-${RUN}` } } };
+    await sqs.send(new SendMessageCommand({ QueueUrl: out().IngestDlqUrl, MessageBody: JSON.stringify(event) }));
+    const r = await pipeline('redrive', 'ingest');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/redrove [1-9]\d* message\(s\) from ingest DLQ/);
+    const m = await waitFor('manifest of the redriven event', async () => {
+      const x = await manifestOf('orders', key);
+      return x?.source.etag === `redrive-${RUN}` ? x : undefined;
+    });
+    expect(m.status).toBe('succeeded');
+  });
+});
