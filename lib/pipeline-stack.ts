@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { Ingest } from './ingest';
 import { Monitoring } from './monitoring';
+import { Replay } from './replay';
 import { applyNagSuppressions } from './nag';
 import { Orchestration } from './orchestration';
 import { Storage } from './storage';
@@ -23,6 +24,7 @@ export const OUTPUTS = {
   failedDlq: 'FailedDlqUrl',
   datasets: 'Datasets',
   alarmTopic: 'AlarmTopicArn',
+  replayStateMachine: 'ReplayStateMachineArn',
 } as const;
 
 export class PipelineStack extends Stack {
@@ -30,6 +32,7 @@ export class PipelineStack extends Stack {
   readonly orchestration: Orchestration;
   readonly ingest: Ingest;
   readonly monitoring: Monitoring;
+  readonly replay: Replay;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -41,11 +44,13 @@ export class PipelineStack extends Stack {
     this.orchestration = new Orchestration(this, 'Orchestration', { config, landing: this.storage.landing, lake: this.storage.lake });
     this.ingest = new Ingest(this, 'Ingest', { config, landing: this.storage.landing, stateMachine: this.orchestration.stateMachine });
     this.monitoring = new Monitoring(this, 'Monitoring', { config, storage: this.storage, orchestration: this.orchestration, ingest: this.ingest });
+    this.replay = new Replay(this, 'Replay', { config, landing: this.storage.landing, filePipeline: this.orchestration.stateMachine });
 
     const out = (name: string, value: string) => new CfnOutput(this, name, { value, exportName: undefined });
     out(OUTPUTS.landingBucket, this.storage.landing.bucketName);
     out(OUTPUTS.lakeBucket, this.storage.lake.bucketName);
     out(OUTPUTS.stateMachine, this.orchestration.stateMachine.stateMachineArn);
+    out(OUTPUTS.replayStateMachine, this.replay.stateMachine.stateMachineArn);
     out(OUTPUTS.ingestQueue, this.ingest.queue.queueUrl);
     out(OUTPUTS.ingestDlq, this.ingest.dlq.queueUrl);
     out(OUTPUTS.targetDlq, this.ingest.targetDlq.queueUrl);

@@ -20,7 +20,7 @@ Usage:
   pipeline status [--dataset <name>] [--json]
   pipeline reconcile [--dataset <name>] [--since <time>] [--json]
   pipeline redrive <ingest|failed|target> [--max <n>]
-  pipeline replay --dataset <name> [--from <time>] [--to <time>] [--prefix <p>] [--dry-run]
+  pipeline replay --dataset <name> [--from <time>] [--to <time>] [--prefix <p>] [--distributed] [--dry-run]
   pipeline help
 
 Common options:
@@ -45,7 +45,9 @@ credentials; AWS_ENDPOINT_URL points them at an emulator.
   redrive    move a dead-letter queue back to its source: ingest (ingest DLQ),
              target (EventBridge rule-target DLQ -> ingest queue), failed
   replay     run landed files through the state machine again (after a contract
-             fix, or to backfill); the same replay twice starts nothing twice
+             fix, or to backfill); the same replay twice starts nothing twice.
+             Over 1000 files (or --distributed) it runs as a Step Functions
+             Distributed Map in the stack instead of one start per file
   <time>     ISO 8601 (2026-11-20, 2026-11-20T10:00:00Z) or an age (30m, 24h, 7d)
 
 Examples:
@@ -213,6 +215,7 @@ async function cmdOps(command: string, args: string[], out: Out): Promise<number
     prefix: { type: 'string' },
     max: { type: 'string' },
     'dry-run': { type: 'boolean' },
+    distributed: { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (values.help) {
@@ -234,6 +237,6 @@ async function cmdOps(command: string, args: string[], out: Out): Promise<number
       return redriveCmd(cfg, positionals[0], { stack: common.stack, max }, out);
     }
     default:
-      return replay(cfg, { ...common, from: parseTime(str('from')), to: parseTime(str('to')), prefix: str('prefix'), dryRun: !!values['dry-run'] }, out);
+      return replay(cfg, { ...common, from: parseTime(str('from')), to: parseTime(str('to')), prefix: str('prefix'), dryRun: !!values['dry-run'], distributed: !!values.distributed }, out);
   }
 }

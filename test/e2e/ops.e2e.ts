@@ -58,6 +58,31 @@ describe('operations', () => {
     expect((await executionsForKey(key)).filter((e) => e.name?.startsWith('replay-'))).toHaveLength(1);
   });
 
+  it('a distributed replay (Distributed Map in the stack) re-runs every routed file under a prefix', async () => {
+    const keys = [`landing/sales/ops-${RUN}-dist/a.csv`, `landing/sales/ops-${RUN}-dist/b.csv`];
+    const firsts = [];
+    for (const k of keys) {
+      const { at } = await putLanding(k, readFileSync('samples/sales/sales_bad_rows.csv'));
+      firsts.push(await waitForManifest('sales', k, at));
+    }
+    await putLanding(`landing/sales/ops-${RUN}-dist/notes.txt`, 'not routed');
+    const r = await pipeline('replay', '--dataset', 'sales', '--prefix', `ops-${RUN}-dist/`, '--distributed', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ files: 2, distributed: true });
+    for (const k of keys) {
+      const m = await waitFor(`replayed manifest of ${k}`, async () => {
+        const x = await manifestOf('sales', k);
+        return x?.execution?.startsWith('replay-') ? x : undefined;
+      }, 90_000);
+      expect(m.status).toBe('succeeded');
+      expect(m.execution).toMatch(/^replay-[0-9a-f]{8}-[0-9a-f]{64}$/);
+    }
+    // The unrouted file was skipped by the map, as the dispatcher would have.
+    expect(await manifestOf('sales', `landing/sales/ops-${RUN}-dist/notes.txt`)).toBeUndefined();
+    const again = await pipeline('replay', '--dataset', 'sales', '--prefix', `ops-${RUN}-dist/`, '--distributed', '--json');
+    expect(JSON.parse(again.out)).toMatchObject({ alreadyStarted: true });
+  });
+
   it('redrive ingest moves DLQ messages back to the ingest queue, where they are processed', async () => {
     const key = `landing/orders/ops-${RUN}-redrive/d.csv`;
     const { at } = await putLanding(key, readFileSync('samples/orders/orders_v1.csv'));

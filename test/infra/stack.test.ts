@@ -162,6 +162,21 @@ describe('state machine', () => {
   });
 });
 
+describe('replay machine', () => {
+  it('is a logged, traced Distributed Map over the landing bucket that starts the file pipeline with deterministic names', () => {
+    const machines = Object.values(t.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines).toHaveLength(2);
+    const replay = machines.find((m) => JSON.stringify(m.Properties.DefinitionString).includes('DISTRIBUTED'))!;
+    expect(replay.Properties).toMatchObject({ TracingConfiguration: { Enabled: true }, LoggingConfiguration: { Level: 'ALL' } });
+    const asl = JSON.parse((replay.Properties.DefinitionString['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : 'REF')).join(''));
+    const map = asl.States.EachLandedFile;
+    expect(map.ItemReader).toEqual({ Resource: 'arn:REF:states:::s3:listObjectsV2', Parameters: { Bucket: 'REF', 'Prefix.$': '$.prefix' } });
+    const start = map.ItemProcessor.States.StartFile;
+    expect(start.Parameters['Name.$']).toBe("States.Format('replay-{}-{}', $.runId, States.Hash($.key, 'SHA-256'))");
+    expect(start.Catch[0].ErrorEquals).toEqual(['StepFunctions.ExecutionAlreadyExistsException']);
+  });
+});
+
 describe('cdk-nag AwsSolutions', () => {
   it('has no unsuppressed errors or warnings, and every suppression carries a reason', () => {
     const errors = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'));

@@ -160,7 +160,10 @@ export async function redriveCmd(config: PipelineConfig, which: string, opts: { 
 
 // ---------------------------------------------------------------- replay
 
-export async function replay(config: PipelineConfig, opts: { stack?: string; dataset?: string; from?: Date; to?: Date; prefix?: string; dryRun?: boolean; json?: boolean }, out: Out, aws: Clients = clients()): Promise<number> {
+/** Above this many files (and with no time range), replay runs as a Distributed Map inside the stack. */
+export const DISTRIBUTED_ABOVE = 1000;
+
+export async function replay(config: PipelineConfig, opts: { stack?: string; dataset?: string; from?: Date; to?: Date; prefix?: string; dryRun?: boolean; json?: boolean; distributed?: boolean }, out: Out, aws: Clients = clients()): Promise<number> {
   if (!opts.dataset) throw new OpsError('replay needs --dataset');
   const [dataset] = requireDataset(config, opts.dataset);
   const d = await findStack(config, opts.stack);
@@ -176,6 +179,20 @@ export async function replay(config: PipelineConfig, opts: { stack?: string; dat
   out.err(`replay ${runId}: ${objects.length} file(s) under ${prefix}${opts.dryRun ? ' (dry run)' : ''}`);
   if (opts.dryRun) {
     for (const o of objects) out.log(o.key);
+    return 0;
+  }
+  const ranged = !!(opts.from || opts.to);
+  if (opts.distributed && ranged) throw new OpsError('--distributed replays a whole prefix; drop --from/--to or narrow with --prefix');
+  if (opts.distributed || (!ranged && objects.length > DISTRIBUTED_ABOVE)) {
+    // One execution of the stack's ReplayMachine; its Distributed Map starts the files.
+    const name = `replay-${runId}`;
+    try {
+      const r = await aws.sfn.send(new StartExecutionCommand({ stateMachineArn: d.outputs.ReplayStateMachineArn, name, input: JSON.stringify({ dataset, prefix, runId }) }));
+      out.log(opts.json ? JSON.stringify({ runId, files: objects.length, distributed: true, execution: r.executionArn }) : `replay ${runId}: Distributed Map started for ${objects.length} file(s): ${r.executionArn}`);
+    } catch (e) {
+      if ((e as Error).name !== 'ExecutionAlreadyExists') throw e;
+      out.log(opts.json ? JSON.stringify({ runId, files: objects.length, distributed: true, alreadyStarted: true }) : `replay ${runId}: this replay already ran (execution ${name}); nothing started`);
+    }
     return 0;
   }
   const counts = { started: 0, alreadyStarted: 0, failed: 0 };

@@ -7,7 +7,7 @@ export class OpsError extends Error {
   override readonly name = 'OpsError';
 }
 
-export type StackOutputs = Record<(typeof OUTPUTS)[keyof typeof OUTPUTS] | 'AlarmTopicArn', string>;
+export type StackOutputs = Record<(typeof OUTPUTS)[keyof typeof OUTPUTS], string>;
 
 export interface Deployed {
   stackName: string;

@@ -1,0 +1,97 @@
+import { Duration } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import type { PipelineConfig } from './config';
+import { removalPolicy, retentionDays } from './stage-function';
+
+export interface ReplayProps {
+  config: PipelineConfig;
+  landing: s3.IBucket;
+  filePipeline: sfn.IStateMachine;
+}
+
+/**
+ * Replay for large ranges: a Distributed Map over `landing/<dataset>/<prefix>`
+ * that starts the file pipeline once per object (suffixes of the dataset
+ * only), so a backfill of a million files is one API call from the CLI and runs
+ * inside Step Functions, not in a laptop loop. Input: { dataset, prefix, runId }.
+ * Child names are `replay-<runId>-<sha256(key)>`: the same runId twice starts
+ * nothing twice.
+ */
+export class Replay extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: ReplayProps) {
+    super(scope, id);
+    const { config, landing, filePipeline } = props;
+
+    const name = sfn.JsonPath.format('replay-{}-{}', sfn.JsonPath.stringAt('$.runId'), sfn.JsonPath.hash(sfn.JsonPath.stringAt('$.key'), 'SHA-256'));
+    const start = new tasks.StepFunctionsStartExecution(this, 'StartFile', {
+      stateMachine: filePipeline,
+      integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
+      name,
+      input: sfn.TaskInput.fromObject({
+        'dataset.$': '$.dataset',
+        bucket: landing.bucketName,
+        'key.$': '$.key',
+        'etag.$': '$.etag',
+        'size.$': '$.size',
+        'landedAt.$': '$.landedAt',
+        execution: name,
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    start.addRetry({ errors: ['States.TaskFailed'], interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL });
+    // An earlier run of the same replay already started this file: fine.
+    start.addCatch(new sfn.Pass(this, 'AlreadyStarted'), { errors: ['StepFunctions.ExecutionAlreadyExistsException'] });
+
+    // Only what the dataset's rule would have routed (its suffixes), as the dispatcher does.
+    const routed = sfn.Condition.or(
+      ...config.datasets.map((d) =>
+        sfn.Condition.and(sfn.Condition.stringEquals('$.dataset', d.name), sfn.Condition.or(...d.suffixes.map((x) => sfn.Condition.stringMatches('$.key', `*${x}`)))),
+      ),
+    );
+    const perFile = new sfn.Choice(this, 'Routed suffix?').when(routed, start).otherwise(new sfn.Pass(this, 'Skip'));
+
+    const map = new sfn.DistributedMap(this, 'EachLandedFile', {
+      itemReader: new sfn.S3ObjectsItemReader({ bucket: landing, prefix: sfn.JsonPath.stringAt('$.prefix') }),
+      itemSelector: {
+        'dataset.$': '$.dataset',
+        'runId.$': '$.runId',
+        'key.$': '$$.Map.Item.Value.Key',
+        'etag.$': '$$.Map.Item.Value.Etag',
+        'size.$': '$$.Map.Item.Value.Size',
+        'landedAt.$': '$$.Map.Item.Value.LastModified',
+      },
+      maxConcurrency: 20,
+      toleratedFailurePercentage: 0,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    map.itemProcessor(perFile);
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${config.name}-${config.envName}-replay-${this.node.addr.slice(0, 8)}`,
+      retention: retentionDays(config.logRetentionDays),
+      removalPolicy: removalPolicy(config),
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'ReplayMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(map),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: Duration.hours(24),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      comment: 'Replay/backfill: Distributed Map over landed files -> one file-pipeline execution each',
+    });
+    landing.grantRead(this.stateMachine, 'landing/*');
+    filePipeline.grantStartExecution(this.stateMachine);
+    NagSuppressions.addResourceSuppressions(
+      this.stateMachine,
+      [{ id: 'AwsSolutions-IAM5', reason: 'A Distributed Map starts child executions of its own state machine and lists the landing prefix; both need execution/object-level wildcards on those two ARNs only.' }],
+      true,
+    );
+  }
+}
