@@ -45,7 +45,7 @@ describe('alarms reach people', () => {
   it.concurrent('a consumer that keeps failing: the message reaches the ingest DLQ, the DLQ alarm fires and a notification arrives', async () => {
     // A message the dispatcher can never process (not JSON): it reports it failed every time.
     await sqs.send(new SendMessageCommand({ QueueUrl: out().IngestQueueUrl, MessageBody: `{not json ${RUN}` }));
-    const visible = await waitFor('message in the ingest DLQ', async () => shimSqsMetrics(out().IngestDlqUrl), 300_000, 3000);
+    const visible = await waitFor('message in the ingest DLQ', async () => shimSqsMetrics(out().IngestDlqUrl), 480_000, 3000);
     expect(visible).toBeGreaterThan(0);
     const dlqAlarm = `${PREFIX}ingest-dlq-visible`;
     await waitFor(`${dlqAlarm} in ALARM`, async () => {
@@ -54,7 +54,7 @@ describe('alarms reach people', () => {
     }, 60_000, 2000);
     // The DLQ alarm pages through the pipeline-wide composite.
     await waitFor('pipeline-failing notification on the alarm topic', async () => (await readInbox()).some((n) => n.AlarmName === `${PREFIX}pipeline-failing` && n.NewStateValue === 'ALARM'), 60_000, 1000);
-  }, 420_000);
+  }, 660_000);
 
   it.concurrent('freshness: a dataset with no file within its SLA alarms, and returns to OK after a file loads', async () => {
     const fns = await lambda.send(new ListFunctionsCommand({}));
