@@ -20,7 +20,8 @@ export interface ReplayProps {
  * only), so a backfill of a million files is one API call from the CLI and runs
  * inside Step Functions, not in a laptop loop. Input: { dataset, prefix, runId }.
  * Child names are `replay-<runId>-<sha256(key)>`: the same runId twice starts
- * nothing twice.
+ * nothing twice; the CLI names the parent `replay-<runId>-<hash of the listing>`,
+ * so rerunning it after more files landed starts only those.
  */
 export class Replay extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -40,7 +41,8 @@ export class Replay extends Construct {
         'key.$': '$.key',
         'etag.$': '$.etag',
         'size.$': '$.size',
-        'landedAt.$': '$.landedAt',
+        // No landedAt: the item reader's LastModified is epoch seconds, not the ISO time
+        // FileState carries; Validate takes it from the object's own LastModified instead.
         execution: name,
       }),
       resultPath: sfn.JsonPath.DISCARD,
@@ -65,7 +67,6 @@ export class Replay extends Construct {
         'key.$': '$$.Map.Item.Value.Key',
         'etag.$': '$$.Map.Item.Value.Etag',
         'size.$': '$$.Map.Item.Value.Size',
-        'landedAt.$': '$$.Map.Item.Value.LastModified',
       },
       maxConcurrency: 20,
       toleratedFailurePercentage: 0,

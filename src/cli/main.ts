@@ -4,11 +4,12 @@ import { ConfigError, DEFAULT_CONFIG, loadConfig, type PipelineConfig } from '..
 import { layout } from '../../lambdas/core/layout';
 import { c, ms, table } from './format';
 import { reconcile, redriveCmd, replay, status } from './ops/commands';
+import { OPS_HELP } from './ops/help';
 import { OpsError, parseTime } from './ops/stack';
 import { expandFiles, inferDataset, LOCAL_BUCKETS, runLocal, type LocalRunResult } from './local-run';
 
 /** Exit codes are part of the interface (README, runbook). */
-export const EXIT = { ok: 0, quarantined: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, quarantined: 1, usage: 2, aws: 3 } as const;
 
 class UsageError extends Error {}
 
@@ -19,13 +20,14 @@ Usage:
   pipeline check-config
   pipeline status [--dataset <name>] [--json]
   pipeline reconcile [--dataset <name>] [--since <time>] [--json]
-  pipeline redrive <ingest|failed|target> [--max <n>]
-  pipeline replay --dataset <name> [--from <time>] [--to <time>] [--prefix <p>] [--distributed] [--dry-run]
-  pipeline help
+  pipeline redrive <ingest|failed|target> [--max <n>] [--json]
+  pipeline replay --dataset <name> [--from <time>] [--to <time>] [--prefix <p>] [--run-id <id>] [--distributed] [--dry-run] [--json]
+  pipeline help [<command>]        (or pipeline <command> --help: options and examples)
 
 Common options:
   --config <file>   pipeline config (default ${DEFAULT_CONFIG})
   --env <name>      environment block of the config (default dev)
+  --stack <name>    deployed stack (status, reconcile, redrive, replay; default <name>-<env>)
 
 run: executes the synthesized state machine locally with the real handlers
 over a directory laid out like the buckets (default .pipeline/).
@@ -59,10 +61,12 @@ Examples:
   pipeline reconcile --dataset orders --since 24h
   pipeline redrive ingest
   pipeline replay --dataset sales --from 2026-11-01 --to 2026-11-07
+  pipeline replay --help
 
 Exit codes: 0 ok; 1 a file quarantined/failed (run), something missing (reconcile),
 or messages that could not be moved (redrive) / files that could not start (replay);
-2 bad usage, bad config, no stack or no credentials.`;
+2 bad usage, bad config, unknown dataset, no stack or no credentials;
+3 an AWS call failed unexpectedly (status, reconcile, redrive, replay).`;
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
@@ -79,8 +83,15 @@ export async function main(argv: string[], out: Out = { log: (s) => console.log(
       case 'redrive':
       case 'replay':
         return await cmdOps(command, rest, out);
-      case undefined:
       case 'help':
+        if (rest[0] && rest[0] in OPS_HELP) {
+          out.log(OPS_HELP[rest[0] as keyof typeof OPS_HELP]);
+          return EXIT.ok;
+        }
+        if (rest[0] && rest[0] !== 'run' && rest[0] !== 'check-config') throw new UsageError(`unknown command '${rest[0]}'`);
+        out.log(HELP);
+        return EXIT.ok;
+      case undefined:
       case '--help':
       case '-h':
         out.log(HELP);
@@ -205,7 +216,7 @@ function report(r: LocalRunResult, storeRoot: string, out: Out): void {
   out.log(`  manifest    ${where(layout.manifest(m.source.dataset, m.source.key))}`);
 }
 
-async function cmdOps(command: string, args: string[], out: Out): Promise<number> {
+async function cmdOps(command: 'status' | 'reconcile' | 'redrive' | 'replay', args: string[], out: Out): Promise<number> {
   const { values, positionals } = parse(args, {
     stack: { type: 'string' },
     dataset: { type: 'string' },
@@ -214,29 +225,57 @@ async function cmdOps(command: string, args: string[], out: Out): Promise<number
     to: { type: 'string' },
     prefix: { type: 'string' },
     max: { type: 'string' },
+    'run-id': { type: 'string' },
     'dry-run': { type: 'boolean' },
     distributed: { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (values.help) {
-    out.log(HELP);
+    out.log(OPS_HELP[command]);
     return EXIT.ok;
   }
-  const cfg = config(values);
+  const allowed: Record<typeof command, string[]> = {
+    status: ['dataset', 'json'],
+    reconcile: ['dataset', 'since', 'json'],
+    redrive: ['max', 'json'],
+    replay: ['dataset', 'from', 'to', 'prefix', 'run-id', 'dry-run', 'distributed', 'json'],
+  };
+  for (const k of Object.keys(values)) {
+    if (!['config', 'env', 'stack', 'help', ...allowed[command]].includes(k)) throw new UsageError(`${command} does not take --${k} (see pipeline ${command} --help)`);
+  }
+  if (command !== 'redrive' && positionals.length) throw new UsageError(`${command} takes no arguments (got '${positionals.join(' ')}'; see pipeline ${command} --help)`);
   const str = (k: string) => values[k] as string | undefined;
   const common = { stack: str('stack'), dataset: str('dataset'), json: !!values.json };
-  switch (command) {
-    case 'status':
-      return status(cfg, common, out);
-    case 'reconcile':
-      return reconcile(cfg, { ...common, since: parseTime(str('since')) }, out);
-    case 'redrive': {
-      if (positionals.length !== 1) throw new UsageError('redrive needs one of: ingest, failed, target');
-      const max = str('max') === undefined ? undefined : Number(str('max'));
-      if (max !== undefined && !(max > 0)) throw new UsageError('--max must be a positive number');
-      return redriveCmd(cfg, positionals[0], { stack: common.stack, max }, out);
+  // Check what can be checked before talking to AWS.
+  const time = (k: string) => parseTime(str(k));
+  const cfg = config(values);
+  try {
+    switch (command) {
+      case 'status':
+        return await status(cfg, common, out);
+      case 'reconcile':
+        return await reconcile(cfg, { ...common, since: time('since') }, out);
+      case 'redrive': {
+        if (positionals.length !== 1) throw new UsageError(`redrive needs one of: ingest, failed, target${positionals.length ? ` (got '${positionals.join(' ')}')` : ''}`);
+        const max = str('max') === undefined ? undefined : Number(str('max'));
+        if (max !== undefined && !(Number.isInteger(max) && max > 0)) throw new UsageError('--max must be a positive whole number');
+        return await redriveCmd(cfg, positionals[0], { stack: common.stack, max, json: common.json }, out);
+      }
+      case 'replay':
+        return await replay(
+          cfg,
+          { ...common, from: time('from'), to: time('to'), fromArg: str('from'), toArg: str('to'), prefix: str('prefix'), runId: str('run-id'), dryRun: !!values['dry-run'], distributed: !!values.distributed },
+          out,
+        );
     }
-    default:
-      return replay(cfg, { ...common, from: parseTime(str('from')), to: parseTime(str('to')), prefix: str('prefix'), dryRun: !!values['dry-run'], distributed: !!values.distributed }, out);
+  } catch (e) {
+    // An AWS API error after the stack was found: say which call and why, no stack trace.
+    const err = e as Error & { $metadata?: { httpStatusCode?: number } };
+    if (err && err.$metadata && !(e instanceof OpsError)) {
+      out.err(`${c.red('error:')} AWS ${err.name}${err.$metadata.httpStatusCode ? ` (HTTP ${err.$metadata.httpStatusCode})` : ''}: ${err.message}`);
+      if (/AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(err.name)) out.err('The credentials in use lack a permission this command needs (see docs/runbook.md, "Operating the pipeline").');
+      return EXIT.aws;
+    }
+    throw e;
   }
 }

@@ -1,5 +1,5 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { layout } from '../../lambdas/core/layout';
@@ -34,15 +34,23 @@ describe('operations', () => {
     const ok = await pipeline('reconcile', '--dataset', 'orders', '--json');
     const fate = (json: string, k: string) => JSON.parse(json).objects.find((o: { key: string }) => o.key === k)?.fate;
     expect(fate(ok.out, key)).toBe('gold');
+    // Under the dataset prefix with a suffix no rule routes: reported, not missing.
+    const unrouted = `landing/orders/ops-${RUN}/notes.txt`;
+    await putLanding(unrouted, 'not a data file');
     await s3.send(new DeleteObjectCommand({ Bucket: out().LakeBucketName, Key: layout.manifest('orders', key) }));
     const bad = await pipeline('reconcile', '--dataset', 'orders', '--json');
     expect(bad.code).toBe(1);
     expect(fate(bad.out, key)).toBe('missing');
+    expect(fate(bad.out, unrouted)).toBe('unrouted');
+    const text = await pipeline('reconcile', '--dataset', 'orders');
+    expect(text.code).toBe(1);
+    expect(text.out).toMatch(new RegExp(`^missing\\s+${key.replace(/[.]/g, '\\.')}`, 'm'));
+    expect(text.out).toMatch(/\d+ missing: no manifest and no running execution/);
   });
 
   it('replay runs landed files again, and the same replay twice starts nothing twice', async () => {
     const key = `landing/orders/ops-${RUN}-replay/r.csv`;
-    const { at } = await putLanding(key, readFileSync('samples/orders/orders_v2.csv'));
+    const { at, versionId } = await putLanding(key, readFileSync('samples/orders/orders_v2.csv'));
     const first = await waitForManifest('orders', key, at);
     const r = await pipeline('replay', '--dataset', 'orders', '--prefix', `ops-${RUN}-replay/`, '--json');
     expect(r.code).toBe(0);
@@ -53,6 +61,10 @@ describe('operations', () => {
     });
     expect(Date.parse(again.finishedAt)).toBeGreaterThan(Date.parse(first.finishedAt));
     expect(again.counts).toEqual(first.counts);
+    // The input the dispatcher builds, pinned to the object version that landed, same ingest date.
+    // (MiniStack's S3 events carry no version-id, so the first manifest has none; AWS's do.)
+    expect(again.source).toMatchObject({ key, etag: first.source.etag, versionId });
+    expect(again.source.landedAt.slice(0, 10)).toBe(first.source.landedAt.slice(0, 10));
     const twice = await pipeline('replay', '--dataset', 'orders', '--prefix', `ops-${RUN}-replay/`, '--json');
     expect(JSON.parse(twice.out)).toMatchObject({ started: 0, alreadyStarted: 1 });
     expect((await executionsForKey(key)).filter((e) => e.name?.startsWith('replay-'))).toHaveLength(1);
@@ -76,6 +88,9 @@ describe('operations', () => {
       }, 90_000);
       expect(m.status).toBe('succeeded');
       expect(m.execution).toMatch(/^replay-[0-9a-f]{8}-[0-9a-f]{64}$/);
+      // landedAt comes from the object (ISO), not the item reader's epoch seconds.
+      expect(m.source.landedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+      expect(m.outputs.bronze).toContain(`ingest_date=${new Date().toISOString().slice(0, 10)}/`);
     }
     // The unrouted file was skipped by the map, as the dispatcher would have.
     expect(await manifestOf('sales', `landing/sales/ops-${RUN}-dist/notes.txt`)).toBeUndefined();
@@ -92,11 +107,47 @@ describe('operations', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: out().IngestDlqUrl, MessageBody: JSON.stringify(event) }));
     const r = await pipeline('redrive', 'ingest');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/redrove [1-9]\d* message\(s\) from ingest DLQ/);
+    expect(r.out).toMatch(/redrove [1-9]\d* message\(s\) from the ingest DLQ/);
     const m = await waitFor('manifest of the redriven event', async () => {
       const x = await manifestOf('orders', key);
       return x?.source.etag === `redrive-${RUN}` ? x : undefined;
     });
     expect(m.status).toBe('succeeded');
+  });
+
+  it('redrive target: EventBridge events parked in the rule-target DLQ go to the ingest queue unchanged and are processed', async () => {
+    const key = `landing/orders/ops-${RUN}-target/t.csv`;
+    const { at } = await putLanding(key, readFileSync('samples/orders/orders_v1.csv'));
+    await waitForManifest('orders', key, at);
+    // What EventBridge puts in a target DLQ: the whole event as the body (the error is in attributes).
+    const event = {
+      version: '0', id: `ev-${RUN}`, 'detail-type': 'Object Created', source: 'aws.s3', account: '000000000000', time: new Date().toISOString(), region: 'us-east-1',
+      resources: [`arn:aws:s3:::${out().LandingBucketName}`],
+      detail: { version: '0', bucket: { name: out().LandingBucketName }, object: { key, size: 79, etag: `target-${RUN}` }, reason: 'PutObject' },
+    };
+    await sqs.send(new SendMessageCommand({ QueueUrl: out().RuleTargetDlqUrl, MessageBody: JSON.stringify(event), MessageAttributes: { ERROR_CODE: { DataType: 'String', StringValue: 'SQS.AccessDenied' } } }));
+    const r = await pipeline('redrive', 'target', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ queue: 'target', method: 'loop', failed: 0 });
+    expect(JSON.parse(r.out).moved).toBeGreaterThanOrEqual(1);
+    expect(r.err).toMatch(/redriving target: \d+ message\(s\) visible/);
+    const m = await waitFor('manifest of the redriven target event', async () => {
+      const x = await manifestOf('orders', key);
+      return x?.source.etag === `target-${RUN}` ? x : undefined;
+    });
+    expect(m.status).toBe('succeeded');
+  });
+
+  it('redrive failed: the failed DLQ goes back to the failed queue', async () => {
+    const marker = `failed-${RUN}`;
+    await sqs.send(new SendMessageCommand({ QueueUrl: out().FailedDlqUrl, MessageBody: JSON.stringify({ marker }) }));
+    const r = await pipeline('redrive', 'failed');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/redrove [1-9]\d* message\(s\) from the failed DLQ/);
+    const found = await waitFor('redriven message on the failed queue', async () => {
+      const x = await sqs.send(new ReceiveMessageCommand({ QueueUrl: out().FailedQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 30 }));
+      return (x.Messages ?? []).some((msg) => msg.Body?.includes(marker));
+    }, 20_000);
+    expect(found).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { GetObjectCommand, ListObjectVersionsCommand, ListObjectsV2Command, S3Cl
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, type ExecutionStatus } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { LandedObject } from './fate';
+import { pool } from './pool';
 
 /** AWS clients for the ops commands; AWS_ENDPOINT_URL points them at an emulator. */
 export const clients = () => ({
@@ -56,12 +57,20 @@ export async function listLanded(s3: S3Client, bucket: string, prefix: string): 
   return (await listObjects(s3, bucket, prefix)).map((o) => ({ ...o, isLatest: true }));
 }
 
+/**
+ * Executions of a state machine in one status, newest first. With `since`,
+ * paging stops at the first older one (ListExecutions sorts by start date,
+ * newest first), so a long history is not read to find the last day.
+ */
 export async function executionsByStatus(sfn: SFNClient, stateMachineArn: string, status: ExecutionStatus, since?: Date) {
   const out = [];
   let token: string | undefined;
   do {
     const r = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: status, nextToken: token, maxResults: 1000 }));
-    for (const e of r.executions ?? []) if (!since || (e.startDate ?? new Date()) >= since) out.push(e);
+    for (const e of r.executions ?? []) {
+      if (since && e.startDate && e.startDate < since) return out;
+      out.push(e);
+    }
     token = r.nextToken;
   } while (token);
   return out;
@@ -69,13 +78,12 @@ export async function executionsByStatus(sfn: SFNClient, stateMachineArn: string
 
 /** Landing keys of the running executions (their input names the file). */
 export async function runningKeys(sfn: SFNClient, stateMachineArn: string): Promise<Set<string>> {
-  const keys = new Set<string>();
-  for (const e of await executionsByStatus(sfn, stateMachineArn, 'RUNNING')) {
+  const running = await executionsByStatus(sfn, stateMachineArn, 'RUNNING');
+  const keys = await pool(running, 8, async (e) => {
     const d = await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
-    const key = JSON.parse(d.input ?? '{}').key;
-    if (typeof key === 'string') keys.add(key);
-  }
-  return keys;
+    return JSON.parse(d.input ?? '{}').key as unknown;
+  });
+  return new Set(keys.filter((k): k is string => typeof k === 'string'));
 }
 
 export async function alarmStates(cw: CloudWatchClient, prefix: string): Promise<{ name: string; state: string; reason?: string }[]> {

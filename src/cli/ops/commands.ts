@@ -4,27 +4,16 @@ import type { PipelineConfig } from '../../../lib/config';
 import { executionName, layout } from '../../../lambdas/core/layout';
 import type { Manifest } from '../../../lambdas/core/manifest';
 import type { FileState } from '../../../lambdas/handlers/state';
-import { c, table } from '../format';
 import { alarmStates, clients, executionsByStatus, listLanded, listObjects, readJson, runningKeys, type Clients } from './aws';
-import { fateOf, summarize, type Fate } from './fate';
+import { pool } from './pool';
+import { FAILING_FATES, fateOf, summarize } from './fate';
+import { renderReconcile, renderStatus, type ReconcileReport, type ReconcileRow, type StatusReport } from './render';
 import { redrive, visibleCount } from './redrive';
 import { findStack, OpsError, requireDataset, type Deployed } from './stack';
 
 export interface Out {
   log: (s: string) => void;
   err: (s: string) => void;
-}
-
-async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  }));
-  return out;
 }
 
 // ---------------------------------------------------------------- status
@@ -60,41 +49,15 @@ export async function status(config: PipelineConfig, opts: { stack?: string; dat
     ),
   );
   const alarms = await alarmStates(aws.cw, d.alarmPrefix);
-  const failed = await pool((await executionsByStatus(aws.sfn, o.StateMachineArn, 'FAILED', since)).slice(0, 50), 8, async (e) => {
+  const running = (await executionsByStatus(aws.sfn, o.StateMachineArn, 'RUNNING')).length;
+  const described = await pool((await executionsByStatus(aws.sfn, o.StateMachineArn, 'FAILED', since)).slice(0, 200), 8, async (e) => {
     const x = await aws.sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
-    return { name: e.name, startDate: e.startDate?.toISOString(), key: JSON.parse(x.input ?? '{}').key, error: x.error, cause: x.cause?.slice(0, 300) };
+    const input = JSON.parse(x.input ?? '{}') as Partial<FileState>;
+    return { name: e.name, startDate: e.startDate?.toISOString(), dataset: input.dataset, key: input.key, error: x.error, cause: x.cause?.slice(0, 500) };
   });
-  const report = { stack: d.stackName, datasets: perDataset, queues, alarms, failedExecutions24h: failed };
-  if (opts.json) {
-    out.log(JSON.stringify(report, null, 2));
-    return 0;
-  }
-  out.log(c.bold(`${d.stackName}`));
-  out.log(
-    table([
-      ['dataset', 'last success', 'freshness', 'files 24h ok/quar/fail', 'rows 24h in/out/quar', 'quarantine %'],
-      ...perDataset.map((x) => [
-        x.dataset,
-        x.lastSuccess ?? 'never',
-        x.minutesSinceLastSuccess === null ? c.yellow(`never loaded (SLA ${x.slaMinutes} min)`) : (x.fresh ? c.green : c.red)(`${x.minutesSinceLastSuccess} / ${x.slaMinutes} min`),
-        `${x.files24h.succeeded}/${x.files24h.quarantined}/${x.files24h.failed}`,
-        `${x.rows24h.in}/${x.rows24h.out}/${x.rows24h.quarantined}`,
-        (100 * x.quarantineRatio).toFixed(1),
-      ]),
-    ]),
-  );
-  out.log('');
-  out.log(table([['queue', 'visible'], ...Object.entries(queues).map(([k, v]) => [k, v > 0 && /Dlq|Failed/.test(k) ? c.red(String(v)) : String(v)])]));
-  const firing = alarms.filter((a) => a.state === 'ALARM');
-  const byState = alarms.reduce<Record<string, number>>((m, a) => ((m[a.state] = (m[a.state] ?? 0) + 1), m), {});
-  out.log('');
-  out.log(`alarms: ${Object.entries(byState).map(([k, v]) => `${v} ${k}`).join(', ') || 'none found'}${byState.INSUFFICIENT_DATA ? ' (INSUFFICIENT_DATA: no datapoints yet, normal for a quiet pipeline)' : ''}`);
-  for (const a of firing) out.log(`  ${c.red('ALARM')} ${a.name} ${c.dim(a.reason ?? '')}`);
-  if (failed.length) {
-    out.log('');
-    out.log(`failed executions (24 h): ${failed.length}`);
-    for (const f of failed.slice(0, 10)) out.log(`  ${f.startDate} ${f.key ?? f.name} ${c.red(f.error ?? '')} ${c.dim((f.cause ?? '').slice(0, 120))}`);
-  }
+  const failed = described.filter((f) => !opts.dataset || f.dataset === opts.dataset);
+  const report: StatusReport = { stack: d.stackName, datasets: perDataset, queues, runningExecutions: running, alarms, failedExecutions24h: failed };
+  out.log(opts.json ? JSON.stringify(report, null, 2) : renderStatus(report));
   return 0;
 }
 
@@ -104,57 +67,70 @@ export async function reconcile(config: PipelineConfig, opts: { stack?: string; 
   const datasets = requireDataset(config, opts.dataset);
   const d = await findStack(config, opts.stack);
   const running = await runningKeys(aws.sfn, d.outputs.StateMachineArn);
-  const rows: { dataset: string; key: string; versionId?: string; landed: string; fate: Fate; detail?: string }[] = [];
-  let ignored = 0;
+  const rows: ReconcileRow[] = [];
   for (const name of datasets) {
     const suffixes = config.datasets.find((x) => x.name === name)!.suffixes;
-    const all = (await listLanded(aws.s3, d.outputs.LandingBucketName, `landing/${name}/`)).filter((o) => !opts.since || o.lastModified >= opts.since);
-    // Keys the rule does not route (other suffixes) are not the pipeline's to process.
-    const landed = all.filter((o) => suffixes.some((s) => o.key.endsWith(s)));
-    ignored += all.length - landed.length;
+    const landed = (await listLanded(aws.s3, d.outputs.LandingBucketName, `landing/${name}/`)).filter((o) => !opts.since || o.lastModified >= opts.since);
+    // Keys no rule routes (other suffixes) never start an execution: say so rather than 'missing'.
+    const routed = (k: string) => suffixes.some((s) => k.endsWith(s));
     const manifests = new Map<string, Manifest | undefined>();
-    for (const k of new Set(landed.map((o) => o.key))) manifests.set(k, undefined);
-    await pool([...manifests.keys()], 16, async (k) => manifests.set(k, await readJson<Manifest>(aws.s3, d.outputs.LakeBucketName, layout.manifest(name, k))));
+    await pool([...new Set(landed.filter((o) => routed(o.key)).map((o) => o.key))], 16, async (k) => manifests.set(k, await readJson<Manifest>(aws.s3, d.outputs.LakeBucketName, layout.manifest(name, k))));
     for (const o of landed) {
-      const f = fateOf(o, manifests.get(o.key), running, o.isLatest);
+      const f = routed(o.key)
+        ? fateOf(o, manifests.get(o.key), running, o.isLatest)
+        : { fate: 'unrouted' as const, detail: `no rule routes this suffix (${suffixes.join(', ')})` };
       rows.push({ dataset: name, key: o.key, versionId: o.versionId, landed: o.lastModified.toISOString(), ...f });
     }
   }
-  const totals = summarize(rows);
-  if (opts.json) out.log(JSON.stringify({ stack: d.stackName, totals, ignored, objects: rows }, null, 2));
-  else {
-    const notable = rows.filter((r) => r.fate !== 'gold' && r.fate !== 'superseded');
-    if (notable.length) out.log(table([['fate', 'key', 'landed', 'detail'], ...notable.map((r) => [r.fate === 'missing' || r.fate === 'failed' ? c.red(r.fate) : c.yellow(r.fate), r.key, r.landed, r.detail ?? ''])]));
-    out.log(`${rows.length} landed object version(s): ${Object.entries(totals).map(([k, v]) => `${k} ${v}`).join(', ')}${ignored ? ` (${ignored} with suffixes no rule routes, ignored)` : ''}`);
-    if (totals.missing) out.log(c.red(`${totals.missing} missing: replay them with 'pipeline replay --dataset <d> --prefix <key>' (see docs/runbook.md)`));
-  }
-  return totals.missing ? 1 : 0;
+  const report: ReconcileReport = { stack: d.stackName, since: opts.since?.toISOString(), totals: summarize(rows), objects: rows };
+  out.log(opts.json ? JSON.stringify(report, null, 2) : renderReconcile(report));
+  return FAILING_FATES.some((f) => report.totals[f] > 0) ? 1 : 0;
 }
 
 // ---------------------------------------------------------------- redrive
 
+/**
+ * Where each dead-letter queue goes back to. The rule-target DLQ holds the
+ * EventBridge events themselves (the event is the message body; the error is in
+ * message attributes), which is what the ingest queue carries: bodies are sent
+ * unchanged. SQS move tasks only serve queues that are another queue's
+ * redrive DLQ, so the rule-target DLQ always uses the loop.
+ */
 export const REDRIVE = {
-  ingest: { dlq: 'IngestDlqUrl', source: 'IngestQueueUrl' },
-  target: { dlq: 'RuleTargetDlqUrl', source: 'IngestQueueUrl' },
-  failed: { dlq: 'FailedDlqUrl', source: 'FailedQueueUrl' },
+  ingest: { dlq: 'IngestDlqUrl', source: 'IngestQueueUrl', loopOnly: false },
+  target: { dlq: 'RuleTargetDlqUrl', source: 'IngestQueueUrl', loopOnly: true },
+  failed: { dlq: 'FailedDlqUrl', source: 'FailedQueueUrl', loopOnly: false },
 } as const;
 
-export async function redriveCmd(config: PipelineConfig, which: string, opts: { stack?: string; max?: number }, out: Out, aws: Clients = clients()): Promise<number> {
+export async function redriveCmd(config: PipelineConfig, which: string, opts: { stack?: string; max?: number; json?: boolean }, out: Out, aws: Clients = clients()): Promise<number> {
   const route = REDRIVE[which as keyof typeof REDRIVE];
-  if (!route) throw new OpsError(`redrive what? one of ${Object.keys(REDRIVE).join(', ')}`);
+  if (!route) throw new OpsError(`redrive what? one of ${Object.keys(REDRIVE).join(', ')} (got '${which}')`);
   const d: Deployed = await findStack(config, opts.stack);
   const dlq = d.outputs[route.dlq];
   const source = d.outputs[route.source];
   const waiting = await visibleCount(aws.sqs, dlq);
-  out.err(`redriving ${which}: ${waiting} message(s) visible in ${dlq.split('/').pop()} -> ${source.split('/').pop()}`);
+  const queueName = (u: string) => u.split('/').pop();
+  out.err(`redriving ${which}: ${waiting} message(s) visible in ${queueName(dlq)} -> ${queueName(source)}${opts.max ? ` (at most ${opts.max})` : ''}`);
   const bar = (n: number) => {
-    const total = Math.max(waiting, n, 1);
+    const total = Math.max(opts.max ? Math.min(opts.max, waiting) : waiting, n, 1);
     const w = 30;
     const done = Math.round((w * Math.min(n, total)) / total);
     return `[${'#'.repeat(done)}${'.'.repeat(w - done)}] ${n}/${total}`;
   };
-  const r = await redrive(aws.sqs, dlq, source, { max: opts.max, onProgress: (p) => out.err(`  ${bar(p.moved)}${p.failed ? ` (${p.failed} failed to send, left in the DLQ)` : ''}`) });
-  out.log(`redrove ${r.moved} message(s) from ${which} DLQ (${r.method === 'move-task' ? 'SQS message move task' : 'receive-send-delete'})${r.failed ? `; ${r.failed} could not be sent and stay in the DLQ` : ''}`);
+  const r = await redrive(aws.sqs, dlq, source, {
+    max: opts.max,
+    forceLoop: route.loopOnly,
+    onProgress: (p) => out.err(`  ${bar(p.moved)}${p.failed ? ` (${p.failed} failed to send, left in the DLQ)` : ''}`),
+  });
+  const how = r.method === 'move-task' ? 'SQS message move task' : 'receive-send-delete';
+  if (opts.json) out.log(JSON.stringify({ queue: which, from: queueName(dlq), to: queueName(source), method: r.method, moved: r.moved, failed: r.failed, stillRunning: !!r.running }));
+  else {
+    out.log(
+      `redrove ${r.moved} message(s) from the ${which} DLQ to ${queueName(source)} (${how})` +
+        (r.failed ? `; ${r.failed} could not be sent and stay in the DLQ` : '') +
+        (r.running ? '; the move task is still running: aws sqs list-message-move-tasks --source-arn <DLQ ARN>' : ''),
+    );
+  }
   return r.failed ? 1 : 0;
 }
 
@@ -162,44 +138,92 @@ export async function redriveCmd(config: PipelineConfig, which: string, opts: { 
 
 /** Above this many files (and with no time range), replay runs as a Distributed Map inside the stack. */
 export const DISTRIBUTED_ABOVE = 1000;
+/** Parallel StartExecution calls of a per-file replay (well under the API's bucket refill rate). */
+export const REPLAY_CONCURRENCY = 8;
 
-export async function replay(config: PipelineConfig, opts: { stack?: string; dataset?: string; from?: Date; to?: Date; prefix?: string; dryRun?: boolean; json?: boolean; distributed?: boolean }, out: Out, aws: Clients = clients()): Promise<number> {
-  if (!opts.dataset) throw new OpsError('replay needs --dataset');
-  const [dataset] = requireDataset(config, opts.dataset);
-  const d = await findStack(config, opts.stack);
-  const bucket = d.outputs.LandingBucketName;
-  const prefix = opts.prefix ? (opts.prefix.startsWith('landing/') ? opts.prefix : `landing/${dataset}/${opts.prefix}`) : `landing/${dataset}/`;
-  if (!prefix.startsWith(`landing/${dataset}/`)) throw new OpsError(`--prefix must be under landing/${dataset}/`);
-  const suffixes = config.datasets.find((x) => x.name === dataset)!.suffixes;
-  const objects = (await listObjects(aws.s3, bucket, prefix)).filter(
-    (o) => suffixes.some((s) => o.key.endsWith(s)) && (!opts.from || o.lastModified >= opts.from) && (!opts.to || o.lastModified <= opts.to),
-  );
-  // Same command, same names: running a replay twice does not process files twice.
-  const runId = createHash('sha256').update(JSON.stringify([dataset, prefix, opts.from?.toISOString(), opts.to?.toISOString(), objects.map((o) => [o.key, o.etag])])).digest('hex').slice(0, 8);
-  out.err(`replay ${runId}: ${objects.length} file(s) under ${prefix}${opts.dryRun ? ' (dry run)' : ''}`);
-  if (opts.dryRun) {
-    for (const o of objects) out.log(o.key);
-    return 0;
+export interface ReplayOptions {
+  stack?: string;
+  dataset?: string;
+  from?: Date;
+  to?: Date;
+  /** --from/--to as typed: '24h' names the same replay whenever it is run. */
+  fromArg?: string;
+  toArg?: string;
+  prefix?: string;
+  runId?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  distributed?: boolean;
+}
+
+/** The landing prefix a replay covers: --prefix is relative to landing/<dataset>/ unless it starts with landing/. */
+export function replayPrefix(dataset: string, prefix?: string): string {
+  const p = prefix ? (prefix.startsWith('landing/') ? prefix : `landing/${dataset}/${prefix.replace(/^\/+/, '')}`) : `landing/${dataset}/`;
+  if (!p.startsWith(`landing/${dataset}/`)) throw new OpsError(`--prefix must be under landing/${dataset}/ (got '${prefix}')`);
+  return p;
+}
+
+/**
+ * The replay's id: --run-id, or a hash of what was asked (dataset, prefix,
+ * --from/--to as typed). Execution names are `replay-<runId>-…` plus a hash
+ * of the file version, so running the same command again starts only files
+ * that were not started by it before; pass a new --run-id to replay the same
+ * files once more (after a second fix).
+ */
+export function replayRunId(args: { dataset: string; prefix: string; from?: string; to?: string; runId?: string }): string {
+  if (args.runId !== undefined) {
+    if (!/^[A-Za-z0-9_-]{1,8}$/.test(args.runId)) throw new OpsError(`--run-id must be 1-8 characters of A-Z a-z 0-9 _ - (got '${args.runId}')`);
+    return args.runId;
   }
+  return createHash('sha256').update(JSON.stringify([args.dataset, args.prefix, args.from ?? null, args.to ?? null])).digest('hex').slice(0, 8);
+}
+
+/** The execution a per-file replay starts: the dispatcher's FileState for the object version, under a replay name. */
+export function replayStart(dataset: string, bucket: string, runId: string, o: { key: string; versionId?: string; etag?: string; size?: number; lastModified: Date }): { name: string; input: FileState } {
+  const name = executionName(dataset, bucket, o.key, o.versionId ?? o.etag ?? o.lastModified.toISOString(), `replay-${runId}-`);
+  return { name, input: { dataset, bucket, key: o.key, versionId: o.versionId, etag: o.etag, size: o.size, landedAt: o.lastModified.toISOString(), execution: name } };
+}
+
+export async function replay(config: PipelineConfig, opts: ReplayOptions, out: Out, aws: Clients = clients()): Promise<number> {
+  if (!opts.dataset) throw new OpsError('replay needs --dataset <name>');
+  const [dataset] = requireDataset(config, opts.dataset);
+  const prefix = replayPrefix(dataset, opts.prefix);
   const ranged = !!(opts.from || opts.to);
   if (opts.distributed && ranged) throw new OpsError('--distributed replays a whole prefix; drop --from/--to or narrow with --prefix');
+  if (opts.from && opts.to && opts.from > opts.to) throw new OpsError('--from is after --to');
+  const runId = replayRunId({ dataset, prefix, from: opts.fromArg ?? opts.from?.toISOString(), to: opts.toArg ?? opts.to?.toISOString(), runId: opts.runId });
+  const d = await findStack(config, opts.stack);
+  const bucket = d.outputs.LandingBucketName;
+  const suffixes = config.datasets.find((x) => x.name === dataset)!.suffixes;
+  // The latest version of every routed key in range (what a fresh upload would have processed).
+  const objects = (await listLanded(aws.s3, bucket, prefix)).filter(
+    (o) => o.isLatest && suffixes.some((s) => o.key.endsWith(s)) && (!opts.from || o.lastModified >= opts.from) && (!opts.to || o.lastModified <= opts.to),
+  );
+  out.err(`replay ${runId}: ${objects.length} file(s) under ${prefix}${opts.from ? ` from ${opts.from.toISOString()}` : ''}${opts.to ? ` to ${opts.to.toISOString()}` : ''}${opts.dryRun ? ' (dry run)' : ''}`);
+  if (opts.dryRun) {
+    if (opts.json) out.log(JSON.stringify({ runId, files: objects.length, dryRun: true, keys: objects.map((o) => o.key) }));
+    else for (const o of objects) out.log(o.key);
+    return 0;
+  }
   if (opts.distributed || (!ranged && objects.length > DISTRIBUTED_ABOVE)) {
-    // One execution of the stack's ReplayMachine; its Distributed Map starts the files.
-    const name = `replay-${runId}`;
+    // One execution of the stack's ReplayMachine; its Distributed Map starts the files
+    // (children `replay-<runId>-<sha256(key)>`, so files an earlier run started are skipped).
+    const listing = createHash('sha256').update(JSON.stringify(objects.map((o) => [o.key, o.etag]))).digest('hex').slice(0, 8);
+    const name = `replay-${runId}-${listing}`;
     try {
       const r = await aws.sfn.send(new StartExecutionCommand({ stateMachineArn: d.outputs.ReplayStateMachineArn, name, input: JSON.stringify({ dataset, prefix, runId }) }));
-      out.log(opts.json ? JSON.stringify({ runId, files: objects.length, distributed: true, execution: r.executionArn }) : `replay ${runId}: Distributed Map started for ${objects.length} file(s): ${r.executionArn}`);
+      out.log(opts.json ? JSON.stringify({ runId, files: objects.length, distributed: true, execution: r.executionArn }) : `replay ${runId}: Distributed Map started for ${objects.length} file(s): ${r.executionArn}\nFollow it in the Step Functions console (map run) or with 'pipeline status'.`);
     } catch (e) {
       if ((e as Error).name !== 'ExecutionAlreadyExists') throw e;
-      out.log(opts.json ? JSON.stringify({ runId, files: objects.length, distributed: true, alreadyStarted: true }) : `replay ${runId}: this replay already ran (execution ${name}); nothing started`);
+      out.log(opts.json ? JSON.stringify({ runId, files: objects.length, distributed: true, alreadyStarted: true }) : `replay ${runId}: this replay already ran over these files (execution ${name}); nothing started. Use --run-id <new> to replay them again.`);
     }
     return 0;
   }
   const counts = { started: 0, alreadyStarted: 0, failed: 0 };
+  const failures: { key: string; error: string }[] = [];
   let done = 0;
-  await pool(objects, 8, async (o) => {
-    const name = executionName(dataset, bucket, o.key, o.etag ?? o.lastModified.toISOString(), `replay-${runId}-`);
-    const input: FileState = { dataset, bucket, key: o.key, etag: o.etag, size: o.size, landedAt: o.lastModified.toISOString(), execution: name };
+  await pool(objects, REPLAY_CONCURRENCY, async (o) => {
+    const { name, input } = replayStart(dataset, bucket, runId, o);
     try {
       await aws.sfn.send(new StartExecutionCommand({ stateMachineArn: d.outputs.StateMachineArn, name, input: JSON.stringify(input) }));
       counts.started++;
@@ -207,12 +231,19 @@ export async function replay(config: PipelineConfig, opts: { stack?: string; dat
       if ((e as Error).name === 'ExecutionAlreadyExists') counts.alreadyStarted++;
       else {
         counts.failed++;
-        out.err(`  could not start ${o.key}: ${(e as Error).message}`);
+        failures.push({ key: o.key, error: `${(e as Error).name}: ${(e as Error).message}` });
+        out.err(`  could not start ${o.key}: ${(e as Error).name}: ${(e as Error).message}`);
       }
     }
-    if (++done % 25 === 0 || done === objects.length) out.err(`  ${done}/${objects.length}`);
+    if (++done % 25 === 0 || done === objects.length) out.err(`  ${done}/${objects.length} (${counts.started} started, ${counts.alreadyStarted} already started, ${counts.failed} failed)`);
   });
-  const summary = { runId, files: objects.length, ...counts };
-  out.log(opts.json ? JSON.stringify(summary) : `replay ${runId}: ${counts.started} started, ${counts.alreadyStarted} already started by an earlier run of this replay, ${counts.failed} failed to start. Follow with 'pipeline status' or 'pipeline reconcile --dataset ${dataset}'.`);
+  const summary = { runId, files: objects.length, ...counts, failures };
+  out.log(
+    opts.json
+      ? JSON.stringify(summary)
+      : `replay ${runId}: ${counts.started} started, ${counts.alreadyStarted} already started by an earlier run of this replay, ${counts.failed} failed to start.` +
+          (counts.started ? ` Follow with 'pipeline status' or 'pipeline reconcile --dataset ${dataset}'.` : '') +
+          (counts.alreadyStarted && !counts.started ? ' Use --run-id <new> to replay them again.' : ''),
+  );
   return counts.failed ? 1 : 0;
 }

@@ -72,32 +72,53 @@ export async function visibleCount(sqs: SQSClient, url: string): Promise<number>
   return Number(a.Attributes?.ApproximateNumberOfMessages ?? 0);
 }
 
+/** The endpoint has no SQS message move tasks (emulators) or will not run one for this queue pair. */
+export function moveTaskUnavailable(e: unknown): boolean {
+  const err = e as Error & { Code?: string; $metadata?: { httpStatusCode?: number } };
+  const code = `${err.name ?? ''} ${err.Code ?? ''}`;
+  if (/UnsupportedOperation|InvalidAction|UnknownOperation|NotImplemented|InvalidParameterValue|AccessDenied|ResourceNotFound/i.test(code)) return true;
+  const status = err.$metadata?.httpStatusCode;
+  return status === 404 || status === 501;
+}
+
 /**
  * SQS's own redrive (StartMessageMoveTask) when the endpoint has it; otherwise
- * the receive-send-delete loop. Returns how it moved and how many.
+ * the receive-send-delete loop. StartMessageMoveTask only moves out of queues
+ * that are SQS dead-letter queues of another queue (not the EventBridge
+ * rule-target DLQ) and cannot stop at a count, so `forceLoop` / `max` use the
+ * loop. Returns how it moved and how many.
  */
-export async function redrive(sqs: SQSClient, dlqUrl: string, sourceUrl: string, opts: { max?: number; onProgress?: (p: RedriveProgress) => void; forceLoop?: boolean } = {}): Promise<RedriveProgress & { method: 'move-task' | 'loop' }> {
-  const before = await visibleCount(sqs, dlqUrl);
+export async function redrive(
+  sqs: SQSClient,
+  dlqUrl: string,
+  sourceUrl: string,
+  opts: { max?: number; onProgress?: (p: RedriveProgress) => void; forceLoop?: boolean; pollMs?: number; waitMs?: number } = {},
+): Promise<RedriveProgress & { method: 'move-task' | 'loop'; running?: boolean }> {
   if (!opts.forceLoop && opts.max === undefined) {
+    let handle: string | undefined;
+    const dlqArn = await queueArn(sqs, dlqUrl);
     try {
-      const dlqArn = await queueArn(sqs, dlqUrl);
-      await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn, DestinationArn: await queueArn(sqs, sourceUrl) }));
-      for (let i = 0; i < 120; i++) {
-        const t = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn, MaxResults: 1 }));
-        const task = t.Results?.[0];
-        if (task && task.Status !== 'RUNNING') {
-          const moved = Number(task.ApproximateNumberOfMessagesMoved ?? before);
+      const r = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn, DestinationArn: await queueArn(sqs, sourceUrl) }));
+      handle = r.TaskHandle;
+    } catch (e) {
+      if (!moveTaskUnavailable(e)) throw e;
+      // Endpoint without move tasks (emulators), or not a redrive DLQ: fall back to the loop.
+    }
+    if (handle !== undefined) {
+      const end = Date.now() + (opts.waitMs ?? 10 * 60_000);
+      let moved = 0;
+      for (;;) {
+        const t = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn, MaxResults: 10 }));
+        const task = (t.Results ?? []).find((x) => !handle || x.TaskHandle === handle) ?? t.Results?.[0];
+        if (task) {
+          moved = Number(task.ApproximateNumberOfMessagesMoved ?? moved);
           opts.onProgress?.({ moved, failed: 0 });
           if (task.Status === 'COMPLETED') return { moved, failed: 0, method: 'move-task' };
-          throw new Error(`message move task ${task.Status}: ${task.FailureReason ?? ''}`);
+          if (task.Status === 'FAILED' || task.Status === 'CANCELLED') throw new Error(`SQS message move task ${task.Status}: ${task.FailureReason ?? 'no reason given'} (${moved} moved)`);
         }
-        await new Promise((r) => setTimeout(r, 500));
+        if (Date.now() > end) return { moved, failed: 0, method: 'move-task', running: true };
+        await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
       }
-      throw new Error('message move task did not finish in 60 s; check it with aws sqs list-message-move-tasks');
-    } catch (e) {
-      const name = (e as Error).name;
-      if (!/UnsupportedOperation|InvalidAction|UnknownOperation|NotImplemented|InvalidParameterValue|AccessDenied|ResourceNotFound|UnknownOperationException/i.test(name)) throw e;
-      // Endpoint without move tasks (emulators, or no permission): fall back to the loop.
     }
   }
   const p = await moveMessages(sqsQueueOps(sqs, dlqUrl), sqsQueueOps(sqs, sourceUrl), opts);
