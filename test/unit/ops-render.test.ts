@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../lambdas/core/manifest';
+import { manifest as orderManifest } from './ops-fixtures';
 import { FAILING_FATES, fateOf, manifestIsFor, summarize } from '../../src/cli/ops/fate';
 import { renderReconcile, renderStatus, type StatusReport } from '../../src/cli/ops/render';
 
-const manifest = (status: Manifest['status'], source: Partial<Manifest['source']>, failure?: Manifest['failure']): Manifest => ({
-  manifestVersion: 1,
-  status,
-  source: { dataset: 'orders', bucket: 'b', key: 'landing/orders/a.csv', landedAt: '2026-11-22T00:00:00Z', ...source },
-  counts: { rowsIn: 10, rowsOut: 9, rowsQuarantined: 1, rowsDeduplicated: 0, rowsWarned: 0 },
-  reasons: {},
-  warnings: {},
-  outputs: { silver: [], gold: [] },
-  failure,
-  durationsMs: {},
-  finishedAt: '2026-11-22T00:00:01Z',
-});
+const manifest = (status: Manifest['status'], source: Partial<Manifest['source']>, failure?: Manifest['failure']): Manifest => orderManifest(status, source, failure, { rowsIn: 10, rowsOut: 9 });
 const obj = (extra: object = {}) => ({ key: 'landing/orders/a.csv', lastModified: new Date('2026-11-22T00:00:00Z'), ...extra });
 
 describe('fate classification', () => {

@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Manifest } from '../../lambdas/core/manifest';
 import { main } from '../../src/cli/main';
 import { fateOf, summarize } from '../../src/cli/ops/fate';
 import { moveMessages, type QueueOps } from '../../src/cli/ops/redrive';
 import { parseTime } from '../../src/cli/ops/stack';
+import { manifest } from './ops-fixtures';
 
-const manifest = (status: Manifest['status'], source: Partial<Manifest['source']>, failure?: Manifest['failure']): Manifest => ({
-  manifestVersion: 1,
-  status,
-  source: { dataset: 'orders', bucket: 'b', key: 'landing/orders/a.csv', landedAt: '2026-11-22T00:00:00Z', ...source },
-  counts: { rowsIn: 3, rowsOut: 2, rowsQuarantined: 1, rowsDeduplicated: 0, rowsWarned: 0 },
-  reasons: {},
-  warnings: {},
-  outputs: { silver: [], gold: [] },
-  failure,
-  durationsMs: {},
-  finishedAt: '2026-11-22T00:00:01Z',
-});
 const obj = (extra: object = {}) => ({ key: 'landing/orders/a.csv', lastModified: new Date(), ...extra });
 
 describe('reconcile: fate of a landed object', () => {
