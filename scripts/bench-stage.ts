@@ -1,5 +1,5 @@
 /** Child process of bench.ts: the full validate+transform stage on one file. */
-import { createReadStream, rmSync } from 'node:fs';
+import { createReadStream, rmSync, statSync } from 'node:fs';
 import { loadConfig } from '../lib/config';
 import { runStage } from '../lambdas/core/stage';
 
@@ -11,6 +11,8 @@ async function main() {
   const r = await runStage({
     contract,
     source: createReadStream(file, { highWaterMark: 1 << 20 }),
+    sizeBytes: statSync(file).size,
+    reopen: async () => createReadStream(file, { highWaterMark: 1 << 20 }),
     dataset: 'sales',
     key: 'landing/sales/bench.csv',
     ingestDate: '2026-11-22',

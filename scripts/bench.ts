@@ -13,6 +13,7 @@ import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildSync } from 'esbuild';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '120' }, keep: { type: 'boolean' }, dir: { type: 'string' } } });
 const targetMb = Number(values.mb);
@@ -53,8 +54,20 @@ async function generate(path: string, bytes: number): Promise<number> {
   return rows;
 }
 
-function child(script: string, args: string[]): Record<string, number> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, script), ...args], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * The stage runs as the Lambda runs it: bundled by esbuild (minified CJS, as
+ * lib/stage-function.ts bundles it), not through tsx, whose keep-names helpers
+ * would be measured too.
+ */
+function bundle(script: string): string {
+  const out = join(dir, script.replace(/\.ts$/, '.cjs'));
+  buildSync({ entryPoints: [join(__dirname, script)], outfile: out, bundle: true, platform: 'node', format: 'cjs', minify: true, target: 'node20', logLevel: 'warning' });
+  return out;
+}
+
+function child(script: string, args: string[], bundled: boolean): Record<string, number> {
+  const entry = bundled ? [bundle(script)] : ['--import', 'tsx', join(__dirname, script)];
+  const out = execFileSync(process.execPath, [...entry, ...args], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   const line = out.trim().split('\n').pop()!;
   return JSON.parse(line);
 }
@@ -68,11 +81,11 @@ async function main() {
   const inputMb = statSync(csv).size / 1e6;
   console.log(`input: ${inputMb.toFixed(1)} MB`);
 
-  const stage = child('bench-stage.ts', [csv, join(dir, 'stage-out')]);
+  const stage = child('bench-stage.ts', [csv, join(dir, 'stage-out')], true);
   const stageMbS = inputMb / stage.seconds;
   console.log(`stage : ${stage.seconds.toFixed(2)} s, ${stageMbS.toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, silver files ${stage.files}`);
 
-  const duck = child('bench-duckdb.ts', [csv, join(dir, 'duckdb-out.parquet')]);
+  const duck = child('bench-duckdb.ts', [csv, join(dir, 'duckdb-out.parquet')], false);
   const duckMbS = inputMb / duck.seconds;
   console.log(`duckdb: ${duck.seconds.toFixed(2)} s, ${duckMbS.toFixed(1)} MB/s, peak RSS ${duck.peakRssMb.toFixed(0)} MB (1 thread, COPY read_csv -> parquet)`);
 

@@ -38,7 +38,7 @@ async function* gunzipIfNeeded(source: AsyncIterable<Uint8Array>): AsyncGenerato
   }
 }
 
-async function* decodeText(source: AsyncIterable<Uint8Array>, encoding: 'utf-8' | 'latin1', where: { dataset: string; key: string }): AsyncGenerator<string> {
+export async function* decodeText(source: AsyncIterable<Uint8Array>, encoding: 'utf-8' | 'latin1', where: { dataset: string; key: string }): AsyncGenerator<string> {
   const decoder = new TextDecoder(encoding, { fatal: true });
   let offset = 0;
   try {

@@ -1,5 +1,5 @@
 import { ruleId, type Column, type Contract, type Rule } from './contract';
-import { decimalSpec, display, parseDecimal, type Typed } from './types';
+import { decimalSpec, displayFor, parseDecimal, type Typed } from './types';
 
 /**
  * Row rules compiled against the contract's columns. A check returns a
@@ -112,7 +112,7 @@ export function compileRules(contract: Contract): CompiledRule[] {
     }
     const i = index.get(r.column)!;
     const col = colOf(r.column);
-    const show = (v: Typed) => display(v, col);
+    const show = displayFor(col);
     switch (r.rule) {
       case 'not_null':
         return { id, severity, column: r.column, check: (row) => (row[i] === null ? `${r.column} is null` : undefined) };

@@ -1,18 +1,24 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type { Contract } from './contract';
+import type { Column, Contract } from './contract';
+import { CsvScanner } from './csv';
 import { DataError } from './errors';
 import { planColumns, type ColumnPlan } from './evolution';
 import { PartitionAggregates, type PartialDoc } from './gold';
 import { PartitionedParquetWriter, type OutColumn, type WrittenFile } from './parquet';
-import { readRecords } from './records';
-import { compileRules, FingerprintSet, keyOf } from './rules';
-import { fromJson, INVALID, parserFor, type Parser, type Typed } from './types';
+import { decodeText, readRecords, type SourceRecord } from './records';
+import { CandidateDeduper, findRepeatedKeys, InMemoryDeduper, type Deduper } from './dedupe';
+import { compileRules, type CompiledRule } from './rules';
+import { fromJson, INVALID, parserFor, rangeParserFor, type Parser, type RangeParser, type Typed } from './types';
 
 /**
  * The validate + type + dedupe + write engine for one file. Pure with respect
  * to AWS: it reads bytes from an async iterable and writes Parquet and JSON
  * Lines into a local work directory; the handler moves them to the lake.
+ *
+ * CSV rows are typed straight from the scanner's character ranges into one
+ * reused row array, so the hot loop allocates only the string values it
+ * keeps; JSON sources go through the record reader.
  */
 
 export interface StageInput {
@@ -26,7 +32,20 @@ export interface StageInput {
   /** Stable id of this file, used in output file names so a rerun overwrites. */
   fileId: string;
   rowGroupSize?: number;
+  /** Size of the source object in bytes, to choose the dedupe strategy. */
+  sizeBytes?: number;
+  /** Opens the source again from the start: enables the dedupe pre-pass on large CSV files. */
+  reopen?: () => Promise<AsyncIterable<Uint8Array>>;
+  /**
+   * Above this many expected rows, CSV dedupe uses the disk-backed pre-pass
+   * instead of an in-memory table of every key.
+   * @default 2_500_000 (about 40 MB of table)
+   */
+  inMemoryDedupeRows?: number;
 }
+
+/** Rough width of a value in a CSV, to guess row counts from object sizes. */
+const TYPICAL_WIDTH: Record<string, number> = { string: 8, integer: 4, double: 8, boolean: 4, date: 10, timestamp: 20 };
 
 export interface StageCounts {
   rowsIn: number;
@@ -51,151 +70,282 @@ export interface StageResult {
 }
 
 const SAMPLE = 5;
+const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
+
+class StageRun {
+  readonly counts: StageCounts = { rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDeduplicated: 0, rowsWarned: 0 };
+  readonly reasons: Record<string, number> = {};
+  readonly warnings: Record<string, number> = {};
+  readonly coerced = new Set<string>();
+  plan: ColumnPlan | undefined;
+  header: string[] = [];
+  outColumns: OutColumn[] = [];
+  writer: PartitionedParquetWriter | undefined;
+  readonly quarantinePath: string;
+  private quarantine: WriteStream | undefined;
+
+  private readonly where: { dataset: string; key: string };
+  readonly cols: Column[];
+  readonly nCols: number;
+  readonly parsers: Parser[];
+  readonly rangeParsers: RangeParser[];
+  readonly defaults: (Typed | undefined)[];
+  private readonly errorRules: CompiledRule[];
+  private readonly warnRules: CompiledRule[];
+  private readonly keyIdx: number[];
+  dedupe: Deduper | undefined;
+  /** Position of the current row among the file's data rows (the dedupe pre-pass counts the same way). */
+  private ordinal = 0;
+  private readonly partIdx: number;
+  private readonly partDayMs: number;
+  private readonly dayNames = new Map<number, string>();
+  readonly gold: PartitionAggregates;
+  /** The one row array every row is typed into; consumers copy what they keep. */
+  row: Typed[] = [];
+  /** Set by check(): the rule that rejected the row. */
+  badRule = '';
+
+  constructor(private readonly input: StageInput) {
+    const { contract, dataset, key } = input;
+    this.where = { dataset, key };
+    this.cols = contract.columns;
+    this.nCols = this.cols.length;
+    this.parsers = this.cols.map(parserFor);
+    this.rangeParsers = this.cols.map(rangeParserFor);
+    this.defaults = this.cols.map((c, i) => {
+      if (c.default === undefined || c.default === null) return c.default;
+      const v = this.parsers[i](String(c.default));
+      return v === INVALID ? undefined : v;
+    });
+    const rules = compileRules(contract);
+    this.errorRules = rules.filter((r) => r.severity === 'error');
+    this.warnRules = rules.filter((r) => r.severity === 'warn');
+    this.keyIdx = contract.keys.map((k) => this.cols.findIndex((c) => c.name === k));
+    this.dedupe = this.keyIdx.length ? new InMemoryDeduper(this.keyIdx) : undefined;
+    this.partIdx = contract.partitionBy ? this.cols.findIndex((c) => c.name === contract.partitionBy) : -1;
+    this.partDayMs = this.partIdx >= 0 && this.cols[this.partIdx].type === 'date' ? 86400000 : 1;
+    this.gold = new PartitionAggregates(contract);
+    mkdirSync(input.workDir, { recursive: true });
+    this.quarantinePath = join(input.workDir, 'rejects.jsonl');
+  }
+
+  /** Decide the column plan from the file's own column names. */
+  start(names: string[]): void {
+    const { input, cols } = this;
+    this.header = names.map((h) => h.trim());
+    const plan = planColumns(this.header, input.contract, this.where);
+    this.plan = plan;
+    this.outColumns = [...cols.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })), ...plan.extra.map((e) => ({ name: e.name, type: 'string' as const, nullable: true }))];
+    this.row = new Array(this.outColumns.length).fill(null);
+    this.writer = new PartitionedParquetWriter(
+      this.outColumns,
+      (dt) => join(input.workDir, 'silver', `dt=${dt}`, `${input.fileId}.parquet`),
+      input.rowGroupSize,
+      { dataset: input.dataset, source_key: input.key, contract_version: String(input.contract.version) },
+    );
+  }
+
+  reject(line: number, original: Record<string, unknown>, rule: string, reason: string): void {
+    this.counts.rowsQuarantined++;
+    bump(this.reasons, rule);
+    this.quarantine ??= createWriteStream(this.quarantinePath);
+    this.quarantine.write(`${JSON.stringify({ _line: line, _rule: rule, _reason: reason, _dataset: this.input.dataset, _source_key: this.input.key, ...original })}\n`);
+  }
+
+  original(fields: readonly unknown[]): Record<string, unknown> {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < this.header.length; i++) o[this.header[i]] = fields[i] ?? null;
+    return o;
+  }
+
+  invalid(c: number, raw: unknown): string {
+    this.badRule = `type(${this.cols[c].name})`;
+    return `${this.cols[c].name}='${String(raw ?? '')}' is not a valid ${this.cols[c].type}`;
+  }
+
+  /** Row rules on the typed row: the failure of the first error rule, or undefined (warnings are counted). */
+  check(row: Typed[]): string | undefined {
+    for (const r of this.errorRules) {
+      const why = r.check(row);
+      if (why) {
+        this.badRule = r.id;
+        return why;
+      }
+    }
+    let warned = false;
+    for (const r of this.warnRules) {
+      if (r.check(row)) {
+        bump(this.warnings, r.id);
+        warned = true;
+      }
+    }
+    if (warned) this.counts.rowsWarned++;
+    return undefined;
+  }
+
+  /** Dedupe, route to its partition, write silver and feed gold. */
+  emit(row: Typed[], ordinal: number): void {
+    if (this.dedupe && !this.dedupe.keep(row, ordinal)) {
+      this.counts.rowsDeduplicated++;
+      return;
+    }
+    let dt = this.input.ingestDate;
+    if (this.partIdx >= 0) {
+      const pv = row[this.partIdx];
+      if (pv !== null) dt = this.dayName(Math.floor(((pv as number) * this.partDayMs) / 86400000));
+    }
+    this.writer!.append(dt, row);
+    if (this.gold.enabled) this.gold.add(dt, row);
+    this.counts.rowsOut++;
+  }
+
+  private dayName(day: number): string {
+    let s = this.dayNames.get(day);
+    if (s === undefined) {
+      s = new Date(day * 86400000).toISOString().slice(0, 10);
+      this.dayNames.set(day, s);
+    }
+    return s;
+  }
+
+  /** One CSV record as character ranges of `src` (see CsvScanner). */
+  readonly csvRow = (src: string, starts: Int32Array, ends: Int32Array, n: number, line: number): void => {
+    const plan = this.plan;
+    if (!plan) {
+      const names: string[] = [];
+      for (let i = 0; i < n; i++) names.push(src.slice(starts[i], ends[i]));
+      this.start(names);
+      return;
+    }
+    this.counts.rowsIn++;
+    const ordinal = this.ordinal++;
+    const width = this.header.length;
+    if (n !== width) {
+      this.reject(line, this.original(this.slices(src, starts, ends, n)), 'parse.field_count', `expected ${width} fields, found ${n}`);
+      return;
+    }
+    const { row, nCols, rangeParsers, defaults } = this;
+    const sourceIndex = plan.sourceIndex;
+    for (let c = 0; c < nCols; c++) {
+      const si = sourceIndex[c];
+      let v: Typed | typeof INVALID;
+      if (si < 0) v = defaults[c] ?? null;
+      else {
+        const s = starts[si];
+        const e = ends[si];
+        v = s === e ? (defaults[c] ?? null) : rangeParsers[c](src, s, e);
+        if (v === INVALID) {
+          const why = this.invalid(c, src.slice(s, e));
+          this.reject(line, this.original(this.slices(src, starts, ends, n)), this.badRule, why);
+          return;
+        }
+      }
+      row[c] = v;
+    }
+    const bad = this.check(row);
+    if (bad) {
+      this.reject(line, this.original(this.slices(src, starts, ends, n)), this.badRule, bad);
+      return;
+    }
+    const extra = plan.extra;
+    for (let x = 0; x < extra.length; x++) {
+      const i = extra[x].index;
+      row[nCols + x] = starts[i] === ends[i] ? null : src.slice(starts[i], ends[i]);
+    }
+    this.emit(row, ordinal);
+  };
+
+  private slices(src: string, starts: Int32Array, ends: Int32Array, n: number): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push(src.slice(starts[i], ends[i]));
+    return out;
+  }
+
+  /** One JSON record (already read into values by name). */
+  jsonRow(rec: SourceRecord & { values: unknown[] }): void {
+    const { row, nCols, cols, parsers, defaults, input } = this;
+    const plan = this.plan!;
+    this.counts.rowsIn++;
+    const ordinal = this.ordinal++;
+    for (let c = 0; c < nCols; c++) {
+      const si = plan.sourceIndex[c];
+      let v: Typed | typeof INVALID;
+      if (si < 0) v = defaults[c] ?? null;
+      else {
+        const j = fromJson(rec.values[si], cols[c], parsers[c]);
+        v = j.value === null ? (defaults[c] ?? null) : j.value;
+        if (j.coerced && j.value !== INVALID) {
+          if (input.contract.evolution.onTypeChange === 'reject') {
+            throw new DataError('schema.incompatible', `column ${cols[c].name} changed type: got ${typeof rec.values[si]}, contract says ${cols[c].type}`, { ...this.where, line: rec.line, column: cols[c].name }, 'Fix the producer, or set evolution.onTypeChange to coerce', { columns: [cols[c].name] });
+          }
+          this.coerced.add(cols[c].name);
+          bump(this.warnings, `schema.type_coerced(${cols[c].name})`);
+        }
+      }
+      if (v === INVALID) {
+        const why = this.invalid(c, si < 0 ? '' : rec.values[si]);
+        this.reject(rec.line, this.original(rec.values), this.badRule, why);
+        return;
+      }
+      row[c] = v;
+    }
+    const bad = this.check(row);
+    if (bad) {
+      this.reject(rec.line, this.original(rec.values), this.badRule, bad);
+      return;
+    }
+    plan.extra.forEach((x, e) => {
+      const raw = rec.values[x.index];
+      row[nCols + e] = raw === undefined || raw === null || raw === '' ? null : typeof raw === 'string' ? raw : JSON.stringify(raw);
+    });
+    this.emit(row, ordinal);
+  }
+
+  async closeQuarantine(): Promise<void> {
+    const q = this.quarantine;
+    if (q) await new Promise<void>((res, rej) => q.end((e?: Error | null) => (e ? rej(e) : res())));
+  }
+}
+
+async function readCsv(run: StageRun, input: StageInput): Promise<void> {
+  const fmt = input.contract.format;
+  if (fmt.type !== 'csv') return;
+  const where = { dataset: input.dataset, key: input.key };
+  if (input.contract.keys.length && input.reopen && input.sizeBytes !== undefined) {
+    const rowBytes = input.contract.columns.reduce((n, c) => n + 1 + (TYPICAL_WIDTH[c.type] ?? 6), 0);
+    const expectedRows = (input.sizeBytes * (/\.gz$/i.test(input.key) ? 8 : 1)) / rowBytes;
+    if (expectedRows > (input.inMemoryDedupeRows ?? 2_500_000)) {
+      const candidates = await findRepeatedKeys(await input.reopen(), input.contract, where, join(input.workDir, 'dedupe'));
+      run.dedupe = new CandidateDeduper(input.contract.keys.map((k) => input.contract.columns.findIndex((c) => c.name === k)), candidates);
+    }
+  }
+  const scanner = new CsvScanner(fmt, where);
+  if (!fmt.header) run.start(input.contract.columns.map((c) => c.name));
+  for await (const text of decodeText(input.source, fmt.encoding, where)) scanner.push(text, run.csvRow);
+  scanner.end(run.csvRow);
+  if (!run.plan) throw new DataError('file.empty', 'file has no header row', where, 'Upload a file with a header line');
+}
+
+async function readJson(run: StageRun, input: StageInput): Promise<void> {
+  for await (const batch of readRecords(input.source, input.contract, { dataset: input.dataset, key: input.key })) {
+    if (batch.header && !run.plan) run.start(batch.header);
+    for (const m of batch.malformed) {
+      run.counts.rowsIn++;
+      run.reject(m.line, { _raw: m.raw }, 'parse.record', m.error);
+    }
+    for (const rec of batch.records) if (rec.values) run.jsonRow(rec as SourceRecord & { values: unknown[] });
+  }
+}
 
 export async function runStage(input: StageInput): Promise<StageResult> {
   const { contract, dataset, key } = input;
   const where = { dataset, key };
-  const cols = contract.columns;
-  const parsers: Parser[] = cols.map(parserFor);
-  const defaults: (Typed | undefined)[] = cols.map((c, i) => {
-    if (c.default === undefined || c.default === null) return c.default;
-    const v = parsers[i](String(c.default));
-    return v === INVALID ? undefined : v;
-  });
-  const rules = compileRules(contract);
-  const errorRules = rules.filter((r) => r.severity === 'error');
-  const warnRules = rules.filter((r) => r.severity === 'warn');
-  const keyIdx = contract.keys.map((k) => cols.findIndex((c) => c.name === k));
-  const dedupe = keyIdx.length ? new FingerprintSet() : undefined;
-  const partIdx = contract.partitionBy ? cols.findIndex((c) => c.name === contract.partitionBy) : -1;
-  const partIsDate = partIdx >= 0 && cols[partIdx].type === 'date';
-  const gold = new PartitionAggregates(contract);
-
-  const counts: StageCounts = { rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDeduplicated: 0, rowsWarned: 0 };
-  const reasons: Record<string, number> = {};
-  const warnings: Record<string, number> = {};
-  const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
-
-  mkdirSync(input.workDir, { recursive: true });
-  let quarantine: WriteStream | undefined;
-  const quarantinePath = join(input.workDir, 'rejects.jsonl');
-  const reject = (line: number, original: Record<string, unknown>, rule: string, reason: string) => {
-    counts.rowsQuarantined++;
-    bump(reasons, rule);
-    quarantine ??= createWriteStream(quarantinePath);
-    quarantine.write(`${JSON.stringify({ _line: line, _rule: rule, _reason: reason, _dataset: dataset, _source_key: key, ...original })}\n`);
-  };
-
-  let plan: ColumnPlan | undefined;
-  let header: string[] = [];
-  let outColumns: OutColumn[] = [];
-  let writer: PartitionedParquetWriter | undefined;
-  const coerced = new Set<string>();
-
-  const originalOf = (fields: readonly unknown[]) => {
-    const o: Record<string, unknown> = {};
-    for (let i = 0; i < header.length; i++) o[header[i]] = fields[i] ?? null;
-    return o;
-  };
-
-  for await (const batch of readRecords(input.source, contract, where)) {
-    if (batch.header && !plan) {
-      header = batch.header.map((h) => h.trim());
-      plan = planColumns(header, contract, where);
-      outColumns = [...cols.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })), ...plan.extra.map((e) => ({ name: e.name, type: 'string' as const, nullable: true }))];
-      writer = new PartitionedParquetWriter(
-        outColumns,
-        (dt) => join(input.workDir, 'silver', `dt=${dt}`, `${input.fileId}.parquet`),
-        input.rowGroupSize,
-        { dataset, source_key: key, contract_version: String(contract.version) },
-      );
-    }
-    for (const m of batch.malformed) {
-      counts.rowsIn++;
-      reject(m.line, { _raw: m.raw }, 'parse.record', m.error);
-    }
-    if (!batch.records.length) continue;
-    const { sourceIndex, extra } = plan!;
-    const width = header.length;
-    const nCols = cols.length;
-
-    for (const rec of batch.records) {
-      counts.rowsIn++;
-      const fields = rec.fields ?? rec.values;
-      if (rec.fields && fields.length !== width) {
-        reject(rec.line, originalOf(fields), 'parse.field_count', `expected ${width} fields, found ${fields.length}`);
-        continue;
-      }
-      const row: Typed[] = new Array(nCols + extra.length);
-      let bad: string | undefined;
-      let badRule = '';
-      for (let c = 0; c < nCols; c++) {
-        const si = sourceIndex[c];
-        let v: Typed | typeof INVALID;
-        if (si < 0) v = defaults[c] ?? null;
-        else if (rec.fields) {
-          const raw = rec.fields[si];
-          v = raw === '' ? (defaults[c] ?? null) : parsers[c](raw);
-        } else {
-          const j = fromJson(rec.values[si], cols[c], parsers[c]);
-          v = j.value === null ? (defaults[c] ?? null) : j.value;
-          if (j.coerced && j.value !== INVALID) {
-            if (contract.evolution.onTypeChange === 'reject') {
-              throw new DataError('schema.incompatible', `column ${cols[c].name} changed type: got ${typeof rec.values[si]}, contract says ${cols[c].type}`, { ...where, line: rec.line, column: cols[c].name }, 'Fix the producer, or set evolution.onTypeChange to coerce', { columns: [cols[c].name] });
-            }
-            coerced.add(cols[c].name);
-            bump(warnings, `schema.type_coerced(${cols[c].name})`);
-          }
-        }
-        if (v === INVALID) {
-          bad = `${cols[c].name}='${String(si < 0 ? '' : fields[si])}' is not a valid ${cols[c].type}`;
-          badRule = `type(${cols[c].name})`;
-          break;
-        }
-        row[c] = v;
-      }
-      if (!bad) {
-        for (const r of errorRules) {
-          const why = r.check(row);
-          if (why) {
-            bad = why;
-            badRule = r.id;
-            break;
-          }
-        }
-      }
-      if (bad) {
-        reject(rec.line, originalOf(fields), badRule, bad);
-        continue;
-      }
-      let warned = false;
-      for (const r of warnRules) {
-        if (r.check(row)) {
-          bump(warnings, r.id);
-          warned = true;
-        }
-      }
-      if (warned) counts.rowsWarned++;
-      if (dedupe && !dedupe.add(keyOf(row, keyIdx))) {
-        counts.rowsDeduplicated++;
-        continue;
-      }
-      for (let e = 0; e < extra.length; e++) {
-        const raw = fields[extra[e].index];
-        row[nCols + e] = raw === undefined || raw === null || raw === '' ? null : typeof raw === 'string' ? raw : JSON.stringify(raw);
-      }
-      let dt = input.ingestDate;
-      if (partIdx >= 0) {
-        const pv = row[partIdx];
-        if (pv !== null) dt = new Date((pv as number) * (partIsDate ? 86400000 : 1)).toISOString().slice(0, 10);
-      }
-      writer!.append(dt, row);
-      if (gold.enabled) gold.add(dt, row);
-      counts.rowsOut++;
-    }
-  }
-  if (quarantine) await new Promise<void>((res, rej) => quarantine!.end((e?: Error | null) => (e ? rej(e) : res())));
-  const silver = writer ? writer.finish() : [];
+  const run = new StageRun(input);
+  if (contract.format.type === 'csv') await readCsv(run, input);
+  else await readJson(run, input);
+  await run.closeQuarantine();
+  const silver = run.writer ? run.writer.finish() : [];
+  const { counts, reasons } = run;
 
   const { minRows, maxRows, maxRejectRatio } = contract.fileRules;
   const dataRows = counts.rowsIn;
@@ -212,15 +362,15 @@ export async function runStage(input: StageInput): Promise<StageResult> {
       { reasons },
     );
   }
-  const p = plan ?? { matchedVersion: null, added: [], missing: [], renamed: {}, warnings: [] };
+  const p = run.plan ?? { matchedVersion: null, added: [], missing: [], renamed: {}, warnings: [] };
   return {
     counts,
     reasons,
-    warnings,
+    warnings: run.warnings,
     silver,
-    quarantinePath: counts.rowsQuarantined ? quarantinePath : undefined,
-    columns: outColumns,
-    partials: gold.partials(),
-    plan: { matchedVersion: p.matchedVersion, added: p.added, missing: p.missing, renamed: p.renamed, warnings: [...p.warnings, ...[...coerced].map((c) => `coerced ${c} to its contract type`)] },
+    quarantinePath: counts.rowsQuarantined ? run.quarantinePath : undefined,
+    columns: run.outColumns,
+    partials: run.gold.partials(),
+    plan: { matchedVersion: p.matchedVersion, added: p.added, missing: p.missing, renamed: p.renamed, warnings: [...p.warnings, ...[...run.coerced].map((c) => `coerced ${c} to its contract type`)] },
   };
 }

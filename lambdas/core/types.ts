@@ -24,13 +24,20 @@ const INT_RE = /^[+-]?\d+$/;
 const DEC_RE = /^([+-]?)(\d*)(?:\.(\d*))?$/;
 const BOOL: Record<string, boolean> = { true: true, false: false, t: true, f: false, '1': true, '0': false, yes: true, no: false, y: true, n: false };
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /** Days since 1970-01-01 for a civil date, or INVALID when the date does not exist. */
 export function civilDays(y: number, m: number, d: number): number | typeof INVALID {
-  if (m < 1 || m > 12 || d < 1 || d > 31) return INVALID;
-  const ms = Date.UTC(y, m - 1, d);
-  const back = new Date(ms);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== m - 1 || back.getUTCDate() !== d) return INVALID;
-  return ms / 86400000;
+  if (m < 1 || m > 12 || d < 1) return INVALID;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  if (d > (m === 2 && leap ? 29 : MONTH_DAYS[m - 1])) return INVALID;
+  // Hinnant's days_from_civil: arithmetic only, so the hot path allocates nothing.
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
 }
 
 /** Decimal as a scaled integer (bigint): exact through sums in gold. */
@@ -234,10 +241,106 @@ export function fromJson(value: unknown, col: Column, parse: Parser): { value: T
 
 /** Render a typed value for humans (quarantine rows, error messages, CLI). */
 export function display(v: Typed, col: Column): string {
-  if (v === null) return '';
-  const dec = decimalSpec(col.type);
-  if (dec && typeof v === 'bigint') return formatDecimal(v, dec.scale);
-  if (col.type === 'date' && typeof v === 'number') return new Date(v * 86400000).toISOString().slice(0, 10);
-  if (col.type === 'timestamp' && typeof v === 'number') return new Date(v).toISOString();
-  return String(v);
+  return displayFor(col)(v);
 }
+
+/** `display` compiled for one column, for hot loops. */
+export function displayFor(col: Column): (v: Typed) => string {
+  const dec = decimalSpec(col.type);
+  if (dec) return (v) => (v === null ? '' : typeof v === 'bigint' ? formatDecimal(v, dec.scale) : String(v));
+  if (col.type === 'date') return (v) => (v === null ? '' : typeof v === 'number' ? new Date(v * 86400000).toISOString().slice(0, 10) : String(v));
+  if (col.type === 'timestamp') return (v) => (v === null ? '' : typeof v === 'number' ? new Date(v).toISOString() : String(v));
+  return (v) => (v === null ? '' : String(v));
+}
+
+/**
+ * Parse the value src.slice(s, e) without cutting it out first where the shape
+ * is a common one (plain integers, short decimals, ISO dates and UTC
+ * timestamps); anything else goes to the column's general parser, so the
+ * result is always exactly what `parserFor` gives.
+ */
+export type RangeParser = (src: string, s: number, e: number) => Typed | typeof INVALID;
+
+const digit = (src: string, i: number) => src.charCodeAt(i) - 48;
+const isDigit = (src: string, i: number) => {
+  const c = src.charCodeAt(i);
+  return c >= 48 && c <= 57;
+};
+const two = (src: string, i: number) => digit(src, i) * 10 + digit(src, i + 1);
+
+export function rangeParserFor(col: Column): RangeParser {
+  const general = parserFor(col);
+  const slow: RangeParser = (src, s, e) => general(src.slice(s, e));
+  const t = col.type;
+  if (t === 'string') return (src, s, e) => src.slice(s, e);
+  if (t === 'integer') {
+    return (src, s, e) => {
+      // Up to 15 digits is always a safe integer.
+      let i = s;
+      const neg = src.charCodeAt(i) === 45;
+      if (neg) i++;
+      if (e - i < 1 || e - i > 15) return slow(src, s, e);
+      let n = 0;
+      for (; i < e; i++) {
+        const c = src.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) return slow(src, s, e);
+        n = n * 10 + c;
+      }
+      return neg ? -n : n;
+    };
+  }
+  if (t === 'timestamp' && (col.format ?? 'iso') === 'iso') {
+    return (src, s, e) => {
+      // YYYY-MM-DDTHH:MM:SSZ; everything else (offsets, fractions, zones) takes the general path.
+      if (e - s !== 20 || src.charCodeAt(s + 19) !== 90 || src.charCodeAt(s + 10) !== 84 || src.charCodeAt(s + 4) !== 45 || src.charCodeAt(s + 7) !== 45 || src.charCodeAt(s + 13) !== 58 || src.charCodeAt(s + 16) !== 58) return slow(src, s, e);
+      for (const o of TS_DIGITS) if (!isDigit(src, s + o)) return slow(src, s, e);
+      const days = civilDays(two(src, s) * 100 + two(src, s + 2), two(src, s + 5), two(src, s + 8));
+      const h = two(src, s + 11), mi = two(src, s + 14), sec = two(src, s + 17);
+      if (days === INVALID || h > 23 || mi > 59 || sec > 59) return INVALID;
+      return days * 86400000 + ((h * 60 + mi) * 60 + sec) * 1000;
+    };
+  }
+  if (t === 'date' && (col.format ?? 'iso') === 'iso') {
+    return (src, s, e) => {
+      if (e - s !== 10 || src.charCodeAt(s + 4) !== 45 || src.charCodeAt(s + 7) !== 45) return slow(src, s, e);
+      for (const o of DATE_DIGITS) if (!isDigit(src, s + o)) return slow(src, s, e);
+      return civilDays(two(src, s) * 100 + two(src, s + 2), two(src, s + 5), two(src, s + 8));
+    };
+  }
+  const dec = decimalSpec(t);
+  if (dec) {
+    const maxInt = dec.precision - dec.scale;
+    const pow = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
+    return (src, s, e) => {
+      // [-]digits[.digits], at most 15 digits, no leading zero: exact as a double.
+      let i = s;
+      const neg = src.charCodeAt(i) === 45;
+      if (neg) i++;
+      if (e - i < 1 || e - i > 15 || src.charCodeAt(i) === 48) return slow(src, s, e);
+      let n = 0;
+      let intDigits = 0;
+      let frac = -1;
+      for (; i < e; i++) {
+        const c = src.charCodeAt(i);
+        if (c === 46) {
+          if (frac >= 0) return slow(src, s, e);
+          frac = 0;
+          continue;
+        }
+        if (c < 48 || c > 57) return slow(src, s, e);
+        n = n * 10 + (c - 48);
+        if (frac >= 0) frac++;
+        else intDigits++;
+      }
+      if (frac < 0) frac = 0;
+      if (intDigits === 0 || frac > dec.scale || intDigits > maxInt || dec.scale - frac > 9) return slow(src, s, e);
+      const scaled = n * pow[dec.scale - frac];
+      if (!Number.isSafeInteger(scaled)) return slow(src, s, e);
+      return BigInt(neg ? -scaled : scaled);
+    };
+  }
+  return slow;
+}
+
+const TS_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+const DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];

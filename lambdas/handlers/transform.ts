@@ -10,8 +10,9 @@ import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
 import { lazy, type FileState } from './state';
 
-async function* hashing(source: AsyncIterable<Uint8Array>, hash: ReturnType<typeof createHash>): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
+/** Opens the object on first read (the stage may run a dedupe pre-pass first) and hashes what it streams. */
+async function* hashing(open: () => Promise<AsyncIterable<Uint8Array>>, hash: ReturnType<typeof createHash>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of await open()) {
     hash.update(chunk);
     yield chunk;
   }
@@ -35,9 +36,12 @@ export function makeTransform(deps: StageDeps) {
     try {
       await maybeInjectFault(deps, 'transform', key, input.execution);
       const hash = createHash('sha256');
+      const open = () => deps.store.read(bucket, key, input.versionId);
       const result = await runStage({
         contract,
-        source: hashing(await deps.store.read(bucket, key, input.versionId), hash),
+        source: hashing(open, hash),
+        sizeBytes: input.size,
+        reopen: open,
         dataset,
         key,
         ingestDate,

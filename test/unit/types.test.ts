@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseContract, type Column } from '../../lambdas/core/contract';
-import { formatDecimal, INVALID, parseDecimal, parserFor, wallClockToUtc } from '../../lambdas/core/types';
+import { civilDays, formatDecimal, INVALID, parseDecimal, parserFor, rangeParserFor, wallClockToUtc } from '../../lambdas/core/types';
 
 const col = (type: string, extra: Partial<Column> = {}): Column => ({ name: 'c', type, nullable: true, ...extra }) as Column;
 
@@ -101,5 +101,32 @@ describe('contract schema', () => {
     expect(() => parseContract({ ...base, rules: [{ rule: 'regex', column: 'id', pattern: '([' }] })).toThrow(/invalid regex/);
     expect(() => parseContract({ ...base, partitionBy: 'id' })).toThrow(/partitionBy must be a date or timestamp/);
     expect(() => parseContract({ ...base, history: [{ version: 1, columns: ['id'] }] })).toThrow(/older than version/);
+  });
+
+  it('range parsers (the CSV hot path) agree with the general parsers on any input (property)', () => {
+    const shapes = fc.oneof(
+      fc.stringMatching(/^-?[0-9]{0,17}(\.[0-9]{0,5})?$/),
+      fc.stringMatching(/^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|\+01:00|\.5Z))?$/),
+      fc.string({ maxLength: 22 }),
+    );
+    const types = ['integer', 'decimal(12,2)', 'decimal(5,4)', 'decimal(18,0)', 'date', 'timestamp', 'string', 'double', 'boolean'];
+    fc.assert(
+      fc.property(shapes, fc.constantFrom(...types), fc.string({ maxLength: 3 }), (raw, type, pad) => {
+        fc.pre(raw !== '');
+        const c = col(type);
+        // The value sits inside a longer string, as it does in a CSV chunk.
+        expect(rangeParserFor(c)(pad + raw + pad, pad.length, pad.length + raw.length)).toEqual(parserFor(c)(raw));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('civil days by arithmetic match the calendar, leap days included', () => {
+    for (let ms = Date.UTC(1899, 0, 1); ms < Date.UTC(2101, 0, 1); ms += 86400000 * 7 + 3600000) {
+      const d = new Date(ms);
+      expect(civilDays(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate())).toBe(Math.floor(ms / 86400000));
+    }
+    expect(civilDays(2024, 2, 29)).toBe(Date.UTC(2024, 1, 29) / 86400000);
+    expect([civilDays(2023, 2, 29), civilDays(1900, 2, 29), civilDays(2026, 4, 31), civilDays(2026, 13, 1), civilDays(2026, 1, 0)]).toEqual([INVALID, INVALID, INVALID, INVALID, INVALID]);
   });
 });

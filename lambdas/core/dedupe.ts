@@ -1,0 +1,186 @@
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Contract } from './contract';
+import { CsvScanner } from './csv';
+import { decodeText } from './records';
+import { FingerprintSet, keyOf } from './rules';
+import { planColumns } from './evolution';
+import { INVALID, parserFor, rangeParserFor, type Typed } from './types';
+
+/**
+ * Deduplication by the contract's key columns: the first valid row of a key
+ * wins. Two strategies, same answer:
+ *
+ * - in memory: a 64-bit fingerprint table of every key (~13 bytes a key).
+ *   Fast, but it grows with the file.
+ * - pre-pass: for files too large for that, one extra scan of the source
+ *   hashes only the key columns and spills (fingerprint, row number) to
+ *   partition files on disk. Each partition then finds the fingerprints seen
+ *   more than once, and only those rows are checked, exactly by key value,
+ *   in the main pass. Memory is one bit per row plus the keys that really
+ *   repeat, so it stays flat in the file size.
+ */
+export interface Deduper {
+  /** False when an earlier kept row had the same key. `ordinal` is the row's position among the file's data rows. */
+  keep(row: Typed[], ordinal: number): boolean;
+}
+
+export class InMemoryDeduper implements Deduper {
+  private readonly seen = new FingerprintSet();
+  constructor(private readonly keyIdx: number[]) {}
+  keep(row: Typed[]): boolean {
+    return this.seen.add(keyOf(row, this.keyIdx));
+  }
+}
+
+export class CandidateDeduper implements Deduper {
+  private readonly seen = new Set<string>();
+  constructor(
+    private readonly keyIdx: number[],
+    /** Bit per data row: set when the row's key fingerprint occurs more than once in the file. */
+    private readonly candidates: Uint8Array,
+  ) {}
+  keep(row: Typed[], ordinal: number): boolean {
+    if (!(this.candidates[ordinal >>> 3] & (1 << (ordinal & 7)))) return true;
+    const k = keyOf(row, this.keyIdx);
+    if (this.seen.has(k)) return false;
+    this.seen.add(k);
+    return true;
+  }
+}
+
+const PARTS = 256;
+const SLOTS = 4096; // entries buffered per partition before a spill write
+
+function hash(key: string): [number, number] {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9747b28c;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  return [(h1 ^ key.length) >>> 0, Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35) >>> 0];
+}
+
+/**
+ * The pre-pass over a CSV source: returns the candidate bitmap for
+ * CandidateDeduper. Rows whose key does not type are skipped here; the main
+ * pass rejects them anyway.
+ */
+export async function findRepeatedKeys(source: AsyncIterable<Uint8Array>, contract: Contract, where: { dataset: string; key: string }, spillDir: string): Promise<Uint8Array> {
+  const fmt = contract.format;
+  if (fmt.type !== 'csv') throw new Error('the dedupe pre-pass reads CSV only');
+  const cols = contract.columns;
+  const keyCols = contract.keys.map((k) => cols.findIndex((c) => c.name === k));
+  const parsers = keyCols.map((i) => rangeParserFor(cols[i]));
+  mkdirSync(spillDir, { recursive: true });
+  const fds = Array.from({ length: PARTS }, (_, p) => openSync(join(spillDir, `p${p}.bin`), 'w+'));
+  const bufs = Array.from({ length: PARTS }, () => new Uint32Array(SLOTS * 3));
+  const fill = new Int32Array(PARTS);
+  const spill = (p: number) => {
+    writeSync(fds[p], bufs[p], 0, fill[p] * 12);
+    fill[p] = 0;
+  };
+
+  const defaults = keyCols.map((i) => {
+    const d = cols[i].default;
+    if (d === undefined || d === null) return null;
+    const v = parserFor(cols[i])(String(d));
+    return v === INVALID ? null : v;
+  });
+  let sourceIdx: number[] | undefined;
+  let width = cols.length;
+  if (!fmt.header) sourceIdx = keyCols;
+  let ordinal = 0;
+  const key: Typed[] = new Array(cols.length).fill(null);
+  const scanner = new CsvScanner(fmt, where);
+  const onRow = (src: string, starts: Int32Array, ends: Int32Array, n: number) => {
+    if (!sourceIdx) {
+      // The main pass's own column plan, so renamed key columns are found too.
+      const names: string[] = [];
+      for (let i = 0; i < n; i++) names.push(src.slice(starts[i], ends[i]));
+      const plan = planColumns(names, contract, where);
+      sourceIdx = keyCols.map((c) => plan.sourceIndex[c]);
+      width = n;
+      return;
+    }
+    const ord = ordinal++;
+    if (n !== width) return;
+    for (let k = 0; k < keyCols.length; k++) {
+      const si = sourceIdx[k];
+      // Mirrors the main pass: empty is the default or null; a bad value is a reject there.
+      const v = si < 0 || starts[si] === ends[si] ? defaults[k] : parsers[k](src, starts[si], ends[si]);
+      if (v === INVALID) return;
+      key[keyCols[k]] = v;
+    }
+    const [h1, h2] = hash(keyOf(key, keyCols));
+    const p = h1 >>> 24;
+    const at = fill[p]++ * 3;
+    const b = bufs[p];
+    b[at] = h1;
+    b[at + 1] = h2;
+    b[at + 2] = ord;
+    if (fill[p] === SLOTS) spill(p);
+  };
+  try {
+    for await (const text of decodeText(source, fmt.encoding, where)) scanner.push(text, onRow);
+    scanner.end(onRow);
+    const candidates = new Uint8Array((ordinal >>> 3) + 1);
+    const entries = new Uint32Array(SLOTS * 3);
+    for (let p = 0; p < PARTS; p++) {
+      spill(p);
+      markRepeats(fds[p], entries, candidates);
+    }
+    return candidates;
+  } finally {
+    for (const fd of fds) closeSync(fd);
+    rmSync(spillDir, { recursive: true, force: true });
+  }
+}
+
+/** Reads one partition's (h1, h2, ordinal) entries and sets the bit of every row whose fingerprint repeats. */
+function markRepeats(fd: number, chunk: Uint32Array, candidates: Uint8Array): void {
+  // First ordinal per fingerprint, in an open-addressing table sized to the partition.
+  let cap = 1 << 12;
+  let hi = new Uint32Array(cap);
+  let lo = new Uint32Array(cap);
+  let first = new Int32Array(cap).fill(-1);
+  let size = 0;
+  const mark = (o: number) => (candidates[o >>> 3] |= 1 << (o & 7));
+  const insert = (h1: number, h2: number, o: number) => {
+    let i = (h2 ^ Math.imul(h1, 0x9e3779b1)) & (cap - 1);
+    while (first[i] !== -1) {
+      if (hi[i] === h1 && lo[i] === h2) {
+        mark(first[i]);
+        mark(o);
+        return;
+      }
+      i = (i + 1) & (cap - 1);
+    }
+    hi[i] = h1;
+    lo[i] = h2;
+    first[i] = o;
+    size++;
+  };
+  const bytes = new Uint8Array(chunk.buffer);
+  let pos = 0;
+  for (;;) {
+    const got = readSync(fd, bytes, 0, bytes.length, pos);
+    if (got <= 0) break;
+    pos += got;
+    for (let e = 0; e + 3 <= got / 4; e += 3) {
+      if ((size + 1) * 2 > cap) {
+        const [oh, ol, of] = [hi, lo, first];
+        cap *= 2;
+        hi = new Uint32Array(cap);
+        lo = new Uint32Array(cap);
+        first = new Int32Array(cap).fill(-1);
+        size = 0;
+        for (let i = 0; i < of.length; i++) if (of[i] !== -1) insert(oh[i], ol[i], of[i]);
+      }
+      insert(chunk[e], chunk[e + 1], chunk[e + 2]);
+    }
+  }
+}

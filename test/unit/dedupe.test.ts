@@ -1,0 +1,73 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseContract } from '../../lambdas/core/contract';
+import { runStage, type StageResult } from '../../lambdas/core/stage';
+
+// The disk-backed pre-pass and the in-memory table must keep exactly the same rows.
+const contract = parseContract(
+  {
+    dataset: 'd',
+    version: 1,
+    columns: [
+      { name: 'id', type: 'integer' },
+      { name: 'region', type: 'string' },
+      { name: 'amount', type: 'decimal(8,2)' },
+    ],
+    keys: ['id', 'region'],
+    rules: [{ rule: 'min', column: 'amount', value: 0 }],
+    fileRules: { minRows: 0, maxRejectRatio: 1 },
+  },
+  { dataset: 'd', key: 'c.json' },
+);
+
+async function* chunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.slice(i, i + size);
+}
+
+async function run(csv: string, prepass: boolean): Promise<{ r: StageResult; rows: unknown[] }> {
+  const bytes = new TextEncoder().encode(csv);
+  const workDir = mkdtempSync(join(tmpdir(), 'dedupe-'));
+  const r = await runStage({
+    contract,
+    source: chunks(bytes, 13),
+    reopen: async () => chunks(bytes, 29),
+    sizeBytes: bytes.length,
+    inMemoryDedupeRows: prepass ? 0 : Infinity,
+    dataset: 'd',
+    key: 'landing/d/f.csv',
+    ingestDate: '2026-11-22',
+    workDir,
+    fileId: 'f',
+  });
+  const rows: unknown[] = [];
+  for (const f of r.silver) rows.push(...(await parquetReadObjects({ file: await asyncBufferFromFile(f.path) })));
+  return { r, rows };
+}
+
+describe('dedupe', () => {
+  it('pre-pass: the first valid row of a key wins, typed keys compare by value, rejects do not claim a key', async () => {
+    const csv = ['id,region,amount', '7,EU,1.00', '007,EU,2.00', '8,EU,-1.00', '8,EU,3.00', '8,US,4.00', ',EU,5.00', ',EU,6.00', '9,EU', '9,EU,7.00', '7,EU,8.00'].join('\n');
+    const { r, rows } = await run(csv, true);
+    expect(r.counts).toMatchObject({ rowsIn: 10, rowsQuarantined: 2, rowsDeduplicated: 3, rowsOut: 5 });
+    expect(rows.map((x) => (x as { amount: number }).amount)).toEqual([1, 3, 4, 5, 7]);
+    expect(readFileSync(r.quarantinePath!, 'utf8')).toContain('"_rule":"min(amount)"');
+  });
+
+  it('pre-pass and in-memory agree on random files (property)', async () => {
+    const line = fc.tuple(fc.integer({ min: 0, max: 30 }), fc.constantFrom('EU', 'US', ''), fc.integer({ min: -5, max: 50 }), fc.boolean());
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { maxLength: 80 }), async (lines) => {
+        const csv = ['id,region,amount', ...lines.map(([id, reg, amt, pad]) => `${pad ? '0' : ''}${id},${reg},${amt}.00`)].join('\n');
+        const a = await run(csv, true);
+        const b = await run(csv, false);
+        expect(a.r.counts).toEqual(b.r.counts);
+        expect(a.rows).toEqual(b.rows);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
