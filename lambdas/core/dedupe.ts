@@ -26,8 +26,15 @@ export interface Deduper {
 }
 
 export class InMemoryDeduper implements Deduper {
-  private readonly seen = new FingerprintSet();
-  constructor(private readonly keyIdx: number[]) {}
+  private readonly seen: FingerprintSet;
+  constructor(
+    private readonly keyIdx: number[],
+    expectedKeys = 0,
+  ) {
+    let cap = 1 << 16;
+    while (cap * 0.7 < expectedKeys) cap *= 2;
+    this.seen = new FingerprintSet(cap);
+  }
   keep(row: Typed[]): boolean {
     return this.seen.add(keyOf(row, this.keyIdx));
   }

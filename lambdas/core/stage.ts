@@ -98,7 +98,6 @@ class StageRun {
   private ordinal = 0;
   private readonly partIdx: number;
   private readonly partDayMs: number;
-  private readonly dayNames = new Map<number, string>();
   readonly gold: PartitionAggregates;
   /** The one row array every row is typed into; consumers copy what they keep. */
   row: Typed[] = [];
@@ -199,12 +198,16 @@ class StageRun {
     this.counts.rowsOut++;
   }
 
+  // A direct-mapped cache of day numbers to partition names (a Map lookup per row showed in profiles).
+  private readonly dayKeys = new Int32Array(1024).fill(-0x80000000);
+  private readonly dayVals: string[] = new Array(1024).fill('');
+
   private dayName(day: number): string {
-    let s = this.dayNames.get(day);
-    if (s === undefined) {
-      s = new Date(day * 86400000).toISOString().slice(0, 10);
-      this.dayNames.set(day, s);
-    }
+    const slot = day & 1023;
+    if (this.dayKeys[slot] === day) return this.dayVals[slot];
+    const s = new Date(day * 86400000).toISOString().slice(0, 10);
+    this.dayKeys[slot] = day;
+    this.dayVals[slot] = s;
     return s;
   }
 
@@ -311,12 +314,17 @@ async function readCsv(run: StageRun, input: StageInput): Promise<void> {
   const fmt = input.contract.format;
   if (fmt.type !== 'csv') return;
   const where = { dataset: input.dataset, key: input.key };
-  if (input.contract.keys.length && input.reopen && input.sizeBytes !== undefined) {
+  if (input.contract.keys.length && input.sizeBytes !== undefined) {
     const rowBytes = input.contract.columns.reduce((n, c) => n + 1 + (TYPICAL_WIDTH[c.type] ?? 6), 0);
     const expectedRows = (input.sizeBytes * (/\.gz$/i.test(input.key) ? 8 : 1)) / rowBytes;
-    if (expectedRows > (input.inMemoryDedupeRows ?? 2_500_000)) {
+    const keyIdx = input.contract.keys.map((k) => input.contract.columns.findIndex((c) => c.name === k));
+    const budget = input.inMemoryDedupeRows ?? 2_500_000;
+    if (expectedRows > budget && input.reopen) {
       const candidates = await findRepeatedKeys(await input.reopen(), input.contract, where, join(input.workDir, 'dedupe'));
-      run.dedupe = new CandidateDeduper(input.contract.keys.map((k) => input.contract.columns.findIndex((c) => c.name === k)), candidates);
+      run.dedupe = new CandidateDeduper(keyIdx, candidates);
+    } else {
+      // Sized up front: growing a large table rehashes every key it holds.
+      run.dedupe = new InMemoryDeduper(keyIdx, Math.min(expectedRows, budget));
     }
   }
   const scanner = new CsvScanner(fmt, where);

@@ -21,7 +21,7 @@ const contract = parseContract(
     rules: [{ rule: 'min', column: 'amount', value: 0 }],
     fileRules: { minRows: 0, maxRejectRatio: 1 },
   },
-  { dataset: 'd', key: 'c.json' },
+  'c.json',
 );
 
 async function* chunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
