@@ -19,7 +19,7 @@ const { values } = parseArgs({ options: { mb: { type: 'string', default: '120' }
 const targetMb = Number(values.mb);
 const dir = values.dir ?? join(tmpdir(), 'pipeline-bench');
 mkdirSync(dir, { recursive: true });
-const csv = join(dir, `sales-${targetMb}mb.csv`);
+const csv = join(dir, `sales-v2-${targetMb}mb.csv`);
 
 /** Deterministic generator (mulberry32) so runs are comparable. */
 function rng(seed: number) {
@@ -46,7 +46,13 @@ async function generate(path: string, bytes: number): Promise<number> {
     let chunk = '';
     for (let i = 0; i < 10000; i++, rows++) {
       const ts = new Date(base + Math.floor(r() * 14 * 86400000)).toISOString().slice(0, 19) + 'Z';
-      chunk += `O${String(rows).padStart(9, '0')},C${String(Math.floor(r() * 1e6)).padStart(6, '0')},${(r() * 500).toFixed(2)},${1 + Math.floor(r() * 9)},${statuses[Math.floor(r() * 5)]},${ts},${regions[Math.floor(r() * 5)]}\n`;
+      // About 1 row in 200 repeats an earlier order (dedupe), 1 in 400 has a negative amount and
+      // 1 in 500 an unknown status (rejects), so every path of the stage does real work.
+      const u = r();
+      const id = u < 0.005 && rows > 1000 ? rows - 1 - Math.floor(r() * 1000) : rows;
+      const amount = u >= 0.005 && u < 0.0075 ? -1 - r() * 50 : r() * 500;
+      const status = u >= 0.0075 && u < 0.0095 ? 'teleported' : statuses[Math.floor(r() * 5)];
+      chunk += `O${String(id).padStart(9, '0')},C${String(Math.floor(r() * 1e6)).padStart(6, '0')},${amount.toFixed(2)},${1 + Math.floor(r() * 9)},${status},${ts},${regions[Math.floor(r() * 5)]}\n`;
     }
     await write(chunk);
   }
@@ -83,12 +89,16 @@ async function main() {
 
   const stage = child('bench-stage.ts', [csv, join(dir, 'stage-out')], true);
   const stageMbS = inputMb / stage.seconds;
-  console.log(`stage : ${stage.seconds.toFixed(2)} s, ${stageMbS.toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, silver files ${stage.files}`);
+  console.log(`stage : ${stage.seconds.toFixed(2)} s, ${stageMbS.toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, deduplicated ${stage.rowsDeduplicated}, silver files ${stage.files}`);
 
-  const duck = child('bench-duckdb.ts', [csv, join(dir, 'duckdb-out.parquet')], false);
+  const duck = child('bench-duckdb.ts', [csv, join(dir, 'duckdb-out.parquet'), join(dir, 'stage-out', 'silver', '*', '*.parquet')], false);
   const duckMbS = inputMb / duck.seconds;
   console.log(`duckdb: ${duck.seconds.toFixed(2)} s, ${duckMbS.toFixed(1)} MB/s, peak RSS ${duck.peakRssMb.toFixed(0)} MB (1 thread, COPY read_csv -> parquet)`);
 
+  // DuckDB read the stage's silver back: it must hold exactly the rows the stage reported, each key once.
+  const verified = duck.silverRows === stage.rowsOut && duck.silverKeys === stage.rowsOut;
+  console.log(`check : DuckDB reads ${duck.silverRows} silver rows, ${duck.silverKeys} distinct keys: ${verified ? 'ok' : 'MISMATCH'}`);
+  if (!verified) process.exitCode = 1;
   if (!values.keep) rmSync(join(dir, 'stage-out'), { recursive: true, force: true });
   console.log(
     `stage_vs_duckdb=${(stageMbS / duckMbS).toFixed(2)} stage_mb_s=${stageMbS.toFixed(1)} duckdb_mb_s=${duckMbS.toFixed(1)} peak_rss_mb=${stage.peakRssMb.toFixed(0)} input_mb=${inputMb.toFixed(0)}`,
