@@ -1,5 +1,6 @@
 import type { Aggregate, Contract } from './contract';
 import type { OutColumn } from './parquet';
+import { DistinctCounter, type DistinctDoc } from './distinct';
 import { decimalSpec, type Typed } from './types';
 
 /**
@@ -10,12 +11,17 @@ import { decimalSpec, type Typed } from './types';
  * number of times files were processed, and Publish never rereads silver.
  */
 
-type Acc = { count: number; nonNull: number; sum: number | bigint; min: Typed; max: Typed; distinct?: Set<string | number | boolean> };
+/**
+ * One measure's running state. Decimal sums run as a JS number while that is
+ * exact (|sum| < 2^53) and spill the excess into a bigint, so the hot path
+ * allocates nothing and results stay exact.
+ */
+type Acc = { count: number; nonNull: number; sum: number; sumBig: bigint; min: Typed; max: Typed; distinct?: DistinctCounter };
 
 /** JSON form of a partial: bigints as strings tagged by the column type. */
 export interface PartialDoc {
   aggregate: string;
-  groups: { keys: Typed[]; accs: { count: number; nonNull: number; sum: string | number; min: Typed; max: Typed; distinct?: (string | number | boolean)[] }[] }[];
+  groups: { keys: Typed[]; accs: { count: number; nonNull: number; sum: string | number; min: Typed; max: Typed; distinct?: DistinctDoc | (string | number | boolean)[] }[] }[];
 }
 
 export function measureType(fn: string, colType: string | undefined): OutColumn['type'] {
@@ -26,13 +32,21 @@ export function measureType(fn: string, colType: string | undefined): OutColumn[
 }
 
 const toJson = (v: Typed): Typed => (typeof v === 'bigint' ? v.toString() : v);
+const SAFE = Number.MAX_SAFE_INTEGER;
+const FN = { count: 0, sum: 1, avg: 1, min: 2, max: 3, count_distinct: 4 } as const;
+
+type Group = { keys: Typed[]; accs: Acc[] };
 
 export class Aggregator {
-  private readonly groups = new Map<string, { keys: Typed[]; accs: Acc[] }>();
+  /** Nested maps, one level per group-by column, so no key string is built per row. */
+  private readonly root = new Map<Typed, unknown>();
+  private readonly groups: Group[] = [];
   readonly columns: OutColumn[];
   private readonly types: Map<string, string>;
   private readonly groupIdx: number[];
   private readonly measureIdx: number[];
+  private readonly kinds: number[];
+  private readonly isDecimal: boolean[];
 
   constructor(
     readonly agg: Aggregate,
@@ -42,29 +56,52 @@ export class Aggregator {
     const index = new Map(contract.columns.map((c, i) => [c.name, i]));
     this.groupIdx = agg.groupBy.map((g) => index.get(g)!);
     this.measureIdx = agg.measures.map((m) => (m.column ? index.get(m.column)! : -1));
+    this.kinds = agg.measures.map((m) => FN[m.fn]);
+    this.isDecimal = agg.measures.map((m) => m.column !== undefined && decimalSpec(this.types.get(m.column)!) !== undefined);
     this.columns = [
       ...agg.groupBy.map((g) => ({ name: g, type: this.types.get(g)! as OutColumn['type'], nullable: true })),
       ...agg.measures.map((m) => ({ name: m.as, type: measureType(m.fn, m.column && this.types.get(m.column)), nullable: m.fn !== 'count' && m.fn !== 'count_distinct' })),
     ];
   }
 
-  private group(keys: Typed[]): Acc[] {
-    let id = '';
-    for (let i = 0; i < keys.length; i++) id += keys[i] === null ? '\u0000\u0001' : `${keys[i]}\u0001`;
-    let g = this.groups.get(id);
-    if (!g) {
-      g = { keys, accs: this.agg.measures.map((m) => ({ count: 0, nonNull: 0, sum: 0, min: null, max: null, distinct: m.fn === 'count_distinct' ? new Set() : undefined })) };
-      this.groups.set(id, g);
+  /** The accumulators of the group of these key values (read from `row` at `idx`, or from `keys`). */
+  private group(row: readonly Typed[], idx: readonly number[] | undefined): Acc[] {
+    const n = this.groupIdx.length;
+    let level: Map<Typed, unknown> = this.root;
+    for (let k = 0; k < n; k++) {
+      const v = row[idx ? idx[k] : k];
+      let next = level.get(v);
+      if (next === undefined) {
+        if (k === n - 1) {
+          const keys: Typed[] = new Array(n);
+          for (let j = 0; j < n; j++) keys[j] = row[idx ? idx[j] : j];
+          const g: Group = { keys, accs: this.agg.measures.map((m) => ({ count: 0, nonNull: 0, sum: 0, sumBig: 0n, min: null, max: null, distinct: m.fn === 'count_distinct' ? new DistinctCounter() : undefined })) };
+          this.groups.push(g);
+          next = g;
+        } else next = new Map<Typed, unknown>();
+        level.set(v, next);
+      }
+      if (k === n - 1) return (next as Group).accs;
+      level = next as Map<Typed, unknown>;
     }
-    return g.accs;
+    // No group-by columns: one group.
+    if (!this.groups.length) this.groups.push({ keys: [], accs: this.agg.measures.map((m) => ({ count: 0, nonNull: 0, sum: 0, sumBig: 0n, min: null, max: null, distinct: m.fn === 'count_distinct' ? new DistinctCounter() : undefined })) });
+    return this.groups[0].accs;
   }
 
-  /** Add one typed row laid out in contract column order (the engine's own rows). */
-  addRow(row: Typed[]): void {
-    const gi = this.groupIdx;
-    const keys: Typed[] = new Array(gi.length);
-    for (let k = 0; k < gi.length; k++) keys[k] = row[gi[k]];
-    const accs = this.group(keys);
+  private addSum(a: Acc, v: number | bigint): void {
+    if (typeof v === 'bigint') {
+      const n = Number(v);
+      const s = a.sum + n;
+      if (n <= SAFE && n >= -SAFE && s <= SAFE && s >= -SAFE) a.sum = s;
+      else a.sumBig += v;
+    } else a.sum += v;
+  }
+
+  /** Add one typed row laid out in contract column order. Values are copied out; the row may be reused. */
+  addRow(row: readonly Typed[]): void {
+    const accs = this.group(row, this.groupIdx);
+    const kinds = this.kinds;
     for (let m = 0; m < accs.length; m++) {
       const a = accs[m];
       a.count++;
@@ -73,30 +110,36 @@ export class Aggregator {
       const v = row[i];
       if (v === null) continue;
       a.nonNull++;
-      switch (this.agg.measures[m].fn) {
-        case 'sum':
-        case 'avg':
-          a.sum = typeof v === 'bigint' ? BigInt(a.sum) + v : Number(a.sum) + Number(v);
+      switch (kinds[m]) {
+        case 1:
+          this.addSum(a, v as number | bigint);
           break;
-        case 'min':
+        case 2:
           if (a.min === null || v < a.min) a.min = v;
           break;
-        case 'max':
+        case 3:
           if (a.max === null || v > a.max) a.max = v;
           break;
-        case 'count_distinct':
-          a.distinct!.add(typeof v === 'bigint' ? v.toString() : v);
+        case 4:
+          a.distinct!.add(v);
           break;
       }
     }
   }
 
+  private total(a: Acc, m: number): number | bigint {
+    return this.isDecimal[m] ? BigInt(a.sum) + a.sumBig : a.sum;
+  }
+
   toPartial(): PartialDoc {
     return {
       aggregate: this.agg.name,
-      groups: [...this.groups.values()].map(({ keys, accs }) => ({
+      groups: this.groups.map(({ keys, accs }) => ({
         keys: keys.map(toJson),
-        accs: accs.map((a) => ({ count: a.count, nonNull: a.nonNull, sum: typeof a.sum === 'bigint' ? a.sum.toString() : a.sum, min: toJson(a.min), max: toJson(a.max), distinct: a.distinct ? [...a.distinct] : undefined })),
+        accs: accs.map((a, m) => {
+          const sum = this.total(a, m);
+          return { count: a.count, nonNull: a.nonNull, sum: typeof sum === 'bigint' ? sum.toString() : sum, min: toJson(a.min), max: toJson(a.max), distinct: a.distinct?.toDoc() };
+        }),
       })),
     };
   }
@@ -105,25 +148,25 @@ export class Aggregator {
   merge(doc: PartialDoc): void {
     const back = (v: Typed, col: string | undefined): Typed => (v !== null && col && decimalSpec(this.types.get(col)!) ? BigInt(v as string) : v);
     for (const g of doc.groups) {
-      const accs = this.group(g.keys.map((k, i) => back(k, this.agg.groupBy[i])));
+      const accs = this.group(g.keys.map((k, i) => back(k, this.agg.groupBy[i])), undefined);
       g.accs.forEach((p, m) => {
         const a = accs[m];
         const col = this.agg.measures[m].column;
         a.count += p.count;
         a.nonNull += p.nonNull;
-        const isDec = col !== undefined && decimalSpec(this.types.get(col)!) !== undefined;
-        a.sum = isDec ? BigInt(a.sum) + BigInt(p.sum) : Number(a.sum) + Number(p.sum);
+        if (this.isDecimal[m]) a.sumBig += BigInt(p.sum);
+        else a.sum += Number(p.sum);
         const min = back(p.min, col);
         const max = back(p.max, col);
         if (min !== null && (a.min === null || min < a.min)) a.min = min;
         if (max !== null && (a.max === null || max > a.max)) a.max = max;
-        if (a.distinct && p.distinct) for (const d of p.distinct) a.distinct.add(d);
+        if (a.distinct && p.distinct) a.distinct.merge(p.distinct);
       });
     }
   }
 
   rows(): Typed[][] {
-    const out = [...this.groups.values()].map(({ keys, accs }) => [
+    const out = this.groups.map(({ keys, accs }) => [
       ...keys,
       ...this.agg.measures.map((m, i): Typed => {
         const a = accs[i];
@@ -133,11 +176,12 @@ export class Aggregator {
           case 'count_distinct':
             return a.distinct!.size;
           case 'sum':
-            return a.nonNull ? a.sum : null;
+            return a.nonNull ? this.total(a, i) : null;
           case 'avg': {
             if (!a.nonNull) return null;
             const scale = decimalSpec(this.types.get(m.column!)!)?.scale;
-            return scale !== undefined ? Number(a.sum) / 10 ** scale / a.nonNull : Number(a.sum) / a.nonNull;
+            const sum = this.total(a, i);
+            return scale !== undefined ? Number(sum) / 10 ** scale / a.nonNull : Number(sum) / a.nonNull;
           }
           case 'min':
             return a.min;
