@@ -70,6 +70,28 @@ describe('gold aggregates', () => {
     expect(merged.rows()).toEqual(whole.rows());
   });
 
+  it('decimal sums stay exact past 2^53, and the row array may be reused by the caller', () => {
+    const a = new Aggregator(contract.gold[0], contract);
+    const row: Typed[] = ['EU', 0n, 1, 'c'];
+    const big = 2n ** 52n + 1n;
+    for (const v of [big, big, big, 3n]) {
+      row[1] = v;
+      a.addRow(row);
+      row[0] = 'clobbered';
+      row[0] = 'EU';
+    }
+    row[1] = -5n;
+    row[0] = 'US';
+    a.addRow(row);
+    const eu = a.rows().find((r) => r[0] === 'EU')!;
+    expect(eu[3]).toBe(3n * big + 3n);
+    const merged = new Aggregator(contract.gold[0], contract);
+    merged.merge(JSON.parse(JSON.stringify(a.toPartial())));
+    merged.merge(JSON.parse(JSON.stringify(a.toPartial())));
+    expect(merged.rows().find((r) => r[0] === 'EU')![3]).toBe(6n * big + 6n);
+    expect(a.rows().map((r) => r[0])).toEqual(['EU', 'US']);
+  });
+
   it('writes a readable Parquet file', async () => {
     const a = new Aggregator(contract.gold[0], contract);
     rowsA.forEach((r) => a.addRow(r));
