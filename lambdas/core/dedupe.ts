@@ -57,7 +57,7 @@ export class CandidateDeduper implements Deduper {
 }
 
 const PARTS = 256;
-const SLOTS = 4096; // entries buffered per partition before a spill write
+const SLOTS = 1024; // entries buffered per partition before a spill write (3 MB in all)
 
 function hash(key: string): [number, number] {
   let h1 = 0x811c9dc5;

@@ -280,27 +280,54 @@ class ColumnBuffer {
     b[start + 3] = (len >>> 24) & 255;
   }
 
-  /** Encoded pages of this chunk: [dictionary page body?, data page body, encoding]. */
-  pages(): { dictionary?: Uint8Array; dictCount: number; data: Uint8Array; encoding: number } {
-    const data = new Bytes(this.bytes + 64);
-    if (this.col.nullable) this.defLevels(data);
+  /**
+   * Encoded pages of this chunk: the dictionary page body (if any) and the data
+   * page body as parts, written one after the other without joining them.
+   */
+  pages(): { dictionary?: Uint8Array; dictCount: number; data: Uint8Array[]; size: number; encoding: number } {
+    const head = new Bytes(64);
+    if (this.col.nullable) this.defLevels(head);
+    let dictionary: Uint8Array | undefined;
+    let body: Uint8Array;
+    let encoding = ENC.PLAIN;
     if (this.dict && this.dictValues.length) {
-      const dictionary = new Bytes();
-      for (const v of this.dictValues) dictionary.str(v);
+      const dict = new Bytes();
+      for (const v of this.dictValues) dict.str(v);
+      dictionary = dict.buf.subarray(0, dict.len);
       const width = Math.max(1, Math.ceil(Math.log2(Math.max(this.dictValues.length, 2))));
-      data.ensure(1);
-      data.buf[data.len++] = width;
-      bitPack(this.ids, this.nIds, width, data);
-      return { dictionary: dictionary.buf.subarray(0, dictionary.len), dictCount: this.dictValues.length, data: data.buf.subarray(0, data.len), encoding: ENC.RLE_DICTIONARY };
-    }
-    if (this.phys === Phys.BYTE_ARRAY) data.add(this.plain.buf.subarray(0, this.plain.len));
+      head.ensure(1);
+      head.buf[head.len++] = width;
+      const ids = new Bytes(Math.ceil(this.nIds / 8) * width + 8);
+      bitPack(this.ids, this.nIds, width, ids);
+      body = ids.buf.subarray(0, ids.len);
+      encoding = ENC.RLE_DICTIONARY;
+    } else if (this.phys === Phys.BYTE_ARRAY) body = this.plain.buf.subarray(0, this.plain.len);
     else if (this.phys === Phys.BOOLEAN) {
       const n = this.fixed.len;
-      const packed = new Uint8Array(Math.ceil(n / 8));
-      for (let i = 0; i < n; i++) if (this.fixed.buf[i]) packed[i >>> 3] |= 1 << (i & 7);
-      data.add(packed);
-    } else data.add(this.fixed.buf.subarray(0, this.fixed.len));
-    return { dictCount: 0, data: data.buf.subarray(0, data.len), encoding: ENC.PLAIN };
+      body = new Uint8Array(Math.ceil(n / 8));
+      for (let i = 0; i < n; i++) if (this.fixed.buf[i]) body[i >>> 3] |= 1 << (i & 7);
+    } else body = this.fixed.buf.subarray(0, this.fixed.len);
+    const h = head.buf.subarray(0, head.len);
+    return { dictionary, dictCount: this.dictValues.length, data: [h, body], size: h.length + body.length, encoding };
+  }
+
+  /**
+   * Ready for the next row group. Buffers are kept for reuse unless a large
+   * row group grew them past 4 MB, so memory follows what is buffered now.
+   */
+  reset(): void {
+    const big = 4 << 20;
+    this.count = 0;
+    this.nulls = 0;
+    this.fixed = this.fixed.buf.length > big ? new Bytes(8192) : ((this.fixed.len = 0), this.fixed);
+    this.plain = this.plain.buf.length > big ? new Bytes(8192) : ((this.plain.len = 0), this.plain);
+    if (this.defs.length > big) this.defs = new Uint8Array(1024);
+    if (this.ids.length * 4 > big) this.ids = new Int32Array(1024);
+    this.nIds = 0;
+    this.dict = this.phys === Phys.BYTE_ARRAY ? new Map() : undefined;
+    this.dictValues = [];
+    this.min = undefined;
+    this.max = undefined;
   }
 
   statistics(): ThriftStruct {
@@ -352,7 +379,7 @@ export class ParquetFileWriter {
   private readonly fd: number;
   private offset = 0;
   private readonly schema: ReturnType<typeof physicalOf>[];
-  private buffers: ColumnBuffer[];
+  private readonly buffers: ColumnBuffer[];
   private readonly rowGroups: ThriftStruct[] = [];
   private pending = 0;
   rows = 0;
@@ -363,14 +390,10 @@ export class ParquetFileWriter {
     private readonly opts: ParquetFileWriterOptions = {},
   ) {
     this.schema = columns.map(physicalOf);
-    this.buffers = this.freshBuffers();
+    this.buffers = columns.map((c, i) => new ColumnBuffer(c, this.schema[i].phys, this.schema[i].typeLength ?? 0));
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, 'w');
     this.write(new TextEncoder().encode('PAR1'));
-  }
-
-  private freshBuffers(): ColumnBuffer[] {
-    return this.columns.map((c, i) => new ColumnBuffer(c, this.schema[i].phys, this.schema[i].typeLength ?? 0));
   }
 
   private write(b: Uint8Array): void {
@@ -403,7 +426,7 @@ export class ParquetFileWriter {
     let total = 0;
     this.buffers.forEach((buf, c) => {
       const start = this.offset;
-      const { dictionary, dictCount, data, encoding } = buf.pages();
+      const { dictionary, dictCount, data, size: dataSize, encoding } = buf.pages();
       let dictOffset: number | undefined;
       if (dictionary) {
         dictOffset = this.offset;
@@ -411,8 +434,8 @@ export class ParquetFileWriter {
         this.write(dictionary);
       }
       const dataOffset = this.offset;
-      this.write(encodeStruct({ 1: { i32: 0 }, 2: { i32: data.length }, 3: { i32: data.length }, 5: { struct: { 1: { i32: buf.count }, 2: { i32: encoding }, 3: { i32: ENC.RLE }, 4: { i32: ENC.RLE } } } }));
-      this.write(data);
+      this.write(encodeStruct({ 1: { i32: 0 }, 2: { i32: dataSize }, 3: { i32: dataSize }, 5: { struct: { 1: { i32: buf.count }, 2: { i32: encoding }, 3: { i32: ENC.RLE }, 4: { i32: ENC.RLE } } } }));
+      for (const part of data) this.write(part);
       const size = this.offset - start;
       total += size;
       chunks.push({
@@ -435,7 +458,7 @@ export class ParquetFileWriter {
     });
     this.rowGroups.push({ 1: { list: 'struct', items: chunks }, 2: { i64: total }, 3: { i64: this.pending } });
     this.pending = 0;
-    this.buffers = this.freshBuffers();
+    for (const b of this.buffers) b.reset();
   }
 
   finish(): void {

@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Column, Contract } from './contract';
 import { CsvScanner } from './csv';
@@ -82,7 +82,9 @@ class StageRun {
   outColumns: OutColumn[] = [];
   writer: PartitionedParquetWriter | undefined;
   readonly quarantinePath: string;
-  private quarantine: WriteStream | undefined;
+  private quarantine: number | undefined;
+  /** Reject lines not yet written: written in 64 KB blocks, so memory stays bounded however many rows fail. */
+  private pendingRejects = '';
 
   private readonly where: { dataset: string; key: string };
   readonly cols: Column[];
@@ -147,8 +149,14 @@ class StageRun {
   reject(line: number, original: Record<string, unknown>, rule: string, reason: string): void {
     this.counts.rowsQuarantined++;
     bump(this.reasons, rule);
-    this.quarantine ??= createWriteStream(this.quarantinePath);
-    this.quarantine.write(`${JSON.stringify({ _line: line, _rule: rule, _reason: reason, _dataset: this.input.dataset, _source_key: this.input.key, ...original })}\n`);
+    this.pendingRejects += `${JSON.stringify({ _line: line, _rule: rule, _reason: reason, _dataset: this.input.dataset, _source_key: this.input.key, ...original })}\n`;
+    if (this.pendingRejects.length > 65536) this.flushRejects();
+  }
+
+  private flushRejects(): void {
+    this.quarantine ??= openSync(this.quarantinePath, 'w');
+    writeSync(this.quarantine, this.pendingRejects);
+    this.pendingRejects = '';
   }
 
   original(fields: readonly unknown[]): Record<string, unknown> {
@@ -304,9 +312,9 @@ class StageRun {
     this.emit(row, ordinal);
   }
 
-  async closeQuarantine(): Promise<void> {
-    const q = this.quarantine;
-    if (q) await new Promise<void>((res, rej) => q.end((e?: Error | null) => (e ? rej(e) : res())));
+  closeQuarantine(): void {
+    if (this.pendingRejects) this.flushRejects();
+    if (this.quarantine !== undefined) closeSync(this.quarantine);
   }
 }
 
@@ -349,9 +357,12 @@ export async function runStage(input: StageInput): Promise<StageResult> {
   const { contract, dataset, key } = input;
   const where = { dataset, key };
   const run = new StageRun(input);
-  if (contract.format.type === 'csv') await readCsv(run, input);
-  else await readJson(run, input);
-  await run.closeQuarantine();
+  try {
+    if (contract.format.type === 'csv') await readCsv(run, input);
+    else await readJson(run, input);
+  } finally {
+    run.closeQuarantine();
+  }
   const silver = run.writer ? run.writer.finish() : [];
   const { counts, reasons } = run;
 
