@@ -43,8 +43,23 @@ export class DistinctCounter {
   private regs: Uint8Array | undefined;
 
   add(v: string | number | boolean | bigint): void {
-    const [h1, h2] = hashValue(v);
-    this.addHash(h1, h2);
+    // hashValue inlined: this runs once per row and measure, and the pair would be an allocation.
+    const s = typeof v === 'string' ? v : String(v);
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+    h1 ^= s.length;
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
+    h1 = Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35);
+    h1 ^= h1 >>> 16;
+    h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
+    h2 ^= h2 >>> 16;
+    this.addHash(h1 | 0, h2 | 1);
   }
 
   addHash(h1: number, h2: number): void {

@@ -251,7 +251,10 @@ class ColumnBuffer {
   }
 
   /** Too many distinct values: this chunk is written PLAIN (the values so far re-encoded once). */
+  private highCardinality = false;
+
   private toPlain(): void {
+    this.highCardinality = true;
     for (let i = 0; i < this.nIds; i++) this.plain.str(this.dictValues[this.ids[i]]);
     this.dict = undefined;
     this.dictValues = [];
@@ -324,7 +327,8 @@ class ColumnBuffer {
     if (this.defs.length > big) this.defs = new Uint8Array(1024);
     if (this.ids.length * 4 > big) this.ids = new Int32Array(1024);
     this.nIds = 0;
-    this.dict = this.phys === Phys.BYTE_ARRAY ? new Map() : undefined;
+    // A column that outgrew the dictionary once is written PLAIN from then on.
+    this.dict = this.phys === Phys.BYTE_ARRAY && !this.highCardinality ? new Map() : undefined;
     this.dictValues = [];
     this.min = undefined;
     this.max = undefined;
