@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError } from '../core/errors';
 import { isoDate, layout, sourceId } from '../core/layout';
 import type { Manifest } from '../core/manifest';
 import { runStage } from '../core/stage';
-import { lambdaDeps, type StageDeps } from '../shared/deps';
+import { lambdaDeps, requireContract, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
 import { lazy, type FileState } from './state';
@@ -28,8 +27,7 @@ export function makeTransform(deps: StageDeps) {
     const t0 = Date.now();
     const { dataset, bucket, key } = input;
     deps.logger.appendKeys({ dataset, bucket, key, execution: input.execution });
-    const contract = deps.contracts.get(dataset);
-    if (!contract) throw new DataError('contract.unknown_dataset', `no contract for dataset ${dataset}`, { dataset, key });
+    const contract = requireContract(deps, dataset, key);
     const ingestDate = input.ingestDate ?? isoDate(input.landedAt);
     const lake = deps.lakeBucket;
     const workDir = join(deps.workRoot, `stage-${sourceId(key)}-${process.pid}-${t0}`);

@@ -2,7 +2,7 @@ import { DataError } from '../core/errors';
 import { planColumns } from '../core/evolution';
 import { isoDate, urlDecodedKey } from '../core/layout';
 import { readRecords } from '../core/records';
-import { lambdaDeps, type StageDeps } from '../shared/deps';
+import { lambdaDeps, requireContract, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
 import { lazy, type FileState } from './state';
@@ -20,10 +20,7 @@ export function makeValidate(deps: StageDeps) {
     deps.logger.appendKeys({ dataset, bucket, key, execution: input.execution });
     try {
       await maybeInjectFault(deps, 'validate', key, input.execution);
-      const contract = deps.contracts.get(dataset);
-      if (!contract) {
-        throw new DataError('contract.unknown_dataset', `no contract for dataset ${dataset}`, where, `Add config/contracts/${dataset}.json and redeploy, then replay the file`);
-      }
+      const contract = requireContract(deps, dataset, key);
       let head = await deps.store.head(bucket, key, input.versionId);
       let realKey = key;
       if (!head && urlDecodedKey(key) !== key) {

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
-import { parseContract, registryOf, type ContractRegistry } from '../core/contract';
+import { parseContract, registryOf, type Contract, type ContractRegistry } from '../core/contract';
+import { DataError } from '../core/errors';
 import type { ObjectStore } from '../core/store';
 import { createTelemetry, type Telemetry } from './telemetry';
 
@@ -22,6 +23,13 @@ declare const __PIPELINE_CONTRACTS__: unknown[] | undefined;
 export function bundledContracts(): ContractRegistry {
   const raw = typeof __PIPELINE_CONTRACTS__ === 'undefined' ? JSON.parse(process.env.PIPELINE_CONTRACTS ?? '[]') : __PIPELINE_CONTRACTS__;
   return registryOf((raw as unknown[]).map((c, i) => parseContract(c, `bundled contract #${i}`)));
+}
+
+/** The dataset's contract, or the file-level error every stage reports when it has none. */
+export function requireContract(deps: Pick<StageDeps, 'contracts'>, dataset: string, key: string): Contract {
+  const contract = deps.contracts.get(dataset);
+  if (!contract) throw new DataError('contract.unknown_dataset', `no contract for dataset ${dataset}`, { dataset, key }, `Add config/contracts/${dataset}.json and redeploy, then replay the file`);
+  return contract;
 }
 
 function required(name: string): string {
