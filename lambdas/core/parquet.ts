@@ -32,8 +32,8 @@ export class PartitionedParquetWriter {
     /** Rows per row group at most. @default 1_000_000 */
     private readonly rowGroupRows = 1_000_000,
     private readonly kv: Record<string, string> = {},
-    /** Bytes buffered across all partitions before the largest is flushed. @default 24 MiB */
-    private readonly maxBufferedBytes = 24 << 20,
+    /** Bytes buffered across all partitions before the largest is flushed. @default 16 MiB */
+    private readonly maxBufferedBytes = 16 << 20,
   ) {}
 
   /** Encodes the row now (the caller may reuse the array). */
