@@ -89,11 +89,11 @@ async function main() {
 
   const stage = child('bench-stage.ts', [csv, join(dir, 'stage-out')], true);
   const stageMbS = inputMb / stage.seconds;
-  console.log(`stage : ${stage.seconds.toFixed(2)} s, ${stageMbS.toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, deduplicated ${stage.rowsDeduplicated}, silver files ${stage.files}`);
+  console.log(`stage : ${stage.seconds.toFixed(2)} s, ${stageMbS.toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, deduplicated ${stage.rowsDeduplicated}, silver ${stage.files} files ${stage.silverMb.toFixed(0)} MB`);
 
   const duck = child('bench-duckdb.ts', [csv, join(dir, 'duckdb-out.parquet'), join(dir, 'stage-out', 'silver', '*', '*.parquet')], false);
   const duckMbS = inputMb / duck.seconds;
-  console.log(`duckdb: ${duck.seconds.toFixed(2)} s, ${duckMbS.toFixed(1)} MB/s, peak RSS ${duck.peakRssMb.toFixed(0)} MB (1 thread, COPY read_csv -> parquet)`);
+  console.log(`duckdb: ${duck.seconds.toFixed(2)} s, ${duckMbS.toFixed(1)} MB/s, peak RSS ${duck.peakRssMb.toFixed(0)} MB, output ${(statSync(join(dir, 'duckdb-out.parquet')).size / 1e6).toFixed(0)} MB (1 thread, COPY read_csv -> parquet)`);
 
   // DuckDB read the stage's silver back: it must hold exactly the rows the stage reported, each key once.
   const verified = duck.silverRows === stage.rowsOut && duck.silverKeys === stage.rowsOut;
