@@ -31,6 +31,18 @@ describe('count_distinct state', () => {
     }
   });
 
+  it('has no bias where linear counting hands over to the raw estimate (2.5-3x the registers)', () => {
+    for (const n of [41_000, 47_000]) {
+      let err = 0;
+      for (let t = 0; t < 5; t++) {
+        const c = new DistinctCounter();
+        for (let i = 0; i < n; i++) c.add(`S${t}-${i}`);
+        err += (c.size - n) / n / 5;
+      }
+      expect(Math.abs(err)).toBeLessThan(0.008);
+    }
+  });
+
   it('merges: exact + exact crossing the limit, exact + sketch and sketch + sketch equal the sketch of the union', () => {
     const union = fill(0, 60_000);
     const a = roundTrip(fill(0, 1500));
