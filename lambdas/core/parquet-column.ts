@@ -1,0 +1,285 @@
+import { Bytes, bitPack } from './parquet-bytes';
+import type { ThriftStruct } from './thrift';
+import { decimalSpec, type Typed } from './types';
+
+/**
+ * One column chunk being built: values are encoded as they arrive into typed
+ * buffers (definition levels, fixed-width values, a string dictionary or PLAIN
+ * bytes), then turned into page bodies and statistics at flush.
+ */
+
+export interface EncoderColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+const enum Phys {
+  BOOLEAN = 0,
+  INT32 = 1,
+  INT64 = 2,
+  DOUBLE = 5,
+  BYTE_ARRAY = 6,
+  FIXED = 7,
+}
+const CONVERTED = { UTF8: 0, DECIMAL: 5, DATE: 6, TIMESTAMP_MILLIS: 9 };
+export const ENC = { PLAIN: 0, RLE: 3, RLE_DICTIONARY: 8 };
+/** A string chunk stays dictionary-encoded up to this many distinct values. */
+const DICT_MAX = 4096;
+const TWO32 = 4294967296;
+
+export function physicalOf(col: EncoderColumn): { phys: Phys; typeLength?: number; converted?: number; precision?: number; scale?: number } {
+  switch (col.type) {
+    case 'string':
+      return { phys: Phys.BYTE_ARRAY, converted: CONVERTED.UTF8 };
+    case 'integer':
+      return { phys: Phys.INT64 };
+    case 'double':
+      return { phys: Phys.DOUBLE };
+    case 'boolean':
+      return { phys: Phys.BOOLEAN };
+    case 'date':
+      return { phys: Phys.INT32, converted: CONVERTED.DATE };
+    case 'timestamp':
+      return { phys: Phys.INT64, converted: CONVERTED.TIMESTAMP_MILLIS };
+    default: {
+      const spec = decimalSpec(col.type);
+      if (!spec) throw new Error(`no Parquet type for column ${col.name}: ${col.type}`);
+      const { precision, scale } = spec;
+      if (precision <= 18) return { phys: Phys.INT64, converted: CONVERTED.DECIMAL, precision, scale };
+      return { phys: Phys.FIXED, typeLength: Math.ceil((precision * Math.log2(10) + 1) / 8), converted: CONVERTED.DECIMAL, precision, scale };
+    }
+  }
+}
+
+/** One column's values for the row group being built. */
+export class ColumnBuffer {
+  defs: Uint8Array = new Uint8Array(1024);
+  count = 0;
+  nulls = 0;
+  /** Fixed-width values (8 bytes a slot for INT64/DOUBLE, 4 for INT32, 1 for BOOLEAN). */
+  fixed = new Bytes(8192);
+  /** Dictionary state for strings: ids per value, distinct values in order. */
+  dict: Map<string, number> | undefined = new Map();
+  dictValues: string[] = [];
+  ids: Int32Array = new Int32Array(1024);
+  nIds = 0;
+  plain = new Bytes(8192);
+  min: number | bigint | undefined;
+  max: number | bigint | undefined;
+  private readonly f64 = new Float64Array(1);
+  private readonly b64 = new BigInt64Array(this.f64.buffer);
+  private readonly u8 = new Uint8Array(this.f64.buffer);
+
+  constructor(
+    readonly col: EncoderColumn,
+    readonly phys: Phys,
+    readonly typeLength: number,
+  ) {
+    if (phys !== Phys.BYTE_ARRAY) this.dict = undefined;
+  }
+
+  get bytes(): number {
+    return this.count + this.fixed.len + this.plain.len + this.nIds * 4;
+  }
+
+  append(v: Typed): void {
+    if (this.count === this.defs.length) {
+      const d = new Uint8Array(this.count * 2);
+      d.set(this.defs);
+      this.defs = d;
+    }
+    if (v === null || v === undefined) {
+      if (!this.col.nullable) throw new Error(`null in required Parquet column ${this.col.name}`);
+      this.defs[this.count++] = 0;
+      this.nulls++;
+      return;
+    }
+    this.defs[this.count++] = 1;
+    switch (this.phys) {
+      case Phys.BYTE_ARRAY:
+        return this.string(v as string);
+      case Phys.INT64:
+        return this.int64(v as number | bigint);
+      case Phys.DOUBLE: {
+        const n = v as number;
+        this.f64[0] = n;
+        this.fixed.ensure(8);
+        this.fixed.buf.set(this.u8, this.fixed.len);
+        this.fixed.len += 8;
+        this.track(n);
+        return;
+      }
+      case Phys.INT32: {
+        const n = v as number;
+        this.fixed.u32(n);
+        this.track(n);
+        return;
+      }
+      case Phys.BOOLEAN:
+        this.fixed.ensure(1);
+        this.fixed.buf[this.fixed.len++] = v ? 1 : 0;
+        return;
+      case Phys.FIXED:
+        return this.fixedDecimal(v as bigint);
+    }
+  }
+
+  private track(n: number | bigint): void {
+    if (this.min === undefined || n < this.min) this.min = n;
+    if (this.max === undefined || n > this.max) this.max = n;
+  }
+
+  private int64(v: number | bigint): void {
+    const f = this.fixed;
+    f.ensure(8);
+    if (typeof v === 'bigint') {
+      this.b64[0] = v;
+      f.buf.set(this.u8, f.len);
+      f.len += 8;
+    } else {
+      // Two's complement halves of a safe integer, without a BigInt.
+      const hi = Math.floor(v / TWO32);
+      f.u32(v - hi * TWO32);
+      f.u32(hi | 0);
+    }
+    this.track(v);
+  }
+
+  private fixedDecimal(v: bigint): void {
+    const n = this.typeLength;
+    const f = this.fixed;
+    f.ensure(n);
+    let x = BigInt.asUintN(n * 8, v);
+    for (let i = n - 1; i >= 0; i--) {
+      f.buf[f.len + i] = Number(x & 0xffn);
+      x >>= 8n;
+    }
+    f.len += n;
+  }
+
+  private string(s: string): void {
+    const dict = this.dict;
+    if (dict) {
+      let id = dict.get(s);
+      if (id === undefined) {
+        if (dict.size >= DICT_MAX) {
+          this.toPlain();
+          this.plain.str(s);
+          return;
+        }
+        id = dict.size;
+        // A long value may be a slice of a whole 1 MB input chunk: keep a copy, not the chunk.
+        const own = s.length >= 13 ? (' ' + s).slice(1) : s;
+        dict.set(own, id);
+        this.dictValues.push(own);
+      }
+      if (this.nIds === this.ids.length) {
+        const next = new Int32Array(this.nIds * 2);
+        next.set(this.ids);
+        this.ids = next;
+      }
+      this.ids[this.nIds++] = id;
+      return;
+    }
+    this.plain.str(s);
+  }
+
+  /** Too many distinct values: this chunk is written PLAIN (the values so far re-encoded once). */
+  private highCardinality = false;
+
+  private toPlain(): void {
+    this.highCardinality = true;
+    for (let i = 0; i < this.nIds; i++) this.plain.str(this.dictValues[this.ids[i]]);
+    this.dict = undefined;
+    this.dictValues = [];
+    this.nIds = 0;
+  }
+
+  /** Definition levels as one RLE/bit-packed hybrid stream (bit width 1), length-prefixed. */
+  private defLevels(out: Bytes): void {
+    const start = out.len;
+    out.u32(0);
+    const d = this.defs;
+    let i = 0;
+    while (i < this.count) {
+      let j = i + 1;
+      while (j < this.count && d[j] === d[i]) j++;
+      out.varint((j - i) << 1);
+      out.ensure(1);
+      out.buf[out.len++] = d[i];
+      i = j;
+    }
+    const len = out.len - start - 4;
+    const b = out.buf;
+    b[start] = len & 255;
+    b[start + 1] = (len >>> 8) & 255;
+    b[start + 2] = (len >>> 16) & 255;
+    b[start + 3] = (len >>> 24) & 255;
+  }
+
+  /**
+   * Encoded pages of this chunk: the dictionary page body (if any) and the data
+   * page body as parts, written one after the other without joining them.
+   */
+  pages(): { dictionary?: Uint8Array; dictCount: number; data: Uint8Array[]; size: number; encoding: number } {
+    const head = new Bytes(64);
+    if (this.col.nullable) this.defLevels(head);
+    let dictionary: Uint8Array | undefined;
+    let body: Uint8Array;
+    let encoding = ENC.PLAIN;
+    if (this.dict && this.dictValues.length) {
+      const dict = new Bytes();
+      for (const v of this.dictValues) dict.str(v);
+      dictionary = dict.buf.subarray(0, dict.len);
+      const width = Math.max(1, Math.ceil(Math.log2(Math.max(this.dictValues.length, 2))));
+      head.ensure(1);
+      head.buf[head.len++] = width;
+      const ids = new Bytes(Math.ceil(this.nIds / 8) * width + 8);
+      bitPack(this.ids, this.nIds, width, ids);
+      body = ids.buf.subarray(0, ids.len);
+      encoding = ENC.RLE_DICTIONARY;
+    } else if (this.phys === Phys.BYTE_ARRAY) body = this.plain.buf.subarray(0, this.plain.len);
+    else if (this.phys === Phys.BOOLEAN) {
+      const n = this.fixed.len;
+      body = new Uint8Array(Math.ceil(n / 8));
+      for (let i = 0; i < n; i++) if (this.fixed.buf[i]) body[i >>> 3] |= 1 << (i & 7);
+    } else body = this.fixed.buf.subarray(0, this.fixed.len);
+    const h = head.buf.subarray(0, head.len);
+    return { dictionary, dictCount: this.dictValues.length, data: [h, body], size: h.length + body.length, encoding };
+  }
+
+  /**
+   * Ready for the next row group. Buffers are kept for reuse unless a large
+   * row group grew them past 4 MB, so memory follows what is buffered now.
+   */
+  reset(): void {
+    const big = 4 << 20;
+    this.count = 0;
+    this.nulls = 0;
+    this.fixed = this.fixed.buf.length > big ? new Bytes(8192) : ((this.fixed.len = 0), this.fixed);
+    this.plain = this.plain.buf.length > big ? new Bytes(8192) : ((this.plain.len = 0), this.plain);
+    if (this.defs.length > big) this.defs = new Uint8Array(1024);
+    if (this.ids.length * 4 > big) this.ids = new Int32Array(1024);
+    this.nIds = 0;
+    // A column that outgrew the dictionary once is written PLAIN from then on.
+    this.dict = this.phys === Phys.BYTE_ARRAY && !this.highCardinality ? new Map() : undefined;
+    this.dictValues = [];
+    this.min = undefined;
+    this.max = undefined;
+  }
+
+  statistics(): ThriftStruct {
+    const s: ThriftStruct = { 3: { i64: this.nulls } };
+    if (this.min !== undefined && this.max !== undefined) {
+      const enc = (v: number | bigint) => {
+        if (this.phys === Phys.INT32) return new Uint8Array(new Int32Array([Number(v)]).buffer);
+        if (this.phys === Phys.DOUBLE) return new Uint8Array(new Float64Array([Number(v)]).buffer);
+        return new Uint8Array(new BigInt64Array([BigInt(v)]).buffer);
+      };
+      s[5] = { bin: enc(this.max) };
+      s[6] = { bin: enc(this.min) };
+    }
+    return s;
+  }
+}
