@@ -32,7 +32,7 @@ export class DirectoryObjectStore implements ObjectStore {
   async read(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
     const p = this.path(bucket, key);
     if (!existsSync(p)) throw new Error(`no such object s3://${bucket}/${key} (local store ${this.root})`);
-    return createReadStream(p, { highWaterMark: 1 << 20 });
+    return createReadStream(p, { highWaterMark: 256 << 10 });
   }
 
   async readText(bucket: string, key: string): Promise<string | undefined> {
