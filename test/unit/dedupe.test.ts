@@ -8,31 +8,29 @@ import { parseContract } from '../../lambdas/core/contract';
 import { runStage, type StageResult } from '../../lambdas/core/stage';
 
 // The disk-backed pre-pass and the in-memory table must keep exactly the same rows.
-const contract = parseContract(
-  {
-    dataset: 'd',
-    version: 1,
-    columns: [
-      { name: 'id', type: 'integer' },
-      { name: 'region', type: 'string' },
-      { name: 'amount', type: 'decimal(8,2)' },
-    ],
-    keys: ['id', 'region'],
-    rules: [{ rule: 'min', column: 'amount', value: 0 }],
-    fileRules: { minRows: 0, maxRejectRatio: 1 },
-  },
-  'c.json',
-);
+const base = {
+  dataset: 'd',
+  version: 1,
+  columns: [
+    { name: 'id', type: 'integer' },
+    { name: 'region', type: 'string' },
+    { name: 'amount', type: 'decimal(8,2)' },
+  ],
+  keys: ['id', 'region'],
+  rules: [{ rule: 'min', column: 'amount', value: 0 }],
+  fileRules: { minRows: 0, maxRejectRatio: 1 },
+};
+const contract = parseContract(base, 'c.json');
 
 async function* chunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.slice(i, i + size);
 }
 
-async function run(csv: string, prepass: boolean): Promise<{ r: StageResult; rows: unknown[] }> {
+async function run(csv: string, prepass: boolean, c = contract): Promise<{ r: StageResult; rows: unknown[] }> {
   const bytes = new TextEncoder().encode(csv);
   const workDir = mkdtempSync(join(tmpdir(), 'dedupe-'));
   const r = await runStage({
-    contract,
+    contract: c,
     source: chunks(bytes, 13),
     reopen: async () => chunks(bytes, 29),
     sizeBytes: bytes.length,
@@ -55,6 +53,15 @@ describe('dedupe', () => {
     expect(r.counts).toMatchObject({ rowsIn: 10, rowsQuarantined: 2, rowsDeduplicated: 3, rowsOut: 5 });
     expect(rows.map((x) => (x as { amount: number }).amount)).toEqual([1, 3, 4, 5, 7]);
     expect(readFileSync(r.quarantinePath!, 'utf8')).toContain('"_rule":"min(amount)"');
+  });
+
+  it('pre-pass: finds a key column under its old name (evolution renames) and in files without a header', async () => {
+    const renamed = parseContract({ ...base, evolution: { renames: { legacy_id: 'id' } } }, 'c.json');
+    const old = await run('legacy_id,region,amount\n1,EU,1.00\n1,EU,2.00\n2,EU,3.00', true, renamed);
+    expect(old.r.counts).toMatchObject({ rowsOut: 2, rowsDeduplicated: 1 });
+    const headerless = parseContract({ ...base, format: { type: 'csv', header: false } }, 'c.json');
+    const bare = await run('1,EU,1.00\n1,EU,2.00\n1,US,3.00', true, headerless);
+    expect(bare.r.counts).toMatchObject({ rowsIn: 3, rowsOut: 2, rowsDeduplicated: 1 });
   });
 
   it('pre-pass and in-memory agree on random files (property)', async () => {
