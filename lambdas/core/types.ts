@@ -113,6 +113,8 @@ export function wallClockToUtc(wallMs: number, timezone: string): number {
   return guess;
 }
 
+const MAX_DATE_MS = 8.64e15;
+
 const ISO_TS = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
 /** Compile a 'dd/MM/yyyy HH:mm:ss' style pattern into a field extractor. */
@@ -149,7 +151,12 @@ function timestampParser(col: Column): Parser {
   const fmt = col.format ?? 'iso';
   if (fmt === 'epoch_ms' || fmt === 'epoch_s') {
     const mul = fmt === 'epoch_s' ? 1000 : 1;
-    return (raw) => (INT_RE.test(raw) ? Number(raw) * mul : INVALID);
+    return (raw) => {
+      if (!INT_RE.test(raw)) return INVALID;
+      const ms = Number(raw) * mul;
+      // Outside what a Date can hold (±275,000 years) is a bad value, not a crash later.
+      return Math.abs(ms) <= MAX_DATE_MS ? ms : INVALID;
+    };
   }
   const pattern = fmt === 'iso' ? undefined : patternParser(fmt);
   return (raw) => {

@@ -152,4 +152,18 @@ describe('row quality (sales seed)', () => {
     const b = await stage(sales, raw);
     expect(readFileSync(a.silver[1].path).equals(readFileSync(b.silver[1].path))).toBe(true);
   });
+
+  it('a partition timestamp no Date can hold is a row reject, not a failed file', async () => {
+    const c = parseContract({
+      dataset: 'e',
+      version: 1,
+      columns: [{ name: 'id', type: 'string' }, { name: 'ts', type: 'timestamp', format: 'epoch_ms' }],
+      partitionBy: 'ts',
+      fileRules: { minRows: 1, maxRejectRatio: 0.9 },
+    });
+    const r = await stage(c, 'id,ts\na,1795366848157\nb,99999999999999999\n');
+    expect(r.counts).toMatchObject({ rowsIn: 2, rowsOut: 1, rowsQuarantined: 1 });
+    expect(r.reasons).toEqual({ 'type(ts)': 1 });
+    expect(r.silver.map((f) => f.partition)).toEqual(['2026-11-22']);
+  });
 });
