@@ -1,74 +1,122 @@
 /**
- * count_distinct state for gold, bounded whatever the input size: exact (a
- * set of 64-bit fingerprints) up to EXACT_LIMIT distinct values per group,
- * then a HyperLogLog sketch of 2^14 registers (16 KB, standard error 0.81%).
- * Both forms merge across files: exact ∪ exact stays exact until the limit,
+ * count_distinct state of one gold group, bounded whatever the input size:
+ * exact (a set of 64-bit fingerprints) up to EXACT_LIMIT (2048) distinct
+ * values, then a HyperLogLog sketch of 2^14 one-byte registers (16 KB,
+ * standard error 1.04/sqrt(2^14) = 0.81%; linear counting on the empty
+ * registers up to 3x their number, so small and medium counts are accurate).
+ * Both forms merge across files: exact + exact stays exact until the limit,
  * anything with a sketch becomes a sketch (register-wise max).
+ *
+ * This runs once per row and measure, so values are hashed without
+ * allocating, and hashes are queued and applied in batches: the 16-32 KB of a
+ * group's state is touched once per batch rather than once per row (with ~350
+ * groups, a cache miss per row was most of gold's cost).
  */
 
 export const EXACT_LIMIT = 2048;
-const P = 14;
-const M = 1 << P;
 
 /** Serialised form inside gold partials. */
 export type DistinctDoc = { fp: string } | { hll: string };
 
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+const P = 14;
+const M = 1 << P;
+/** Queue sizes in hash pairs (8 bytes each): a small group's queue stays small, a big one batches 512 (4 KB). */
+const MIN_QUEUE = 8;
+const MAX_QUEUE = 512;
 
-/** Two 32-bit lanes over the value's text: the fingerprint and the sketch's bits. */
-export function hashValue(v: string | number | boolean | bigint): [number, number] {
-  const s = typeof v === 'string' ? v : String(v);
-  let h1 = 0x811c9dc5;
-  let h2 = 0x9747b28c;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  h1 ^= s.length;
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
-  h1 = Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35);
-  h1 ^= h1 >>> 16;
-  h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
-  h2 ^= h2 >>> 16;
-  return [h1 | 0, h2 | 1];
+const digits = new Uint8Array(24);
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+function unb64Int32(s: string): Int32Array {
+  const bytes = Buffer.from(s, 'base64');
+  const out = new Int32Array(bytes.byteLength >>> 2);
+  new Uint8Array(out.buffer).set(bytes.subarray(0, out.byteLength));
+  return out;
 }
 
 export class DistinctCounter {
-  /** Open-addressing table of (h1, h2) pairs; h2 is never 0, so 0 marks a free slot. */
-  private table: Int32Array | undefined = new Int32Array(64);
+  /** Open addressing of (h1, h2) pairs; h2 is odd, so 0 marks a free slot. */
+  private table: Int32Array | undefined = new Int32Array(2 * 16);
   private n = 0;
   private regs: Uint8Array | undefined;
+  private queue = new Int32Array(2 * MIN_QUEUE);
+  private queued = 0;
 
-  add(v: string | number | boolean | bigint): void {
-    // hashValue inlined: this runs once per row and measure, and the pair would be an allocation.
-    const s = typeof v === 'string' ? v : String(v);
+  /**
+   * Hash of String(v): FNV-1a and a multiply-xorshift lane, each with a
+   * murmur3 finaliser. Safe integers, and bigints in
+   * that range, are hashed from their digits, which is what String(v) gives,
+   * without building the string (-0 prints, and hashes, as 0).
+   */
+  add(v: string | number | bigint | boolean): void {
     let h1 = 0x811c9dc5;
     let h2 = 0x9747b28c;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
+    let len: number;
+    if (typeof v === 'string' || !isSafeIntegral(v)) {
+      const s = typeof v === 'string' ? v : String(v);
+      len = s.length;
+      for (let i = 0; i < len; i++) {
+        const c = s.charCodeAt(i);
+        h1 = Math.imul(h1 ^ c, 0x01000193);
+        h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+        h2 ^= h2 >>> 15;
+      }
+    } else {
+      let x = typeof v === 'bigint' ? Number(v) : (v as number);
+      len = 0;
+      if (x < 0) {
+        h1 = Math.imul(h1 ^ 45, 0x01000193);
+        h2 = Math.imul(h2 ^ 45, 0x5bd1e995);
+        h2 ^= h2 >>> 15;
+        x = -x;
+        len = 1;
+      }
+      let d = 0;
+      do {
+        const q = Math.floor(x / 10);
+        digits[d++] = 48 + (x - q * 10);
+        x = q;
+      } while (x > 0);
+      len += d;
+      while (d > 0) {
+        const c = digits[--d];
+        h1 = Math.imul(h1 ^ c, 0x01000193);
+        h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+        h2 ^= h2 >>> 15;
+      }
     }
-    h1 ^= s.length;
+    h1 ^= len;
     h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
     h1 = Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35);
     h1 ^= h1 >>> 16;
     h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
     h2 ^= h2 >>> 16;
-    this.addHash(h1 | 0, h2 | 1);
+    const q = this.queue;
+    const k = this.queued;
+    q[k] = h1 | 0;
+    q[k + 1] = h2 | 1;
+    this.queued = k + 2;
+    if (k + 2 === q.length) this.flush();
   }
 
-  addHash(h1: number, h2: number): void {
-    if (this.regs) {
-      const i = h1 >>> (32 - P);
-      const rank = Math.clz32(h2) + 1;
-      if (rank > this.regs[i]) this.regs[i] = rank;
-      return;
-    }
+  private flush(): void {
+    const q = this.queue;
+    const len = this.queued;
+    this.queued = 0;
+    let i = 0;
+    // Exact until the limit (the table may turn into a sketch part-way through the batch).
+    for (; i < len && !this.regs; i += 2) this.insert(q[i], q[i + 1]);
+    const regs = this.regs;
+    if (regs) for (; i < len; i += 2) mark(regs, q[i], q[i + 1]);
+    // The queue grows with the group (as many pairs as its exact set holds, up to MAX_QUEUE):
+    // a batch touches each cache line of the table or registers about once.
+    const size = regs ? MAX_QUEUE : this.n;
+    const want = size > MIN_QUEUE ? Math.min(MAX_QUEUE, 1 << (31 - Math.clz32(size))) : MIN_QUEUE;
+    if (2 * want > q.length) this.queue = new Int32Array(2 * want);
+  }
+
+  private insert(h1: number, h2: number): void {
     const t = this.table!;
     const mask = (t.length >>> 1) - 1;
     let i = (h1 ^ h2) & mask;
@@ -82,42 +130,41 @@ export class DistinctCounter {
     t[2 * i + 1] = h2;
     this.n++;
     if (this.n > EXACT_LIMIT) this.toSketch();
-    else if (this.n * 2 > mask + 1) this.rehash(t.length * 2);
-  }
-
-  private pairs(): Int32Array {
-    const t = this.table!;
-    const out = new Int32Array(this.n * 2);
-    let k = 0;
-    for (let i = 0; i < t.length; i += 2) {
-      if (t[i + 1] !== 0) {
-        out[k++] = t[i];
-        out[k++] = t[i + 1];
-      }
-    }
-    return out;
+    else if (this.n * 2 > mask + 1) this.rehash(t.length * 4);
   }
 
   private rehash(size: number): void {
-    const old = this.pairs();
-    this.table = new Int32Array(size);
-    this.n = 0;
-    for (let i = 0; i < old.length; i += 2) this.addHash(old[i], old[i + 1]);
+    const old = this.table!;
+    const t = new Int32Array(size);
+    const mask = (size >>> 1) - 1;
+    for (let k = 0; k < old.length; k += 2) {
+      const h2 = old[k + 1];
+      if (h2 === 0) continue;
+      const h1 = old[k];
+      let i = (h1 ^ h2) & mask;
+      while (t[2 * i + 1] !== 0) i = (i + 1) & mask;
+      t[2 * i] = h1;
+      t[2 * i + 1] = h2;
+    }
+    this.table = t;
   }
 
   private toSketch(): void {
-    const old = this.pairs();
+    const t = this.table!;
+    const regs = new Uint8Array(M);
+    for (let k = 0; k < t.length; k += 2) if (t[k + 1] !== 0) mark(regs, t[k], t[k + 1]);
     this.table = undefined;
-    this.regs = new Uint8Array(M);
-    for (let i = 0; i < old.length; i += 2) this.addHash(old[i], old[i + 1]);
+    this.regs = regs;
   }
 
   get exact(): boolean {
+    this.flush();
     return !this.regs;
   }
 
-  /** Exact count below the limit, the HyperLogLog estimate above it. */
+  /** Exact count up to EXACT_LIMIT, the HyperLogLog estimate (±0.81%) above. */
   get size(): number {
+    this.flush();
     const regs = this.regs;
     if (!regs) return this.n;
     let sum = 0;
@@ -128,32 +175,57 @@ export class DistinctCounter {
     }
     const alpha = 0.7213 / (1 + 1.079 / M);
     const e = (alpha * M * M) / sum;
-    // Up to 3m, linear counting on the empty registers: the raw estimate is biased
-    // upwards there (measured +2.3% at 2.5m with the classic 2.5m switch; bias under
-    // 0.1% and spread under 0.9% with this one).
     const linear = zeros > 0 ? M * Math.log(M / zeros) : Infinity;
     return Math.round(linear <= 3 * M ? linear : e);
   }
 
   toDoc(): DistinctDoc {
+    this.flush();
     if (this.regs) return { hll: b64(this.regs) };
-    return { fp: b64(new Uint8Array(this.pairs().buffer)) };
+    const t = this.table!;
+    const pairs = new Int32Array(2 * this.n);
+    let k = 0;
+    for (let i = 0; i < t.length; i += 2) {
+      if (t[i + 1] === 0) continue;
+      pairs[k++] = t[i];
+      pairs[k++] = t[i + 1];
+    }
+    return { fp: b64(new Uint8Array(pairs.buffer)) };
   }
 
-  /** Merge a partial's state: the serialised forms, or the exact values of partials written before sketches. */
+  /** Merge a partial's state: { fp } or { hll }, or the value arrays of partials written before sketches. */
   merge(doc: DistinctDoc | (string | number | boolean)[]): void {
+    this.flush();
     if (Array.isArray(doc)) {
-      for (const v of doc) this.add(v);
+      for (const v of doc) if (v !== null) this.add(v);
+      this.flush();
       return;
     }
     if ('fp' in doc) {
-      const pairs = new Int32Array(unb64(doc.fp).slice().buffer);
-      for (let i = 0; i < pairs.length; i += 2) this.addHash(pairs[i], pairs[i + 1]);
+      const pairs = unb64Int32(doc.fp);
+      for (let i = 0; i < pairs.length; i += 2) {
+        if (this.regs) mark(this.regs, pairs[i], pairs[i + 1]);
+        else this.insert(pairs[i], pairs[i + 1]);
+      }
       return;
     }
-    const other = unb64(doc.hll);
+    const other = Buffer.from(doc.hll, 'base64');
     if (!this.regs) this.toSketch();
     const regs = this.regs!;
     for (let i = 0; i < M; i++) if (other[i] > regs[i]) regs[i] = other[i];
   }
+}
+
+/** Sketch update: register = top P bits of h1, rank = leading zeros of h2 + 1. */
+function mark(regs: Uint8Array, h1: number, h2: number): void {
+  const j = h1 >>> (32 - P);
+  const rank = Math.clz32(h2) + 1;
+  if (rank > regs[j]) regs[j] = rank;
+}
+
+/** An integer whose String() is its plain digits: |v| <= 2^53 - 1. */
+function isSafeIntegral(v: number | bigint | boolean): boolean {
+  if (typeof v === 'number') return Number.isSafeInteger(v);
+  if (typeof v === 'bigint') return v <= 9007199254740991n && v >= -9007199254740991n;
+  return false;
 }

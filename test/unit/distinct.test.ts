@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DistinctCounter, EXACT_LIMIT } from '../../lambdas/core/distinct';
 
@@ -62,5 +63,20 @@ describe('count_distinct state', () => {
     c.merge(['c1', 'c2', 'c1']);
     c.merge(fill(0, 3).toDoc());
     expect(c.size).toBe(5);
+  });
+
+  it('hashes integers and bigints from their digits exactly as their String() (partials of either form merge)', () => {
+    const doc = (vs: (string | number | bigint)[]) => {
+      const c = new DistinctCounter();
+      vs.forEach((v) => c.add(v));
+      return c.toDoc();
+    };
+    const edge = [0, -0, 7, -7, 10, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, 1.5, -0.25, 1e21, 9007199254740991n, -9007199254740992n, 10n ** 30n];
+    expect(doc(edge)).toEqual(doc(edge.map(String)));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.maxSafeInteger(), fc.bigInt({ min: -(2n ** 60n), max: 2n ** 60n }), fc.double({ noNaN: true }))), (vs) => {
+        expect(doc(vs)).toEqual(doc(vs.map(String)));
+      }),
+    );
   });
 });
