@@ -24,8 +24,10 @@ const enum Phys {
 }
 const CONVERTED = { UTF8: 0, DECIMAL: 5, DATE: 6, TIMESTAMP_MILLIS: 9 };
 export const ENC = { PLAIN: 0, RLE: 3, RLE_DICTIONARY: 8 };
-/** A string chunk stays dictionary-encoded up to this many distinct values. */
+/** A string chunk stays dictionary-encoded up to this many distinct values... */
 const DICT_MAX = 4096;
+/** ...and this many characters of them (4096 long values would pin megabytes per column and partition). */
+const DICT_MAX_CHARS = 1 << 20;
 const TWO32 = 4294967296;
 
 export function physicalOf(col: EncoderColumn): { phys: Phys; typeLength?: number; converted?: number; precision?: number; scale?: number } {
@@ -62,6 +64,7 @@ export class ColumnBuffer {
   /** Dictionary state for strings: ids per value, distinct values in order. */
   dict: Map<string, number> | undefined = new Map();
   dictValues: string[] = [];
+  dictChars = 0;
   ids: Int32Array = new Int32Array(1024);
   nIds = 0;
   plain = new Bytes(8192);
@@ -81,6 +84,20 @@ export class ColumnBuffer {
 
   get bytes(): number {
     return this.count + this.fixed.len + this.plain.len + this.nIds * 4;
+  }
+
+  /** Memory held, used or not: buffers keep their grown size across row groups. */
+  get retainedBytes(): number {
+    return this.defs.length + this.fixed.buf.length + this.plain.buf.length + this.ids.length * 4 + this.dictChars * 2;
+  }
+
+  /** Back to tiny buffers (they grow again on demand). Only between row groups (nothing buffered). */
+  release(): void {
+    if (this.count) return;
+    this.defs = new Uint8Array(16);
+    this.fixed = new Bytes(16);
+    this.plain = new Bytes(16);
+    this.ids = new Int32Array(16);
   }
 
   append(v: Typed): void {
@@ -163,7 +180,7 @@ export class ColumnBuffer {
     if (dict) {
       let id = dict.get(s);
       if (id === undefined) {
-        if (dict.size >= DICT_MAX) {
+        if (dict.size >= DICT_MAX || this.dictChars > DICT_MAX_CHARS) {
           this.toPlain();
           this.plain.str(s);
           return;
@@ -173,6 +190,7 @@ export class ColumnBuffer {
         const own = s.length >= 13 ? (' ' + s).slice(1) : s;
         dict.set(own, id);
         this.dictValues.push(own);
+        this.dictChars += own.length;
       }
       if (this.nIds === this.ids.length) {
         const next = new Int32Array(this.nIds * 2);
@@ -193,6 +211,7 @@ export class ColumnBuffer {
     for (let i = 0; i < this.nIds; i++) this.plain.str(this.dictValues[this.ids[i]]);
     this.dict = undefined;
     this.dictValues = [];
+    this.dictChars = 0;
     this.nIds = 0;
   }
 
@@ -265,6 +284,7 @@ export class ColumnBuffer {
     // A column that outgrew the dictionary once is written PLAIN from then on.
     this.dict = this.phys === Phys.BYTE_ARRAY && !this.highCardinality ? new Map() : undefined;
     this.dictValues = [];
+    this.dictChars = 0;
     this.min = undefined;
     this.max = undefined;
   }

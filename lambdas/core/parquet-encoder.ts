@@ -59,6 +59,19 @@ export class ParquetFileWriter {
     return n;
   }
 
+  /** Memory held by the column buffers, including capacity kept for the next row group. */
+  get retainedBytes(): number {
+    let n = 0;
+    for (const b of this.buffers) n += b.retainedBytes;
+    return n;
+  }
+
+  /** Write what is buffered and shrink the buffers: for a file that may see no more rows for a while. */
+  flushAndRelease(): void {
+    this.flushRowGroup();
+    for (const b of this.buffers) b.release();
+  }
+
   get buffered(): number {
     return this.pending;
   }
