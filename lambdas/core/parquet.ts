@@ -5,12 +5,12 @@ import type { Typed } from './types';
 /**
  * Silver and gold Parquet output: one file per partition, each a streaming
  * ParquetFileWriter. Memory is bounded by bytes across all open files: when
- * the memory they hold passes the budget, the files holding the most write a
- * row group and shrink their buffers (down to half the budget), whatever the file size or the number of
- * partitions it spans. Held, not just buffered: a file's buffers keep their
- * grown size across row groups, and with input sorted by partition every
- * finished partition used to pin a row group's worth of empty buffers (30
- * partitions: ~290 MB held for a 16 MB budget).
+ * the buffered total passes the budget, the file holding the most writes a
+ * row group, whatever the file size or the number of partitions it spans.
+ * Buffers keep their grown size across row groups (regrowing them cost ~5% of
+ * the stage), so a file that stops receiving rows gives them back: with input
+ * sorted by partition, every finished partition used to pin a row group's
+ * worth of empty buffers (30 partitions: ~290 MB held for a 16 MB budget).
  */
 
 export interface OutColumn {
@@ -25,10 +25,14 @@ export interface WrittenFile {
   rows: number;
 }
 
+/** Buffers an idle file may keep. */
+const IDLE_BYTES = 64 << 10;
+
 /** Writes rows into one Parquet file per partition value. */
 export class PartitionedParquetWriter {
   private readonly files = new Map<string, ParquetFileWriter>();
   private appended = 0;
+  private readonly rowsAtCheck = new Map<string, number>();
 
   constructor(
     private readonly columns: OutColumn[],
@@ -54,17 +58,22 @@ export class PartitionedParquetWriter {
 
   private enforceBudget(): void {
     let total = 0;
-    for (const f of this.files.values()) total += f.retainedBytes;
-    if (total <= this.maxBufferedBytes) return;
-    // Down to half the budget, largest first: the idle tails of finished partitions go
-    // too, rather than the active file being cut into tiny row groups check after check.
-    const bySize = [...this.files.values()].sort((a, b) => b.retainedBytes - a.retainedBytes);
-    for (const f of bySize) {
-      if (total <= this.maxBufferedBytes / 2) break;
-      const before = f.retainedBytes;
-      f.flushAndRelease();
-      total -= before - f.retainedBytes;
+    let largest: ParquetFileWriter | undefined;
+    let largestBytes = 0;
+    for (const [partition, f] of this.files) {
+      // A file that took no row since the last check (a finished partition, when input is
+      // sorted by partition) writes its tail and gives its grown buffers back.
+      const seen = this.rowsAtCheck.get(partition);
+      this.rowsAtCheck.set(partition, f.rows);
+      if (seen === f.rows && f.retainedBytes > IDLE_BYTES) f.flushAndRelease();
+      const b = f.bufferedBytes;
+      total += b;
+      if (b > largestBytes) {
+        largestBytes = b;
+        largest = f;
+      }
     }
+    if (total > this.maxBufferedBytes && largest) largest.flushRowGroup();
   }
 
   /** Memory held by all open files' buffers (what the budget bounds). */
