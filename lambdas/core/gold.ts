@@ -1,7 +1,7 @@
 import type { Aggregate, Contract } from './contract';
 import { DistinctCounter, type DistinctDoc } from './distinct';
 import type { OutColumn } from './parquet';
-import { decimalSpec, type Typed } from './types';
+import { canonicalDecimal, decimalSpec, type Typed } from './types';
 
 /**
  * Gold: declared aggregates per silver partition, built from mergeable
@@ -284,14 +284,15 @@ export class Aggregator {
   private addValue(i: number, s: number, f: number, v: Typed): void {
     let x: number;
     const dec = this.slotDecimal[s];
-    if (typeof v === 'number' && !dec) x = v;
+    // A decimal number is a safe scaled integer (types.ts: Scaled); a bigint may still be one (merged partials).
+    if (typeof v === 'number') x = v;
     else if (typeof v === 'bigint' && dec && (x = Number(v)) <= SAFE && x >= -SAFE) {
       // safe decimal
     } else return this.addOther(i, f, v);
     if (f & SUM) {
       const t = this.sum[i] + x;
       if (!dec || (t <= SAFE && t >= -SAFE)) this.sum[i] = t;
-      else this.sumBig[i] += v as bigint;
+      else this.sumBig[i] += BigInt(x);
     }
     if (f & MIN && !(x >= this.minN[i])) this.minN[i] = x;
     if (f & MAX && !(x <= this.maxN[i])) this.maxN[i] = x;
@@ -307,16 +308,18 @@ export class Aggregator {
     if (f & MAX && v !== null && (this.maxX[i] === null || v > this.maxX[i]!)) this.maxX[i] = v;
   }
 
-  private extreme(i: number, s: number, max: boolean): Typed {
+  private extreme(i: number, max: boolean): Typed {
     const n = max ? this.maxN[i] : this.minN[i];
     const x = max ? this.maxX[i] : this.minX[i];
-    const a: Typed = n !== n ? null : this.slotDecimal[s] ? BigInt(n) : n;
+    const a: Typed = n !== n ? null : n;
     if (a === null || x === null) return a ?? x;
     return (max ? (x as number) > a : (x as number) < a) ? x : a;
   }
 
+  /** The sum; a decimal's in canonical form (types.ts: Scaled). */
   private total(i: number, s: number): number | bigint {
-    return this.slotDecimal[s] ? BigInt(this.sum[i]) + this.sumBig[i] : this.sum[i];
+    if (!this.slotDecimal[s] || this.sumBig[i] === 0n) return this.sum[i];
+    return canonicalDecimal(BigInt(this.sum[i]) + this.sumBig[i]);
   }
 
   toPartial(): PartialDoc {
@@ -334,8 +337,8 @@ export class Aggregator {
             count: this.count[g],
             nonNull: this.nonNull[i],
             sum: typeof sum === 'bigint' ? sum.toString() : sum,
-            min: f & MIN ? toJson(this.extreme(i, s, false)) : null,
-            max: f & MAX ? toJson(this.extreme(i, s, true)) : null,
+            min: f & MIN ? toJson(this.extreme(i, false)) : null,
+            max: f & MAX ? toJson(this.extreme(i, true)) : null,
             distinct: f & DISTINCT ? this.distinct[i]!.toDoc() : undefined,
           };
         }),
@@ -346,7 +349,7 @@ export class Aggregator {
 
   /** Merge a partial written by another run (or file) into this one. */
   merge(doc: PartialDoc): void {
-    const back = (v: Typed, col: string | undefined): Typed => (v !== null && col && decimalSpec(this.types.get(col)!) ? BigInt(v as string) : v);
+    const back = (v: Typed, col: string | undefined): Typed => (v !== null && col && decimalSpec(this.types.get(col)!) ? canonicalDecimal(BigInt(v as string | number)) : v);
     for (const pg of doc.groups) {
       const g = this.group(
         pg.keys.map((k, i) => back(k, this.agg.groupBy[i])),
@@ -397,9 +400,9 @@ export class Aggregator {
               return scale !== undefined ? Number(sum) / 10 ** scale / this.nonNull[i] : Number(sum) / this.nonNull[i];
             }
             case 'min':
-              return this.extreme(i, s, false);
+              return this.extreme(i, false);
             case 'max':
-              return this.extreme(i, s, true);
+              return this.extreme(i, true);
           }
         }),
       ];

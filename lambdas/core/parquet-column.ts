@@ -138,7 +138,7 @@ export class ColumnBuffer {
         this.fixed.buf[this.fixed.len++] = v ? 1 : 0;
         return;
       case Phys.FIXED:
-        return this.fixedDecimal(v as bigint);
+        return this.fixedDecimal(v as number | bigint);
     }
   }
 
@@ -163,11 +163,11 @@ export class ColumnBuffer {
     this.track(v);
   }
 
-  private fixedDecimal(v: bigint): void {
+  private fixedDecimal(v: number | bigint): void {
     const n = this.typeLength;
     const f = this.fixed;
     f.ensure(n);
-    let x = BigInt.asUintN(n * 8, v);
+    let x = BigInt.asUintN(n * 8, BigInt(v));
     for (let i = n - 1; i >= 0; i--) {
       f.buf[f.len + i] = Number(x & 0xffn);
       x >>= 8n;

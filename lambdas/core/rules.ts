@@ -1,5 +1,5 @@
 import { ruleId, type Column, type Contract, type Rule } from './contract';
-import { decimalSpec, displayFor, parseDecimal, type Typed } from './types';
+import { canonicalDecimal, decimalSpec, displayFor, parseDecimal, type Scaled, type Typed } from './types';
 
 /**
  * Row rules compiled against the contract's columns. A check returns a
@@ -78,8 +78,9 @@ function numeric(col: Column, bound: number): (v: Typed) => number {
   if (dec) {
     // Compare decimals exactly against the bound scaled the same way.
     const scaled = parseDecimal(String(bound), { precision: 38, scale: dec.scale });
-    const b = typeof scaled === 'bigint' ? scaled : BigInt(Math.round(bound * 10 ** dec.scale));
-    return (v) => (v as bigint) < b ? -1 : (v as bigint) > b ? 1 : 0;
+    const b = typeof scaled !== 'symbol' ? scaled : canonicalDecimal(BigInt(Math.round(bound * 10 ** dec.scale)));
+    // Number and bigint compare exactly with each other, whichever form either side takes.
+    return (v) => (v as Scaled) < b ? -1 : (v as Scaled) > b ? 1 : 0;
   }
   return (v) => ((v as number) < bound ? -1 : (v as number) > bound ? 1 : 0);
 }

@@ -16,24 +16,28 @@ describe('typing', () => {
     expect(p('99999999999999999999')).toBe(INVALID);
   });
 
-  it('decimals are exact scaled integers with precision and scale enforced', () => {
+  it('decimals are exact scaled integers (numbers while safe, bigints beyond) with precision and scale enforced', () => {
     const spec = { precision: 6, scale: 2 };
-    expect(parseDecimal('19.99', spec)).toBe(1999n);
-    expect(parseDecimal('-0.5', spec)).toBe(-50n);
-    expect(parseDecimal('.25', spec)).toBe(25n);
-    expect(parseDecimal('1.230', spec)).toBe(123n);
+    expect(parseDecimal('19.99', spec)).toBe(1999);
+    expect(parseDecimal('-0.5', spec)).toBe(-50);
+    expect(parseDecimal('.25', spec)).toBe(25);
+    expect(parseDecimal('1.230', spec)).toBe(123);
     expect(parseDecimal('1.234', spec)).toBe(INVALID);
     expect(parseDecimal('10000.00', spec)).toBe(INVALID);
-    expect(parseDecimal('9999.99', spec)).toBe(999999n);
+    expect(parseDecimal('9999.99', spec)).toBe(999999);
     expect(parseDecimal('1e3', spec)).toBe(INVALID);
     expect(parseDecimal('.', spec)).toBe(INVALID);
-    expect(parseDecimal('1.', spec)).toBe(100n);
-    expect(parseDecimal('007.5', { precision: 3, scale: 2 })).toBe(750n);
-    expect(parseDecimal('+3', spec)).toBe(300n);
+    expect(parseDecimal('1.', spec)).toBe(100);
+    expect(parseDecimal('007.5', { precision: 3, scale: 2 })).toBe(750);
+    expect(parseDecimal('+3', spec)).toBe(300);
     expect(parseDecimal('-', spec)).toBe(INVALID);
     expect(parseDecimal('1.2.3', spec)).toBe(INVALID);
     expect(parseDecimal('12345678901234567.5', { precision: 20, scale: 2 })).toBe(1234567890123456750n);
+    expect(parseDecimal('90071992547409.91', { precision: 18, scale: 2 })).toBe(9007199254740991);
+    expect(parseDecimal('90071992547409.92', { precision: 18, scale: 2 })).toBe(9007199254740992n);
+    expect(Object.is(parseDecimal('-0.00', spec), 0)).toBe(true);
     expect(formatDecimal(-50n, 2)).toBe('-0.50');
+    expect(formatDecimal(-50, 2)).toBe('-0.50');
     expect(formatDecimal(123456n, 2)).toBe('1234.56');
   });
 
