@@ -100,67 +100,98 @@ export class ColumnBuffer {
     this.ids = new Int32Array(16);
   }
 
+  /** Typed views over `fixed.buf`, remade when it grows (Parquet and every Lambda CPU are little-endian). */
+  private viewOf: Uint8Array | undefined;
+  private i32: Int32Array = new Int32Array(0);
+  private f64s: Float64Array = new Float64Array(0);
+
+  private views(): void {
+    const b = this.fixed.buf;
+    this.viewOf = b;
+    this.i32 = new Int32Array(b.buffer, b.byteOffset, b.byteLength >>> 2);
+    this.f64s = new Float64Array(b.buffer, b.byteOffset, b.byteLength >>> 3);
+  }
+
   append(v: Typed): void {
-    if (this.count === this.defs.length) {
-      const d = new Uint8Array(this.count * 2);
-      d.set(this.defs);
-      this.defs = d;
-    }
     if (v === null || v === undefined) {
       if (!this.col.nullable) throw new Error(`null in required Parquet column ${this.col.name}`);
+      if (this.count === this.defs.length) this.growDefs();
       this.defs[this.count++] = 0;
       this.nulls++;
       return;
     }
-    this.defs[this.count++] = 1;
+    // Definition levels are written for nullable columns only (a required column has none).
+    if (this.col.nullable) {
+      if (this.count === this.defs.length) this.growDefs();
+      this.defs[this.count] = 1;
+    }
+    this.count++;
+    const f = this.fixed;
     switch (this.phys) {
       case Phys.BYTE_ARRAY:
         return this.string(v as string);
-      case Phys.INT64:
-        return this.int64(v as number | bigint);
+      case Phys.INT64: {
+        if (typeof v === 'bigint') return this.bigint64(v);
+        const n = v as number;
+        f.ensure(8);
+        if (this.viewOf !== f.buf) this.views();
+        // Two's complement halves of a safe integer, without a BigInt.
+        const hi = Math.floor(n / TWO32);
+        const k = f.len >>> 2;
+        this.i32[k] = n - hi * TWO32;
+        this.i32[k + 1] = hi;
+        f.len += 8;
+        if (n < this.minN) this.minN = n;
+        if (n > this.maxN) this.maxN = n;
+        return;
+      }
       case Phys.DOUBLE: {
         const n = v as number;
-        this.f64[0] = n;
-        this.fixed.ensure(8);
-        this.fixed.buf.set(this.u8, this.fixed.len);
-        this.fixed.len += 8;
-        this.track(n);
+        f.ensure(8);
+        if (this.viewOf !== f.buf) this.views();
+        this.f64s[f.len >>> 3] = n;
+        f.len += 8;
+        if (n < this.minN) this.minN = n;
+        if (n > this.maxN) this.maxN = n;
         return;
       }
       case Phys.INT32: {
         const n = v as number;
-        this.fixed.u32(n);
-        this.track(n);
+        f.ensure(4);
+        if (this.viewOf !== f.buf) this.views();
+        this.i32[f.len >>> 2] = n;
+        f.len += 4;
+        if (n < this.minN) this.minN = n;
+        if (n > this.maxN) this.maxN = n;
         return;
       }
       case Phys.BOOLEAN:
-        this.fixed.ensure(1);
-        this.fixed.buf[this.fixed.len++] = v ? 1 : 0;
+        f.ensure(1);
+        f.buf[f.len++] = v ? 1 : 0;
         return;
       case Phys.FIXED:
         return this.fixedDecimal(v as number | bigint);
     }
   }
 
-  private track(n: number | bigint): void {
-    if (this.min === undefined || n < this.min) this.min = n;
-    if (this.max === undefined || n > this.max) this.max = n;
+  private growDefs(): void {
+    const d = new Uint8Array(Math.max(16, this.count * 2));
+    d.set(this.defs);
+    this.defs = d;
   }
 
-  private int64(v: number | bigint): void {
+  /** Numbers' extremes (NaN never compares, so a NaN is left out as before); bigints' in min/max. */
+  private minN = Infinity;
+  private maxN = -Infinity;
+
+  private bigint64(v: bigint): void {
     const f = this.fixed;
     f.ensure(8);
-    if (typeof v === 'bigint') {
-      this.b64[0] = v;
-      f.buf.set(this.u8, f.len);
-      f.len += 8;
-    } else {
-      // Two's complement halves of a safe integer, without a BigInt.
-      const hi = Math.floor(v / TWO32);
-      f.u32(v - hi * TWO32);
-      f.u32(hi | 0);
-    }
-    this.track(v);
+    this.b64[0] = v;
+    f.buf.set(this.u8, f.len);
+    f.len += 8;
+    if (this.min === undefined || v < this.min) this.min = v;
+    if (this.max === undefined || v > this.max) this.max = v;
   }
 
   private fixedDecimal(v: number | bigint): void {
@@ -287,18 +318,26 @@ export class ColumnBuffer {
     this.dictChars = 0;
     this.min = undefined;
     this.max = undefined;
+    this.minN = Infinity;
+    this.maxN = -Infinity;
   }
 
   statistics(): ThriftStruct {
     const s: ThriftStruct = { 3: { i64: this.nulls } };
-    if (this.min !== undefined && this.max !== undefined) {
+    let min = this.min;
+    let max = this.max;
+    if (this.minN <= this.maxN) {
+      if (min === undefined || this.minN < min) min = this.minN;
+      if (max === undefined || this.maxN > max) max = this.maxN;
+    }
+    if (min !== undefined && max !== undefined) {
       const enc = (v: number | bigint) => {
         if (this.phys === Phys.INT32) return new Uint8Array(new Int32Array([Number(v)]).buffer);
         if (this.phys === Phys.DOUBLE) return new Uint8Array(new Float64Array([Number(v)]).buffer);
         return new Uint8Array(new BigInt64Array([BigInt(v)]).buffer);
       };
-      s[5] = { bin: enc(this.max) };
-      s[6] = { bin: enc(this.min) };
+      s[5] = { bin: enc(max) };
+      s[6] = { bin: enc(min) };
     }
     return s;
   }
