@@ -283,12 +283,23 @@ export function displayFor(col: Column): (v: Typed) => string {
  */
 export type RangeParser = (src: string, s: number, e: number) => Typed | typeof INVALID;
 
-const digit = (src: string, i: number) => src.charCodeAt(i) - 48;
-const isDigit = (src: string, i: number) => {
-  const c = src.charCodeAt(i);
-  return c >= 48 && c <= 57;
-};
-const two = (src: string, i: number) => digit(src, i) * 10 + digit(src, i + 1);
+/**
+ * The value of two (four) ASCII digits at i, or -1 if any is not a digit. The
+ * check is branch-free: for a digit c, c ^ 0x30 and (c & 15) + 6 both stay
+ * under 16; any other character sets a higher bit in one of them.
+ */
+function digits2(src: string, i: number): number {
+  const a = src.charCodeAt(i);
+  const b = src.charCodeAt(i + 1);
+  const bad = (a ^ 0x30) | ((a & 15) + 6) | (b ^ 0x30) | ((b & 15) + 6);
+  return bad & ~15 ? -1 : (a - 48) * 10 + (b - 48);
+}
+
+function digits4(src: string, i: number): number {
+  const hi = digits2(src, i);
+  const lo = digits2(src, i + 2);
+  return (hi | lo) < 0 ? -1 : hi * 100 + lo;
+}
 
 export function rangeParserFor(col: Column): RangeParser {
   const general = parserFor(col);
@@ -315,9 +326,14 @@ export function rangeParserFor(col: Column): RangeParser {
     return (src, s, e) => {
       // YYYY-MM-DDTHH:MM:SSZ; everything else (offsets, fractions, zones) takes the general path.
       if (e - s !== 20 || src.charCodeAt(s + 19) !== 90 || src.charCodeAt(s + 10) !== 84 || src.charCodeAt(s + 4) !== 45 || src.charCodeAt(s + 7) !== 45 || src.charCodeAt(s + 13) !== 58 || src.charCodeAt(s + 16) !== 58) return slow(src, s, e);
-      for (const o of TS_DIGITS) if (!isDigit(src, s + o)) return slow(src, s, e);
-      const days = civilDays(two(src, s) * 100 + two(src, s + 2), two(src, s + 5), two(src, s + 8));
-      const h = two(src, s + 11), mi = two(src, s + 14), sec = two(src, s + 17);
+      const y = digits4(src, s);
+      const mo = digits2(src, s + 5);
+      const d = digits2(src, s + 8);
+      const h = digits2(src, s + 11);
+      const mi = digits2(src, s + 14);
+      const sec = digits2(src, s + 17);
+      if ((y | mo | d | h | mi | sec) < 0) return slow(src, s, e);
+      const days = civilDays(y, mo, d);
       if (days === INVALID || h > 23 || mi > 59 || sec > 59) return INVALID;
       return days * 86400000 + ((h * 60 + mi) * 60 + sec) * 1000;
     };
@@ -325,8 +341,11 @@ export function rangeParserFor(col: Column): RangeParser {
   if (t === 'date' && (col.format ?? 'iso') === 'iso') {
     return (src, s, e) => {
       if (e - s !== 10 || src.charCodeAt(s + 4) !== 45 || src.charCodeAt(s + 7) !== 45) return slow(src, s, e);
-      for (const o of DATE_DIGITS) if (!isDigit(src, s + o)) return slow(src, s, e);
-      return civilDays(two(src, s) * 100 + two(src, s + 2), two(src, s + 5), two(src, s + 8));
+      const y = digits4(src, s);
+      const mo = digits2(src, s + 5);
+      const d = digits2(src, s + 8);
+      if ((y | mo | d) < 0) return slow(src, s, e);
+      return civilDays(y, mo, d);
     };
   }
   const dec = decimalSpec(t);
@@ -364,5 +383,3 @@ export function rangeParserFor(col: Column): RangeParser {
   return slow;
 }
 
-const TS_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-const DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];

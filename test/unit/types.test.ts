@@ -111,6 +111,8 @@ describe('contract schema', () => {
     const shapes = fc.oneof(
       fc.stringMatching(/^-?[0-9]{0,17}(\.[0-9]{0,5})?$/),
       fc.stringMatching(/^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|\+01:00|\.5Z))?$/),
+      // Digits' neighbours ('/' and ':') where digits belong.
+      fc.stringMatching(/^[0-9/:]{4}-[0-9/:]{2}-[0-9/:]{2}(T[0-9/:]{2}:[0-9/:]{2}:[0-9/:]{2}Z)?$/),
       fc.string({ maxLength: 22 }),
     );
     const types = ['integer', 'decimal(12,2)', 'decimal(5,4)', 'decimal(18,0)', 'date', 'timestamp', 'string', 'double', 'boolean'];
