@@ -52,18 +52,30 @@ export function endsOnCharBoundary(b: Uint8Array): boolean {
 export async function* decodeText(source: AsyncIterable<Uint8Array>, encoding: 'utf-8' | 'latin1', where: { dataset: string; key: string }): AsyncGenerator<string> {
   const decoder = new TextDecoder(encoding, { fatal: true });
   let offset = 0;
-  // The decoder holds the first bytes of a character split across chunks.
+  // ASCII is the same text in every encoding a contract allows, and a latin1 slice makes it
+  // in half the time of the streaming decoder (most exports are ASCII throughout). The
+  // decoder still sees the first chunk (it drops a byte-order mark only at the start of its
+  // stream) and every chunk while it holds the first bytes of a split character.
+  let started = false;
   let pending = false;
+  let lastBytes = new Uint8Array(0); // the last bytes the decoder saw, to know whether it is mid-character
   try {
     for await (const chunk of gunzipIfNeeded(source)) {
+      if (!chunk.length) continue;
       offset += chunk.length;
       let s: string;
-      // ASCII is the same text in every encoding a contract allows, and a latin1 slice makes
-      // it in half the time of the streaming decoder (most exports are ASCII throughout).
-      if (!pending && isAscii(chunk)) s = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+      if (started && !pending && isAscii(chunk)) s = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
       else {
         s = decoder.decode(chunk, { stream: true });
-        pending = encoding === 'utf-8' && !endsOnCharBoundary(chunk);
+        started = true;
+        if (encoding === 'utf-8') {
+          const window = new Uint8Array(Math.min(4, lastBytes.length + chunk.length));
+          const fromChunk = Math.min(window.length, chunk.length);
+          window.set(lastBytes.subarray(lastBytes.length - (window.length - fromChunk)));
+          window.set(chunk.subarray(chunk.length - fromChunk), window.length - fromChunk);
+          lastBytes = window;
+          pending = !endsOnCharBoundary(lastBytes);
+        }
       }
       if (s) yield s;
     }
