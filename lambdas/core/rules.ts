@@ -24,7 +24,9 @@ export class FingerprintSet {
   size = 0;
 
   constructor(capacity = 1 << 16) {
-    this.t = new Int32Array(capacity * 2);
+    let cap = 16;
+    while (cap < capacity) cap *= 2; // probes mask the index: a power of two
+    this.t = new Int32Array(cap * 2);
   }
 
   /** Adds the key; returns false when it was already present. */
