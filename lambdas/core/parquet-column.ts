@@ -91,6 +91,11 @@ export class ColumnBuffer {
     return this.defs.length + this.fixed.buf.length + this.plain.buf.length + this.ids.length * 4 + this.dictChars * 2;
   }
 
+  /** Capacity beyond what the buffered values use. */
+  get spareBytes(): number {
+    return this.defs.length - this.count + this.fixed.buf.length - this.fixed.len + this.plain.buf.length - this.plain.len + (this.ids.length - this.nIds) * 4;
+  }
+
   /** Back to tiny buffers (they grow again on demand). Only between row groups (nothing buffered). */
   release(): void {
     if (this.count) return;

@@ -66,6 +66,17 @@ export class ParquetFileWriter {
     return n;
   }
 
+  /** Capacity held beyond what the buffered rows use (what a release would give back, near enough). */
+  get spareBytes(): number {
+    let n = 0;
+    for (const b of this.buffers) n += b.spareBytes;
+    return n;
+  }
+
+  get columnCount(): number {
+    return this.buffers.length;
+  }
+
   /** Write what is buffered and shrink the buffers: for a file that may see no more rows for a while. */
   flushAndRelease(): void {
     this.flushRowGroup();

@@ -8,9 +8,11 @@ import type { Typed } from './types';
  * the buffered total passes the budget, the file holding the most writes a
  * row group, whatever the file size or the number of partitions it spans.
  * Buffers keep their grown size across row groups (regrowing them cost ~5% of
- * the stage), so a file that stops receiving rows gives them back: with input
- * sorted by partition, every finished partition used to pin a row group's
- * worth of empty buffers (30 partitions: ~290 MB held for a 16 MB budget).
+ * the stage), so a file that stops receiving rows gives them back, and past 3x
+ * the budget held, so do the files with the most spare capacity: otherwise,
+ * with input sorted by partition (or a trickle of late rows into older ones),
+ * every such partition pinned a row group's worth of buffers (30 partitions:
+ * ~290 MB held for a 16 MB budget).
  */
 
 export interface OutColumn {
@@ -25,8 +27,8 @@ export interface WrittenFile {
   rows: number;
 }
 
-/** Buffers an idle file may keep. */
-const IDLE_BYTES = 64 << 10;
+/** Spare capacity an idle file may keep: 64 KB, plus what its shrunk buffers hold (wide tables). */
+const idleAllowance = (f: ParquetFileWriter) => (64 << 10) + 128 * f.columnCount;
 
 /** Writes rows into one Parquet file per partition value. */
 export class PartitionedParquetWriter {
@@ -57,7 +59,8 @@ export class PartitionedParquetWriter {
   }
 
   private enforceBudget(): void {
-    let total = 0;
+    let buffered = 0;
+    let held = 0;
     let largest: ParquetFileWriter | undefined;
     let largestBytes = 0;
     for (const [partition, f] of this.files) {
@@ -65,15 +68,28 @@ export class PartitionedParquetWriter {
       // sorted by partition) writes its tail and gives its grown buffers back.
       const seen = this.rowsAtCheck.get(partition);
       this.rowsAtCheck.set(partition, f.rows);
-      if (seen === f.rows && f.retainedBytes > IDLE_BYTES) f.flushAndRelease();
+      if (seen === f.rows && f.spareBytes > idleAllowance(f)) f.flushAndRelease();
       const b = f.bufferedBytes;
-      total += b;
+      buffered += b;
+      held += f.retainedBytes;
       if (b > largestBytes) {
         largestBytes = b;
         largest = f;
       }
     }
-    if (total > this.maxBufferedBytes && largest) largest.flushRowGroup();
+    if (buffered > this.maxBufferedBytes && largest) largest.flushRowGroup();
+    // Files that still take the odd row (late events into older partitions) are never idle,
+    // yet hold the buffers of their last big row group: past 3x the budget, the files with
+    // the most spare capacity write what they have and shrink, down to 2x.
+    if (held > 3 * this.maxBufferedBytes) {
+      const bySpare = [...this.files.values()].sort((a, b) => b.spareBytes - a.spareBytes);
+      for (const f of bySpare) {
+        if (held <= 2 * this.maxBufferedBytes || f.spareBytes <= idleAllowance(f)) break;
+        const before = f.retainedBytes;
+        f.flushAndRelease();
+        held -= before - f.retainedBytes;
+      }
+    }
   }
 
   /** Memory held by all open files' buffers (what the budget bounds). */

@@ -42,3 +42,34 @@ describe('PartitionedParquetWriter memory', () => {
     expect(back[29_999]).toEqual({ id: `ID-17-29999-${'x'.repeat(29_999 % 40)}`, n: 29_999n, x: 29_999 / 3, note: 29_999 % 7 ? `note ${29_999 % 100}` : null });
   });
 });
+
+describe('PartitionedParquetWriter memory with a trickle of late rows', () => {
+  it('older partitions that keep taking the odd row do not each pin a row group of buffers', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pqmem-'));
+    const budget = 1 << 20;
+    const w = new PartitionedParquetWriter(columns, (p) => join(dir, `${p}.parquet`), 1_000_000, {}, budget);
+    const row: Typed[] = [];
+    let peak = 0;
+    let n = 0;
+    const fill = (p: number, i: number) => {
+      row[0] = `ID-${p}-${i}-${'x'.repeat(i % 40)}`;
+      row[1] = i;
+      row[2] = i / 3;
+      row[3] = `note ${i % 100}`;
+      w.append(`p${String(p).padStart(2, '0')}`, row);
+      if ((++n & 1023) === 0) peak = Math.max(peak, w.retainedBytes);
+    };
+    for (let p = 0; p < 30; p++) {
+      for (let i = 0; i < 30_000; i++) {
+        fill(p, i);
+        // One late row into every earlier partition every 2048 rows: none of them is ever idle.
+        if (i % 2048 === 0) for (let q = 0; q < p; q++) fill(q, 100_000 + i);
+      }
+    }
+    const files = w.finish();
+    expect(files).toHaveLength(30);
+    expect(files.reduce((s, f) => s + f.rows, 0)).toBe(n);
+    // Before: ~50 MB held for this 1 MB budget.
+    expect(peak).toBeLessThan(4 * budget);
+  });
+});
