@@ -36,7 +36,8 @@ export function measureType(fn: string, colType: string | undefined): OutColumn[
   return (colType ?? 'integer') as OutColumn['type'];
 }
 
-const toJson = (v: Typed): Typed => (typeof v === 'bigint' ? v.toString() : v);
+/** JSON-safe: bigints and non-finite doubles (JSON would turn those into null) as strings. */
+const toJson = (v: Typed): Typed => (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v) : v);
 const SAFE = Number.MAX_SAFE_INTEGER;
 const SUM = 1;
 const MIN = 2;
@@ -336,7 +337,7 @@ export class Aggregator {
           return {
             count: this.count[g],
             nonNull: this.nonNull[i],
-            sum: typeof sum === 'bigint' ? sum.toString() : sum,
+            sum: toJson(sum) as string | number,
             min: f & MIN ? toJson(this.extreme(i, false)) : null,
             max: f & MAX ? toJson(this.extreme(i, true)) : null,
             distinct: f & DISTINCT ? this.distinct[i]!.toDoc() : undefined,
@@ -349,7 +350,12 @@ export class Aggregator {
 
   /** Merge a partial written by another run (or file) into this one. */
   merge(doc: PartialDoc): void {
-    const back = (v: Typed, col: string | undefined): Typed => (v !== null && col && decimalSpec(this.types.get(col)!) ? canonicalDecimal(BigInt(v as string | number)) : v);
+    const back = (v: Typed, col: string | undefined): Typed => {
+      if (v === null || !col) return v;
+      const type = this.types.get(col)!;
+      if (decimalSpec(type)) return canonicalDecimal(BigInt(v as string | number));
+      return type === 'double' && typeof v === 'string' ? Number(v) : v; // 'Infinity', '-Infinity', 'NaN'
+    };
     for (const pg of doc.groups) {
       const g = this.group(
         pg.keys.map((k, i) => back(k, this.agg.groupBy[i])),
