@@ -38,6 +38,25 @@ export class InMemoryDeduper implements Deduper {
   keep(row: Typed[]): boolean {
     return this.seen.add(keyOf(row, this.keyIdx));
   }
+
+  private h1s = new Int32Array(0);
+  private h2s = new Int32Array(0);
+
+  /**
+   * keep() for n rows in order (a repeat within the batch is caught too): out[k]
+   * is 1 for a row to keep. The table's cache misses for the whole batch are
+   * taken together, overlapped (FingerprintSet.touch).
+   */
+  keepMany(rows: readonly Typed[][], n: number, out: Uint8Array): void {
+    if (this.h1s.length < n) {
+      this.h1s = new Int32Array(n);
+      this.h2s = new Int32Array(n);
+    }
+    const { h1s, h2s, keyIdx, seen } = this;
+    for (let k = 0; k < n; k++) FingerprintSet.fingerprint(keyOf(rows[k], keyIdx), h1s, h2s, k);
+    seen.touch(h1s, h2s, n);
+    for (let k = 0; k < n; k++) out[k] = seen.insert(h1s[k] | 0, h2s[k]) ? 1 : 0;
+  }
 }
 
 export class CandidateDeduper implements Deduper {

@@ -18,6 +18,8 @@ import { fromJson, INVALID, parserFor, rangeParserFor, type Parser, type RangePa
  */
 
 const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
+/** Rows deduplicated together (see emit). */
+const BATCH = 1024;
 
 export class StageRun {
   readonly counts: StageCounts = { rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDeduplicated: 0, rowsWarned: 0 };
@@ -137,12 +139,46 @@ export class StageRun {
     return undefined;
   }
 
-  /** Dedupe, route to its partition, write silver and feed gold. */
+  /**
+   * Dedupe, route to its partition, write silver and feed gold. With the
+   * in-memory deduper, valid rows are held back in a batch (copied: the row
+   * array is reused) and deduplicated together, in order, so that the table's
+   * cache misses overlap; finishRows() flushes the last batch.
+   */
   emit(row: Typed[], ordinal: number): void {
+    if (this.dedupe instanceof InMemoryDeduper) {
+      const held = (this.held[this.nHeld] ??= new Array<Typed>(row.length));
+      for (let c = 0; c < row.length; c++) held[c] = row[c];
+      if (++this.nHeld === BATCH) this.flushHeld();
+      return;
+    }
     if (this.dedupe && !this.dedupe.keep(row, ordinal)) {
       this.counts.rowsDeduplicated++;
       return;
     }
+    this.route(row);
+  }
+
+  private readonly held: Typed[][] = [];
+  private nHeld = 0;
+  private readonly keepFlags = new Uint8Array(BATCH);
+
+  private flushHeld(): void {
+    const n = this.nHeld;
+    this.nHeld = 0;
+    (this.dedupe as InMemoryDeduper).keepMany(this.held, n, this.keepFlags);
+    for (let k = 0; k < n; k++) {
+      if (this.keepFlags[k]) this.route(this.held[k]);
+      else this.counts.rowsDeduplicated++;
+    }
+  }
+
+  /** Emits the rows still held for dedupe: call once the source is read, before the writers finish. */
+  finishRows(): void {
+    if (this.nHeld) this.flushHeld();
+  }
+
+  private route(row: Typed[]): void {
     let dt = this.input.ingestDate;
     if (this.partIdx >= 0) {
       const pv = row[this.partIdx];

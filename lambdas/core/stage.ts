@@ -111,6 +111,7 @@ export async function runStage(input: StageInput): Promise<StageResult> {
   try {
     if (contract.format.type === 'csv') await readCsv(run, input);
     else await readJson(run, input);
+    run.finishRows();
   } finally {
     run.closeQuarantine();
   }

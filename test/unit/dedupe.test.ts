@@ -77,4 +77,27 @@ describe('dedupe', () => {
       { numRuns: 40 },
     );
   });
+
+  it('in memory, rows are deduplicated in batches of 1024: repeats within and across batches, rejects between, the last partial batch, all as one row at a time would', async () => {
+    // A reference: the first valid row of each (id, region) wins, in file order.
+    const lines: string[] = [];
+    const want: number[] = [];
+    const seen = new Set<string>();
+    let x = 0;
+    for (let i = 0; i < 5000; i++) {
+      const id = i % 3 === 0 ? i % 700 : i; // repeats a few rows apart and thousands of rows apart
+      const region = i % 5 === 0 ? 'US' : 'EU';
+      const amount = i % 11 === 0 ? -1 : (x = (x + 7) % 1000); // rejected rows claim no key
+      lines.push(`${id},${region},${amount}.00`);
+      if (amount >= 0 && !seen.has(`${id}|${region}`)) {
+        seen.add(`${id}|${region}`);
+        want.push(amount);
+      }
+    }
+    const { r, rows } = await run(['id,region,amount', ...lines].join('\n'), false);
+    expect(r.counts).toMatchObject({ rowsIn: 5000, rowsQuarantined: Math.ceil(5000 / 11), rowsOut: want.length, rowsDeduplicated: 5000 - Math.ceil(5000 / 11) - want.length });
+    expect(rows.map((o) => (o as { amount: number }).amount)).toEqual(want);
+    const pre = await run(['id,region,amount', ...lines].join('\n'), true);
+    expect(pre.rows).toEqual(rows);
+  });
 });
