@@ -211,10 +211,23 @@ export class ColumnBuffer {
     f.len += n;
   }
 
+  /**
+   * Recent dictionary entries, direct-mapped by length and end characters: a
+   * value that repeats (the common case in a low-cardinality column) is found
+   * by comparing a few characters, where Map.get hashed every fresh slice
+   * (~40 ns a value). Valid for the current dictionary only.
+   */
+  private readonly recentStr: (string | undefined)[] = new Array(32).fill(undefined);
+  private readonly recentId = new Int32Array(32);
+
   private string(s: string): void {
     const dict = this.dict;
     if (dict) {
-      let id = dict.get(s);
+      const n = s.length;
+      const slot = n ? (n * 31 + s.charCodeAt(0) * 7 + s.charCodeAt(n - 1)) & 31 : 0;
+      let id: number | undefined;
+      if (this.recentStr[slot] === s) id = this.recentId[slot];
+      else id = dict.get(s);
       if (id === undefined) {
         if (dict.size >= DICT_MAX || this.dictChars > DICT_MAX_CHARS) {
           this.toPlain();
@@ -228,6 +241,8 @@ export class ColumnBuffer {
         this.dictValues.push(own);
         this.dictChars += own.length;
       }
+      this.recentStr[slot] = s.length >= 13 ? this.dictValues[id] : s;
+      this.recentId[slot] = id;
       if (this.nIds === this.ids.length) {
         const next = new Int32Array(this.nIds * 2);
         next.set(this.ids);
@@ -319,6 +334,7 @@ export class ColumnBuffer {
     this.nIds = 0;
     // A column that outgrew the dictionary once is written PLAIN from then on.
     this.dict = this.phys === Phys.BYTE_ARRAY && !this.highCardinality ? new Map() : undefined;
+    this.recentStr.fill(undefined);
     this.dictValues = [];
     this.dictChars = 0;
     this.min = undefined;
