@@ -31,7 +31,6 @@ export class CsvScanner {
   private line = 1;
   private first = true;
   private readonly delim: string;
-  private readonly delimCode: number;
   private readonly quote: string;
   private starts = new Int32Array(64);
   private ends = new Int32Array(64);
@@ -41,7 +40,6 @@ export class CsvScanner {
     private readonly where: { dataset?: string; key?: string } = {},
   ) {
     this.delim = opts.delimiter;
-    this.delimCode = opts.delimiter.charCodeAt(0);
     this.quote = opts.quote;
   }
 
@@ -92,12 +90,17 @@ export class CsvScanner {
   private scan(sink: RowSink, final: boolean, from: number): number {
     const buf = this.buf;
     const len = buf.length;
-    const delim = this.delimCode;
     let pos = from;
     // Positions are kept as non-negative integers (len + 1 = "none"): mixing -1
     // in made TurboFan deoptimise this loop into a path 20x slower.
     let q = buf.indexOf(this.quote, pos);
     if (q < 0) q = len + 1;
+    // The next delimiter, kept across records like q: indexOf runs over the
+    // string natively, twice the speed of a charCodeAt loop on ~10-character
+    // fields, and a record with no delimiter does not rescan the rest of the chunk.
+    const delimStr = this.delim;
+    let d = buf.indexOf(delimStr, pos);
+    if (d < 0) d = len + 1;
     while (pos < len) {
       if (q < pos) {
         q = buf.indexOf(this.quote, pos);
@@ -115,13 +118,16 @@ export class CsvScanner {
         if (end > pos) {
           let n = 0;
           let s = pos;
-          for (let i = pos; i < end; i++) {
-            if (buf.charCodeAt(i) === delim) {
-              if (n + 1 >= this.starts.length) this.grow();
-              this.starts[n] = s;
-              this.ends[n++] = i;
-              s = i + 1;
+          for (;;) {
+            if (d < s) {
+              d = buf.indexOf(delimStr, s);
+              if (d < 0) d = len + 1;
             }
+            if (d >= end) break;
+            if (n + 1 >= this.starts.length) this.grow();
+            this.starts[n] = s;
+            this.ends[n++] = d;
+            s = d + 1;
           }
           if (n >= this.starts.length) this.grow();
           this.starts[n] = s;

@@ -82,6 +82,33 @@ describe('CsvParser', () => {
     );
   });
 
+  it('round-trips rows of different widths, 1 to 6 fields, empty fields at either end (property)', () => {
+    const plain = fc.string({ unit: fc.constantFrom('a', 'b', ' ', 'é', '1'), maxLength: 5 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.oneof(plain, field), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 10 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (rows, eol, rawCuts) => {
+          const text = rows.map((r) => r.map((f) => (/[",\r\n]/.test(f) || (f === '' && r.length === 1) ? `"${f.replace(/"/g, '""')}"` : f)).join(',')).join(eol) + eol;
+          const cuts = rawCuts.map((c) => c % (text.length + 1));
+          expect(feed(text, cuts)).toEqual(rows);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('scans a one-column file in linear time (no delimiter to find on any line)', () => {
+    const text = Array.from({ length: 200_000 }, (_, i) => `value-${i}`).join('\n') + '\n';
+    const t0 = performance.now();
+    const rows = parseCsv(text, { delimiter: ',', quote: '"' });
+    expect(rows).toHaveLength(200_000);
+    expect(rows[199_999].fields).toEqual(['value-199999']);
+    // Rescanning the rest of the text for every line would take minutes here.
+    expect(performance.now() - t0).toBeLessThan(3000);
+  });
+
   it('never splits a multi-byte character or surrogate pair across chunks (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.array(fc.string({ unit: 'grapheme', minLength: 1 }), { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 5 }), fc.nat(), (rows, cut) => {
