@@ -147,9 +147,11 @@ export class StageRun {
    */
   emit(row: Typed[], ordinal: number): void {
     if (this.dedupe instanceof InMemoryDeduper) {
-      const held = (this.held[this.nHeld] ??= new Array<Typed>(row.length));
-      for (let c = 0; c < row.length; c++) held[c] = row[c];
+      // Rows are typed straight into the batch's next slot (this.row); copy only if not.
+      const slot = (this.held[this.nHeld] ??= new Array<Typed>(row.length).fill(null));
+      if (slot !== row) for (let c = 0; c < row.length; c++) slot[c] = row[c];
       if (++this.nHeld === BATCH) this.flushHeld();
+      this.row = this.held[this.nHeld] ??= new Array<Typed>(row.length).fill(null);
       return;
     }
     if (this.dedupe && !this.dedupe.keep(row, ordinal)) {
