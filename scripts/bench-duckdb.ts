@@ -11,8 +11,10 @@ async function main() {
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const con = await db.connect();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await con.run(`COPY (SELECT * FROM read_csv(${q(file)})) TO ${q(out)} (FORMAT parquet)`);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   let silverRows = -1;
   let silverKeys = -1;
@@ -22,7 +24,7 @@ async function main() {
     silverRows = Number(n);
     silverKeys = Number(k);
   }
-  console.log(JSON.stringify({ seconds, peakRssMb, silverRows, silverKeys }));
+  console.log(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb, silverRows, silverKeys }));
 }
 
 main().catch((e) => {
