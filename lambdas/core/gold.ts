@@ -451,6 +451,16 @@ export class PartitionAggregates {
     for (let i = 0; i < aggs.length; i++) aggs[i].addRow(row);
   }
 
+  /** add() for rows[order[from]] .. (n rows), all of one partition. */
+  addMany(partition: string, rows: readonly Typed[][], order: Int32Array, from: number, n: number): void {
+    let aggs = this.byPartition.get(partition);
+    if (!aggs) {
+      aggs = this.contract.gold.map((g) => new Aggregator(g, this.contract));
+      this.byPartition.set(partition, aggs);
+    }
+    for (const a of aggs) for (let k = from, end = from + n; k < end; k++) a.addRow(rows[order[k]]);
+  }
+
   partials(): Map<string, PartialDoc[]> {
     return new Map([...this.byPartition].map(([dt, aggs]) => [dt, aggs.map((a) => a.toPartial())]));
   }

@@ -95,6 +95,21 @@ export class ParquetFileWriter {
     if (++this.pending >= (this.opts.rowGroupRows ?? 1_000_000) || ((this.pending & 1023) === 0 && this.bufferedBytes >= (this.opts.rowGroupBytes ?? 32 << 20))) this.flushRowGroup();
   }
 
+  /**
+   * Rows rows[order[from]] .. (n of them), column by column. Returns how many
+   * it took: it stops at a row-group boundary, so call again for the rest.
+   */
+  appendRows(rows: readonly (readonly Typed[])[], order: Int32Array, from: number, n: number): number {
+    const m = Math.min(n, (this.opts.rowGroupRows ?? 1_000_000) - this.pending);
+    const bufs = this.buffers;
+    for (let c = 0; c < bufs.length; c++) bufs[c].appendColumn(rows, order, from, m, c);
+    const before = this.pending;
+    this.pending += m;
+    this.rows += m;
+    if (this.pending >= (this.opts.rowGroupRows ?? 1_000_000) || (before >>> 10 !== this.pending >>> 10 && this.bufferedBytes >= (this.opts.rowGroupBytes ?? 32 << 20))) this.flushRowGroup();
+    return m;
+  }
+
   flushRowGroup(): void {
     if (!this.pending) return;
     const chunks: ThriftStruct[] = [];

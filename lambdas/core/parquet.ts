@@ -58,6 +58,19 @@ export class PartitionedParquetWriter {
     if ((++this.appended & 4095) === 0) this.enforceBudget();
   }
 
+  /** append() for rows[order[from]] .. (n rows, in that order), all of one partition. */
+  appendMany(partition: string, rows: readonly (readonly Typed[])[], order: Int32Array, from: number, n: number): void {
+    let f = this.files.get(partition);
+    if (!f) {
+      f = new ParquetFileWriter(this.pathFor(partition), this.columns, { rowGroupRows: this.rowGroupRows, rowGroupBytes: this.maxBufferedBytes, kv: this.kv });
+      this.files.set(partition, f);
+    }
+    for (let k = from, end = from + n; k < end; ) k += f.appendRows(rows, order, k, end - k);
+    const before = this.appended;
+    this.appended += n;
+    if (before >>> 12 !== this.appended >>> 12) this.enforceBudget();
+  }
+
   private enforceBudget(): void {
     let buffered = 0;
     let held = 0;

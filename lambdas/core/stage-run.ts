@@ -168,24 +168,83 @@ export class StageRun {
   private flushHeld(): void {
     const n = this.nHeld;
     this.nHeld = 0;
-    (this.dedupe as InMemoryDeduper).keepMany(this.held, n, this.keepFlags);
+    const held = this.held;
+    const keep = this.keepFlags;
+    (this.dedupe as InMemoryDeduper).keepMany(held, n, keep);
+    // Group the kept rows by partition (a counting sort, file order kept within each), so
+    // the writer and gold take each partition's rows column by column, not row by row.
+    const partOf = this.partOf;
+    const counts = this.partCounts;
+    const names = this.partNames;
+    let parts = 0;
+    this.gen++;
     for (let k = 0; k < n; k++) {
-      if (this.keepFlags[k]) this.route(this.held[k]);
-      else this.counts.rowsDeduplicated++;
+      if (!keep[k]) {
+        this.counts.rowsDeduplicated++;
+        partOf[k] = -1;
+        continue;
+      }
+      const dt = this.partitionOf(held[k]);
+      // Partition names are the dayName cache's strings: one slot per name, stamped per batch.
+      const slot = (dt.length * 31 + dt.charCodeAt(dt.length - 1) * 7 + dt.charCodeAt(dt.length - 2)) & 1023;
+      let p = this.slotGen[slot] === this.gen && names[this.slotPart[slot]] === dt ? this.slotPart[slot] : -1;
+      if (p < 0) {
+        for (let i = 0; i < parts; i++) {
+          if (names[i] === dt) {
+            p = i;
+            break;
+          }
+        }
+        if (p < 0) {
+          p = parts++;
+          names[p] = dt;
+          counts[p] = 0;
+        }
+        this.slotGen[slot] = this.gen;
+        this.slotPart[slot] = p;
+      }
+      partOf[k] = p;
+      counts[p]++;
     }
+    let at = 0;
+    for (let p = 0; p < parts; p++) {
+      const c = counts[p];
+      counts[p] = at;
+      at += c;
+    }
+    const order = this.order;
+    for (let k = 0; k < n; k++) if (partOf[k] >= 0) order[counts[partOf[k]]++] = k;
+    let from = 0;
+    for (let p = 0; p < parts; p++) {
+      const m = counts[p] - from;
+      this.writer!.appendMany(names[p], held, order, from, m);
+      if (this.gold.enabled) this.gold.addMany(names[p], held, order, from, m);
+      from = counts[p];
+    }
+    this.counts.rowsOut += at;
   }
+
+  private readonly partOf = new Int32Array(BATCH);
+  private readonly partCounts = new Int32Array(BATCH);
+  private readonly partNames: string[] = [];
+  private readonly order = new Int32Array(BATCH);
+  private readonly slotGen = new Int32Array(1024);
+  private readonly slotPart = new Int32Array(1024);
+  private gen = 0;
 
   /** Emits the rows still held for dedupe: call once the source is read, before the writers finish. */
   finishRows(): void {
     if (this.nHeld) this.flushHeld();
   }
 
+  private partitionOf(row: Typed[]): string {
+    if (this.partIdx < 0) return this.input.ingestDate;
+    const pv = row[this.partIdx];
+    return pv === null ? this.input.ingestDate : this.dayName(Math.floor(((pv as number) * this.partDayMs) / 86400000));
+  }
+
   private route(row: Typed[]): void {
-    let dt = this.input.ingestDate;
-    if (this.partIdx >= 0) {
-      const pv = row[this.partIdx];
-      if (pv !== null) dt = this.dayName(Math.floor(((pv as number) * this.partDayMs) / 86400000));
-    }
+    const dt = this.partitionOf(row);
     this.writer!.append(dt, row);
     if (this.gold.enabled) this.gold.add(dt, row);
     this.counts.rowsOut++;

@@ -100,4 +100,35 @@ describe('dedupe', () => {
     const pre = await run(['id,region,amount', ...lines].join('\n'), true);
     expect(pre.rows).toEqual(rows);
   });
+
+  it('batched rows reach every partition in file order: 400 days in random order, same files as row-at-a-time', async () => {
+    const byDay = parseContract(
+      {
+        ...base,
+        columns: [...base.columns, { name: 'day', type: 'date' }],
+        partitionBy: 'day',
+        gold: [{ name: 'per_region', groupBy: ['region'], measures: [{ fn: 'count', as: 'n' }, { fn: 'sum', column: 'amount', as: 'total' }] }],
+      },
+      'c.json',
+    );
+    let x = 12345;
+    const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296;
+    const lines = ['id,region,amount,day'];
+    for (let i = 0; i < 6000; i++) {
+      const day = new Date(Date.UTC(2025, 0, 1) + Math.floor(rnd() * 400) * 86400000).toISOString().slice(0, 10);
+      lines.push(`${i % 10 === 0 ? i - 7 : i},${rnd() < 0.5 ? 'EU' : 'US'},${Math.floor(rnd() * 100)}.00,${day}`);
+    }
+    const csv = lines.join('\n');
+    const batched = await run(csv, false, byDay);
+    const rowByRow = await run(csv, true, byDay);
+    expect(batched.r.counts).toEqual(rowByRow.r.counts);
+    expect(batched.r.silver.map((f) => [f.partition, f.rows])).toEqual(rowByRow.r.silver.map((f) => [f.partition, f.rows]));
+    expect(batched.r.silver.length).toBeGreaterThan(390);
+    for (let i = 0; i < batched.r.silver.length; i++) {
+      const a = await parquetReadObjects({ file: await asyncBufferFromFile(batched.r.silver[i].path) });
+      const b = await parquetReadObjects({ file: await asyncBufferFromFile(rowByRow.r.silver[i].path) });
+      expect(a).toEqual(b);
+    }
+    expect(JSON.stringify([...batched.r.partials])).toBe(JSON.stringify([...rowByRow.r.partials]));
+  });
 });
