@@ -5,6 +5,7 @@ import { InMemoryDeduper, type Deduper } from './dedupe';
 import { DataError } from './errors';
 import { planColumns, type ColumnPlan } from './evolution';
 import { PartitionAggregates } from './gold';
+import { RowBatch, type BatchSink } from './stage-batch';
 import { PartitionedParquetWriter, type OutColumn } from './parquet';
 import type { SourceRecord } from './records';
 import { compileRules, type CompiledRule } from './rules';
@@ -18,8 +19,6 @@ import { fromJson, INVALID, parserFor, rangeParserFor, type Parser, type RangePa
  */
 
 const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
-/** Rows deduplicated together (see emit). */
-const BATCH = 1024;
 
 export class StageRun {
   readonly counts: StageCounts = { rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDeduplicated: 0, rowsWarned: 0 };
@@ -54,6 +53,7 @@ export class StageRun {
   row: Typed[] = [];
   /** Set by check(): the rule that rejected the row. */
   badRule = '';
+  private batch: RowBatch | undefined;
 
   constructor(private readonly input: StageInput) {
     const { contract, dataset, key } = input;
@@ -86,13 +86,14 @@ export class StageRun {
     const plan = planColumns(this.header, input.contract, this.where);
     this.plan = plan;
     this.outColumns = [...cols.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })), ...plan.extra.map((e) => ({ name: e.name, type: 'string' as const, nullable: true }))];
-    this.row = new Array(this.outColumns.length).fill(null);
     this.writer = new PartitionedParquetWriter(
       this.outColumns,
       (dt) => join(input.workDir, 'silver', `dt=${dt}`, `${input.fileId}.parquet`),
       input.rowGroupSize,
       { dataset: input.dataset, source_key: input.key, contract_version: String(input.contract.version) },
     );
+    this.batch = new RowBatch(this as BatchSink, this.outColumns.length);
+    this.row = this.batch.slot();
   }
 
   reject(line: number, original: Record<string, unknown>, rule: string, reason: string): void {
@@ -139,115 +140,21 @@ export class StageRun {
     return undefined;
   }
 
-  /**
-   * Dedupe, route to its partition, write silver and feed gold. With the
-   * in-memory deduper, valid rows are held back in a batch (copied: the row
-   * array is reused) and deduplicated together, in order, so that the table's
-   * cache misses overlap; finishRows() flushes the last batch.
-   */
+  /** Dedupe, route to its partition, write silver and feed gold: through the batch (stage-batch.ts). */
   emit(row: Typed[], ordinal: number): void {
-    if (this.dedupe instanceof InMemoryDeduper) {
-      // Rows are typed straight into the batch's next slot (this.row); copy only if not.
-      const slot = (this.held[this.nHeld] ??= new Array<Typed>(row.length).fill(null));
-      if (slot !== row) for (let c = 0; c < row.length; c++) slot[c] = row[c];
-      if (++this.nHeld === BATCH) this.flushHeld();
-      this.row = this.held[this.nHeld] ??= new Array<Typed>(row.length).fill(null);
-      return;
-    }
-    if (this.dedupe && !this.dedupe.keep(row, ordinal)) {
-      this.counts.rowsDeduplicated++;
-      return;
-    }
-    this.route(row);
+    this.batch!.push(row, ordinal);
+    this.row = this.batch!.slot();
   }
 
-  private readonly held: Typed[][] = [];
-  private nHeld = 0;
-  private readonly keepFlags = new Uint8Array(BATCH);
-
-  private flushHeld(): void {
-    const n = this.nHeld;
-    this.nHeld = 0;
-    const held = this.held;
-    const keep = this.keepFlags;
-    (this.dedupe as InMemoryDeduper).keepMany(held, n, keep);
-    // Group the kept rows by partition (a counting sort, file order kept within each), so
-    // the writer and gold take each partition's rows column by column, not row by row.
-    const partOf = this.partOf;
-    const counts = this.partCounts;
-    const names = this.partNames;
-    let parts = 0;
-    this.gen++;
-    for (let k = 0; k < n; k++) {
-      if (!keep[k]) {
-        this.counts.rowsDeduplicated++;
-        partOf[k] = -1;
-        continue;
-      }
-      const dt = this.partitionOf(held[k]);
-      // Partition names are the dayName cache's strings: one slot per name, stamped per batch.
-      const slot = (dt.length * 31 + dt.charCodeAt(dt.length - 1) * 7 + dt.charCodeAt(dt.length - 2)) & 1023;
-      let p = this.slotGen[slot] === this.gen && names[this.slotPart[slot]] === dt ? this.slotPart[slot] : -1;
-      if (p < 0) {
-        for (let i = 0; i < parts; i++) {
-          if (names[i] === dt) {
-            p = i;
-            break;
-          }
-        }
-        if (p < 0) {
-          p = parts++;
-          names[p] = dt;
-          counts[p] = 0;
-        }
-        this.slotGen[slot] = this.gen;
-        this.slotPart[slot] = p;
-      }
-      partOf[k] = p;
-      counts[p]++;
-    }
-    let at = 0;
-    for (let p = 0; p < parts; p++) {
-      const c = counts[p];
-      counts[p] = at;
-      at += c;
-    }
-    const order = this.order;
-    for (let k = 0; k < n; k++) if (partOf[k] >= 0) order[counts[partOf[k]]++] = k;
-    let from = 0;
-    for (let p = 0; p < parts; p++) {
-      const m = counts[p] - from;
-      this.writer!.appendMany(names[p], held, order, from, m);
-      if (this.gold.enabled) this.gold.addMany(names[p], held, order, from, m);
-      from = counts[p];
-    }
-    this.counts.rowsOut += at;
-  }
-
-  private readonly partOf = new Int32Array(BATCH);
-  private readonly partCounts = new Int32Array(BATCH);
-  private readonly partNames: string[] = [];
-  private readonly order = new Int32Array(BATCH);
-  private readonly slotGen = new Int32Array(1024);
-  private readonly slotPart = new Int32Array(1024);
-  private gen = 0;
-
-  /** Emits the rows still held for dedupe: call once the source is read, before the writers finish. */
+  /** Emits the rows still batched: call once the source is read, before the writers finish. */
   finishRows(): void {
-    if (this.nHeld) this.flushHeld();
+    this.batch?.flush();
   }
 
-  private partitionOf(row: Typed[]): string {
+  partitionOf(row: Typed[]): string {
     if (this.partIdx < 0) return this.input.ingestDate;
     const pv = row[this.partIdx];
     return pv === null ? this.input.ingestDate : this.dayName(Math.floor(((pv as number) * this.partDayMs) / 86400000));
-  }
-
-  private route(row: Typed[]): void {
-    const dt = this.partitionOf(row);
-    this.writer!.append(dt, row);
-    if (this.gold.enabled) this.gold.add(dt, row);
-    this.counts.rowsOut++;
   }
 
   // A direct-mapped cache of day numbers to partition names (a Map lookup per row showed in profiles).

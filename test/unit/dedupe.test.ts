@@ -101,7 +101,7 @@ describe('dedupe', () => {
     expect(pre.rows).toEqual(rows);
   });
 
-  it('batched rows reach every partition in file order: 400 days in random order, same files as row-at-a-time', async () => {
+  it('batched rows reach every partition in file order: 400 days in random order, each file as a reference computes it, in-memory and pre-pass alike', async () => {
     const byDay = parseContract(
       {
         ...base,
@@ -114,9 +114,17 @@ describe('dedupe', () => {
     let x = 12345;
     const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296;
     const lines = ['id,region,amount,day'];
+    // The reference: per day, the amounts of the rows kept (first of each key), in file order.
+    const want = new Map<string, number[]>();
+    const keys = new Set<string>();
     for (let i = 0; i < 6000; i++) {
       const day = new Date(Date.UTC(2025, 0, 1) + Math.floor(rnd() * 400) * 86400000).toISOString().slice(0, 10);
-      lines.push(`${i % 10 === 0 ? i - 7 : i},${rnd() < 0.5 ? 'EU' : 'US'},${Math.floor(rnd() * 100)}.00,${day}`);
+      const [id, region, amount] = [i % 10 === 0 ? i - 7 : i, rnd() < 0.5 ? 'EU' : 'US', Math.floor(rnd() * 100)];
+      lines.push(`${id},${region},${amount}.00,${day}`);
+      if (!keys.has(`${id}|${region}`)) {
+        keys.add(`${id}|${region}`);
+        want.set(day, [...(want.get(day) ?? []), amount]);
+      }
     }
     const csv = lines.join('\n');
     const batched = await run(csv, false, byDay);
@@ -126,6 +134,7 @@ describe('dedupe', () => {
     expect(batched.r.silver.length).toBeGreaterThan(390);
     for (let i = 0; i < batched.r.silver.length; i++) {
       const a = await parquetReadObjects({ file: await asyncBufferFromFile(batched.r.silver[i].path) });
+      expect(a.map((o) => (o as { amount: number }).amount)).toEqual(want.get(batched.r.silver[i].partition));
       const b = await parquetReadObjects({ file: await asyncBufferFromFile(rowByRow.r.silver[i].path) });
       expect(a).toEqual(b);
     }
