@@ -5,7 +5,8 @@ import { CsvScanner } from './csv';
 import { decodeText } from './records';
 import { FingerprintSet, keyOf } from './rules';
 import { planColumns } from './evolution';
-import { INVALID, parserFor, rangeParserFor, type Typed } from './types';
+import { rangeParserFor } from './range-parsers';
+import { INVALID, parserFor, type Typed } from './types';
 
 /**
  * Deduplication by the contract's key columns: the first valid row of a key

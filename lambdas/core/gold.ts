@@ -21,6 +21,9 @@ import { canonicalDecimal, decimalSpec, type Typed } from './types';
  * groups are found in an open-addressing table over a hash of the group
  * values, and per-group state lives in flat arrays, one slot per measured
  * column shared by all its measures (sum and avg of a column add once).
+ * That state is private to Aggregator and every method touches it, which is
+ * why this file is longer than most: split, the table and the arrays would
+ * have to be exposed to each other.
  */
 
 /** JSON form of a partial: bigints as strings tagged by the column type. */

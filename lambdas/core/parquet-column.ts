@@ -5,7 +5,9 @@ import { decimalSpec, type Typed } from './types';
 /**
  * One column chunk being built: values are encoded as they arrive into typed
  * buffers (definition levels, fixed-width values, a string dictionary or PLAIN
- * bytes), then turned into page bodies and statistics at flush.
+ * bytes), then turned into page bodies and statistics at flush. One class
+ * with per-type append loops (the stage's hottest code after the scanner),
+ * which is why the file runs long.
  */
 
 export interface EncoderColumn {

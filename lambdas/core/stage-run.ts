@@ -10,7 +10,8 @@ import { PartitionedParquetWriter, type OutColumn } from './parquet';
 import type { SourceRecord } from './records';
 import { compileRules, type CompiledRule } from './rules';
 import type { StageCounts, StageInput } from './stage';
-import { fromJson, INVALID, parserFor, rangeParserFor, type Parser, type RangeParser, type Typed } from './types';
+import { rangeParserFor, type RangeParser } from './range-parsers';
+import { fromJson, INVALID, parserFor, type Parser, type Typed } from './types';
 
 /**
  * The state of one file's run through the stage: typing, rules, dedupe,
