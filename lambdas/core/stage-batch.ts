@@ -52,12 +52,16 @@ export class RowBatch {
     return (this.rows[this.n] ??= new Array<Typed>(this.width).fill(null));
   }
 
-  /** Takes the row (slot(), or a row to copy there); `ordinal` is its position among the file's data rows. */
-  push(row: Typed[], ordinal: number): void {
+  /**
+   * Takes the row (slot(), or a row to copy there); `ordinal` is its position
+   * among the file's data rows. Returns the array for the next row (slot()).
+   */
+  push(row: Typed[], ordinal: number): Typed[] {
     const slot = this.slot();
     if (slot !== row) for (let c = 0; c < this.width; c++) slot[c] = row[c];
     this.ordinals[this.n] = ordinal;
     if (++this.n === BATCH) this.flush();
+    return this.slot();
   }
 
   flush(): void {

@@ -143,8 +143,7 @@ export class StageRun {
 
   /** Dedupe, route to its partition, write silver and feed gold: through the batch (stage-batch.ts). */
   emit(row: Typed[], ordinal: number): void {
-    this.batch!.push(row, ordinal);
-    this.row = this.batch!.slot();
+    this.row = this.batch!.push(row, ordinal);
   }
 
   /** Emits the rows still batched: call once the source is read, before the writers finish. */

@@ -46,6 +46,12 @@ describe('row rules', () => {
       ['unique(id,qty)', 'error'],
     ]);
     expect(rules[0].check(['O-1', null, 1, 'teleported'])).toMatch(/'teleported' is not one of new, paid/);
+    // Accepted strings are remembered by length and end characters: a look-alike in the same
+    // place ('nxw' beside 'new') must still be checked against the list, every time.
+    for (let k = 0; k < 3; k++) {
+      expect(rules[0].check(['O-1', null, 1, 'new'])).toBeUndefined();
+      expect(rules[0].check(['O-1', null, 1, 'nxw'])).toMatch(/'nxw' is not one of/);
+    }
     expect(rules[1].check(['X-1', null, 1, 'new'])).toMatch(/does not match/);
     expect(rules[2].check(['O-1', null, 1, 'ne'])).toMatch(/length 2, below 3/);
     expect(rules[3].check(['O-1', null, 1, 'new'])).toBeUndefined();
