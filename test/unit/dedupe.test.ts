@@ -78,7 +78,7 @@ describe('dedupe', () => {
     );
   });
 
-  it('in memory, rows are deduplicated in batches of 1024: repeats within and across batches, rejects between, the last partial batch, all as one row at a time would', async () => {
+  it('in memory, rows are deduplicated in batches (of 512): repeats within and across batches, rejects between, the last partial batch, all as one row at a time would', async () => {
     // A reference: the first valid row of each (id, region) wins, in file order.
     const lines: string[] = [];
     const want: number[] = [];
