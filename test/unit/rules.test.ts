@@ -61,6 +61,16 @@ describe('row rules', () => {
 });
 
 describe('FingerprintSet', () => {
+  it('takes any capacity (rounded up to the power of two its probes need)', () => {
+    for (const capacity of [1, 3, 6, 100]) {
+      const s = new FingerprintSet(capacity);
+      for (let i = 0; i < 300; i++) expect(s.add(`K${i}`)).toBe(true);
+      expect(s.add('K7')).toBe(false);
+      expect(s.size).toBe(300);
+    }
+  });
+
+
   it('is exact for a million distinct keys and finds every repeat', () => {
     const s = new FingerprintSet(16);
     let added = 0;
