@@ -425,8 +425,6 @@ export class Aggregator {
 /** Per-partition aggregators for every gold aggregate of a contract. */
 export class PartitionAggregates {
   private readonly byPartition = new Map<string, Aggregator[]>();
-  private readonly cacheKeys: (string | undefined)[] = new Array(32).fill(undefined);
-  private readonly cacheAggs: Aggregator[][] = new Array(32).fill([]);
 
   constructor(private readonly contract: Contract) {}
 
@@ -434,27 +432,7 @@ export class PartitionAggregates {
     return this.contract.gold.length > 0;
   }
 
-  /** Feed one row; nothing of `row` is kept, so the caller may reuse the array. */
-  add(partition: string, row: Typed[]): void {
-    // A small direct-mapped cache in front of the Map: the stage hands the same string
-    // object for a day, so the check is a pointer compare where Map.get costs ~20 ns.
-    const n = partition.length;
-    // Indexed by the last two characters (x10 on the tens: 31 days or 24 hours never collide).
-    const c = n > 1 ? (n + partition.charCodeAt(n - 1) + 10 * partition.charCodeAt(n - 2)) & 31 : 0;
-    let aggs = this.cacheAggs[c];
-    if (this.cacheKeys[c] !== partition) {
-      aggs = this.byPartition.get(partition)!;
-      if (!aggs) {
-        aggs = this.contract.gold.map((g) => new Aggregator(g, this.contract));
-        this.byPartition.set(partition, aggs);
-      }
-      this.cacheKeys[c] = partition;
-      this.cacheAggs[c] = aggs;
-    }
-    for (let i = 0; i < aggs.length; i++) aggs[i].addRow(row);
-  }
-
-  /** add() for rows[order[from]] .. (n rows), all of one partition. */
+  /** Feed rows[order[from]] .. (n rows), all of one partition; nothing of the rows is kept. */
   addMany(partition: string, rows: readonly Typed[][], order: Int32Array, from: number, n: number): void {
     let aggs = this.byPartition.get(partition);
     if (!aggs) {

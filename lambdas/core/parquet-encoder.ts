@@ -91,8 +91,7 @@ export class ParquetFileWriter {
   appendRow(row: readonly Typed[]): void {
     const bufs = this.buffers;
     for (let c = 0; c < bufs.length; c++) bufs[c].append(row[c]);
-    this.rows++;
-    if (++this.pending >= (this.opts.rowGroupRows ?? 1_000_000) || ((this.pending & 1023) === 0 && this.bufferedBytes >= (this.opts.rowGroupBytes ?? 32 << 20))) this.flushRowGroup();
+    this.added(1);
   }
 
   /**
@@ -103,11 +102,16 @@ export class ParquetFileWriter {
     const m = Math.min(n, (this.opts.rowGroupRows ?? 1_000_000) - this.pending);
     const bufs = this.buffers;
     for (let c = 0; c < bufs.length; c++) bufs[c].appendColumn(rows, order, from, m, c);
+    this.added(m);
+    return m;
+  }
+
+  /** Counts m appended rows; writes the row group when full, by rows or (checked every 1024 rows) by bytes. */
+  private added(m: number): void {
     const before = this.pending;
     this.pending += m;
     this.rows += m;
     if (this.pending >= (this.opts.rowGroupRows ?? 1_000_000) || (before >>> 10 !== this.pending >>> 10 && this.bufferedBytes >= (this.opts.rowGroupBytes ?? 32 << 20))) this.flushRowGroup();
-    return m;
   }
 
   flushRowGroup(): void {

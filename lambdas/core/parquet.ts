@@ -48,24 +48,28 @@ export class PartitionedParquetWriter {
 
   /** Encodes the row now (the caller may reuse the array). */
   append(partition: string, row: readonly Typed[]): void {
-    let f = this.files.get(partition);
-    if (!f) {
-      f = new ParquetFileWriter(this.pathFor(partition), this.columns, { rowGroupRows: this.rowGroupRows, rowGroupBytes: this.maxBufferedBytes, kv: this.kv });
-      this.files.set(partition, f);
-    }
-    f.appendRow(row);
-    // Summing buffer sizes is a walk over the files: do it every 4096 rows.
-    if ((++this.appended & 4095) === 0) this.enforceBudget();
+    this.fileFor(partition).appendRow(row);
+    this.appendedRows(1);
   }
 
   /** append() for rows[order[from]] .. (n rows, in that order), all of one partition. */
   appendMany(partition: string, rows: readonly (readonly Typed[])[], order: Int32Array, from: number, n: number): void {
+    const f = this.fileFor(partition);
+    for (let k = from, end = from + n; k < end; ) k += f.appendRows(rows, order, k, end - k);
+    this.appendedRows(n);
+  }
+
+  private fileFor(partition: string): ParquetFileWriter {
     let f = this.files.get(partition);
     if (!f) {
       f = new ParquetFileWriter(this.pathFor(partition), this.columns, { rowGroupRows: this.rowGroupRows, rowGroupBytes: this.maxBufferedBytes, kv: this.kv });
       this.files.set(partition, f);
     }
-    for (let k = from, end = from + n; k < end; ) k += f.appendRows(rows, order, k, end - k);
+    return f;
+  }
+
+  /** Summing buffer sizes is a walk over the files: do it each time the count passes a multiple of 4096. */
+  private appendedRows(n: number): void {
     const before = this.appended;
     this.appended += n;
     if (before >>> 12 !== this.appended >>> 12) this.enforceBudget();
