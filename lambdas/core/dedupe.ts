@@ -56,7 +56,7 @@ export class InMemoryDeduper implements Deduper {
     const { h1s, h2s, keyIdx, seen } = this;
     for (let k = 0; k < n; k++) FingerprintSet.fingerprint(keyOf(rows[k], keyIdx), h1s, h2s, k);
     seen.touch(h1s, h2s, n);
-    for (let k = 0; k < n; k++) out[k] = seen.insert(h1s[k] | 0, h2s[k]) ? 1 : 0;
+    for (let k = 0; k < n; k++) out[k] = seen.insert(h1s[k], h2s[k]) ? 1 : 0;
   }
 }
 
@@ -79,17 +79,9 @@ export class CandidateDeduper implements Deduper {
 const PARTS = 256;
 const SLOTS = 1024; // entries buffered per partition before a spill write (3 MB in all)
 
-function hash(key: string): [number, number] {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x9747b28c;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  return [(h1 ^ key.length) >>> 0, Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35) >>> 0];
-}
+/** Scratch for one key's fingerprint (FingerprintSet.fingerprint, the hash the main pass uses). */
+const fp1 = new Int32Array(1);
+const fp2 = new Int32Array(1);
 
 /**
  * The pre-pass over a CSV source: returns the candidate bitmap for
@@ -142,7 +134,9 @@ export async function findRepeatedKeys(source: AsyncIterable<Uint8Array>, contra
       if (v === INVALID) return;
       key[keyCols[k]] = v;
     }
-    const [h1, h2] = hash(keyOf(key, keyCols));
+    FingerprintSet.fingerprint(keyOf(key, keyCols), fp1, fp2, 0);
+    const h1 = fp1[0];
+    const h2 = fp2[0];
     const p = h1 >>> 24;
     const at = fill[p]++ * 3;
     const b = bufs[p];

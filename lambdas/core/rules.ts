@@ -19,6 +19,10 @@ export interface CompiledRule {
  * cache miss, not three; a zero low half marks an empty slot (the stored low
  * half always has its lowest bit set, leaving 63 bits of fingerprint).
  */
+/** Scratch for FingerprintSet.add's single fingerprint. */
+const one1 = new Int32Array(1);
+const one2 = new Int32Array(1);
+
 export class FingerprintSet {
   private t: Int32Array;
   size = 0;
@@ -63,17 +67,8 @@ export class FingerprintSet {
 
   /** Adds the key; returns false when it was already present. */
   add(key: string): boolean {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c;
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
-    }
-    h1 ^= key.length;
-    h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35) | 1;
-    return this.insert(h1 | 0, h2);
+    FingerprintSet.fingerprint(key, one1, one2, 0);
+    return this.insert(one1[0], one2[0]);
   }
 
   /** Adds a fingerprint made by fingerprint(); returns false when it was already present. */
