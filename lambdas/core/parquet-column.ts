@@ -1,6 +1,6 @@
 import { Bytes, bitPack } from './parquet-bytes';
 import type { ThriftStruct } from './thrift';
-import { decimalSpec, type Typed } from './types';
+import { decimalSpec, recentSlot, type Typed } from './types';
 
 /**
  * One column chunk being built: values are encoded as they arrive into typed
@@ -279,20 +279,14 @@ export class ColumnBuffer {
     f.len += n;
   }
 
-  /**
-   * Recent dictionary entries, direct-mapped by length and end characters: a
-   * value that repeats (the common case in a low-cardinality column) is found
-   * by comparing a few characters, where Map.get hashed every fresh slice
-   * (~40 ns a value). Valid for the current dictionary only.
-   */
+  /** Recent dictionary entries (types.ts recentSlot); valid for the current dictionary only. */
   private readonly recentStr: (string | undefined)[] = new Array(32).fill(undefined);
   private readonly recentId = new Int32Array(32);
 
   private string(s: string): void {
     const dict = this.dict;
     if (dict) {
-      const n = s.length;
-      const slot = n ? (n * 31 + s.charCodeAt(0) * 7 + s.charCodeAt(n - 1)) & 31 : 0;
+      const slot = recentSlot(s);
       let id: number | undefined;
       if (this.recentStr[slot] === s) id = this.recentId[slot];
       else id = dict.get(s);

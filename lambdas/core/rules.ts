@@ -1,5 +1,5 @@
 import { ruleId, type Column, type Contract, type Rule } from './contract';
-import { canonicalDecimal, decimalSpec, displayFor, parseDecimal, type Scaled, type Typed } from './types';
+import { canonicalDecimal, decimalSpec, displayFor, parseDecimal, recentSlot, type Scaled, type Typed } from './types';
 
 /**
  * Row rules compiled against the contract's columns. A check returns a
@@ -167,16 +167,14 @@ export function compileRules(contract: Contract): CompiledRule[] {
         const allowed = new Set(r.values.map((v) => String(v)));
         const fail = (v: Typed) => `${r.column}='${show(v)}' is not one of ${[...allowed].join(', ')}`;
         if (col.type === 'string') {
-          // Accepted strings seen lately, direct-mapped by length and end characters: a hit
-          // compares a few characters where Set.has hashed every fresh value.
+          // Accepted strings seen lately (types.ts recentSlot), compared by content.
           const recent: (string | undefined)[] = new Array(32).fill(undefined);
           return {
             id, severity, column: r.column,
             check: (row) => {
               const v = row[i] as string | null;
               if (v === null) return undefined;
-              const n = v.length;
-              const slot = n ? (n * 31 + v.charCodeAt(0) * 7 + v.charCodeAt(n - 1)) & 31 : 0;
+              const slot = recentSlot(v);
               if (recent[slot] === v) return undefined;
               if (!allowed.has(v)) return fail(v);
               recent[slot] = v;
