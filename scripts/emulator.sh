@@ -32,13 +32,24 @@ start() {
     return 0
   fi
   mkdir -p "$DIR/data-$PORT"
+  # MiniStack runs each Lambda worker as `node` from its PATH: put the project's
+  # pinned Node (node_modules/.bin/node, the Lambdas' nodejs24.x) first, and refuse
+  # to start on any other, so the emulator tier never tests on the machine's Node.
+  local node_bin="$PWD/node_modules/.bin"
+  local want; want="v$(sed -n 's/.*"node": "\([0-9][0-9.]*\)".*/\1/p' package.json | head -1)"
+  local got; got="$(PATH="$node_bin:$PATH" node --version 2>/dev/null || true)"
+  if [ "$got" != "$want" ]; then
+    echo "emulator Lambda workers would run node '$got', not the pinned $want: run npm ci first" >&2
+    return 1
+  fi
+  echo "emulator Lambda workers: node $got ($node_bin/node)"
   # BIND_HOST keeps it on loopback; IOT_MTLS_ENABLED=0 and SFTP_ENABLED=0 stop
   # extra listeners from binding 0.0.0.0; _SFN_WAIT_SCALE=0 skips retry sleeps.
   # LAMBDA_WARM_TTL_SECONDS: MiniStack runs one Node process per concurrent
   # invocation and keeps the surplus for 300 s; a 200-file burst then held 500+
   # workers (~50 MB each) across five functions and the kernel OOM-killed the
   # emulator. Reaping idle surplus after 20 s keeps the peak to one stage's burst.
-  env BIND_HOST=127.0.0.1 GATEWAY_PORT="$PORT" LAMBDA_EXECUTOR=local IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 \
+  env PATH="$node_bin:$PATH" BIND_HOST=127.0.0.1 GATEWAY_PORT="$PORT" LAMBDA_EXECUTOR=local IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 \
     LAMBDA_WARM_TTL_SECONDS="${LAMBDA_WARM_TTL_SECONDS:-20}" \
     _SFN_WAIT_SCALE="${_SFN_WAIT_SCALE:-0}" S3_DATA_DIR="$PWD/$DIR/data-$PORT/s3" TMPDIR="$PWD/$DIR" LOG_LEVEL="${EMULATOR_LOG_LEVEL:-INFO}" \
     setsid "$VENV/bin/python" -m ministack >"$LOG" 2>&1 &
