@@ -50,12 +50,15 @@ export function endsOnCharBoundary(b: Uint8Array): boolean {
 }
 
 export async function* decodeText(source: AsyncIterable<Uint8Array>, encoding: 'utf-8' | 'latin1', where: { dataset: string; key: string }): AsyncGenerator<string> {
-  const decoder = new TextDecoder(encoding, { fatal: true });
+  // ignoreBOM: the byte-order mark is dropped here, once, at the start of the text. Node 24's
+  // streaming decoder also drops a U+FEFF that follows a character split across chunks.
+  const decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
+  let atStart = encoding === 'utf-8';
   let offset = 0;
   // ASCII is the same text in every encoding a contract allows, and a latin1 slice makes it
   // in half the time of the streaming decoder (most exports are ASCII throughout). The
-  // decoder still sees the first chunk (it drops a byte-order mark only at the start of its
-  // stream) and every chunk while it holds the first bytes of a split character.
+  // decoder still sees the first chunk and every chunk while it holds the first bytes of a
+  // split character.
   let started = false;
   let pending = false;
   let lastBytes = new Uint8Array(0); // the last bytes the decoder saw, to know whether it is mid-character
@@ -77,10 +80,14 @@ export async function* decodeText(source: AsyncIterable<Uint8Array>, encoding: '
           pending = !endsOnCharBoundary(lastBytes);
         }
       }
+      if (atStart && s) {
+        atStart = false;
+        if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+      }
       if (s) yield s;
     }
     const tail = decoder.decode();
-    if (tail) yield tail;
+    if (tail) yield atStart && tail.charCodeAt(0) === 0xfeff ? tail.slice(1) : tail;
   } catch (e) {
     if (e instanceof TypeError && /decode|encoded data/i.test(e.message)) {
       throw new DataError('parse.encoding', `file is not valid ${encoding} (near byte ${offset})`, where, `Re-export the file as ${encoding} or set format.encoding in the contract`);

@@ -51,6 +51,12 @@ describe('decodeText (ASCII chunks take a fast path, the rest the streaming deco
     const bytes = new TextEncoder().encode('id,name\n1,\uFEFFx\n');
     expect(await decode([bytes])).toBe('id,name\n1,\uFEFFx\n');
     expect(await decode([bytes.subarray(0, 10), bytes.subarray(10)])).toBe('id,name\n1,\uFEFFx\n');
+    // Right after a character split across chunks (Node 24's streaming decoder drops it there).
+    const split = new TextEncoder().encode('\u00e9\uFEFF');
+    for (let at = 0; at <= split.length; at++) expect(await decode([split.subarray(0, at), split.subarray(at)])).toBe('\u00e9\uFEFF');
+    // A byte-order mark split across the first chunks is still only a byte-order mark.
+    const bom = new TextEncoder().encode('\uFEFFa,b\n');
+    for (let at = 0; at <= 3; at++) expect(await decode([bom.subarray(0, at), bom.subarray(at)])).toBe('a,b\n');
   });
 
   it('decodes latin1 files, ASCII chunks included', async () => {
