@@ -38,6 +38,13 @@ export function retentionDays(days: number): logs.RetentionDays {
   return (allowed.find((v) => v >= days) ?? logs.RetentionDays.TEN_YEARS) as logs.RetentionDays;
 }
 
+/**
+ * The Lambdas' runtime and the bundles' target: the same Node major as the one
+ * the project pins for tests, the CLI and the emulators (package.json `node`).
+ */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+export const BUNDLE_TARGET = 'node24';
+
 export class StageFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: StageFunctionProps) {
     const { config } = props;
@@ -52,7 +59,7 @@ export class StageFunction extends NodejsFunction {
       projectRoot: ROOT,
       depsLockFilePath: join(ROOT, 'package-lock.json'),
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memoryMb ?? config.stages.memoryMb,
       timeout: props.timeout ?? Duration.seconds(config.stages.timeoutSeconds),
@@ -74,7 +81,7 @@ export class StageFunction extends NodejsFunction {
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
         sourcesContent: false,
-        target: 'node22',
+        target: BUNDLE_TARGET,
         format: OutputFormat.CJS,
         forceDockerBundling: false,
         define: props.withContracts ? { __PIPELINE_CONTRACTS__: JSON.stringify(contracts) } : {},

@@ -72,7 +72,7 @@ async function generate(path: string, bytes: number): Promise<number> {
  */
 function bundle(script: string): string {
   const out = join(dir, script.replace(/\.ts$/, '.cjs'));
-  buildSync({ entryPoints: [join(__dirname, script)], outfile: out, bundle: true, platform: 'node', format: 'cjs', minify: true, target: 'node20', logLevel: 'warning' });
+  buildSync({ entryPoints: [join(__dirname, script)], outfile: out, bundle: true, platform: 'node', format: 'cjs', minify: true, target: 'node24', logLevel: 'warning' });
   return out;
 }
 

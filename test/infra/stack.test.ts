@@ -98,11 +98,11 @@ describe('ingest', () => {
 });
 
 describe('functions', () => {
-  it('Node 22 on arm64, X-Ray, explicit log groups with retention, Powertools env', () => {
+  it('Node 24 on arm64, X-Ray, explicit log groups with retention, Powertools env', () => {
     const fns = Object.values(t.findResources('AWS::Lambda::Function'));
     expect(fns.length).toBeGreaterThanOrEqual(5);
     for (const f of fns) {
-      expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogGroup: { Ref: expect.any(String) } } });
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogGroup: { Ref: expect.any(String) } } });
       expect(f.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'landing-to-lake', POWERTOOLS_METRICS_NAMESPACE: 'LandingToLake' });
       expect(f.Properties.Environment.Variables.PIPELINE_FAULT_INJECTION).toBeUndefined();
     }
