@@ -1,16 +1,15 @@
 #!/usr/bin/env node
 // The `pipeline` command. TypeScript is loaded through tsx so the CLI runs the
 // same sources the Lambdas are bundled from.
+// The project pins its Node (devDependency `node`, the Lambdas' nodejs24.x);
+// npx and npm scripts put it first on PATH. Anything older would test the
+// handlers on a runtime they never run on, so say so instead of running.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  console.error(`pipeline: running on Node ${process.version}, but the Lambdas run Node 24. Run it as \`npx pipeline ...\` after \`npm ci\` (which installs the project's Node 24 into node_modules/.bin).`);
+  process.exit(2);
+}
 require('tsx/cjs');
-// The AWS SDK warns on Node 20 that future releases need Node 22; the CLI
-// supports Node 20 on purpose, so keep that notice out of command output.
-const emitWarning = process.emitWarning;
-process.emitWarning = function (warning, ...rest) {
-  const name = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
-  const text = String(warning && warning.message !== undefined ? warning.message : warning);
-  if (name === 'NodeVersionSupportWarning' || text.startsWith('NodeVersionSupportWarning') || text.includes('will require node >=22')) return;
-  return emitWarning.call(process, warning, ...rest);
-};
 const { main } = require('../src/cli/main.ts');
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

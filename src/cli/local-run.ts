@@ -1,6 +1,5 @@
 import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
-import './polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { PipelineConfig } from '../../lib/config';
 import { STATES } from '../../lib/orchestration';

@@ -6,7 +6,6 @@ import { loadConfig } from '../../lib/config';
 import { TransientError } from '../../lambdas/core/errors';
 import { main } from '../../src/cli/main';
 import { inferDataset, runLocal } from '../../src/cli/local-run';
-import { installPolyfills } from '../../src/cli/polyfills';
 
 const cfg = loadConfig('config/pipeline.json', 'dev');
 
@@ -142,16 +141,5 @@ describe('dataset inference and Node 20 support', () => {
     const withPattern = { ...cfg, datasets: cfg.datasets.map((d) => (d.name === 'sales' ? { ...d, filePattern: 'pos-export-*.csv' } : d)) };
     expect(inferDataset('/tmp/pos-export-2026-11-20.csv', withPattern)).toBe('sales');
     expect(inferDataset('/tmp/pos-export.csv', withPattern)).toBeUndefined();
-  });
-
-  it('polyfills Promise.withResolvers only where it is missing', async () => {
-    class P<T> extends Promise<T> {}
-    Object.defineProperty(P, 'withResolvers', { value: undefined, configurable: true, writable: true });
-    installPolyfills(P as unknown as PromiseConstructor);
-    const { promise, resolve } = (P as unknown as { withResolvers: <T>() => { promise: Promise<T>; resolve: (v: T) => void } }).withResolvers<number>();
-    resolve(7);
-    expect(await promise).toBe(7);
-    const native = Promise as unknown as { withResolvers?: unknown };
-    if (process.versions.node.startsWith('20.')) expect(typeof native.withResolvers).toBe('function');
   });
 });
