@@ -34,7 +34,13 @@ export interface Telemetry {
 
 export function createTelemetry(opts: { silent?: boolean } = {}): Telemetry {
   const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE;
-  const logger = new Logger({ serviceName, logLevel: opts.silent ? 'SILENT' : (process.env.POWERTOOLS_LOG_LEVEL as 'INFO' | undefined) ?? 'INFO' });
+  // nodeVersion on every line: a runtime upgrade shows in the logs, and the emulator
+  // tier checks from them that its Lambda workers run the project's pinned Node.
+  const logger = new Logger({
+    serviceName,
+    logLevel: opts.silent ? 'SILENT' : (process.env.POWERTOOLS_LOG_LEVEL as 'INFO' | undefined) ?? 'INFO',
+    persistentKeys: { nodeVersion: process.version },
+  });
   // Local runs report through the manifest; EMF lines on a terminal are noise.
   if (opts.silent) process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE, serviceName });
