@@ -6,7 +6,7 @@
 // handlers on a runtime they never run on, so say so instead of running.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
-  console.error(`pipeline: running on Node ${process.version}, but the Lambdas run Node 24. Run it as \`npx pipeline ...\` after \`npm ci\` (which installs the project's Node 24 into node_modules/.bin).`);
+  console.error(`pipeline: running on Node v${process.versions.node}, but the Lambdas run Node 24. Run it as \`npx pipeline ...\` after \`npm ci\` (which installs the project's Node 24 into node_modules/.bin).`);
   process.exit(2);
 }
 require('tsx/cjs');

@@ -23,6 +23,7 @@ Usage:
   pipeline redrive <ingest|failed|target> [--max <n>] [--json]
   pipeline replay --dataset <name> [--from <time>] [--to <time>] [--prefix <p>] [--run-id <id>] [--distributed] [--dry-run] [--json]
   pipeline help [<command>]        (or pipeline <command> --help: options and examples)
+  pipeline --version               the package version and the Node it runs on
 
 Common options:
   --config <file>   pipeline config (default ${DEFAULT_CONFIG})
@@ -90,6 +91,11 @@ export async function main(argv: string[], out: Out = { log: (s) => console.log(
         }
         if (rest[0] && rest[0] !== 'run' && rest[0] !== 'check-config') throw new UsageError(`unknown command '${rest[0]}'`);
         out.log(HELP);
+        return EXIT.ok;
+      case '--version':
+      case 'version':
+        // The Node it runs on too: it must be the project's pinned one (see README).
+        out.log(`landing-to-lake ${(require('../../package.json') as { version: string }).version} (node ${process.version})`);
         return EXIT.ok;
       case undefined:
       case '--help':

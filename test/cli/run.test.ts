@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -131,7 +132,7 @@ describe('retries in the local run', () => {
   });
 });
 
-describe('dataset inference and Node 20 support', () => {
+describe('dataset inference', () => {
   it('infers from landing/<dataset>/, a directory name, a file prefix or a unique suffix', () => {
     expect(inferDataset('/x/landing/sales/a.csv', cfg)).toBe('sales');
     expect(inferDataset('samples/orders/whatever.csv', cfg)).toBe('orders');
@@ -143,3 +144,20 @@ describe('dataset inference and Node 20 support', () => {
     expect(inferDataset('/tmp/pos-export.csv', withPattern)).toBeUndefined();
   });
 });
+
+describe('the command runs on the pinned Node only', () => {
+  const bin = join(__dirname, '..', '..', 'bin', 'pipeline-cli.cjs');
+  it('prints its version and the Node it runs on', () => {
+    const r = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(`landing-to-lake ${JSON.parse(readFileSync('package.json', 'utf8')).version} (node ${process.version})`);
+  });
+  it('refuses an older Node with the way to run it', () => {
+    const pretend = `Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '20.19.0' } }); process.argv = [process.argv[0], 'pipeline', '--version']; require(${JSON.stringify(bin)});`;
+    const r = spawnSync(process.execPath, ['-e', pretend], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/Lambdas run Node 24.*npx pipeline/);
+  });
+});
+
