@@ -8,7 +8,7 @@ import type { PipelineConfig } from './config';
 
 /**
  * Defaults every pipeline function shares (the solutions-constructs
- * `*-defaults` idea): Node 22 on arm64, its own log group with retention, X-Ray,
+ * `*-defaults` idea): Node 24 on arm64, its own log group with retention, X-Ray,
  * Powertools environment, and a self-contained bundle (AWS SDK included, so the
  * code runs against the SDK it was tested with, and on emulators without one).
  */
