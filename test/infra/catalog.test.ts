@@ -9,6 +9,17 @@ import { ConfigError, loadConfig } from '../../lib/config';
 import { glueType, lakeTables } from '../../lib/lake-tables';
 import { OUTPUTS, PipelineStack } from '../../lib/pipeline-stack';
 
+const COLUMNS = [
+  { name: 'visit_id', type: 'string', nullable: false, description: 'One visit.' },
+  { name: 'Pages', type: 'integer' },
+  { name: 'score', type: 'double' },
+  { name: 'bounced', type: 'boolean' },
+  { name: 'visit_date', type: 'date' },
+  { name: 'started_at', type: 'timestamp' },
+  { name: 'spend', type: 'decimal( 10 , 3 )' },
+  { name: 'big', type: 'decimal(38,0)' },
+];
+
 /** A config with one contract using every column type and every gold function, so each mapping is asserted. */
 function writeConfig(extra: Record<string, unknown> = {}, contractPatch: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'catalog-'));
@@ -17,16 +28,7 @@ function writeConfig(extra: Record<string, unknown> = {}, contractPatch: Record<
     version: 4,
     description: 'Visits to the web shop.',
     format: { type: 'csv' },
-    columns: [
-      { name: 'visit_id', type: 'string', nullable: false, description: 'One visit.' },
-      { name: 'Pages', type: 'integer' },
-      { name: 'score', type: 'double' },
-      { name: 'bounced', type: 'boolean' },
-      { name: 'visit_date', type: 'date' },
-      { name: 'started_at', type: 'timestamp' },
-      { name: 'spend', type: 'decimal( 10 , 3 )' },
-      { name: 'big', type: 'decimal(38,0)' },
-    ],
+    columns: COLUMNS,
     partitionBy: 'visit_date',
     gold: [
       {
@@ -148,6 +150,14 @@ describe('Glue catalog from the contracts', () => {
     const gold = byName('web_visits_by_day').Properties.TableInput;
     expect(gold.StorageDescriptor.Columns.find((c: { Name: string }) => c.Name === 'spend_sum').Comment).toBe('sum(spend)');
     expect(gold.Description).toContain('by bounced, visit_date');
+  });
+
+  it('a contract change is an update of the same tables (same logical ids), with the new columns', () => {
+    const after = synth(writeConfig({}, { version: 5, columns: [...COLUMNS, { name: 'referrer', type: 'string', description: 'Added in v5.' }] })).t.findResources('AWS::Glue::Table') as Record<string, Resource>;
+    expect(Object.keys(after).sort()).toEqual(Object.keys(tables).sort());
+    const silver = Object.values(after).find((r) => r.Properties.TableInput.Name === 'web_visits')!.Properties.TableInput;
+    expect(silver.StorageDescriptor.Columns.at(-1)).toEqual({ Name: 'referrer', Type: 'string', Comment: 'Added in v5.' });
+    expect(silver.Parameters.contract_version).toBe('5');
   });
 
   it('no crawler and no custom resource', () => {
