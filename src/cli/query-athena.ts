@@ -37,7 +37,7 @@ export async function athenaQuery(sql: string, target: AthenaTarget, tables: Lak
     if (state === 'SUCCEEDED') break;
     if (state === 'FAILED' || state === 'CANCELLED') {
       const reason = q?.Status?.StateChangeReason ?? q?.Status?.AthenaError?.ErrorMessage ?? state;
-      throw explainEngineError(reason, tables) ?? new QueryError(bounded(`Athena query ${id} ${state.toLowerCase()}: ${reason}`));
+      throw explainEngineError(reason, tables, sql) ?? new QueryError(bounded(`Athena query ${id} ${state.toLowerCase()}: ${reason}`));
     }
     if (Date.now() > deadline) throw new QueryError(`Athena query ${id} still ${state ?? 'pending'} after ${Math.round((opts.timeoutMs ?? 300_000) / 1000)} s; see it in workgroup ${target.workGroup}`);
     await new Promise((r) => setTimeout(r, wait));

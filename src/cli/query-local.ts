@@ -85,13 +85,19 @@ export async function localQuery(sql: string, sources: LocalTableSource[], range
   const db = await DuckDBInstance.create(':memory:');
   const con = await db.connect();
   try {
-    for (const s of sources) await createView(con, s.table, tableFiles(s.dir, range));
+    for (const s of sources) {
+      try {
+        await createView(con, s.table, tableFiles(s.dir, range));
+      } catch (e) {
+        throw new QueryError(bounded(`cannot read table ${s.table.name} from ${s.dir}: ${(e as Error).message.split('\n')[0]} (a damaged or foreign file under it? rerun 'pipeline run' for its source, or remove the file)`));
+      }
+    }
     let reader;
     try {
       reader = await con.runAndReadAll(sql);
     } catch (e) {
       const message = (e as Error).message;
-      throw explainEngineError(message, sources.map((s) => s.table)) ?? new QueryError(bounded(`SQL error: ${message.split('\n')[0]}`));
+      throw explainEngineError(message, sources.map((s) => s.table), sql) ?? new QueryError(bounded(`SQL error: ${message.split('\n')[0]}`));
     }
     const types = reader.columnTypes();
     return {

@@ -70,12 +70,16 @@ export function unknownName(kind: 'table' | 'column', name: string, tables: Lake
 }
 
 /** Map an engine's "no such table/column" message to unknownName; undefined when it is another error. */
-export function explainEngineError(message: string, tables: LakeTable[]): QueryError | undefined {
+export function explainEngineError(message: string, tables: LakeTable[], sql = ''): QueryError | undefined {
   const table =
     /Table with name "?([^"\s!]+)"? does not exist/i.exec(message) ?? /TABLE_NOT_FOUND.*Table '(?:[^.']+\.)*([^.']+)' does not exist/i.exec(message) ?? /Table '(?:[^.']+\.)*([^.']+)' does not exist/i.exec(message);
   if (table) return unknownName('table', table[1], tables);
   const column = /Referenced column "?([^"\s]+)"? not found/i.exec(message) ?? /COLUMN_NOT_FOUND.*Column '([^']+)' cannot be resolved/i.exec(message) ?? /Column '([^']+)' cannot be resolved/i.exec(message);
-  if (column) return unknownName('column', column[1], tables);
+  if (column) {
+    // The columns of the tables the statement names (all tables when it names none of them).
+    const named = tables.filter((t) => new RegExp(`\\b${t.name}\\b`, 'i').test(sql));
+    return unknownName('column', column[1], named.length ? named : tables);
+  }
   return undefined;
 }
 

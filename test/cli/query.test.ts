@@ -83,6 +83,7 @@ describe('pipeline query over the local store', () => {
     expect(c.code).toBe(2);
     expect(c.err).toContain("unknown column 'amount'");
     expect(c.err).toContain('orders(order_id, total, status, region, currency, dt)');
+    expect(c.err).not.toContain('sales(');
     const s = await cli(['query', 'selec 1', '--store', store]);
     expect(s.code).toBe(2);
     expect(s.err).toMatch(/SQL error: Parser Error/);
@@ -177,6 +178,13 @@ describe('files of older contract versions and partitions', () => {
     writeParquetFile(join(root, 'dt=2026-11-01', 'a.parquet'), [columns[0]], [['v1']]);
     const one = await localQuery('select visit_id, big, typeof(big) as t from web_visits', [{ table, dir: root }], range);
     expect(one.rows).toEqual([['v1', null, 'DECIMAL(38,0)']]);
+  });
+
+  it('a damaged file names the table and where it lies (exit 2 from the CLI)', async () => {
+    const root = tmp('query-bad-');
+    mkdirSync(join(root, 'dt=2026-11-01'));
+    writeFileSync(join(root, 'dt=2026-11-01', 'x.parquet'), 'not parquet');
+    await expect(localQuery('select 1', [{ table, dir: root }], range)).rejects.toThrow(/cannot read table web_visits from .*query-bad-/);
   });
 
   it('reads only dt folders inside the projection range, and skips _ and . files as Athena does', async () => {
