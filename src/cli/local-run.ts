@@ -176,3 +176,30 @@ export async function expandFiles(paths: string[]): Promise<string[]> {
   }
   return out.sort();
 }
+
+export interface LocalJob {
+  file: string;
+  dataset: string;
+}
+
+/**
+ * Run files through the local state machine up to `concurrency` at a time,
+ * as Lambda runs executions side by side. Files that land on the same key
+ * (same dataset and file name) are versions of one object: those run one
+ * after another, in the order given, like successive uploads. Results come
+ * back in the order of `jobs`.
+ */
+export async function runConcurrently<T>(jobs: LocalJob[], concurrency: number, runOne: (job: LocalJob, index: number) => Promise<T>): Promise<T[]> {
+  const byKey = new Map<string, number[]>();
+  jobs.forEach((j, i) => {
+    const k = `${j.dataset}/${basename(j.file)}`;
+    byKey.set(k, [...(byKey.get(k) ?? []), i]);
+  });
+  const chains = [...byKey.values()];
+  const results = new Array<T>(jobs.length);
+  const worker = async () => {
+    for (let chain = chains.shift(); chain; chain = chains.shift()) for (const i of chain) results[i] = await runOne(jobs[i], i);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, chains.length)) }, worker));
+  return results;
+}
