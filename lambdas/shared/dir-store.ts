@@ -12,7 +12,8 @@ const STALE_LOCK_MS = 30_000;
 /**
  * A local directory laid out exactly like the buckets: <root>/<bucket>/<key>.
  * Versions are not kept; the version id is the content hash, which is what a
- * versioned bucket guarantees: a new upload is a new version.
+ * versioned bucket guarantees: a new upload is a new version (run locally,
+ * the same bytes again are the same version).
  *
  * Faithful to S3 where concurrent runs depend on it: a write lands whole
  * (written aside, then renamed over the key), so a reader never sees half an
@@ -23,8 +24,18 @@ const STALE_LOCK_MS = 30_000;
 export class DirectoryObjectStore implements ObjectStore {
   constructor(readonly root: string) {}
 
+  /**
+   * The ETag: which write produced the file (inode, size, nanosecond mtime).
+   * Every write here is a new file renamed into place, so every write changes
+   * it, even with identical bytes (S3's MD5 ETag would not: stricter, never
+   * looser). Cheap, so listings carry it too, as S3's do.
+   */
   private async etagOf(p: string): Promise<string | undefined> {
-    if (!existsSync(p)) return undefined;
+    const s = await stat(p, { bigint: true }).catch(() => undefined);
+    return s && `${s.ino.toString(16)}-${s.size}-${s.mtimeNs}`;
+  }
+
+  private async md5(p: string): Promise<string | undefined> {
     const hash = createHash('md5');
     try {
       await pipeline(createReadStream(p), hash);
@@ -80,8 +91,8 @@ export class DirectoryObjectStore implements ObjectStore {
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     const p = this.path(bucket, key);
     const s = await stat(p).catch(() => undefined);
-    const etag = s && (await this.etagOf(p));
-    return s && etag ? { key, size: s.size, lastModified: s.mtime, versionId: etag, etag } : undefined;
+    const [etag, versionId] = s ? await Promise.all([this.etagOf(p), this.md5(p)]) : [];
+    return s && etag && versionId ? { key, size: s.size, lastModified: s.mtime, versionId, etag } : undefined;
   }
 
   async read(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
@@ -134,7 +145,7 @@ export class DirectoryObjectStore implements ObjectStore {
       if (!key.startsWith(prefix)) continue;
       // Deleted between the directory read and now: S3 would not list it either.
       const s = await stat(full).catch(() => undefined);
-      if (s) out.push({ key, size: s.size, lastModified: s.mtime });
+      if (s) out.push({ key, size: s.size, lastModified: s.mtime, etag: await this.etagOf(full) });
     }
     return out.sort((a, b) => a.key.localeCompare(b.key));
   }
