@@ -6,6 +6,7 @@ import type { Aggregate, Contract } from '../core/contract';
 import { TransientError } from '../core/errors';
 import { Aggregator, type PartialDoc } from '../core/gold';
 import { layout } from '../core/layout';
+import { forEachLimit } from '../core/limit';
 import { writeParquetFile } from '../core/parquet';
 import { PreconditionFailed } from '../core/store';
 import type { StageDeps } from '../shared/deps';
@@ -13,7 +14,7 @@ import type { StageDeps } from '../shared/deps';
 /** Attempts per partition before giving up to the state machine's retry (which waits longer). */
 export const GOLD_ATTEMPTS = 40;
 /** Partitions rebuilt at once by one invocation. */
-const PARALLEL = 8;
+const PARALLEL = 16;
 
 /**
  * Rebuild gold for the given partitions of a dataset from its per-file
@@ -34,11 +35,9 @@ const PARALLEL = 8;
  */
 export async function rebuildGold(deps: StageDeps, contract: Contract, dataset: string, partitions: string[], workDir: string): Promise<{ attempts: number }> {
   let attempts = 0;
-  const queue = [...partitions];
-  const worker = async () => {
-    for (let dt = queue.shift(); dt !== undefined; dt = queue.shift()) attempts += await rebuildPartition(deps, contract, dataset, dt, workDir);
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, queue.length) }, worker));
+  await forEachLimit(partitions, PARALLEL, async (dt) => {
+    attempts += await rebuildPartition(deps, contract, dataset, dt, workDir);
+  });
   return { attempts };
 }
 

@@ -2,12 +2,16 @@ import { createHash, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isoDate, layout, sourceId } from '../core/layout';
+import { forEachLimit } from '../core/limit';
 import { readOutputs, union, writeOutputs } from '../core/outputs';
 import { runStage } from '../core/stage';
 import { lambdaDeps, requireContract, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
 import { lazy, type FileState } from './state';
+
+/** Uploads in flight at once: a file with thousands of partitions is thousands of objects. */
+const UPLOADS = 16;
 
 /** Opens the object on first read (the stage may run a dedupe pre-pass first) and hashes what it streams. */
 async function* hashing(open: () => Promise<AsyncIterable<Uint8Array>>, hash: ReturnType<typeof createHash>): AsyncGenerator<Uint8Array> {
@@ -64,13 +68,13 @@ export function makeTransform(deps: StageDeps) {
       const partitions = result.silver.map((s) => s.partition);
       const previous = (await readOutputs(deps.store, lake, dataset, key)) ?? { key, partitions: [], stale: [] };
       await writeOutputs(deps.store, lake, dataset, { key, execution: input.execution, partitions: union(previous.partitions, partitions), stale: previous.stale });
-      for (const f of result.silver) await deps.store.putFile(lake, layout.silver(dataset, f.partition, key), f.path, 'application/vnd.apache.parquet');
-      for (const [dt, docs] of result.partials) await deps.store.putText(lake, layout.goldPartial(dataset, dt, key), JSON.stringify(docs));
+      await forEachLimit(result.silver, UPLOADS, (f) => deps.store.putFile(lake, layout.silver(dataset, f.partition, key), f.path, 'application/vnd.apache.parquet'));
+      await forEachLimit([...result.partials], UPLOADS, ([dt, docs]) => deps.store.putText(lake, layout.goldPartial(dataset, dt, key), JSON.stringify(docs)));
       const left = previous.partitions.filter((dt) => !partitions.includes(dt));
-      for (const dt of left) {
+      await forEachLimit(left, UPLOADS, async (dt) => {
         await deps.store.delete(lake, layout.silver(dataset, dt, key));
         await deps.store.delete(lake, layout.goldPartial(dataset, dt, key));
-      }
+      });
       // Publish (or Quarantine, if this run fails from here on) rebuilds gold of the partitions left.
       await writeOutputs(deps.store, lake, dataset, { key, execution: input.execution, partitions, stale: union(previous.stale, left).filter((dt) => !partitions.includes(dt)) });
       let quarantineRows: string | undefined;
