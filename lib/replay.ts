@@ -112,15 +112,21 @@ export class Replay extends Construct {
         {
           id: 'AwsSolutions-IAM5',
           reason: 'Waiting for a child (startExecution.sync:2) needs DescribeExecution/StopExecution on the file pipeline\'s executions, whose names are per file; the Distributed Map starts executions of its own state machine.',
+          // The file pipeline's executions (children), and this machine's own (Distributed Map runs);
+          // region and account are tokens or literals depending on the stack's env.
           appliesTo: [
-            // The file pipeline's executions (children), and this machine's own (Distributed Map runs).
-            `Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${child}"}]}]}*`,
-            `Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${self}"}]}]}:*`,
-            `Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${self}"}]}]}/*:*`,
+            { regex: executionsOf(child, '\\*') },
+            { regex: executionsOf(self, ':\\*|\\/\\*:\\*') },
           ],
         },
       ],
       true,
     );
   }
+}
+
+/** cdk-nag's rendering of `arn:…:execution:<name of state machine logicalId><suffix>`, as an appliesTo regex. */
+function executionsOf(logicalId: string, suffix: string): string {
+  const name = `\\{"Fn::Select":\\[6,\\{"Fn::Split":\\[":",\\{"Ref":"${logicalId}"\\}\\]\\}\\]\\}`;
+  return `/^Resource::arn:<AWS::Partition>:states:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|[0-9]+):execution:${name}(${suffix})$/g`;
 }
