@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { reasonFromCause } from '../core/errors';
 import { isoDate, layout } from '../core/layout';
 import { emptyCounts, type Manifest } from '../core/manifest';
+import { readOutputs, union, writeOutputs } from '../core/outputs';
 import { stageEntry, type StageDeps } from '../shared/deps';
 import { emitStageMetrics } from '../shared/telemetry';
+import { rebuildGold } from './rebuild-gold';
 import { lazy, type FileState } from './state';
 
 export interface FailedFileMessage {
@@ -25,6 +30,13 @@ const DATA_REASONS = /^(parse|schema|quality|file|contract)\./;
  * Quarantine (the state machine's Catch target): copy the file aside with a
  * machine-readable reason, write a manifest saying so, and return the message
  * the next state puts on the `failed` queue.
+ *
+ * If this execution's Transform already replaced the key's silver (the run
+ * failed in Publish, or Transform failed after writing), the new rows passed
+ * every data check: they are the key's accepted version. Quarantine then
+ * rebuilds gold of the partitions involved so gold agrees with silver, as
+ * Publish would have; a data error never gets that far, so a quarantined
+ * re-upload leaves the previous version in silver and gold untouched.
  */
 export function makeQuarantine(deps: StageDeps) {
   return async (input: FileState): Promise<FailedFileMessage> => {
@@ -63,6 +75,7 @@ export function makeQuarantine(deps: StageDeps) {
         finishedAt: deps.now().toISOString(),
       };
       const manifestKey = layout.manifest(dataset, key);
+      await catchUpGold(deps, input);
       await deps.store.putText(lake, manifestKey, JSON.stringify(manifest, null, 2));
       deps.logger.warn(`file ${status}`, { reason, error: message, quarantineFile });
       emitStageMetrics(deps, dataset, 'quarantine', status === 'quarantined' ? { FilesFailed: 1, FilesQuarantined: 1 } : { FilesFailed: 1 });
@@ -71,6 +84,23 @@ export function makeQuarantine(deps: StageDeps) {
       emitStageMetrics(deps, dataset, 'quarantine', { StageDurationMs: Date.now() - t0 });
     }
   };
+}
+
+async function catchUpGold(deps: StageDeps, input: FileState): Promise<void> {
+  const contract = deps.contracts.get(input.dataset);
+  if (!contract?.gold.length || !input.execution) return;
+  const outputs = await readOutputs(deps.store, deps.lakeBucket, input.dataset, input.key);
+  if (outputs?.execution !== input.execution) return;
+  const workDir = join(deps.workRoot, `quarantine-gold-${randomUUID()}`);
+  try {
+    await rebuildGold(deps, contract, input.dataset, union(outputs.partitions, outputs.stale), workDir);
+    if (outputs.stale.length) await writeOutputs(deps.store, deps.lakeBucket, input.dataset, { ...outputs, stale: [] });
+  } catch (e) {
+    // Gold is what failed: the failed-queue message says replay, which rebuilds it.
+    deps.logger.error('could not bring gold up to date with silver; replay the file', { error: e as Error });
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
 }
 
 export const handler = lazy(stageEntry(makeQuarantine));

@@ -7,6 +7,7 @@ import { loadConfig } from '../../lib/config';
 import { TransientError } from '../../lambdas/core/errors';
 import { main } from '../../src/cli/main';
 import { inferDataset, runLocal } from '../../src/cli/local-run';
+import { goldByPartition, referenceGold, silverByPartition } from './lake-reference';
 
 const cfg = loadConfig('config/pipeline.json', 'dev');
 
@@ -85,6 +86,32 @@ describe('pipeline run', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/orders\s+v3/);
     expect(r.out).toMatch(/sales\s+v1/);
+  });
+});
+
+describe('pipeline run --concurrency', () => {
+  it('samples/sales and samples/orders give the same silver and gold at --concurrency 4 as at 1', { timeout: 120_000 }, async () => {
+    const lakes: unknown[] = [];
+    for (const n of ['1', '4']) {
+      const root = store();
+      const r = await cli(['run', 'samples/sales', 'samples/orders', '--concurrency', n, '--store', root, '--json']);
+      expect(r.code).toBe(1); // sales_poison.csv is quarantined
+      const lake = join(root, 'lake-bucket');
+      const content: Record<string, unknown> = {};
+      for (const d of cfg.datasets.filter((x) => x.name !== 'events')) {
+        content[`${d.name} silver`] = await silverByPartition(lake, d.contract);
+        content[`${d.name} gold`] = await goldByPartition(lake, d.contract);
+        expect(content[`${d.name} gold`]).toEqual(await referenceGold(lake, d.contract));
+      }
+      lakes.push(content);
+    }
+    expect(Object.keys((lakes[0] as Record<string, object>)['orders silver']).length).toBeGreaterThan(0);
+    expect(lakes[1]).toEqual(lakes[0]);
+  });
+
+  it('rejects a --concurrency that is not a positive whole number', async () => {
+    expect((await cli(['run', 'samples/orders', '--concurrency', '0', '--store', store()])).code).toBe(2);
+    expect((await cli(['run', 'samples/orders', '--concurrency', 'many', '--store', store()])).err).toContain('--concurrency');
   });
 });
 
