@@ -8,12 +8,15 @@
 export type ReasonCode =
   | 'parse.error'
   | 'parse.encoding'
+  | 'parse.limit'
+  | 'parse.framing'
   | 'schema.incompatible'
   | 'schema.missing_columns'
   | 'quality.reject_ratio'
   | 'quality.row_count'
   | 'file.empty'
   | 'file.unsupported'
+  | 'file.too_large'
   | 'contract.unknown_dataset'
   | 'pipeline.error';
 
@@ -25,15 +28,31 @@ export interface ErrorContext {
   rule?: string;
 }
 
+/** Longest message text a DataError carries (the whole message stays far below Step Functions' 32,768-character Cause). */
+export const MAX_MESSAGE = 4000;
+
+/**
+ * `s` cut to at most `max` characters plus a marker saying how much was cut;
+ * never splits a surrogate pair. Every message that quotes input goes through
+ * this, so a 50 MB header cannot become a 50 MB error.
+ */
+export function bounded(s: string, max = MAX_MESSAGE): string {
+  if (s.length <= max) return s;
+  let cut = max;
+  const c = s.charCodeAt(cut - 1);
+  if (c >= 0xd800 && c <= 0xdbff) cut--;
+  return `${s.slice(0, cut)}… [${s.length - cut} more characters cut]`;
+}
+
 function describe(message: string, ctx: ErrorContext, hint?: string): string {
   const where = [
     ctx.dataset && `dataset=${ctx.dataset}`,
-    ctx.key && `key=${ctx.key}`,
+    ctx.key && `key=${bounded(ctx.key, 1100)}`,
     ctx.line !== undefined && `line=${ctx.line}`,
-    ctx.column && `column=${ctx.column}`,
+    ctx.column && `column=${bounded(ctx.column, 200)}`,
     ctx.rule && `rule=${ctx.rule}`,
   ].filter(Boolean);
-  return `${message}${where.length ? ` [${where.join(' ')}]` : ''}${hint ? `. ${hint}` : ''}`;
+  return `${bounded(message)}${where.length ? ` [${where.join(' ')}]` : ''}${hint ? `. ${bounded(hint, 1000)}` : ''}`;
 }
 
 /** Bad input: never retried. The file is quarantined with `reason`. */
@@ -76,5 +95,5 @@ export function reasonFromCause(error: string | undefined, cause: string | undef
   const message = parsed?.errorMessage ?? cause ?? error ?? 'unknown error';
   const fromMessage = /^\[reason=([a-z_.]+)\]/.exec(message)?.[1] as ReasonCode | undefined;
   const reason = parsed?.reason ?? fromMessage ?? (error === 'DataError' ? 'parse.error' : 'pipeline.error');
-  return { reason, message: message.replace(/^\[reason=[a-z_.]+\]\s*/, ''), details: parsed?.details };
+  return { reason, message: bounded(message.replace(/^\[reason=[a-z_.]+\]\s*/, ''), 2 * MAX_MESSAGE), details: parsed?.details };
 }
