@@ -84,6 +84,17 @@ export class TransientError extends Error {
   }
 }
 
+/**
+ * Facts about a failed file that must reach the Quarantine state (counts, the
+ * row file): Lambda passes only the message on, so they ride at its end as
+ * `[details={...}]`, which reasonFromCause takes off again.
+ */
+export function withDetails(e: DataError, details: Record<string, unknown>): DataError {
+  const text = JSON.stringify(details);
+  if (text.length <= 4000) e.message += ` [details=${text}]`;
+  return e;
+}
+
 /** Parse the `Cause` string Step Functions hands to a Catch handler back into a reason. */
 export function reasonFromCause(error: string | undefined, cause: string | undefined): { reason: ReasonCode; message: string; details?: unknown } {
   let parsed: { errorType?: string; errorMessage?: string; reason?: ReasonCode; details?: unknown } | undefined;
@@ -92,8 +103,18 @@ export function reasonFromCause(error: string | undefined, cause: string | undef
   } catch {
     parsed = undefined;
   }
-  const message = parsed?.errorMessage ?? cause ?? error ?? 'unknown error';
+  let message = parsed?.errorMessage ?? cause ?? error ?? 'unknown error';
+  let carried: unknown;
+  const tail = / \[details=(\{.*\})\]$/s.exec(message);
+  if (tail) {
+    try {
+      carried = JSON.parse(tail[1]);
+      message = message.slice(0, tail.index);
+    } catch {
+      carried = undefined;
+    }
+  }
   const fromMessage = /^\[reason=([a-z_.]+)\]/.exec(message)?.[1] as ReasonCode | undefined;
   const reason = parsed?.reason ?? fromMessage ?? (error === 'DataError' ? 'parse.error' : 'pipeline.error');
-  return { reason, message: bounded(message.replace(/^\[reason=[a-z_.]+\]\s*/, ''), 2 * MAX_MESSAGE), details: parsed?.details };
+  return { reason, message: bounded(message.replace(/^\[reason=[a-z_.]+\]\s*/, ''), 2 * MAX_MESSAGE), details: parsed?.details ?? carried };
 }

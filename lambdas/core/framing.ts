@@ -61,10 +61,10 @@ const show = (d: string) => (d === '\t' ? 'a tab' : `'${d}'`);
  */
 export function diagnoseHeader(names: string[], contract: Contract, where: Where): void {
   const fmt = contract.format;
+  if (fmt.type !== 'csv') return;
   if (!names.length || names.every((n) => n.trim() === '')) {
     throw framing('blank header: the first line has no column names', where, 'Remove the blank line(s) before the header, or send the header on the first line');
   }
-  if (fmt.type !== 'csv') return;
   const joined = names.join(fmt.delimiter);
   const first = joined.trimStart();
   if (first.startsWith('{') || first.startsWith('[')) {

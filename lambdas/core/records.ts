@@ -238,7 +238,27 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
   };
   const worth = (b: RecordBatch) => b.records.length || b.malformed.length || b.header;
 
-  if (fmt.type === 'json') {
+  // A JSON Lines dataset also takes a JSON array export (a '[' first: no JSON Lines record starts so).
+  const texts = decodeText(source, 'utf-8', where, limits);
+  const head: string[] = [];
+  let firstChar = '';
+  // Read by hand: breaking out of a for-await would close the decoder.
+  // Blank text before the first record is not kept, only its line count (a blank file may be huge).
+  let blankLines = 0;
+  for (let n = await texts.next(); !n.done; n = await texts.next()) {
+    const m = /\S/.exec(n.value);
+    if (m) {
+      head.push(n.value);
+      firstChar = m[0];
+      break;
+    }
+    for (let i = n.value.indexOf('\n'); i >= 0; i = n.value.indexOf('\n', i + 1)) blankLines++;
+  }
+  const rest = (async function* () {
+    yield* head;
+    for (let n = await texts.next(); !n.done; n = await texts.next()) yield n.value;
+  })();
+  if (fmt.type === 'json' || firstChar === '[') {
     const splitter = new JsonArraySplitter(limits.maxRecordLength);
     const fail = (e: unknown): never => {
       if (e instanceof DataError) throw e;
@@ -246,7 +266,7 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
       if (e instanceof RangeError) throw limitError('maxRecordLength', (e as Error).message, limits.maxRecordLength, where);
       throw new DataError('parse.error', `invalid JSON array: ${(e as Error).message}`, where, 'Send a JSON array of objects ([{...}, {...}]), or use format jsonl for one record per line');
     };
-    for await (const text of decodeText(source, 'utf-8', where, limits)) {
+    for await (const text of rest) {
       let elements: string[];
       try {
         elements = splitter.push(text);
@@ -274,7 +294,8 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
   // cuts is carried as pieces, joined once its newline arrives.
   let carry: string[] = [];
   let carryLength = 0;
-  for await (const text of decodeText(source, 'utf-8', where, limits)) {
+  line = blankLines;
+  for await (const text of rest) {
     let nl = text.indexOf('\n');
     if (nl < 0) {
       carry.push(text);

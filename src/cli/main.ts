@@ -2,7 +2,7 @@ import { relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type PipelineConfig } from '../../lib/config';
 import { layout } from '../../lambdas/core/layout';
-import { c, ms, table } from './format';
+import { c, ms, safe, table } from './format';
 import { reconcile, redriveCmd, replay, status } from './ops/commands';
 import { OPS_HELP } from './ops/help';
 import { OpsError, parseTime } from './ops/stack';
@@ -171,7 +171,7 @@ async function cmdRun(args: string[], out: Out): Promise<number> {
 
   const results: LocalRunResult[] = [];
   for (const { file, dataset } of jobs) {
-    if (!values.json) out.log(`${c.bold(file)} ${c.dim(`→ dataset ${dataset}`)}`);
+    if (!values.json) out.log(`${c.bold(safe(file))} ${c.dim(`→ dataset ${dataset}`)}`);
     const started = new Map<string, number>();
     const caught = new Set<string>();
     const r = await runLocal(file, dataset, {
@@ -190,13 +190,15 @@ async function cmdRun(args: string[], out: Out): Promise<number> {
     results.push(r);
     if (!values.json) report(r, storeRoot, out);
   }
-  if (values.json) out.log(JSON.stringify(results.length === 1 ? results[0].manifest : results.map((r) => r.manifest), null, 2));
+  // A run that wrote no manifest still prints a JSON value saying so (never `undefined`).
+  const asJson = (r: LocalRunResult) => r.manifest ?? { status: r.status, execution: r.execution, manifest: null };
+  if (values.json) out.log(JSON.stringify(results.length === 1 ? asJson(results[0]) : results.map(asJson), null, 2));
   return results.every((r) => r.status === 'succeeded') ? EXIT.ok : EXIT.quarantined;
 }
 
 function report(r: LocalRunResult, storeRoot: string, out: Out): void {
   const m = r.manifest;
-  const where = (k?: string) => (k ? relative(process.cwd(), resolve(storeRoot, LOCAL_BUCKETS.lake, k)) : '-');
+  const where = (k?: string) => (k ? safe(relative(process.cwd(), resolve(storeRoot, LOCAL_BUCKETS.lake, k))) : '-');
   if (!m) {
     out.log(`  ${c.red('no manifest written')} (execution ${r.execution})`);
     return;
@@ -205,9 +207,9 @@ function report(r: LocalRunResult, storeRoot: string, out: Out): void {
   out.log(`  ${status} in ${ms(r.durationMs)} · contract v${m.contractVersion ?? '?'}${m.matchedVersion ? ` (file matches v${m.matchedVersion})` : ''}`);
   out.log(`  rows in ${m.counts.rowsIn} · out ${m.counts.rowsOut} · quarantined ${m.counts.rowsQuarantined} · duplicates dropped ${m.counts.rowsDeduplicated} · warned ${m.counts.rowsWarned}`);
   const top = Object.entries(m.reasons).sort((a, b) => b[1] - a[1]).slice(0, 5);
-  if (top.length) out.log(`  top reasons: ${top.map(([k, n]) => `${k} ×${n}`).join(', ')}`);
-  if (m.failure) out.log(`  ${c.red(m.failure.reason)}: ${m.failure.message}`);
-  for (const w of m.schemaChanges?.warnings ?? []) out.log(`  ${c.yellow('schema:')} ${w}`);
+  if (top.length) out.log(`  top reasons: ${top.map(([k, n]) => `${safe(k)} ×${n}`).join(', ')}`);
+  if (m.failure) out.log(`  ${c.red(safe(m.failure.reason))}: ${safe(m.failure.message)}`);
+  for (const w of m.schemaChanges?.warnings ?? []) out.log(`  ${c.yellow('schema:')} ${safe(w)}`);
   if (m.outputs.bronze) out.log(`  bronze      ${where(m.outputs.bronze)}`);
   for (const s of m.outputs.silver) out.log(`  silver      ${where(s)}`);
   for (const g of m.outputs.gold) out.log(`  gold        ${where(g)}`);
