@@ -50,7 +50,9 @@ const CR = 5;
 class RecordAssembler {
   active = false;
   fields: string[] = [];
-  private value = '';
+  /** The value being built, in pieces joined once at its end (a += per piece builds a rope whose cost grows faster than its length). */
+  private parts: string[] = [];
+  private valueLength = 0;
   private state = FIELD_START;
   /** The state a pending CR returns to when no newline follows. */
   private crFrom = UNQUOTED;
@@ -60,6 +62,7 @@ class RecordAssembler {
   /** Whether the record had a quoted field (`""` alone is a record with one empty value, a blank line is none). */
   quoted = false;
   private readonly quoteStr: string;
+  private readonly pair: string;
 
   constructor(
     private readonly delim: number,
@@ -68,12 +71,14 @@ class RecordAssembler {
     private readonly where: ErrorContext,
   ) {
     this.quoteStr = String.fromCharCode(quote);
+    this.pair = this.quoteStr + this.quoteStr;
   }
 
   begin(line: number): void {
     this.active = true;
     this.fields = [];
-    this.value = '';
+    this.parts = [];
+    this.valueLength = 0;
     this.state = FIELD_START;
     this.length = 0;
     this.newlines = 0;
@@ -81,11 +86,18 @@ class RecordAssembler {
     this.quoted = false;
   }
 
+  private add(s: string): void {
+    this.parts.push(s);
+    this.valueLength += s.length;
+  }
+
   private endField(): void {
-    if (this.value.length > this.limits.maxFieldLength) throw limitError('maxFieldLength', `a field of line ${this.startLine} is longer than ${this.limits.maxFieldLength} characters`, this.limits.maxFieldLength, { ...this.where, line: this.startLine });
+    if (this.valueLength > this.limits.maxFieldLength) throw limitError('maxFieldLength', `a field of line ${this.startLine} is longer than ${this.limits.maxFieldLength} characters`, this.limits.maxFieldLength, { ...this.where, line: this.startLine });
     if (this.fields.length >= this.limits.maxColumns) throw limitError('maxColumns', `line ${this.startLine} has more than ${this.limits.maxColumns} fields`, this.limits.maxColumns, { ...this.where, line: this.startLine });
-    this.fields.push(this.value);
-    this.value = '';
+    const p = this.parts;
+    this.fields.push(p.length === 0 ? '' : p.length === 1 ? p[0] : p.join(''));
+    this.parts = [];
+    this.valueLength = 0;
   }
 
   /** Reads buf from `pos`: the position after the record once it ends, or -1 when buf ran out first. */
@@ -109,7 +121,7 @@ class RecordAssembler {
           const from = i;
           let c = 0;
           while (i < stop && (c = buf.charCodeAt(i)) !== delim && c !== 10 && c !== 13) i++;
-          if (i > from) this.value += buf.slice(from, i);
+          if (i > from) this.add(buf.slice(from, i));
           if (i >= stop) break;
           i++;
           if (c === delim) {
@@ -132,14 +144,27 @@ class RecordAssembler {
             return this.close(i + 1);
           }
           // A lone CR inside a field is data, as on the fast path.
-          this.value += '\r';
+          this.add('\r');
           this.state = this.crFrom;
           break;
         case QUOTED: {
-          let k = buf.indexOf(this.quoteStr, i);
-          if (k < 0 || k >= stop) k = stop;
+          // Up to the closing quote (or the end of the text), doubled quotes included: one piece, unescaped at once.
+          let k = i;
+          for (;;) {
+            k = buf.indexOf(this.quoteStr, k);
+            if (k < 0 || k >= stop) k = stop;
+            else if (k + 1 < stop && buf.charCodeAt(k + 1) === quote) {
+              k += 2;
+              continue;
+            }
+            break;
+          }
           for (let x = buf.indexOf('\n', i); x >= 0 && x < k; x = buf.indexOf('\n', x + 1)) this.newlines++;
-          if (k > i) this.value += buf.slice(i, k);
+          if (k > i) {
+            const piece = buf.slice(i, k);
+            // split/join gives a flat string; replaceAll builds a rope whose flattening costs more than the text.
+            this.add(piece.includes(this.quoteStr) ? piece.split(this.pair).join(this.quoteStr) : piece);
+          }
           i = k;
           if (i < stop) {
             this.state = QUOTE_IN_QUOTED;
@@ -149,7 +174,7 @@ class RecordAssembler {
         }
         case QUOTE_IN_QUOTED:
           if (buf.charCodeAt(i) === quote) {
-            this.value += this.quoteStr;
+            this.add(this.quoteStr);
             this.state = QUOTED;
             i++;
           } else this.state = AFTER_QUOTE;
@@ -158,7 +183,7 @@ class RecordAssembler {
     }
     this.length += i - pos;
     if (this.length > this.limits.maxRecordLength) throw limitError('maxRecordLength', `the record starting at line ${this.startLine} is longer than ${this.limits.maxRecordLength} characters`, this.limits.maxRecordLength, { ...this.where, line: this.startLine });
-    if (this.value.length > this.limits.maxFieldLength) this.endField();
+    if (this.valueLength > this.limits.maxFieldLength) this.endField();
     return -1;
   }
 
@@ -171,7 +196,7 @@ class RecordAssembler {
   finish(): boolean {
     this.active = false;
     if (this.state === QUOTED) throw new DataError('parse.error', 'unterminated quoted field', { ...this.where, line: this.startLine }, 'Close the quote or escape it by doubling it ("")');
-    if (this.state === CR) this.value += '\r';
+    if (this.state === CR) this.add('\r');
     this.newlines++; // the end of the input ends the record as a newline would
     if (this.state === FIELD_START && !this.fields.length) return false;
     this.endField();
