@@ -101,7 +101,7 @@ export async function main(argv: string[], out: Out = { log: (s) => console.log(
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof OpsError) {
-      out.err(`${c.red('error:')} ${e.message}`);
+      out.err(`${c.red('error:')} ${safe(e.message)}`);
       if (e instanceof UsageError) out.err(`Run 'pipeline help' for usage.`);
       return EXIT.usage;
     }

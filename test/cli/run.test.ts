@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,15 @@ describe('pipeline run', () => {
     expect(existsSync(join(root, 'lake-bucket/silver'))).toBe(false);
     const failed = join(root, 'lake-bucket/_local/failed-queue');
     expect(existsSync(failed)).toBe(true);
+  });
+
+  it('prints data-derived text (column names, messages) with control characters escaped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esc-'));
+    const file = join(dir, 'orders_esc.csv');
+    writeFileSync(file, 'order_id,total,status,\u001b[2J\u001b]0;pwned\u0007evil\r\n1,2.00,paid,x\n');
+    const { out } = await cli(['run', file, '--dataset', 'orders', '--store', store()]);
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(out).toContain('\\u001b[2J');
   });
 
   it('--json prints the manifest', async () => {
