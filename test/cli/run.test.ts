@@ -41,12 +41,13 @@ describe('pipeline run', () => {
     expect(readFileSync(q, 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
-  it('poison file: exit 1, quarantined with schema.incompatible, a failed-queue message, nothing in silver', async () => {
+  it('poison file: exit 1, quarantined with parse.framing (its semicolon delimiter named), a failed-queue message, nothing in silver', async () => {
     const root = store();
     const { code, out } = await cli(['run', 'samples/sales/sales_poison.csv', '--store', root]);
     expect(code).toBe(1);
     expect(out).toMatch(/quarantined in/);
-    expect(out).toContain('schema.incompatible');
+    expect(out).toContain('parse.framing');
+    expect(out).toContain("delimiter looks like ';'");
     expect(existsSync(join(root, 'lake-bucket/silver'))).toBe(false);
     const failed = join(root, 'lake-bucket/_local/failed-queue');
     expect(existsSync(failed)).toBe(true);
@@ -125,7 +126,7 @@ describe('retries in the local run', () => {
     });
     expect(r.status).toBe('quarantined');
     expect(calls).toBe(1);
-    expect(r.failedMessage).toMatchObject({ status: 'quarantined', reason: 'schema.incompatible', dataset: 'sales' });
+    expect(r.failedMessage).toMatchObject({ status: 'quarantined', reason: 'parse.framing', dataset: 'sales' });
   });
 
   it('the test-only fault switch (test env, __fault_<stage>__ in the key) fails a stage once', async () => {
