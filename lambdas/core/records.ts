@@ -36,11 +36,16 @@ async function* gunzipIfNeeded(source: AsyncIterable<Uint8Array>, counter: { byt
   const first = await it.next();
   if (first.done) return;
   const rest = (async function* () {
-    yield first.value;
-    for (;;) {
-      const n = await it.next();
-      if (n.done) return;
-      yield n.value;
+    try {
+      yield first.value;
+      for (;;) {
+        const n = await it.next();
+        if (n.done) return;
+        yield n.value;
+      }
+    } finally {
+      // Stopped early (a limit hit, Validate done with the head): close the source (an S3 stream).
+      await it.return?.();
     }
   })();
   if (first.value[0] === 0x1f && first.value[1] === 0x8b) {
@@ -255,8 +260,13 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
     for (let i = n.value.indexOf('\n'); i >= 0; i = n.value.indexOf('\n', i + 1)) blankLines++;
   }
   const rest = (async function* () {
-    yield* head;
-    for (let n = await texts.next(); !n.done; n = await texts.next()) yield n.value;
+    try {
+      yield* head;
+      for (let n = await texts.next(); !n.done; n = await texts.next()) yield n.value;
+    } finally {
+      // A reader that stops early (Validate reads only the head) closes the source too.
+      await texts.return(undefined);
+    }
   })();
   if (fmt.type === 'json' || firstChar === '[') {
     const splitter = new JsonArraySplitter(limits.maxRecordLength);

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../lambdas/core/contract';
@@ -5,7 +6,7 @@ import { CsvParser } from '../../lambdas/core/csv';
 import { bounded, DataError, reasonFromCause, withDetails } from '../../lambdas/core/errors';
 import { depthOf, JsonArraySplitter, parseJsonRecord } from '../../lambdas/core/json-read';
 import { DEFAULT_LIMITS, limitsOf } from '../../lambdas/core/limits';
-import { firstInvalidUtf8 } from '../../lambdas/core/records';
+import { firstInvalidUtf8, readRecords } from '../../lambdas/core/records';
 import { codePoints, keyOf } from '../../lambdas/core/rules';
 import { INVALID, parserFor, wallClockToUtc } from '../../lambdas/core/types';
 
@@ -178,6 +179,26 @@ describe('JSON records', () => {
         s.push(bad);
         s.end();
       }).toThrow();
+    }
+  });
+});
+
+describe('record reader lifecycle', () => {
+  it('a reader that stops at the header (Validate) closes the source, for CSV, JSON Lines and JSON arrays', async () => {
+    const big = `c\n${'1\n'.repeat(300_000)}`;
+    for (const [type, text, gz] of [['csv', 'c\n1\n2\n', false], ['jsonl', '{"c":1}\n{"c":2}\n', false], ['json', '[{"c":1},{"c":2}]', false], ['csv', big, true]] as const) {
+      let closed = false;
+      const bytes = gz ? gzipSync(text) : new TextEncoder().encode(text);
+      const source = (async function* () {
+        try {
+          for (let i = 0; i < bytes.length; i += 7) yield bytes.subarray(i, i + 7);
+        } finally {
+          closed = true;
+        }
+      })();
+      const contract = parseContract({ dataset: 'd', version: 1, format: { type }, columns: [{ name: 'c', type: 'integer' }] });
+      for await (const b of readRecords(source, contract, { dataset: 'd', key: 'k' })) if (b.header) break;
+      expect(closed, type).toBe(true);
     }
   });
 });
