@@ -213,7 +213,10 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
   let sawRecord = false;
   // Records wait here until enough are seen to learn the column names from.
   let pending: { obj: unknown; line: number; raw: string }[] = [];
+  let pendingChars = 0;
   const LEARN_FROM = 1000;
+  // ...or fewer, when they are large: what waits here is held in memory.
+  const LEARN_FROM_CHARS = 16 * 1024 * 1024;
   const batch = (): RecordBatch => ({ records: [], malformed: [] });
   const addRecords = (texts: string[], out: RecordBatch, lineOf: (i: number) => number): void => {
     for (let t = 0; t < texts.length; t++) {
@@ -222,12 +225,15 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
       if (!raw.trim()) continue;
       sawRecord = true;
       const parsed = parseJsonRecord(raw, limits);
-      if (parsed.ok) pending.push({ obj: parsed.value, line: ln, raw });
+      if (parsed.ok) {
+        pending.push({ obj: parsed.value, line: ln, raw });
+        pendingChars += raw.length;
+      }
       else out.malformed.push({ line: ln, raw, error: parsed.error });
     }
   };
   const release = (out: RecordBatch, final: boolean): RecordBatch => {
-    if (!names && pending.length < LEARN_FROM && !final) return out;
+    if (!names && pending.length < LEARN_FROM && pendingChars < LEARN_FROM_CHARS && !final) return out;
     learnNames(pending.map((p) => p.obj));
     for (const p of pending) {
       const r = toRecord(p.obj, p.line);
