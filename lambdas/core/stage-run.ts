@@ -105,11 +105,12 @@ export class StageRun {
    * source values under `row` (by column name, so no source column can take a
    * metadata name) and any fields past the header under `_extra`.
    */
-  reject(line: number, original: Record<string, unknown> | { _raw: string }, rule: string, reason: string, extra?: unknown[]): void {
+  reject(line: number, original: Record<string, unknown> | string, rule: string, reason: string, extra?: unknown[]): void {
     this.counts.rowsQuarantined++;
     bump(this.reasons, rule);
     const doc: Record<string, unknown> = { _line: line, _rule: rule, _reason: bounded(reason, 1000), _dataset: this.input.dataset, _source_key: this.input.key };
-    if ('_raw' in original && typeof original._raw === 'string' && Object.keys(original).length === 1) doc._raw = original._raw;
+    // A string is a record that could not be read at all: its text, as it came.
+    if (typeof original === 'string') doc._raw = original;
     else doc.row = original;
     if (extra?.length) doc._extra = extra;
     this.pendingRejects += `${JSON.stringify(doc)}\n`;

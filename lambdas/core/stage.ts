@@ -98,7 +98,7 @@ async function readJson(run: StageRun, input: StageInput): Promise<void> {
     if (batch.header && !run.plan) run.start(batch.header);
     for (const m of batch.malformed) {
       run.counts.rowsIn++;
-      run.reject(m.line, { _raw: m.raw }, 'parse.record', m.error);
+      run.reject(m.line, m.raw, 'parse.record', m.error);
     }
     for (const rec of batch.records) if (rec.values) run.jsonRow(rec);
   }

@@ -121,12 +121,13 @@ const CASES: Case[] = [
     name: 'quarantined rows keep extra fields and metadata-named columns',
     dataset: 'hcsv',
     file: 'meta.csv',
-    data: 'id,n,x,amount,ts,note,_rule,_line\n' + Array.from({ length: 6 }, (_, i) => `r${i},1,1,1.00,2026-01-01T00:00:00Z,ok,R,L`).join('\n') + '\nr9,zz,1,1.00,2026-01-01T00:00:00Z,ok,R,L,extra1,extra2\nr10,zz,1,1.00,2026-01-01T00:00:00Z,ok,R,L\n',
+    data: 'id,n,x,amount,ts,note,_rule,_line,_raw\n' + Array.from({ length: 6 }, (_, i) => `r${i},1,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W`).join('\n') + '\nr9,zz,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W,extra1,extra2\nr10,zz,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W\n',
     expect: 'succeeded',
     check: (r, root) => {
       const lines = readFileSync(join(root, 'lake-bucket', r.manifest!.outputs.quarantineRows!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      expect(lines[0]).toMatchObject({ _rule: 'parse.field_count', _extra: ['extra1', 'extra2'], row: { _rule: 'R', _line: 'L', id: 'r9' } });
-      expect(lines[1]).toMatchObject({ _rule: 'type(n)', row: { _rule: 'R', _line: 'L', n: 'zz' } });
+      expect(lines[0]).toMatchObject({ _rule: 'parse.field_count', _extra: ['extra1', 'extra2'], row: { _rule: 'R', _line: 'L', _raw: 'W', id: 'r9' } });
+      expect(lines[1]).toMatchObject({ _rule: 'type(n)', row: { _rule: 'R', _line: 'L', _raw: 'W', n: 'zz' } });
+      expect(lines[1]._raw).toBeUndefined();
     },
   },
   {
