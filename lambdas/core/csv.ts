@@ -1,4 +1,5 @@
 import { DataError, type ErrorContext } from './errors';
+import { sniffCsvText } from './framing';
 import { limitError, limitsOf, type ReadLimits } from './limits';
 
 /**
@@ -229,6 +230,7 @@ export class CsvScanner {
     if (this.first) {
       this.first = false;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      sniffCsvText(text, this.where);
     }
     let from = 0;
     if (this.asm.active) {

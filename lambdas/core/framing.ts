@@ -10,7 +10,7 @@ import { bounded, DataError } from './errors';
  * good files.
  */
 
-type Where = { dataset: string; key: string };
+type Where = { dataset?: string; key?: string };
 
 const framing = (what: string, where: Where, fix: string) => new DataError('parse.framing', what, where, fix);
 
@@ -49,6 +49,17 @@ export function sniffBytes(b: Uint8Array, encoding: string, where: Where): void 
     throw framing(`file looks like UTF-16 (${oddZeros > evenZeros ? 'little' : 'big'}-endian, no byte-order mark): every other byte is zero`, where, 'Re-export the file as UTF-8');
   }
   throw framing(`file looks binary, not text (${zeros} zero bytes in the first ${n})`, where, 'Upload the data as text (CSV or JSON), or gzip-compressed text');
+}
+
+/**
+ * The first decoded text of a CSV file: carriage returns and not one newline
+ * in a first chunk of some size means CR-only line endings, which would
+ * otherwise read as one record as long as the file (and hit maxRecordLength).
+ */
+export function sniffCsvText(text: string, where: Where): void {
+  if (text.length >= 4096 && text.indexOf('\n') < 0 && text.indexOf('\r') >= 0) {
+    throw framing('file has CR-only line endings (old Mac style): the whole file reads as one line', where, 'Re-export with LF or CRLF line endings');
+  }
 }
 
 const DELIMITERS = [',', ';', '\t', '|'];

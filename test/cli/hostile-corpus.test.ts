@@ -85,6 +85,7 @@ const CASES: Case[] = [
   { name: 'semicolon delimiter', dataset: 'hcsv', file: 'semi.csv', data: 'id;n;x;amount;ts;note\nr1;1;1.5;1.00;2026-01-01T00:00:00Z;a\n', expect: 'quarantined:parse.framing', check: (r) => expect(r.manifest!.failure!.message).toMatch(/delimiter looks like ';'/) },
   { name: 'tab delimiter', dataset: 'hcsv', file: 'tab.csv', data: 'id\tn\tx\tamount\tts\tnote\nr1\t1\t1.5\t1.00\t2026-01-01T00:00:00Z\ta\n', expect: 'quarantined:parse.framing' },
   { name: 'CR-only line endings', dataset: 'hcsv', file: 'cr.csv', data: (HEADER + rows(5)).replace(/\n/g, '\r'), expect: 'quarantined:parse.framing', check: (r) => expect(r.manifest!.failure!.message).toMatch(/CR-only/) },
+  { name: 'CR-only line endings, larger than maxRecordLength', dataset: 'hcsv', file: 'crbig.csv', data: (HEADER + rows(8000)).replace(/\n/g, '\r'), expect: 'quarantined:parse.framing', check: (r) => expect(r.manifest!.failure!.message).toMatch(/CR-only/) },
   { name: 'UTF-16 LE with BOM', dataset: 'hcsv', file: 'u16.csv', data: Buffer.concat([bytes(0xff, 0xfe), Buffer.from(HEADER + rows(3), 'utf16le')]), expect: 'quarantined:parse.framing' },
   { name: 'UTF-16 LE without BOM', dataset: 'hcsv', file: 'u16nobom.csv', data: Buffer.from(HEADER + rows(3), 'utf16le'), expect: 'quarantined:parse.framing', check: (r) => expect(r.manifest!.failure!.message).toMatch(/UTF-16/) },
   { name: 'binary', dataset: 'hcsv', file: 'bin.csv', data: bytes(0x00, 0x01, 0x02, 0x00, 0x7f, 0x00, 0x00, 0x10, 0xff, 0x00), expect: 'quarantined:parse.framing' },
