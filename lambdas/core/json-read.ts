@@ -63,10 +63,10 @@ export function parseJsonRecord(text: string, limits: ReadLimits): ParsedJson {
   } catch (e) {
     return { ok: false, error: `invalid JSON: ${bounded((e as Error).message, 300)}` };
   }
+  // Each level of nesting takes 2 characters and each key at least 4 ("":0,): a shorter text cannot break either limit.
   if (typeof value === 'object' && value !== null) {
-    const depth = depthOf(value, limits.maxJsonDepth);
-    if (depth > limits.maxJsonDepth) return { ok: false, error: `nested deeper than ${limits.maxJsonDepth} levels (limits.maxJsonDepth)` };
-    if (!Array.isArray(value) && Object.keys(value).length > limits.maxColumns) return { ok: false, error: `record has more than ${limits.maxColumns} keys (limits.maxColumns)` };
+    if (text.length > 2 * limits.maxJsonDepth && depthOf(value, limits.maxJsonDepth) > limits.maxJsonDepth) return { ok: false, error: `nested deeper than ${limits.maxJsonDepth} levels (limits.maxJsonDepth)` };
+    if (text.length > 4 * limits.maxColumns && !Array.isArray(value) && Object.keys(value).length > limits.maxColumns) return { ok: false, error: `record has more than ${limits.maxColumns} keys (limits.maxColumns)` };
   }
   if (INEXACT.test(text)) value = JSON.parse(text, keepSource as (k: string, v: unknown) => unknown);
   return { ok: true, value };
