@@ -51,6 +51,26 @@ describe('CSV reading cost and limits', () => {
     );
   });
 
+  it('any text, well-formed or not, reads the same whatever the chunking (fast path and carried records agree) (property)', () => {
+    const outcome = (text: string, chunk: number) => {
+      try {
+        const p = new CsvParser({ delimiter: ',', quote: '"' });
+        const out: [string[], number][] = [];
+        for (let i = 0; i < text.length; i += chunk) out.push(...p.push(text.slice(i, i + chunk)).map((r): [string[], number] => [r.fields, r.line]));
+        out.push(...p.end().map((r): [string[], number] => [r.fields, r.line]));
+        return out;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', ',', '"', '\n', '\r', ' ', 'é'), maxLength: 40 }), fc.integer({ min: 1, max: 8 }), (text, chunk) => {
+        expect(outcome(text, chunk)).toEqual(outcome(text, text.length + 1));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('a lone CR inside an unquoted field is data on both the fast path and across chunks', () => {
     for (const chunk of [1, 2, 3, 100]) expect(read('a,b\n1,x\ry\n', chunk)).toEqual([['a', 'b'], ['1', 'x\ry']]);
   });
