@@ -230,8 +230,8 @@ export class CsvScanner {
     if (this.first) {
       this.first = false;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      sniffCsvText(text, this.where);
     }
+    if (this.prefix !== undefined) this.sniff(text);
     let from = 0;
     if (this.asm.active) {
       // The record the last chunk cut: finish it on this chunk, without touching the text carried so far.
@@ -240,6 +240,20 @@ export class CsvScanner {
       this.emitAssembled(sink);
     }
     this.scan(text, sink, from);
+  }
+
+  /** The file's first characters until a newline or 4096 of them are seen (the stream may start in small chunks). */
+  private prefix: string | undefined = '';
+
+  private sniff(text: string): void {
+    if (text.indexOf('\n') >= 0) {
+      this.prefix = undefined;
+      return;
+    }
+    this.prefix += text.slice(0, 4096);
+    if (this.prefix!.length < 4096) return;
+    sniffCsvText(this.prefix!, this.where);
+    this.prefix = undefined;
   }
 
   /** Flush the last record (one without a trailing newline). */

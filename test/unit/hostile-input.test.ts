@@ -71,6 +71,11 @@ describe('CSV reading cost and limits', () => {
     );
   });
 
+  it('CR-only line endings are named as such however small the first chunks', () => {
+    const text = `a,b\r${'1,2\r'.repeat(3000)}`;
+    for (const chunk of [7, 100, 65536]) expect(() => read(text, chunk, { maxRecordLength: 1e6 })).toThrow(/CR-only line endings/);
+  });
+
   it('a lone CR inside an unquoted field is data on both the fast path and across chunks', () => {
     for (const chunk of [1, 2, 3, 100]) expect(read('a,b\n1,x\ry\n', chunk)).toEqual([['a', 'b'], ['1', 'x\ry']]);
   });
