@@ -29,7 +29,7 @@ export const DEFAULT_LIMITS: ReadLimits = {
   maxRecordLength: 8 * 1024 * 1024,
   maxFieldLength: 4 * 1024 * 1024,
   maxColumns: 2048,
-  maxPartitions: 1000,
+  maxPartitions: 10_000,
   maxJsonDepth: 64,
 };
 
