@@ -1,4 +1,5 @@
-import type { Column, ColumnType } from './contract';
+import { OFFSET_RE, validOffset, type Column, type ColumnType } from './contract';
+import { isRawJson } from './json-read';
 
 /**
  * Typing of raw values. Each column gets one compiled parser so the hot loop
@@ -117,15 +118,25 @@ function zoneFormatter(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Resolve a wall-clock time in `timezone` to epoch ms. */
+/**
+ * Resolve a wall-clock time in `timezone` to epoch ms, as java.time does: a
+ * time in a DST gap (02:30 on the spring-forward night) moves forward by the
+ * gap (03:30, summer offset); a time that occurs twice (the fall-back hour)
+ * takes the earlier offset, i.e. the first of the two instants.
+ */
 export function wallClockToUtc(wallMs: number, timezone: string): number {
   if (timezone === 'UTC' || timezone === 'Z') return wallMs;
-  const off = /^([+-])(\d{2}):?(\d{2})$/.exec(timezone);
+  const off = OFFSET_RE.exec(timezone);
   if (off) return wallMs - (off[1] === '-' ? -1 : 1) * (Number(off[2]) * 60 + Number(off[3])) * 60000;
-  // Two passes settle the offset across DST transitions.
-  let guess = wallMs - zoneOffsetMinutes(timezone, wallMs) * 60000;
-  guess = wallMs - zoneOffsetMinutes(timezone, guess) * 60000;
-  return guess;
+  // The offsets a day either side: one transition at most lies between them.
+  const before = zoneOffsetMinutes(timezone, wallMs - 86400000);
+  const after = zoneOffsetMinutes(timezone, wallMs + 86400000);
+  if (before === after) return wallMs - before * 60000;
+  const early = wallMs - before * 60000;
+  if (zoneOffsetMinutes(timezone, early) === before) return early; // valid with the earlier offset (both are in an overlap)
+  const late = wallMs - after * 60000;
+  if (zoneOffsetMinutes(timezone, late) === after) return late;
+  return early; // in the gap: the wall time read with the offset before it, i.e. shifted forward by the gap
 }
 
 const MAX_DATE_MS = 8.64e15;
@@ -196,6 +207,7 @@ function timestampParser(col: Column): Parser {
     }
     const days = civilDays(y, mo, d);
     if (days === INVALID || h > 23 || mi > 59 || s > 59) return INVALID;
+    if (offset !== undefined && offset !== 'Z' && !validOffset(offset)) return INVALID;
     const wall = days * 86400000 + ((h * 60 + mi) * 60 + s) * 1000 + ms;
     return wallClockToUtc(wall, offset === undefined ? tz : offset === 'Z' ? 'UTC' : offset);
   };
@@ -215,6 +227,34 @@ function dateParser(col: Column): Parser {
   };
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** An integer column is INT64: a number while safe, a bigint beyond 2^53 (exact), INVALID past 64 bits. */
+function parseInteger(raw: string): Typed | typeof INVALID {
+  if (!INT_RE.test(raw)) return INVALID;
+  const n = Number(raw);
+  if (Number.isSafeInteger(n)) return n;
+  const b = BigInt(raw);
+  return b < INT64_MIN || b > INT64_MAX ? INVALID : b;
+}
+
+/**
+ * A double is decimal text only ([sign] digits [. digits] [e exponent]) and
+ * finite: Number() alone would take 'Infinity', '0x10', '0b11', ' 1 ' and
+ * turn '1e400' into infinity.
+ */
+function parseDouble(raw: string): Typed | typeof INVALID {
+  let digits = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits = true;
+    else if (c !== 46 && c !== 45 && c !== 43 && c !== 101 && c !== 69) return INVALID;
+  }
+  const n = Number(raw);
+  return digits && Number.isFinite(n) ? n : INVALID;
+}
+
 /** The parser for one column. Empty strings are handled by the caller (null/default). */
 export function parserFor(col: Column): Parser {
   const t = col.type;
@@ -222,16 +262,9 @@ export function parserFor(col: Column): Parser {
     case 'string':
       return (raw) => raw;
     case 'integer':
-      return (raw) => {
-        if (!INT_RE.test(raw)) return INVALID;
-        const n = Number(raw);
-        return Number.isSafeInteger(n) ? n : INVALID;
-      };
+      return parseInteger;
     case 'double':
-      return (raw) => {
-        const n = Number(raw);
-        return raw.trim() === '' || Number.isNaN(n) ? INVALID : n;
-      };
+      return parseDouble;
     case 'boolean':
       return (raw) => {
         const b = BOOL[raw.toLowerCase()];
@@ -252,6 +285,8 @@ export function parserFor(col: Column): Parser {
 export function fromJson(value: unknown, col: Column, parse: Parser): { value: Typed | typeof INVALID; coerced: boolean } {
   if (value === null || value === undefined) return { value: null, coerced: false };
   const t = col.type;
+  // A number a double cannot hold exactly arrives as its source text (json-read.ts), typed from that text.
+  if (isRawJson(value)) return { value: parse(value.rawJSON), coerced: t !== 'integer' && t !== 'double' && !t.startsWith('decimal') };
   const native =
     (t === 'string' && typeof value === 'string') ||
     ((t === 'integer' || t === 'double' || t.startsWith('decimal')) && typeof value === 'number') ||

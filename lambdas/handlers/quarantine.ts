@@ -43,7 +43,9 @@ export function makeQuarantine(deps: StageDeps) {
     const t0 = Date.now();
     const { dataset, bucket, key } = input;
     deps.logger.appendKeys({ dataset, bucket, key, execution: input.execution });
-    const { reason, message } = reasonFromCause(input.error?.Error, input.error?.Cause);
+    const { reason, message, details } = reasonFromCause(input.error?.Error, input.error?.Cause);
+    // Counts and the row file of a file that failed after reading its rows (quality.reject_ratio).
+    const carried = (details ?? {}) as { counts?: Manifest['counts']; reasons?: Record<string, number>; quarantineRows?: string };
     const status = DATA_REASONS.test(reason) ? 'quarantined' : 'failed';
     const ingestDate = input.ingestDate ?? isoDate(input.landedAt ?? deps.now());
     const lake = deps.lakeBucket;
@@ -65,10 +67,10 @@ export function makeQuarantine(deps: StageDeps) {
         execution: input.execution,
         contractVersion: input.contractVersion,
         matchedVersion: input.matchedVersion,
-        counts: input.transform?.counts ?? emptyCounts(),
-        reasons: { [reason]: 1, ...(input.transform?.reasons ?? {}) },
+        counts: input.transform?.counts ?? carried.counts ?? emptyCounts(),
+        reasons: { [reason]: 1, ...(input.transform?.reasons ?? carried.reasons ?? {}) },
         warnings: input.transform?.warnings ?? {},
-        outputs: { silver: [], gold: [], quarantineFile },
+        outputs: { silver: [], gold: [], quarantineFile, quarantineRows: input.transform?.quarantineRows ?? carried.quarantineRows },
         failure: { reason, message },
         durationsMs: { ...input.durationsMs, quarantine: Date.now() - t0 },
         startedAt: input.startedAt,

@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DataError, withDetails } from '../core/errors';
 import { isoDate, layout, sourceId } from '../core/layout';
+import type { Manifest } from '../core/manifest';
 import { forEachLimit } from '../core/limit';
 import { readOutputs, union, writeOutputs } from '../core/outputs';
 import { runStage } from '../core/stage';
@@ -49,7 +51,7 @@ export function makeTransform(deps: StageDeps) {
         ingestDate,
         workDir,
         fileId: sourceId(key),
-      });
+      }).catch((e) => rejectedFileRows(deps, e, { dataset, key, ingestDate }));
       const sha256 = hash.digest('hex');
 
       const bronze = layout.bronze(dataset, ingestDate, key);
@@ -114,6 +116,17 @@ export function makeTransform(deps: StageDeps) {
       await rm(workDir, { recursive: true, force: true });
     }
   };
+}
+
+/** A file quarantined for its share of bad rows: keep its row file and counts for Quarantine's manifest. */
+async function rejectedFileRows(deps: StageDeps, e: unknown, where: { dataset: string; key: string; ingestDate: string }): Promise<never> {
+  const d = e instanceof DataError ? (e.details as { counts?: Manifest['counts']; reasons?: Record<string, number>; quarantinePath?: string } | undefined) : undefined;
+  if (!d?.counts || !(e instanceof DataError)) throw e;
+  const rowsKey = layout.quarantineRows(where.dataset, where.ingestDate, where.key);
+  if (d.quarantinePath && d.counts.rowsQuarantined) await deps.store.putFile(deps.lakeBucket, rowsKey, d.quarantinePath, 'application/x-ndjson');
+  const top = Object.fromEntries(Object.entries(d.reasons ?? {}).sort((a, b) => b[1] - a[1]).slice(0, 20));
+  emitStageMetrics(deps, where.dataset, 'transform', { RowsIn: d.counts.rowsIn, RowsOut: 0, RowsQuarantined: d.counts.rowsQuarantined, RowsDeduplicated: d.counts.rowsDeduplicated });
+  throw withDetails(e, { counts: d.counts, reasons: top, quarantineRows: d.counts.rowsQuarantined ? rowsKey : undefined });
 }
 
 export const handler = lazy(stageEntry(makeTransform));

@@ -3,7 +3,7 @@ import { relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type PipelineConfig } from '../../lib/config';
 import { layout } from '../../lambdas/core/layout';
-import { c, ms, table } from './format';
+import { c, ms, safe, table } from './format';
 import { reconcile, redriveCmd, replay, status } from './ops/commands';
 import { OPS_HELP } from './ops/help';
 import { OpsError, parseTime } from './ops/stack';
@@ -123,7 +123,7 @@ export async function main(argv: string[], out: Out = { log: (s) => console.log(
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof OpsError) {
-      out.err(`${c.red('error:')} ${e.message}`);
+      out.err(`${c.red('error:')} ${safe(e.message)}`);
       if (e instanceof UsageError) out.err(`Run 'pipeline help' for usage.`);
       return EXIT.usage;
     }
@@ -202,12 +202,14 @@ async function cmdRun(args: string[], out: Out): Promise<number> {
     for (const l of lines) out.log(l);
     return r;
   });
-  if (values.json) out.log(JSON.stringify(results.length === 1 ? results[0].manifest : results.map((r) => r.manifest), null, 2));
+  // A run that wrote no manifest still prints a JSON value saying so (never `undefined`).
+  const asJson = (r: LocalRunResult) => r.manifest ?? { status: r.status, execution: r.execution, manifest: null };
+  if (values.json) out.log(JSON.stringify(results.length === 1 ? asJson(results[0]) : results.map(asJson), null, 2));
   return results.every((r) => r.status === 'succeeded') ? EXIT.ok : EXIT.quarantined;
 }
 
 async function runOne(file: string, dataset: string, cfg: PipelineConfig, storeRoot: string, json: boolean, out: Out): Promise<LocalRunResult> {
-  if (!json) out.log(`${c.bold(file)} ${c.dim(`→ dataset ${dataset}`)}`);
+  if (!json) out.log(`${c.bold(safe(file))} ${c.dim(`→ dataset ${dataset}`)}`);
   const started = new Map<string, number>();
   const caught = new Set<string>();
   const r = await runLocal(file, dataset, {
@@ -229,7 +231,7 @@ async function runOne(file: string, dataset: string, cfg: PipelineConfig, storeR
 
 function report(r: LocalRunResult, storeRoot: string, out: Out): void {
   const m = r.manifest;
-  const where = (k?: string) => (k ? relative(process.cwd(), resolve(storeRoot, LOCAL_BUCKETS.lake, k)) : '-');
+  const where = (k?: string) => (k ? safe(relative(process.cwd(), resolve(storeRoot, LOCAL_BUCKETS.lake, k))) : '-');
   if (!m) {
     out.log(`  ${c.red('no manifest written')} (execution ${r.execution})`);
     return;
@@ -238,9 +240,9 @@ function report(r: LocalRunResult, storeRoot: string, out: Out): void {
   out.log(`  ${status} in ${ms(r.durationMs)} · contract v${m.contractVersion ?? '?'}${m.matchedVersion ? ` (file matches v${m.matchedVersion})` : ''}`);
   out.log(`  rows in ${m.counts.rowsIn} · out ${m.counts.rowsOut} · quarantined ${m.counts.rowsQuarantined} · duplicates dropped ${m.counts.rowsDeduplicated} · warned ${m.counts.rowsWarned}`);
   const top = Object.entries(m.reasons).sort((a, b) => b[1] - a[1]).slice(0, 5);
-  if (top.length) out.log(`  top reasons: ${top.map(([k, n]) => `${k} ×${n}`).join(', ')}`);
-  if (m.failure) out.log(`  ${c.red(m.failure.reason)}: ${m.failure.message}`);
-  for (const w of m.schemaChanges?.warnings ?? []) out.log(`  ${c.yellow('schema:')} ${w}`);
+  if (top.length) out.log(`  top reasons: ${top.map(([k, n]) => `${safe(k)} ×${n}`).join(', ')}`);
+  if (m.failure) out.log(`  ${c.red(safe(m.failure.reason))}: ${safe(m.failure.message)}`);
+  for (const w of m.schemaChanges?.warnings ?? []) out.log(`  ${c.yellow('schema:')} ${safe(w)}`);
   if (m.outputs.bronze) out.log(`  bronze      ${where(m.outputs.bronze)}`);
   for (const s of m.outputs.silver) out.log(`  silver      ${where(s)}`);
   for (const g of m.outputs.gold) out.log(`  gold        ${where(g)}`);

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,15 +42,25 @@ describe('pipeline run', () => {
     expect(readFileSync(q, 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
-  it('poison file: exit 1, quarantined with schema.incompatible, a failed-queue message, nothing in silver', async () => {
+  it('poison file: exit 1, quarantined with parse.framing (its semicolon delimiter named), a failed-queue message, nothing in silver', async () => {
     const root = store();
     const { code, out } = await cli(['run', 'samples/sales/sales_poison.csv', '--store', root]);
     expect(code).toBe(1);
     expect(out).toMatch(/quarantined in/);
-    expect(out).toContain('schema.incompatible');
+    expect(out).toContain('parse.framing');
+    expect(out).toContain("delimiter looks like ';'");
     expect(existsSync(join(root, 'lake-bucket/silver'))).toBe(false);
     const failed = join(root, 'lake-bucket/_local/failed-queue');
     expect(existsSync(failed)).toBe(true);
+  });
+
+  it('prints data-derived text (column names, messages) with control characters escaped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esc-'));
+    const file = join(dir, 'orders_esc.csv');
+    writeFileSync(file, 'order_id,total,status,\u001b[2J\u001b]0;pwned\u0007evil\r\n1,2.00,paid,x\n');
+    const { out } = await cli(['run', file, '--dataset', 'orders', '--store', store()]);
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(out).toContain('\\u001b[2J');
   });
 
   it('--json prints the manifest', async () => {
@@ -143,7 +153,7 @@ describe('retries in the local run', () => {
     });
     expect(r.status).toBe('quarantined');
     expect(calls).toBe(1);
-    expect(r.failedMessage).toMatchObject({ status: 'quarantined', reason: 'schema.incompatible', dataset: 'sales' });
+    expect(r.failedMessage).toMatchObject({ status: 'quarantined', reason: 'parse.framing', dataset: 'sales' });
   });
 
   it('the test-only fault switch (test env, __fault_<stage>__ in the key) fails a stage once', async () => {

@@ -104,15 +104,15 @@ describe('bad input', () => {
     const { at } = await putLanding(key, readFileSync('samples/sales/sales_poison.csv'));
     const m = await waitForManifest('sales', key, at);
     expect(m.status).toBe('quarantined');
-    expect(m.failure?.reason).toBe('schema.incompatible');
+    expect(m.failure?.reason).toBe('parse.framing');
     const reason = JSON.parse(Buffer.from((await getBytes(lake(), layout.quarantineReason('sales', m.source.landedAt.slice(0, 10), key)))!).toString());
-    expect(reason).toMatchObject({ reason: 'schema.incompatible', status: 'quarantined', source: { key } });
+    expect(reason).toMatchObject({ reason: 'parse.framing', status: 'quarantined', source: { key } });
     expect(await getBytes(lake(), m.outputs.quarantineFile!)).toBeDefined();
     const msg = await waitFor('failed-queue message', async () => {
       const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: out().FailedQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
       return (r.Messages ?? []).map((x) => JSON.parse(x.Body!)).find((b) => b.key === key);
     });
-    expect(msg).toMatchObject({ dataset: 'sales', status: 'quarantined', reason: 'schema.incompatible' });
+    expect(msg).toMatchObject({ dataset: 'sales', status: 'quarantined', reason: 'parse.framing' });
     const [exec] = await waitFor('execution to finish', async () => {
       const e = await executionsForKey(key);
       return e.length && e[0].status !== 'RUNNING' ? e : undefined;
