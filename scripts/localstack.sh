@@ -63,9 +63,18 @@ install() {
   fi
   # Reviewed patches for LocalStack gaps, then the check that the code the
   # executor plugs into has not moved (see README, "Emulator workarounds").
+  # Patches apply to pristine code: when they change, LocalStack's own files
+  # are reinstalled first.
+  local want_patches; want_patches="$(cat "$ADDON"/*.py scripts/emulator-patches/_patchlib.py | sha256sum | cut -c1-16)"
+  local had_patches; had_patches="$(cat "$VENV/.ltl-patches" 2>/dev/null || true)"
+  if [ -n "$had_patches" ] && [ "$had_patches" != "$want_patches" ]; then
+    echo "patches changed: reinstalling localstack-core==$VERSION's files before applying them"
+    "$VENV/bin/pip" install -q --no-deps --force-reinstall -c "$ADDON/constraints.txt" "localstack-core==$VERSION"
+  fi
   for p in "$ADDON"/*.py; do
     "$VENV/bin/python" "$p"
   done
+  echo "$want_patches" >"$VENV/.ltl-patches"
 }
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }

@@ -32,8 +32,24 @@ patch(
 )
 patch(
     FILE,
+    '''            alarm_rule = composite_alarm.alarm["AlarmRule"]
+            rule_expression_validation_result = self._validate_alarm_rule_expression(alarm_rule)''',
+    f'''            alarm_rule = _ltl_strip_enclosing_parens(composite_alarm.alarm["AlarmRule"])  {MARK}
+            rule_expression_validation_result = self._validate_alarm_rule_expression(alarm_rule)''',
+    package="localstack",
+)
+patch(
+    FILE,
     '''def create_message_response_update_composite_alarm_state_sns(''',
-    f'''def _ltl_strip_enclosing_parens(rule):  {MARK}
+    f'''import re as _ltl_re  {MARK}
+
+
+def _ltl_strip_enclosing_parens(rule):  {MARK}
+    original = rule
+    # Only a pure OR of ALARM() may be unwrapped: LocalStack splits on "OR" and
+    # would read "ALARM(a) AND ALARM(b)" as an OR.
+    if _ltl_re.search(r"\\b(AND|NOT|AT_LEAST|TRUE|FALSE|OK|INSUFFICIENT_DATA)\\b", _ltl_re.sub(r'"[^"]*"', '""', rule)):
+        return original
     rule = rule.strip()
     while rule.startswith("(") and rule.endswith(")"):
         depth = 0

@@ -39,7 +39,7 @@ NODE_ENV_VAR = "LTL_HOST_LAMBDA_NODE"
 PAYLOAD_KEYS = ("invoke-id", "invoked-function-arn", "payload", "trace-id")
 # Variables of LocalStack's own process that a worker may see: the rest of the
 # environment comes from the function's configuration, as in a real sandbox.
-PASSED_THROUGH = ("LANG", "LC_ALL", "SYSTEMROOT")
+PASSED_THROUGH = ("LANG", "LC_ALL")
 
 
 def _node() -> str:
@@ -139,8 +139,9 @@ class HostNodeRuntimeExecutor(RuntimeExecutor):
             proc.wait()
 
     def stop(self) -> None:
-        with self._lock:
-            self._kill()
+        # Not under the invoke lock: stopping during an invocation (delete,
+        # update, shutdown) ends it now; the invoke sees the worker exit.
+        self._kill()
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
 

@@ -75,15 +75,19 @@ function contextFor(req) {
 }
 
 let current;
-// An error nothing awaited ends the environment, as in the Node.js runtime.
-const fatal = (type) => (err) => {
+// An error nothing awaited ends the environment, as in the Node.js runtime
+// (which reports a rejection as Runtime.UnhandledPromiseRejection).
+const fatal = (payloadOf) => (err) => {
   const id = current?.id;
-  process.stderr.write(`${type}: ${err?.stack ?? err}\n`);
-  if (id) send({ type: 'result', id, ok: false, payload: JSON.stringify(errorPayload(err, type)), logs: takeLogs() });
+  process.stderr.write(`${err?.stack ?? err}\n`);
+  if (id) send({ type: 'result', id, ok: false, payload: JSON.stringify(payloadOf(err)), logs: takeLogs() });
   process.exit(129);
 };
-process.on('uncaughtException', fatal('Runtime.UncaughtException'));
-process.on('unhandledRejection', fatal('Runtime.UnhandledPromiseRejection'));
+process.on('uncaughtException', fatal((err) => errorPayload(err, 'Runtime.UncaughtException')));
+process.on(
+  'unhandledRejection',
+  fatal((err) => ({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: err instanceof Error ? `${err.name}: ${err.message}` : String(err), trace: errorPayload(err, 'Error').trace })),
+);
 
 async function main() {
   let handler;
