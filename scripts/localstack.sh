@@ -26,6 +26,10 @@ export PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # PATH, then pyenv's.
 find_python() {
   local root="${PYENV_ROOT:-$HOME/.pyenv}" c
+  if [ -n "${LOCALSTACK_PYTHON:-}" ] && ! "$LOCALSTACK_PYTHON" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else 1)' 2>/dev/null; then
+    echo "LOCALSTACK_PYTHON=$LOCALSTACK_PYTHON is not a Python 3.13, which LocalStack $VERSION needs" >&2
+    return 1
+  fi
   command -v pyenv >/dev/null 2>&1 && root="$(pyenv root)"
   for c in "${LOCALSTACK_PYTHON:-}" "$(command -v python3.13 || true)" "$root"/versions/3.13*/bin/python; do
     [ -n "$c" ] && [ -x "$c" ] || continue
