@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { parquetReadObjects } from 'hyparquet';
+import { compressors } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { layout, sourceId } from '../../lambdas/core/layout';
@@ -14,7 +15,7 @@ const lake = () => out().LakeBucketName;
 
 async function parquetRows(bytes: Uint8Array) {
   const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  return parquetReadObjects({ file: ab });
+  return parquetReadObjects({ file: ab, compressors });
 }
 
 describe('a good file', () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../lambdas/core/contract';
 import { Aggregator } from '../../lambdas/core/gold';
@@ -97,7 +97,7 @@ describe('gold aggregates', () => {
     rowsA.forEach((r) => a.addRow(r));
     const path = join(mkdtempSync(join(tmpdir(), 'gold-')), 'g.parquet');
     writeParquetFile(path, a.columns, a.rows());
-    const back = await parquetReadObjects({ file: await asyncBufferFromFile(path) });
+    const back = await readParquetObjects(path);
     expect(back.map((r) => [r.region, r.n, Number(r.revenue)])).toEqual([
       ['EU', 2n, 12.5],
       ['US', 1n, 0],
@@ -109,7 +109,7 @@ describe('gold aggregates', () => {
     const logs: string[] = [];
     expect(await main(['run', 'samples/sales/sales_bad_rows.csv', '--store', root], { log: (s) => logs.push(s), err: () => {} })).toBe(0);
     const day = join(root, 'lake-bucket/gold/sales/daily_sales_by_region/dt=2026-11-21/part-0.parquet');
-    const rows = await parquetReadObjects({ file: await asyncBufferFromFile(day) });
+    const rows = await readParquetObjects(day);
     expect(rows.map((r) => [r.region, r.status, r.lines, Number(r.revenue), r.customers])).toEqual([
       ['APAC', 'shipped', 1n, 12.25, 1n],
       ['EU', 'new', 1n, 3.75, 1n],
@@ -120,7 +120,7 @@ describe('gold aggregates', () => {
     writeFileSync(join(root, 'in/sales/more.csv'), readFileSync('samples/sales/sales_bad_rows.csv', 'utf8').replace(/S-/g, 'T-'));
     expect(await main(['run', join(root, 'in/sales/more.csv'), '--store', root], { log: () => {}, err: () => {} })).toBe(0);
     expect(await main(['run', 'samples/sales/sales_bad_rows.csv', '--store', root], { log: () => {}, err: () => {} })).toBe(0);
-    const again = await parquetReadObjects({ file: await asyncBufferFromFile(day) });
+    const again = await readParquetObjects(day);
     expect(again.map((r) => [r.region, r.status, r.lines, Number(r.revenue)])).toEqual([
       ['APAC', 'shipped', 2n, 24.5],
       ['EU', 'new', 2n, 7.5],

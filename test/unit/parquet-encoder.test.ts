@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { ParquetFileWriter } from '../../lambdas/core/parquet-encoder';
 import { formatDecimal, type Typed } from '../../lambdas/core/types';
@@ -71,7 +72,7 @@ describe('Parquet encoder', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 25 }), async (rows, groupRows) => {
         const path = write(rows as Typed[][], { rowGroupRows: groupRows });
-        const back = await parquetReadObjects({ file: await asyncBufferFromFile(path) });
+        const back = await readParquetObjects(path);
         expect(back.map((o) => [o.s, o.i, o.b, o.ts === null ? null : (o.ts as Date).getTime()])).toEqual(rows.map((r) => [r[0], BigInt(r[1]), r[3], r[5]]));
         const got = await duck(`SELECT s, i::VARCHAR, d::VARCHAR, b::VARCHAR, day::VARCHAR, epoch_ms(ts)::VARCHAR, amt::VARCHAR, big::VARCHAR FROM read_parquet('${path}')`);
         const want = rows.map((r) => expected(r as Typed[]));

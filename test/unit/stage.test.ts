@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { parseContract, type Contract, type ContractInput } from '../../lambdas/core/contract';
@@ -23,7 +23,7 @@ async function stage(contract: Contract, data: string | Uint8Array, key = 'landi
 }
 
 async function rows(path: string): Promise<Record<string, unknown>[]> {
-  return (await parquetReadObjects({ file: await asyncBufferFromFile(path) })) as Record<string, unknown>[];
+  return (await readParquetObjects(path)) as Record<string, unknown>[];
 }
 
 const jsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -1,0 +1,41 @@
+import * as zlib from 'node:zlib';
+import { snappyCompress } from './snappy';
+
+/**
+ * Page compression codecs. ZSTD (Node 24's node:zlib) is the default: the
+ * smallest files for the bytes Athena scans and S3 stores; SNAPPY for readers
+ * that lack ZSTD; NONE for debugging.
+ */
+
+export type Codec = 'zstd' | 'snappy' | 'none';
+export const CODECS = ['zstd', 'snappy', 'none'] as const;
+export const DEFAULT_CODEC: Codec = 'zstd';
+
+/** Parquet's CompressionCodec enum. */
+export const CODEC_ID: Record<Codec, number> = { none: 0, snappy: 1, zstd: 6 };
+
+/** zstd's own default level. */
+export const ZSTD_LEVEL = 3;
+
+type ZstdSync = (buf: Uint8Array, opts: { params: Record<number, number> }) => Buffer;
+const zstd = (zlib as unknown as { zstdCompressSync?: ZstdSync }).zstdCompressSync;
+const ZSTD_LEVEL_PARAM = (zlib.constants as unknown as Record<string, number>).ZSTD_c_compressionLevel;
+
+export function compress(codec: Codec, data: Uint8Array): Uint8Array {
+  if (codec === 'none') return data;
+  if (codec === 'snappy') return snappyCompress(data);
+  if (!zstd) throw new Error('ZSTD needs Node 24 (node:zlib zstdCompressSync); run through npm/npx or choose compression snappy');
+  return zstd(data, { params: { [ZSTD_LEVEL_PARAM]: ZSTD_LEVEL } });
+}
+
+/** One buffer of several parts (a page's levels and values are compressed as one). */
+export function concat(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

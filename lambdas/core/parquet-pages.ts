@@ -1,0 +1,97 @@
+import { Bytes, bitPack } from './parquet-bytes';
+import { ENC, Phys, type ColumnBuffer } from './parquet-column';
+
+/**
+ * A column chunk cut into data pages (v1) of about PAGE_BYTES each before
+ * compression: several pages per chunk keep the compressor's input in cache
+ * and let readers with a page index skip within a row group. Pages split at
+ * row boundaries (no repetition levels, so a row is one value or one null).
+ */
+
+export const PAGE_BYTES = 1 << 20;
+
+export interface DataPage {
+  /** Rows in the page (values and nulls). */
+  rows: number;
+  /** Definition levels + values, uncompressed. */
+  parts: Uint8Array[];
+  size: number;
+}
+
+export interface ChunkPages {
+  dictionary?: Uint8Array;
+  dictCount: number;
+  encoding: number;
+  pages: DataPage[];
+}
+
+/** Definition levels of rows [from, to) as one length-prefixed RLE stream (bit width 1). */
+function defLevels(defs: Uint8Array, from: number, to: number, out: Bytes): void {
+  const start = out.len;
+  out.u32(0);
+  let i = from;
+  while (i < to) {
+    let j = i + 1;
+    while (j < to && defs[j] === defs[i]) j++;
+    out.varint((j - i) << 1);
+    out.ensure(1);
+    out.buf[out.len++] = defs[i];
+    i = j;
+  }
+  const len = out.len - start - 4;
+  out.buf[start] = len & 255;
+  out.buf[start + 1] = (len >>> 8) & 255;
+  out.buf[start + 2] = (len >>> 16) & 255;
+  out.buf[start + 3] = (len >>> 24) & 255;
+}
+
+const FIXED_WIDTH: Partial<Record<Phys, number>> = { [Phys.INT32]: 4, [Phys.INT64]: 8, [Phys.DOUBLE]: 8 };
+
+export function chunkPages(b: ColumnBuffer, pageBytes = PAGE_BYTES): ChunkPages {
+  const dictionary = b.dict && b.dictValues.length ? dictionaryPage(b.dictValues) : undefined;
+  const width = dictionary ? Math.max(1, Math.ceil(Math.log2(Math.max(b.dictValues.length, 2)))) : 0;
+  const nPages = Math.max(1, Math.ceil(b.bytes / pageBytes));
+  const perPage = Math.ceil(b.count / nPages) || 1;
+  const pages: DataPage[] = [];
+  const w = b.phys === Phys.FIXED ? b.typeLength : (FIXED_WIDTH[b.phys] ?? 0);
+  let v = 0; // values (non-null) before the page
+  let plainAt = 0; // byte offset of value v in the PLAIN string buffer
+  for (let r0 = 0; r0 < b.count || (r0 === 0 && pages.length === 0); r0 += perPage) {
+    const r1 = Math.min(b.count, r0 + perPage);
+    const head = new Bytes(64);
+    let v1 = r1;
+    if (b.col.nullable) {
+      defLevels(b.defs, r0, r1, head);
+      v1 = v;
+      for (let r = r0; r < r1; r++) v1 += b.defs[r];
+    }
+    let body: Uint8Array;
+    if (dictionary) {
+      head.ensure(1);
+      head.buf[head.len++] = width;
+      const ids = new Bytes(Math.ceil((v1 - v) / 8) * width + 8);
+      if (v1 > v) bitPack(b.ids.subarray(v, v1), v1 - v, width, ids);
+      body = ids.buf.subarray(0, ids.len);
+    } else if (b.phys === Phys.BYTE_ARRAY) {
+      const p = b.plain.buf;
+      const from = plainAt;
+      for (let k = v; k < v1; k++) plainAt += 4 + (p[plainAt] | (p[plainAt + 1] << 8) | (p[plainAt + 2] << 16) | (p[plainAt + 3] << 24));
+      body = p.subarray(from, plainAt);
+    } else if (b.phys === Phys.BOOLEAN) {
+      body = new Uint8Array(Math.ceil((v1 - v) / 8));
+      const f = b.fixed.buf;
+      for (let k = v; k < v1; k++) if (f[k]) body[(k - v) >>> 3] |= 1 << ((k - v) & 7);
+    } else body = b.fixed.buf.subarray(v * w, v1 * w);
+    const h = head.buf.subarray(0, head.len);
+    pages.push({ rows: r1 - r0, parts: [h, body], size: h.length + body.length });
+    v = v1;
+    if (r1 >= b.count) break;
+  }
+  return { dictionary, dictCount: b.dictValues.length, encoding: dictionary ? ENC.RLE_DICTIONARY : ENC.PLAIN, pages };
+}
+
+function dictionaryPage(values: string[]): Uint8Array {
+  const d = new Bytes();
+  for (const s of values) d.str(s);
+  return d.buf.subarray(0, d.len);
+}
