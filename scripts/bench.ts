@@ -10,7 +10,8 @@
  * shared machine one run of either can be 30% off, and a single pair of runs
  * gave ratios anywhere from 0.34 to 0.56 for the same code. Peak RSS is the
  * highest of the stage's runs. The last line is machine-readable:
- *   stage_vs_duckdb=<ratio> stage_mb_s=<n> duckdb_mb_s=<n> peak_rss_mb=<n> input_mb=<n>
+ *   stage_vs_duckdb=<ratio> stage_mb_s=<n> duckdb_mb_s=<n> peak_rss_mb=<n> input_mb=<n> silver_vs_duckdb_size=<ratio>
+ * Both sides write ZSTD; the size ratio is silver's bytes (all partitions) over DuckDB's one file.
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -100,17 +101,19 @@ async function main() {
   let peakRss = 0;
   let verified = true;
   let duckOut = 0;
+  let silverOut = 0;
   for (let r = 1; r <= runs; r++) {
     const stage = child('bench-stage.ts', [csv, join(dir, 'stage-out')], true);
     stageSec.push(stage.seconds);
     stageCpu.push(stage.cpuSeconds);
     peakRss = Math.max(peakRss, stage.peakRssMb);
-    console.log(`stage  #${r}: ${stage.seconds.toFixed(2)} s, ${(inputMb / stage.seconds).toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, deduplicated ${stage.rowsDeduplicated}, silver ${stage.files} files ${stage.silverMb.toFixed(0)} MB`);
+    silverOut = stage.silverMb;
+    console.log(`stage  #${r}: ${stage.seconds.toFixed(2)} s, ${(inputMb / stage.seconds).toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, deduplicated ${stage.rowsDeduplicated}, silver ${stage.files} files ${stage.silverMb.toFixed(1)} MB`);
     const duck = child('bench-duckdb.ts', [csv, join(dir, 'duckdb-out.parquet'), join(dir, 'stage-out', 'silver', '*', '*.parquet')], false);
     duckSec.push(duck.seconds);
     duckCpu.push(duck.cpuSeconds);
     duckOut = statSync(join(dir, 'duckdb-out.parquet')).size / 1e6;
-    console.log(`duckdb #${r}: ${duck.seconds.toFixed(2)} s, ${(inputMb / duck.seconds).toFixed(1)} MB/s, peak RSS ${duck.peakRssMb.toFixed(0)} MB, output ${duckOut.toFixed(0)} MB (1 thread, COPY read_csv -> parquet)`);
+    console.log(`duckdb #${r}: ${duck.seconds.toFixed(2)} s, ${(inputMb / duck.seconds).toFixed(1)} MB/s, peak RSS ${duck.peakRssMb.toFixed(0)} MB, output ${duckOut.toFixed(1)} MB (1 thread, COPY read_csv -> parquet, zstd)`);
     // DuckDB read the stage's silver back: it must hold exactly the rows the stage reported, each key once.
     const ok = duck.silverRows === stage.rowsOut && duck.silverKeys === stage.rowsOut;
     if (!ok) console.log(`check : DuckDB reads ${duck.silverRows} silver rows, ${duck.silverKeys} distinct keys: MISMATCH with ${stage.rowsOut}`);
@@ -126,7 +129,7 @@ async function main() {
   // the stage's includes V8's GC helper threads. Shown for reference; the ratio below is wall time.
   console.log(`cpu   : stage ${median(stageCpu).toFixed(2)} s, DuckDB ${median(duckCpu).toFixed(2)} s, ratio ${(median(duckCpu) / median(stageCpu)).toFixed(2)}`);
   console.log(
-    `stage_vs_duckdb=${(stageMbS / duckMbS).toFixed(2)} stage_mb_s=${stageMbS.toFixed(1)} duckdb_mb_s=${duckMbS.toFixed(1)} peak_rss_mb=${peakRss.toFixed(0)} input_mb=${inputMb.toFixed(0)}`,
+    `stage_vs_duckdb=${(stageMbS / duckMbS).toFixed(2)} stage_mb_s=${stageMbS.toFixed(1)} duckdb_mb_s=${duckMbS.toFixed(1)} peak_rss_mb=${peakRss.toFixed(0)} input_mb=${inputMb.toFixed(0)} silver_vs_duckdb_size=${(silverOut / duckOut).toFixed(2)}`,
   );
 }
 

@@ -12,6 +12,7 @@ export type ReasonCode =
   | 'schema.missing_columns'
   | 'quality.reject_ratio'
   | 'quality.row_count'
+  | 'gold.overflow'
   | 'file.empty'
   | 'file.unsupported'
   | 'contract.unknown_dataset'

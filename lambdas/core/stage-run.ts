@@ -4,13 +4,14 @@ import type { Column } from './contract';
 import { InMemoryDeduper, type Deduper } from './dedupe';
 import { DataError } from './errors';
 import { planColumns, type ColumnPlan } from './evolution';
-import { PartitionAggregates } from './gold';
+import { PartitionAggregates } from './gold-partitions';
 import { RowBatch, type BatchSink } from './stage-batch';
 import { PartitionedParquetWriter, type OutColumn } from './parquet';
 import type { SourceRecord } from './records';
 import { compileRules, type CompiledRule } from './rules';
 import type { StageCounts, StageInput } from './stage';
 import { rangeParserFor, type RangeParser } from './range-parsers';
+import { AUDIT_COLUMNS, silverColumns } from './silver-schema';
 import { fromJson, INVALID, parserFor, type Parser, type Typed } from './types';
 
 /**
@@ -55,6 +56,9 @@ export class StageRun {
   /** Set by check(): the rule that rejected the row. */
   badRule = '';
   private batch: RowBatch | undefined;
+  private readonly ingestedAt: number;
+  /** Where kept source columns start in the row: after the contract's and the audit columns. */
+  private readonly extraAt: number;
 
   constructor(private readonly input: StageInput) {
     const { contract, dataset, key } = input;
@@ -75,26 +79,40 @@ export class StageRun {
     this.dedupe = this.keyIdx.length ? new InMemoryDeduper(this.keyIdx) : undefined;
     this.partIdx = contract.partitionBy ? this.cols.findIndex((c) => c.name === contract.partitionBy) : -1;
     this.partDayMs = this.partIdx >= 0 && this.cols[this.partIdx].type === 'date' ? 86400000 : 1;
-    this.gold = new PartitionAggregates(contract);
+    this.ingestedAt = input.ingestedAt ?? Date.parse(input.ingestDate);
+    this.extraAt = this.nCols + AUDIT_COLUMNS.length;
+    this.gold = new PartitionAggregates(contract, this.ingestedAt);
     mkdirSync(input.workDir, { recursive: true });
     this.quarantinePath = join(input.workDir, 'rejects.jsonl');
   }
 
   /** Decide the column plan from the file's own column names. */
   start(names: string[]): void {
-    const { input, cols } = this;
+    const { input } = this;
     this.header = names.map((h) => h.trim());
     const plan = planColumns(this.header, input.contract, this.where);
     this.plan = plan;
-    this.outColumns = [...cols.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })), ...plan.extra.map((e) => ({ name: e.name, type: 'string' as const, nullable: true }))];
+    this.outColumns = silverColumns(input.contract, plan.extra.map((e) => e.name));
     this.writer = new PartitionedParquetWriter(
       this.outColumns,
       (dt) => join(input.workDir, 'silver', `dt=${dt}`, `${input.fileId}.parquet`),
       input.rowGroupSize,
       { dataset: input.dataset, source_key: input.key, contract_version: String(input.contract.version) },
+      undefined,
+      input.contract.compression,
     );
     this.batch = new RowBatch(this as BatchSink, this.outColumns.length);
     this.row = this.batch.slot();
+  }
+
+  /** Audit values (silver-schema.ts), after the contract's columns; the line is the row's own. */
+  private audit(row: Typed[], line: number): void {
+    const n = this.nCols;
+    row[n] = this.input.key;
+    row[n + 1] = this.input.sourceVersion ?? null;
+    row[n + 2] = this.ingestedAt;
+    row[n + 3] = line;
+    row[n + 4] = this.input.contract.version;
   }
 
   reject(line: number, original: Record<string, unknown>, rule: string, reason: string): void {
@@ -209,10 +227,11 @@ export class StageRun {
       this.reject(line, this.original(this.slices(src, starts, ends, n)), this.badRule, bad);
       return;
     }
+    this.audit(row, line);
     const extra = plan.extra;
-    for (let x = 0; x < extra.length; x++) {
+    for (let x = 0, at = this.extraAt; x < extra.length; x++) {
       const i = extra[x].index;
-      row[nCols + x] = starts[i] === ends[i] ? null : src.slice(starts[i], ends[i]);
+      row[at + x] = starts[i] === ends[i] ? null : src.slice(starts[i], ends[i]);
     }
     this.emit(row, ordinal);
   };
@@ -256,9 +275,10 @@ export class StageRun {
       this.reject(rec.line, this.original(rec.values), this.badRule, bad);
       return;
     }
+    this.audit(row, rec.line);
     plan.extra.forEach((x, e) => {
       const raw = rec.values[x.index];
-      row[nCols + e] = raw === undefined || raw === null || raw === '' ? null : typeof raw === 'string' ? raw : JSON.stringify(raw);
+      row[this.extraAt + e] = raw === undefined || raw === null || raw === '' ? null : typeof raw === 'string' ? raw : JSON.stringify(raw);
     });
     this.emit(row, ordinal);
   }
