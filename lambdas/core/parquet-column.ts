@@ -282,6 +282,8 @@ export class ColumnBuffer {
     f.len += n;
   }
 
+  private lastStr: string | undefined;
+  private lastId = 0;
   /** Recent dictionary entries (types.ts recentSlot); valid for the current dictionary only. */
   private readonly recentStr: (string | undefined)[] = new Array(32).fill(undefined);
   private readonly recentId = new Int32Array(32);
@@ -289,6 +291,11 @@ export class ColumnBuffer {
   private string(s: string): void {
     const dict = this.dict;
     if (dict) {
+      // The same string as the last one (constant columns such as _source_key, runs in sorted input).
+      if (s === this.lastStr && this.nIds < this.ids.length) {
+        this.ids[this.nIds++] = this.lastId;
+        return;
+      }
       const slot = recentSlot(s);
       let id: number | undefined;
       if (this.recentStr[slot] === s) id = this.recentId[slot];
@@ -308,6 +315,8 @@ export class ColumnBuffer {
       }
       this.recentStr[slot] = s.length >= 13 ? this.dictValues[id] : s;
       this.recentId[slot] = id;
+      this.lastStr = this.recentStr[slot];
+      this.lastId = id;
       if (this.nIds === this.ids.length) {
         const next = new Int32Array(this.nIds * 2);
         next.set(this.ids);
@@ -345,6 +354,7 @@ export class ColumnBuffer {
     // files whose chunks mix dictionary and PLAIN for one column across row groups).
     this.dict = this.phys === Phys.BYTE_ARRAY ? new Map() : undefined;
     this.recentStr.fill(undefined);
+    this.lastStr = undefined;
     this.dictValues = [];
     this.dictChars = 0;
     this.min = undefined;

@@ -47,7 +47,20 @@ function defLevels(defs: Uint8Array, from: number, to: number, out: Bytes): void
 
 const FIXED_WIDTH: Partial<Record<Phys, number>> = { [Phys.INT32]: 4, [Phys.INT64]: 8, [Phys.DOUBLE]: 8 };
 
+/**
+ * An integer column holding one value in this chunk (the audit columns
+ * _ingested_at and _contract_version, a constant source column): a
+ * one-entry dictionary and a run of id 0 per page, instead of the value
+ * repeated for the compressor to find.
+ */
+function constantOf(b: ColumnBuffer): Uint8Array | undefined {
+  if ((b.phys !== Phys.INT64 && b.phys !== Phys.INT32) || b.min !== undefined || b.minN !== b.maxN) return undefined;
+  return b.phys === Phys.INT64 ? new Uint8Array(new BigInt64Array([BigInt(b.minN)]).buffer) : new Uint8Array(new Int32Array([b.minN]).buffer);
+}
+
 export function chunkPages(b: ColumnBuffer, pageBytes = PAGE_BYTES): ChunkPages {
+  const constant = constantOf(b);
+  if (constant) return constantPages(b, constant, pageBytes);
   const dictionary = b.dict && b.dictValues.length ? dictionaryPage(b.dictValues) : undefined;
   const width = dictionary ? Math.max(1, Math.ceil(Math.log2(Math.max(b.dictValues.length, 2)))) : 0;
   const nPages = Math.max(1, Math.ceil(b.bytes / pageBytes));
@@ -94,4 +107,30 @@ function dictionaryPage(values: string[]): Uint8Array {
   const d = new Bytes();
   for (const s of values) d.str(s);
   return d.buf.subarray(0, d.len);
+}
+
+function constantPages(b: ColumnBuffer, value: Uint8Array, pageBytes: number): ChunkPages {
+  // Pages by rows as the column would have had them PLAIN, so a page index stays as fine-grained.
+  const perPage = Math.max(1, Math.ceil(pageBytes / value.length));
+  const pages: DataPage[] = [];
+  for (let r0 = 0; r0 < b.count; r0 += perPage) {
+    const r1 = Math.min(b.count, r0 + perPage);
+    const head = new Bytes(64);
+    let n = r1 - r0;
+    if (b.col.nullable) {
+      defLevels(b.defs, r0, r1, head);
+      n = 0;
+      for (let r = r0; r < r1; r++) n += b.defs[r];
+    }
+    head.ensure(1);
+    head.buf[head.len++] = 1; // bit width 1 (a width of 0 trips some readers)
+    if (n) {
+      head.varint(n << 1); // one RLE run of id 0
+      head.ensure(1);
+      head.buf[head.len++] = 0;
+    }
+    const h = head.buf.subarray(0, head.len);
+    pages.push({ rows: r1 - r0, parts: [h], size: h.length });
+  }
+  return { dictionary: value, dictCount: 1, encoding: ENC.RLE_DICTIONARY, pages };
 }
