@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
-import { ParquetFileWriter } from '../../lambdas/core/parquet-encoder';
+import { ParquetFileWriter, type ParquetFileWriterOptions } from '../../lambdas/core/parquet-encoder';
 import { formatDecimal, type Typed } from '../../lambdas/core/types';
 
 const columns = [
@@ -30,7 +30,7 @@ const row = fc.tuple(
   fc.option(fc.bigInt({ min: -(10n ** 38n) + 1n, max: 10n ** 38n - 1n }), { nil: null }),
 );
 
-function write(rows: Typed[][], opts = {}): string {
+function write(rows: Typed[][], opts: ParquetFileWriterOptions = {}): string {
   const path = join(mkdtempSync(join(tmpdir(), 'pq-')), 'x.parquet');
   const w = new ParquetFileWriter(path, columns, { kv: { dataset: 't' }, ...opts });
   const scratch: Typed[] = new Array(columns.length);
@@ -68,10 +68,11 @@ function expected(r: Typed[]): (string | null)[] {
 }
 
 describe('Parquet encoder', () => {
-  it('round-trips every type and null through hyparquet and DuckDB, across row groups (property)', async () => {
+  it('round-trips every type and null through hyparquet and DuckDB, across row groups, pages and codecs (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 25 }), async (rows, groupRows) => {
-        const path = write(rows as Typed[][], { rowGroupRows: groupRows });
+      // Every codec, and pages small enough that a chunk has several (split between nulls and values).
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 25 }), fc.constantFrom('zstd', 'snappy', 'none'), fc.integer({ min: 1, max: 400 }), async (rows, groupRows, compression, pageBytes) => {
+        const path = write(rows as Typed[][], { rowGroupRows: groupRows, compression, pageBytes });
         const back = await readParquetObjects(path);
         expect(back.map((o) => [o.s, o.i, o.b, o.ts === null ? null : (o.ts as Date).getTime()])).toEqual(rows.map((r) => [r[0], BigInt(r[1]), r[3], r[5]]));
         const got = await duck(`SELECT s, i::VARCHAR, d::VARCHAR, b::VARCHAR, day::VARCHAR, epoch_ms(ts)::VARCHAR, amt::VARCHAR, big::VARCHAR FROM read_parquet('${path}')`);
@@ -79,9 +80,9 @@ describe('Parquet encoder', () => {
         // DuckDB prints doubles its own way: compare those as numbers (-0 as 0).
         expect(got.map((g) => [...g.slice(0, 2), g[2] === null ? null : Number(g[2]) + 0, ...g.slice(3)])).toEqual(want.map((w) => [...w.slice(0, 2), w[2] === null ? null : Number(w[2]) + 0, ...w.slice(3)]));
       }),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
-  }, 60_000);
+  }, 90_000);
 
   it('dictionary-encodes few distinct strings, falls back to PLAIN past the limit, and writes statistics and metadata', async () => {
     const rows: Typed[][] = Array.from({ length: 10000 }, (_, n) => [n < 5000 ? ['EU', 'US'][n % 2] : `v${n}`, n, null, null, null, 1000 * n, BigInt(n), null]);
@@ -90,6 +91,12 @@ describe('Parquet encoder', () => {
     expect(meta.row_groups.map((g) => g.columns[0].meta_data!.encodings)).toEqual([
       ['PLAIN', 'RLE', 'RLE_DICTIONARY'],
       ['PLAIN', 'RLE'],
+    ]);
+    // A fresh dictionary per chunk: after a chunk that fell back to PLAIN, a chunk of few values is dictionary-encoded again.
+    const again = await parquetMetadataAsync(await asyncBufferFromFile(write([...rows.slice(5000), ...rows.slice(0, 5000)], { rowGroupRows: 5000 })));
+    expect(again.row_groups.map((g) => g.columns[0].meta_data!.encodings)).toEqual([
+      ['PLAIN', 'RLE'],
+      ['PLAIN', 'RLE', 'RLE_DICTIONARY'],
     ]);
     const ts = meta.row_groups[1].columns[5].meta_data!.statistics!;
     expect([ts.null_count, ts.min_value, ts.max_value].map(String)).toEqual(['0', String(new Date(5000000)), String(new Date(9999000))]);
