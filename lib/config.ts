@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseContract, type Contract } from '../lambdas/core/contract';
+import { CODECS, DEFAULT_CODEC } from '../lambdas/core/parquet-compress';
 
 /**
  * The pipeline configuration: one JSON file (config/pipeline.json by default)
@@ -68,6 +69,8 @@ export const pipelineConfigSchema = z.strictObject({
       quarantineDays: z.number().int().positive().default(180),
     })
     .default({ logDays: 30, landingDays: 90, quarantineDays: 180 }),
+  /** Silver and gold Parquet: the page compression of datasets whose contract names none. */
+  parquet: z.strictObject({ compression: z.enum(CODECS).default(DEFAULT_CODEC) }).default({ compression: DEFAULT_CODEC }),
   datasets: z.array(datasetSchema).min(1),
   environments: z.record(z.string(), envSchema).default({}),
 });
@@ -123,7 +126,7 @@ export function loadConfig(file = DEFAULT_CONFIG, envName = 'dev'): PipelineConf
       throw new ConfigError((e as Error).message);
     }
     if (contract.dataset !== d.name) throw new ConfigError(`Dataset ${d.name}: contract ${contractFile} is for dataset ${contract.dataset}`);
-    return { ...d, contract, contractFile };
+    return { ...d, contract: { ...contract, compression: contract.compression ?? rest.parquet.compression }, contractFile };
   });
   return {
     ...rest,

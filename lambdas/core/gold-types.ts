@@ -1,3 +1,4 @@
+import { DataError } from './errors';
 import type { OutColumn } from './parquet';
 import { decimalSpec, type Typed } from './types';
 
@@ -17,14 +18,17 @@ export interface PartialDoc {
   }[];
 }
 
-/** A sum past its result type's range: the file is quarantined (`gold.overflow`) rather than gold being wrong. */
-export class GoldOverflow extends Error {
-  override readonly name = 'GoldOverflow';
+/**
+ * A sum past its result type's range: the file is quarantined
+ * (`gold.overflow`) rather than gold being wrong. A DataError, so Publish's
+ * failure path quarantines too; the stage adds the dataset and key.
+ */
+export class GoldOverflow extends DataError {
   constructor(
-    message: string,
-    readonly hint: string,
+    readonly detail: string,
+    hint: string,
   ) {
-    super(message);
+    super('gold.overflow', detail, {}, hint);
   }
 }
 

@@ -120,7 +120,7 @@ export async function runStage(input: StageInput): Promise<StageResult> {
   } catch (e) {
     // Every descriptor is closed on every path (the work directory is discarded after a failure).
     run.writer?.abort();
-    throw e instanceof GoldOverflow ? new DataError('gold.overflow', e.message, where, e.hint) : e;
+    throw e instanceof GoldOverflow ? new DataError('gold.overflow', e.detail, where, e.hint) : e;
   } finally {
     run.closeQuarantine();
   }

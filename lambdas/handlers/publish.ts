@@ -48,7 +48,7 @@ export function makePublish(deps: StageDeps) {
           }
           await mkdir(workDir, { recursive: true });
           const local = join(workDir, `gold-${g.name}-${dt}.parquet`);
-          writeParquetFile(local, aggs[i].columns, aggs[i].rows(), { dataset, aggregate: g.name, dt, source_files: String(keys.length) });
+          writeParquetFile(local, aggs[i].columns, aggs[i].rows(), { dataset, aggregate: g.name, dt, source_files: String(keys.length), contract_version: String(contract.version) }, contract.compression);
           await deps.store.putFile(lake, target, local, 'application/vnd.apache.parquet');
           if (t.partitions.includes(dt)) gold.push(target);
         }
