@@ -301,7 +301,9 @@ export class ColumnBuffer {
       if (this.recentStr[slot] === s) id = this.recentId[slot];
       else id = dict.get(s);
       if (id === undefined) {
-        if (dict.size >= DICT_MAX || this.dictChars > DICT_MAX_CHARS) {
+        // Past 1024 entries with most values distinct, a dictionary will not pay: PLAIN now,
+        // rather than after 4096 inserts (each chunk decides afresh, so this is paid per chunk).
+        if (dict.size >= DICT_MAX || this.dictChars > DICT_MAX_CHARS || (dict.size >= 1024 && dict.size * 2 > this.nIds)) {
           this.toPlain();
           this.plain.str(s);
           return;
