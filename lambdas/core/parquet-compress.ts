@@ -56,10 +56,17 @@ export function compress(codec: Codec, data: Uint8Array): Uint8Array {
   return zstd(data, { params: { [ZSTD_LEVEL_PARAM]: ZSTD_LEVEL } });
 }
 
-/** One buffer of several parts (a page's levels and values are compressed as one). */
+let scratch = new Uint8Array(0);
+
+/**
+ * One buffer of several parts (a page's levels and values are compressed as
+ * one). The buffer is reused by the next call, so compress it before then:
+ * a fresh one per page would be a page-sized backing store of garbage each.
+ */
 export function concat(parts: Uint8Array[], size: number): Uint8Array {
   if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(size);
+  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, 64 << 10));
+  const out = scratch.subarray(0, size);
   let at = 0;
   for (const p of parts) {
     out.set(p, at);
