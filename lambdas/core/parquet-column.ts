@@ -82,6 +82,7 @@ export class ColumnBuffer {
     readonly typeLength: number,
   ) {
     if (phys !== Phys.BYTE_ARRAY) this.dict = undefined;
+    this.runnable = phys === Phys.BYTE_ARRAY || phys === Phys.INT64 || phys === Phys.INT32;
   }
 
   get bytes(): number {
@@ -120,6 +121,7 @@ export class ColumnBuffer {
   }
 
   append(v: Typed): void {
+    if (this.runLen) this.settle(true);
     if (v === null || v === undefined) return this.appendNull();
     this.present();
     switch (this.phys) {
@@ -144,6 +146,21 @@ export class ColumnBuffer {
    */
   appendColumn(rows: readonly (readonly Typed[])[], order: Int32Array, from: number, n: number, c: number): void {
     const end = from + n;
+    if (this.runLen === this.count && this.runnable) {
+      // Run mode: every value of the chunk so far is one value (the audit columns), counted only.
+      let k = from;
+      if (this.runLen === 0) {
+        const v = rows[order[k]][c];
+        if (typeof v === (this.phys === Phys.BYTE_ARRAY ? 'string' : 'number')) this.runValue = v as string | number;
+      }
+      const run = this.runValue;
+      if (run !== null) while (k < end && rows[order[k]][c] === run) k++;
+      this.runLen += k - from;
+      this.count += k - from;
+      if (k === end) return;
+      this.settle(true);
+      from = k;
+    }
     switch (this.phys) {
       case Phys.BYTE_ARRAY:
         for (let k = from; k < end; k++) {
@@ -188,6 +205,51 @@ export class ColumnBuffer {
         return;
       default:
         for (let k = from; k < end; k++) this.append(rows[order[k]][c]);
+    }
+  }
+
+  /** Integer and string chunks start in run mode (see appendColumn). */
+  private readonly runnable: boolean;
+  private runValue: string | number | null = null;
+  /** Values in run mode (== count while in it; 0 once settled). */
+  private runLen = 0;
+
+  /**
+   * Leaves run mode: the run becomes what appending it value by value would
+   * have made. At flush (`values` false) an integer run is left as its
+   * extremes alone: a chunk of one value is written from them (parquet-pages.ts).
+   */
+  settle(values = false): void {
+    const n = this.runLen;
+    if (!n) return;
+    this.runLen = 0;
+    const v = this.runValue!;
+    if (this.col.nullable) {
+      while (this.defs.length < n) this.growDefs();
+      this.defs.fill(1, 0, n);
+    }
+    if (this.phys === Phys.BYTE_ARRAY) {
+      const own = (v as string).length >= 13 ? (' ' + (v as string)).slice(1) : (v as string);
+      this.dict!.set(own, 0);
+      this.dictValues.push(own);
+      this.dictChars += own.length;
+      if (this.ids.length < n) this.ids = new Int32Array(Math.max(n, this.ids.length * 2));
+      this.ids.fill(0, 0, n);
+      this.nIds = n;
+      this.lastStr = own;
+      this.lastId = 0;
+      return;
+    }
+    const x = v as number;
+    if (!values) {
+      this.minN = this.maxN = x;
+      return;
+    }
+    this.count = 0;
+    for (let i = 0; i < n; i++) {
+      this.count++;
+      if (this.phys === Phys.INT64) this.int64(x);
+      else this.int32(x);
     }
   }
 
@@ -357,6 +419,8 @@ export class ColumnBuffer {
     this.dict = this.phys === Phys.BYTE_ARRAY ? new Map() : undefined;
     this.recentStr.fill(undefined);
     this.lastStr = undefined;
+    this.runLen = 0;
+    this.runValue = null;
     this.dictValues = [];
     this.dictChars = 0;
     this.min = undefined;

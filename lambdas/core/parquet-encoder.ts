@@ -209,6 +209,7 @@ export class ParquetFileWriter {
     let totalCompressed = 0;
     this.buffers.forEach((buf, c) => {
       const start = this.offset;
+      buf.settle();
       const { dictionary, dictCount, encoding, pages } = chunkPages(buf, this.opts.pageBytes);
       let raw = 0;
       let packed = 0;

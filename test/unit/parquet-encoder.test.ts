@@ -30,10 +30,22 @@ const row = fc.tuple(
   fc.option(fc.bigInt({ min: -(10n ** 38n) + 1n, max: 10n ** 38n - 1n }), { nil: null }),
 );
 
-function write(rows: Typed[][], opts: ParquetFileWriterOptions = {}): string {
+function write(rows: Typed[][], opts: ParquetFileWriterOptions & { batched?: boolean } = {}): string {
   const path = join(mkdtempSync(join(tmpdir(), 'pq-')), 'x.parquet');
   const w = new ParquetFileWriter(path, columns, { kv: { dataset: 't' }, ...opts });
   const scratch: Typed[] = new Array(columns.length);
+  if ('batched' in opts) {
+    // The stage's path: batches of rows, column by column (appendRows), in runs of mixed lengths.
+    const order = Int32Array.from(rows.keys());
+    for (let k = 0; k < rows.length; ) {
+      const n = Math.min(rows.length - k, 1 + ((k * 7) % 13));
+      let done = 0;
+      while (done < n) done += w.appendRows(rows, order, k + done, n - done);
+      k += n;
+    }
+    w.finish();
+    return path;
+  }
   for (const r of rows) {
     // One reused array, as the stage does: the writer must copy values out.
     for (let c = 0; c < r.length; c++) scratch[c] = r[c];
@@ -69,10 +81,12 @@ function expected(r: Typed[]): (string | null)[] {
 
 describe('Parquet encoder', () => {
   it('round-trips every type and null through hyparquet and DuckDB, across row groups, pages and codecs (property)', async () => {
+    // Batched or row by row; runs of one value (run mode) broken by another value or a null.
+    const runs = fc.array(fc.tuple(row, fc.integer({ min: 1, max: 30 })), { minLength: 1, maxLength: 8 }).map((rs) => rs.flatMap(([r, n]) => Array.from({ length: n }, () => r)));
     await fc.assert(
       // Every codec, and pages small enough that a chunk has several (split between nulls and values).
-      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 25 }), fc.constantFrom('zstd', 'snappy', 'none'), fc.integer({ min: 1, max: 400 }), async (rows, groupRows, compression, pageBytes) => {
-        const path = write(rows as Typed[][], { rowGroupRows: groupRows, compression, pageBytes });
+      fc.asyncProperty(fc.oneof(fc.array(row, { minLength: 1, maxLength: 60 }), runs), fc.integer({ min: 1, max: 25 }), fc.constantFrom('zstd', 'snappy', 'none'), fc.integer({ min: 1, max: 400 }), fc.boolean(), async (rows, groupRows, compression, pageBytes, batched) => {
+        const path = write(rows as Typed[][], { rowGroupRows: groupRows, compression, pageBytes, ...(batched ? { batched } : {}) });
         const back = await readParquetObjects(path);
         expect(back.map((o) => [o.s, o.i, o.b, o.ts === null ? null : (o.ts as Date).getTime()])).toEqual(rows.map((r) => [r[0], BigInt(r[1]), r[3], r[5]]));
         const got = await duck(`SELECT s, i::VARCHAR, d::VARCHAR, b::VARCHAR, day::VARCHAR, epoch_ms(ts)::VARCHAR, amt::VARCHAR, big::VARCHAR FROM read_parquet('${path}')`);
