@@ -58,11 +58,58 @@ function constantOf(b: ColumnBuffer): Uint8Array | undefined {
   return b.phys === Phys.INT64 ? new Uint8Array(new BigInt64Array([BigInt(b.minN)]).buffer) : new Uint8Array(new Int32Array([b.minN]).buffer);
 }
 
+/** An integer chunk of at most this many distinct values is dictionary-encoded (quantities, codes, flags). */
+const INT_DICT_MAX = 256;
+
+/**
+ * Integer chunks with few distinct values: the dictionary (PLAIN values) and
+ * each value's id, or undefined as soon as the chunk has too many (timestamps,
+ * amounts and line numbers give up within a few hundred values). At a byte or
+ * less a value instead of 8, the compressor has far less to read.
+ */
+function integerDictionary(b: ColumnBuffer): { dictionary: Uint8Array; ids: Int32Array; size: number } | undefined {
+  if ((b.phys !== Phys.INT64 && b.phys !== Phys.INT32) || b.min !== undefined) return undefined;
+  const wide = b.phys === Phys.INT64;
+  const n = b.fixed.len >>> (wide ? 3 : 2);
+  if (n < 2 * INT_DICT_MAX) return undefined;
+  const i32 = new Int32Array(b.fixed.buf.buffer, b.fixed.buf.byteOffset, b.fixed.len >>> 2);
+  const ids = new Int32Array(n);
+  const map = new Map<number, number>();
+  let lastKey = NaN;
+  let lastId = -1;
+  for (let k = 0; k < n; k++) {
+    // INT64 as written by ColumnBuffer.int64: two's complement halves of a safe integer.
+    const key = wide ? (i32[2 * k] >>> 0) + i32[2 * k + 1] * 4294967296 : i32[k];
+    if (key === lastKey) {
+      ids[k] = lastId;
+      continue;
+    }
+    let id = map.get(key);
+    if (id === undefined) {
+      if (map.size === INT_DICT_MAX) return undefined;
+      id = map.size;
+      map.set(key, id);
+    }
+    ids[k] = lastId = id;
+    lastKey = key;
+  }
+  const dictionary = new Uint8Array(map.size * (wide ? 8 : 4));
+  const dv = new DataView(dictionary.buffer);
+  for (const [key, id] of map) {
+    if (wide) dv.setBigInt64(id * 8, BigInt(key), true);
+    else dv.setInt32(id * 4, key, true);
+  }
+  return { dictionary, ids, size: map.size };
+}
+
 export function chunkPages(b: ColumnBuffer, pageBytes = PAGE_BYTES): ChunkPages {
   const constant = constantOf(b);
   if (constant) return constantPages(b, constant, pageBytes);
-  const dictionary = b.dict && b.dictValues.length ? dictionaryPage(b.dictValues) : undefined;
-  const width = dictionary ? Math.max(1, Math.ceil(Math.log2(Math.max(b.dictValues.length, 2)))) : 0;
+  const ints = integerDictionary(b);
+  const dictionary = ints ? ints.dictionary : b.dict && b.dictValues.length ? dictionaryPage(b.dictValues) : undefined;
+  const dictCount = ints ? ints.size : b.dictValues.length;
+  const idsOf = ints ? ints.ids : b.ids;
+  const width = dictionary ? Math.max(1, Math.ceil(Math.log2(Math.max(dictCount, 2)))) : 0;
   const nPages = Math.max(1, Math.ceil(b.bytes / pageBytes));
   const perPage = Math.ceil(b.count / nPages) || 1;
   const pages: DataPage[] = [];
@@ -83,7 +130,7 @@ export function chunkPages(b: ColumnBuffer, pageBytes = PAGE_BYTES): ChunkPages 
       head.ensure(1);
       head.buf[head.len++] = width;
       const ids = new Bytes(Math.ceil((v1 - v) / 8) * width + 8);
-      if (v1 > v) bitPack(b.ids.subarray(v, v1), v1 - v, width, ids);
+      if (v1 > v) bitPack(idsOf.subarray(v, v1), v1 - v, width, ids);
       body = ids.buf.subarray(0, ids.len);
     } else if (b.phys === Phys.BYTE_ARRAY) {
       const p = b.plain.buf;
@@ -100,7 +147,7 @@ export function chunkPages(b: ColumnBuffer, pageBytes = PAGE_BYTES): ChunkPages 
     v = v1;
     if (r1 >= b.count) break;
   }
-  return { dictionary, dictCount: b.dictValues.length, encoding: dictionary ? ENC.RLE_DICTIONARY : ENC.PLAIN, pages };
+  return { dictionary, dictCount, encoding: dictionary ? ENC.RLE_DICTIONARY : ENC.PLAIN, pages };
 }
 
 function dictionaryPage(values: string[]): Uint8Array {

@@ -119,6 +119,23 @@ describe('Parquet encoder', () => {
     expect([n, distinct, sum]).toEqual(['10000', '5002', '499950.00']);
   });
 
+  it('dictionary-encodes integer chunks of few distinct values (extremes included) and reads back the same', async () => {
+    const ints = [0, -1, 1, 2 ** 53 - 1, -(2 ** 53) + 1, 4294967295, -4294967296, 7];
+    const rows: Typed[][] = Array.from({ length: 3000 }, (_, n) => [null, ints[(n * 7) % ints.length], null, null, n % 9 === 0 ? null : -719162 + (n % 5), null, null, null]);
+    // A second chunk with too many distinct values stays PLAIN.
+    for (let n = 0; n < 3000; n++) rows.push([null, n * 1000, null, null, n, null, null, null]);
+    const path = write(rows, { rowGroupRows: 3000 });
+    const meta = await parquetMetadataAsync(await asyncBufferFromFile(path));
+    expect(meta.row_groups.map((g) => [g.columns[1].meta_data!.encodings, g.columns[4].meta_data!.encodings])).toEqual([
+      [['PLAIN', 'RLE', 'RLE_DICTIONARY'], ['PLAIN', 'RLE', 'RLE_DICTIONARY']],
+      [['PLAIN', 'RLE'], ['PLAIN', 'RLE']],
+    ]);
+    const back = await readParquetObjects(path);
+    expect(back.map((o) => [o.i, o.day === null ? null : Math.round((o.day as Date).getTime() / 86400000)])).toEqual(rows.map((r) => [BigInt(r[1] as number), r[4]]));
+    const got = await duck(`SELECT i::VARCHAR, day::VARCHAR FROM read_parquet('${path}')`);
+    expect(got).toEqual(rows.map((r) => [String(r[1]), r[4] === null ? null : new Date((r[4] as number) * 86400000).toISOString().slice(0, 10)]));
+  });
+
   it('refuses a null in a required column, naming it', () => {
     expect(() => write([[null, null, null, null, null, null, null, null]])).toThrow(/null in required Parquet column i/);
   });
