@@ -1,5 +1,8 @@
 import { Bytes } from './parquet-bytes';
-import { decimalSpec, recentSlot, type Typed } from './types';
+import { Phys, type EncoderColumn } from './parquet-schema';
+import { recentSlot, type Typed } from './types';
+
+export { ENC, Phys, physicalOf, type EncoderColumn } from './parquet-schema';
 
 /**
  * One column chunk being built: values are encoded as they arrive into typed
@@ -9,51 +12,11 @@ import { decimalSpec, recentSlot, type Typed } from './types';
  * stage's hottest code after the scanner), which is why the file runs long.
  */
 
-export interface EncoderColumn {
-  name: string;
-  type: string;
-  nullable: boolean;
-}
-
-export enum Phys {
-  BOOLEAN = 0,
-  INT32 = 1,
-  INT64 = 2,
-  DOUBLE = 5,
-  BYTE_ARRAY = 6,
-  FIXED = 7,
-}
-const CONVERTED = { UTF8: 0, DECIMAL: 5, DATE: 6, TIMESTAMP_MILLIS: 9, INT_64: 18 };
-export const ENC = { PLAIN: 0, RLE: 3, RLE_DICTIONARY: 8 };
 /** A string chunk stays dictionary-encoded up to this many distinct values... */
 const DICT_MAX = 4096;
 /** ...and this many characters of them (4096 long values would pin megabytes per column and partition). */
 const DICT_MAX_CHARS = 1 << 20;
 const TWO32 = 4294967296;
-
-export function physicalOf(col: EncoderColumn): { phys: Phys; typeLength?: number; converted?: number; precision?: number; scale?: number } {
-  switch (col.type) {
-    case 'string':
-      return { phys: Phys.BYTE_ARRAY, converted: CONVERTED.UTF8 };
-    case 'integer':
-      return { phys: Phys.INT64, converted: CONVERTED.INT_64 };
-    case 'double':
-      return { phys: Phys.DOUBLE };
-    case 'boolean':
-      return { phys: Phys.BOOLEAN };
-    case 'date':
-      return { phys: Phys.INT32, converted: CONVERTED.DATE };
-    case 'timestamp':
-      return { phys: Phys.INT64, converted: CONVERTED.TIMESTAMP_MILLIS };
-    default: {
-      const spec = decimalSpec(col.type);
-      if (!spec) throw new Error(`no Parquet type for column ${col.name}: ${col.type}`);
-      const { precision, scale } = spec;
-      if (precision <= 18) return { phys: Phys.INT64, converted: CONVERTED.DECIMAL, precision, scale };
-      return { phys: Phys.FIXED, typeLength: Math.ceil((precision * Math.log2(10) + 1) / 8), converted: CONVERTED.DECIMAL, precision, scale };
-    }
-  }
-}
 
 /** One column's values for the row group being built. */
 export class ColumnBuffer {

@@ -1,13 +1,56 @@
-import { physicalOf, type EncoderColumn } from './parquet-column';
 import type { ThriftStruct } from './thrift';
+import { decimalSpec } from './types';
 import pkg from '../../package.json';
 
 /**
- * Footer pieces that describe columns: schema elements carrying both the
+ * How columns are stored (physical types) and the footer pieces that
+ * describe them: schema elements carrying both the
  * logical type (what current readers go by: DuckDB and polars read a
  * timestamp as UTC only from it) and the converted type (for old readers),
  * and the column orders without which readers must ignore min/max.
  */
+
+export interface EncoderColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+export enum Phys {
+  BOOLEAN = 0,
+  INT32 = 1,
+  INT64 = 2,
+  DOUBLE = 5,
+  BYTE_ARRAY = 6,
+  FIXED = 7,
+}
+const CONVERTED = { UTF8: 0, DECIMAL: 5, DATE: 6, TIMESTAMP_MILLIS: 9, INT_64: 18 };
+export const ENC = { PLAIN: 0, RLE: 3, RLE_DICTIONARY: 8 };
+
+/** Physical type, type length and converted type of a silver/gold column type. */
+export function physicalOf(col: EncoderColumn): { phys: Phys; typeLength?: number; converted?: number; precision?: number; scale?: number } {
+  switch (col.type) {
+    case 'string':
+      return { phys: Phys.BYTE_ARRAY, converted: CONVERTED.UTF8 };
+    case 'integer':
+      return { phys: Phys.INT64, converted: CONVERTED.INT_64 };
+    case 'double':
+      return { phys: Phys.DOUBLE };
+    case 'boolean':
+      return { phys: Phys.BOOLEAN };
+    case 'date':
+      return { phys: Phys.INT32, converted: CONVERTED.DATE };
+    case 'timestamp':
+      return { phys: Phys.INT64, converted: CONVERTED.TIMESTAMP_MILLIS };
+    default: {
+      const spec = decimalSpec(col.type);
+      if (!spec) throw new Error(`no Parquet type for column ${col.name}: ${col.type}`);
+      const { precision, scale } = spec;
+      if (precision <= 18) return { phys: Phys.INT64, converted: CONVERTED.DECIMAL, precision, scale };
+      return { phys: Phys.FIXED, typeLength: Math.ceil((precision * Math.log2(10) + 1) / 8), converted: CONVERTED.DECIMAL, precision, scale };
+    }
+  }
+}
 
 const empty = (): ThriftStruct => ({});
 
