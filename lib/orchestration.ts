@@ -9,7 +9,8 @@ import { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { secureQueue } from './queues';
 import { grantStageAccess } from './stage-access';
-import { removalPolicy, retentionDays, StageFunction } from './stage-function';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { removalPolicy, retentionDays, stageFunction } from './stage-function';
 
 export interface OrchestrationProps {
   config: PipelineConfig;
@@ -96,7 +97,7 @@ export class Orchestration extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly failedQueue: sqs.Queue;
   readonly failedDlq: sqs.Queue;
-  readonly functions: Record<'validate' | 'transform' | 'publish' | 'quarantine', StageFunction>;
+  readonly functions: Record<'validate' | 'transform' | 'publish' | 'quarantine', lambda.Function>;
   readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: OrchestrationProps) {
@@ -104,7 +105,7 @@ export class Orchestration extends Construct {
     const { config, landing, lake } = props;
     const env = { LAKE_BUCKET: lake.bucketName };
     const fn = (name: 'validate' | 'transform' | 'publish' | 'quarantine', description: string) =>
-      new StageFunction(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
+      stageFunction(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
         config,
         entry: name,
         description,
@@ -132,7 +133,7 @@ export class Orchestration extends Construct {
     this.failedQueue = failedQueue;
     this.failedDlq = failedDlq;
 
-    const task = (state: string, f: StageFunction) =>
+    const task = (state: string, f: lambda.Function) =>
       new tasks.LambdaInvoke(this, state, {
         stateName: state,
         lambdaFunction: f,
