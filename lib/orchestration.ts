@@ -8,6 +8,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { secureQueue } from './queues';
+import { STATES } from './states';
 import { grantStageAccess } from './stage-access';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { removalPolicy, retentionDays, stageFunction } from './stage-function';
@@ -77,16 +78,7 @@ export function worstCaseSeconds(config: PipelineConfig): number {
   return 4 * stage + notify;
 }
 
-/** State names are API: the local runner wires handlers to them. */
-export const STATES = {
-  validate: 'Validate',
-  transform: 'Transform',
-  publish: 'Publish',
-  quarantine: 'Quarantine',
-  notifyFailed: 'NotifyFailed',
-  failed: 'Failed',
-  done: 'Done',
-} as const;
+export { STATES } from './states';
 
 /**
  * The per-file state machine: Validate → Transform (bronze, silver) → Publish

@@ -5,6 +5,7 @@ import type { PipelineConfig } from './config';
 import { propsFromConfig } from './construct-props';
 import type { Ingest } from './ingest';
 import { LandingToLake } from './landing-to-lake';
+import { OUTPUTS } from './outputs';
 import type { Monitoring } from './monitoring';
 import type { Orchestration } from './orchestration';
 import type { Replay } from './replay';
@@ -13,23 +14,7 @@ export interface PipelineStackProps extends StackProps {
   config: PipelineConfig;
 }
 
-/** Output names are API: the `pipeline` CLI and the e2e tests find resources by them. */
-export const OUTPUTS = {
-  landingBucket: 'LandingBucketName',
-  lakeBucket: 'LakeBucketName',
-  stateMachine: 'StateMachineArn',
-  ingestQueue: 'IngestQueueUrl',
-  ingestDlq: 'IngestDlqUrl',
-  targetDlq: 'RuleTargetDlqUrl',
-  failedQueue: 'FailedQueueUrl',
-  failedDlq: 'FailedDlqUrl',
-  datasets: 'Datasets',
-  alarmTopic: 'AlarmTopicArn',
-  replayStateMachine: 'ReplayStateMachineArn',
-  database: 'GlueDatabaseName',
-  workGroup: 'AthenaWorkGroupName',
-  readerPolicy: 'LakeReaderPolicyArn',
-} as const;
+export { OUTPUTS } from './outputs';
 
 /**
  * The reference app: the LandingToLake construct from config/pipeline.json,

@@ -143,6 +143,7 @@ export class PrebuiltStageFunction extends lambda.Function {
     if (!existsSync(join(dir, 'index.js'))) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'contracts.json'), contracts);
+      if (existsSync(`${bundle}.map`)) writeFileSync(join(dir, 'index.js.map'), readFileSync(`${bundle}.map`));
       // index.js last: its presence means the directory is complete (another synth may race us).
       writeFileSync(join(dir, 'index.js'), code);
     }
