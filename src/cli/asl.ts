@@ -15,10 +15,10 @@ import type { PipelineConfig } from '../../lib/config';
  * it: the resolved config (contracts included), the sources of lib/ and of this
  * file, and the aws-cdk-lib version. A miss synthesizes and writes the entry.
  */
-export function synthesizeDefinition(config: PipelineConfig): Record<string, unknown> {
+export async function synthesizeDefinition(config: PipelineConfig): Promise<Record<string, unknown>> {
   // Loaded on demand (a cache miss): aws-cdk-lib is most of the CLI's start-up otherwise.
-  const { App, CfnElement } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
-  const { PipelineStack } = require('../../lib/pipeline-stack') as typeof import('../../lib/pipeline-stack');
+  const { App, CfnElement } = await import('aws-cdk-lib');
+  const { PipelineStack } = await import('../../lib/pipeline-stack');
   // Skip esbuild: the local run imports handlers directly, no bundles needed.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new PipelineStack(app, `${config.name}-local`, { config, env: { account: '000000000000', region: 'local-1' } });
@@ -77,7 +77,7 @@ export interface CachedDefinition {
  * The definition for this config, from the cache or synthesized. `validate`
  * runs on a miss (it throws on an invalid definition, which is then not cached).
  */
-export function cachedDefinition(config: PipelineConfig, validate: (definition: Record<string, unknown>) => void, dir = DEFINITION_CACHE): CachedDefinition {
+export async function cachedDefinition(config: PipelineConfig, validate: (definition: Record<string, unknown>) => void, dir = DEFINITION_CACHE): Promise<CachedDefinition> {
   const file = join(dir, `${definitionKey(config)}.json`);
   try {
     const entry = JSON.parse(readFileSync(file, 'utf8')) as { definition: Record<string, unknown>; validated: boolean };
@@ -85,7 +85,7 @@ export function cachedDefinition(config: PipelineConfig, validate: (definition: 
   } catch {
     // missing or unreadable: synthesize
   }
-  const definition = synthesizeDefinition(config);
+  const definition = await synthesizeDefinition(config);
   validate(definition);
   try {
     mkdirSync(dir, { recursive: true });

@@ -82,14 +82,14 @@ export function inferDataset(file: string, config: PipelineConfig): string | und
  * from the on-disk cache (src/cli/asl.ts) and was validated when the entry was
  * written, so a hit skips validation too.
  */
-function localMachine(config: PipelineConfig): StateMachine {
+async function localMachine(config: PipelineConfig): Promise<StateMachine> {
   const validationOptions = { checkArn: false };
-  const { definition, validated } = cachedDefinition(config, (d) => void new StateMachine(d as never, { validationOptions }));
+  const { definition, validated } = await cachedDefinition(config, (d) => void new StateMachine(d as never, { validationOptions }));
   return new StateMachine(definition as never, { validationOptions: validated ? { noValidate: true } : validationOptions });
 }
 
 // Runs share one machine (run() is re-entrant).
-let cachedMachine: { key: PipelineConfig; machine: StateMachine } | undefined;
+let cachedMachine: { key: PipelineConfig; machine: Promise<StateMachine> } | undefined;
 
 export async function runLocal(file: string, dataset: string, opts: LocalRunOptions): Promise<LocalRunResult> {
   const t0 = Date.now();
@@ -143,7 +143,7 @@ export async function runLocal(file: string, dataset: string, opts: LocalRunOpti
   }
 
   if (cachedMachine?.key !== opts.config) cachedMachine = { key: opts.config, machine: localMachine(opts.config) };
-  const { machine } = cachedMachine;
+  const machine = await cachedMachine.machine;
   const wait = opts.retryWaitMs ?? 5;
   const run = machine.run(input as never, {
     overrides: {
