@@ -20,7 +20,8 @@ function sources() {
       if (e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(path.join(e.parentPath, e.name));
     }
   }
-  return out.sort();
+  // Read by the sources (the CLI's --version): mirrored as it is.
+  return [...out.sort(), path.join(ROOT, 'package.json')];
 }
 
 /** The mirror of `entry` (a .ts file under ROOT), transpiling whatever changed. */
@@ -46,16 +47,7 @@ function transpiled(entry) {
     next[f] = key;
     const out = mirrorOf(f);
     if (previous[f] === key && fs.existsSync(out)) return;
-    const { code } = transformSync(fs.readFileSync(f, 'utf8'), {
-      loader: 'ts',
-      format: 'cjs',
-      target: 'node24',
-      sourcefile: f,
-      define: { __dirname: JSON.stringify(path.dirname(f)), __filename: JSON.stringify(f) },
-      tsconfigRaw: { compilerOptions: { target: 'ES2022', useDefineForClassFields: true } },
-      // import() of a source file becomes require(): these are CommonJS files without extensions in their specifiers.
-      supported: { 'dynamic-import': false },
-    });
+    const code = f.endsWith('.json') ? fs.readFileSync(f, 'utf8') : transpile(f, transformSync);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     const tmp = `${out}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, code);
@@ -65,6 +57,20 @@ function transpiled(entry) {
   fs.writeFileSync(tmp, JSON.stringify({ digest, files: next }));
   fs.renameSync(tmp, manifest);
   return mirrorOf(entry);
+}
+
+function transpile(f, transformSync) {
+  const { code } = transformSync(fs.readFileSync(f, 'utf8'), {
+    loader: 'ts',
+    format: 'cjs',
+    target: 'node24',
+    sourcefile: f,
+    define: { __dirname: JSON.stringify(path.dirname(f)), __filename: JSON.stringify(f) },
+    tsconfigRaw: { compilerOptions: { target: 'ES2022', useDefineForClassFields: true } },
+    // import() of a source file becomes require(): these are CommonJS files without extensions in their specifiers.
+    supported: { 'dynamic-import': false },
+  });
+  return code;
 }
 
 function mirrorOf(file) {
