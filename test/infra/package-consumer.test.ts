@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,10 @@ describe('the packed package in a fresh CDK app', () => {
     expect(existsSync(join(modules, 'esbuild'))).toBe(false);
     expect(existsSync(join(modules, pkg.name, 'lambdas', 'handlers'))).toBe(false);
     expect(existsSync(join(modules, pkg.name, 'dist', 'lib', 'index.d.ts'))).toBe(true);
+    // The CLI is not part of the package: its bin says so rather than failing on missing sources.
+    const cli = spawnSync(process.execPath, [join(modules, pkg.name, 'bin', 'pipeline-cli.cjs'), '--version'], { encoding: 'utf8' });
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toMatch(/construct only/);
   });
 
   it('runs every function on nodejs24.x arm64 from the pre-built bundles, contracts beside them', () => {
