@@ -13,7 +13,7 @@ import type { PipelineConfig } from '../../lib/config';
  * Synthesizing means loading aws-cdk-lib (seconds), so `pipeline run` reads the
  * definition from a cache on disk instead, keyed by everything that can change
  * it: the resolved config (contracts included), the sources of lib/ and of this
- * file, and the aws-cdk-lib version. A miss synthesizes and writes the entry.
+ * file, and the aws-cdk-lib (and validator) versions. A miss synthesizes and writes the entry.
  */
 export async function synthesizeDefinition(config: PipelineConfig): Promise<Record<string, unknown>> {
   // Loaded on demand (a cache miss): aws-cdk-lib is most of the CLI's start-up otherwise.
@@ -62,7 +62,8 @@ export function definitionKey(config: PipelineConfig): string {
   const { configFile: _file, ...rest } = config;
   h.update(JSON.stringify({ ...rest, datasets: rest.datasets.map(({ contractFile: _c, ...d }) => d) }));
   for (const f of [...sourcesOf(join(ROOT, 'lib')), __filename]) h.update('\0').update(f.slice(ROOT.length)).update('\0').update(readFileSync(f));
-  h.update('\0aws-cdk-lib@').update(JSON.parse(readFileSync(require.resolve('aws-cdk-lib/package.json'), 'utf8')).version);
+  // The validator too: an entry is marked validated by the aws-local-stepfunctions that checked it.
+  for (const dep of ['aws-cdk-lib', 'aws-local-stepfunctions']) h.update(`\0${dep}@`).update(JSON.parse(readFileSync(join(ROOT, 'node_modules', dep, 'package.json'), 'utf8')).version);
   return h.digest('hex').slice(0, 32);
 }
 
