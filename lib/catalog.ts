@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
+import { nagResource } from './nag';
 import { databaseName, lakeTables, PARTITION_KEY, projectionRange, workGroupName, type LakeTable } from './lake-tables';
 
 export interface CatalogProps {
@@ -124,29 +125,49 @@ export class Catalog extends Construct {
       {
         id: 'AwsSolutions-IAM5',
         reason: `Readers get the objects of silver/ and gold/ (the tables' data) and read/write their own query results under ${RESULTS_PREFIX}; object keys are per file and per query, so only a prefix can name them.`,
-        appliesTo: [{ regex: `/^Resource::<Storage(Lake)[A-Z0-9]+\\.Arn>\\/(silver|gold|${RESULTS_PREFIX.slice(0, -1)})\\/\\*$/g` }],
+        appliesTo: [...this.tablePrefixes().map((p) => `${p}/*`), `${RESULTS_PREFIX}*`].map((p) => nagResource(this, lake.arnForObjects(p))),
       },
     ]);
   }
 
-  private readerStatements(lake: s3.Bucket): iam.PolicyStatement[] {
+  /** The lake's top-level folders the tables live in (silver, gold). */
+  private tablePrefixes(): string[] {
+    return [...new Set(this.tables.map((t) => t.prefix.split('/')[0]))];
+  }
+
+  /**
+   * Read some of the tables, as a reader of the catalog and the objects (no
+   * Athena): the Glue catalog, database and those tables, GetObject on their
+   * prefixes and a listing limited to them. The reader policy and the
+   * construct's grantRead* methods are both made of these.
+   */
+  tableReadStatements(tables: readonly LakeTable[], lake: s3.IBucket, opts: { folders?: string[]; alsoList?: string[]; sids?: boolean } = {}): iam.PolicyStatement[] {
+    // Sids must be unique in a policy: a role granted several subsets gets its statements unnamed.
+    const sid = (name: string) => (opts.sids === false ? undefined : name);
     const stack = Stack.of(this);
-    const glueArn = (resource: string) => stack.formatArn({ service: 'glue', resource, resourceName: undefined });
-    const tableArns = this.tables.map((t) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${t.name}` }));
-    const prefixes = [...new Set(this.tables.map((t) => t.prefix.split('/')[0]))];
+    const glueArn = (resource: string, resourceName?: string) => stack.formatArn({ service: 'glue', resource, resourceName });
+    const prefixes = opts.folders ?? [...new Set(tables.map((t) => t.prefix))];
     return [
       new iam.PolicyStatement({
-        sid: 'ReadCatalog',
+        sid: sid('ReadCatalog'),
         actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
-        resources: [glueArn('catalog'), stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }), ...tableArns],
+        resources: [glueArn('catalog'), glueArn('database', this.databaseName), ...tables.map((t) => glueArn('table', `${this.databaseName}/${t.name}`))],
       }),
-      new iam.PolicyStatement({ sid: 'ReadTableData', actions: ['s3:GetObject'], resources: prefixes.map((p) => lake.arnForObjects(`${p}/*`)) }),
+      new iam.PolicyStatement({ sid: sid('ReadTableData'), actions: ['s3:GetObject'], resources: prefixes.map((p) => lake.arnForObjects(`${p}*`)) }),
       new iam.PolicyStatement({
-        sid: 'ListTableData',
+        sid: sid('ListTableData'),
         actions: ['s3:ListBucket'],
         resources: [lake.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [...prefixes.map((p) => `${p}/*`), `${RESULTS_PREFIX}*`] } },
+        conditions: { StringLike: { 's3:prefix': [...prefixes.map((p) => `${p}*`), ...(opts.alsoList ?? [])] } },
       }),
+    ];
+  }
+
+  private readerStatements(lake: s3.Bucket): iam.PolicyStatement[] {
+    const stack = Stack.of(this);
+    return [
+      // The whole silver/ and gold/ folders, so a table added later is readable under the same policy.
+      ...this.tableReadStatements(this.tables, lake, { folders: this.tablePrefixes().map((f) => `${f}/`), alsoList: [`${RESULTS_PREFIX}*`] }),
       new iam.PolicyStatement({ sid: 'LocateBucket', actions: ['s3:GetBucketLocation'], resources: [lake.bucketArn] }),
       new iam.PolicyStatement({
         sid: 'QueryResults',

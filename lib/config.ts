@@ -153,18 +153,7 @@ export function loadConfig(file = DEFAULT_CONFIG, envName = 'dev'): PipelineConf
     if (names.has(d.name)) throw new ConfigError(`Invalid pipeline config ${path}: dataset ${d.name} is declared twice`);
     names.add(d.name);
     const contractFile = resolve(dirname(path), d.contract);
-    let doc: unknown;
-    try {
-      doc = JSON.parse(readFileSync(contractFile, 'utf8'));
-    } catch (e) {
-      throw new ConfigError(`Dataset ${d.name}: cannot read contract ${contractFile}: ${(e as Error).message}`);
-    }
-    let contract: Contract;
-    try {
-      contract = parseContract(doc, contractFile);
-    } catch (e) {
-      throw new ConfigError((e as Error).message);
-    }
+    const contract = readContractFile(contractFile, d.name);
     if (contract.dataset !== d.name) throw new ConfigError(`Dataset ${d.name}: contract ${contractFile} is for dataset ${contract.dataset}`);
     return { ...d, contract: { ...contract, compression: contract.compression ?? rest.parquet.compression }, contractFile };
   });
@@ -178,4 +167,19 @@ export function loadConfig(file = DEFAULT_CONFIG, envName = 'dev'): PipelineConf
     datasets: resolved,
     configFile: path,
   };
+}
+
+/** Read and check one contract file; `dataset` names the dataset in a read error. */
+export function readContractFile(contractFile: string, dataset = 'contract'): Contract {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(contractFile, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`Dataset ${dataset}: cannot read contract ${contractFile}: ${(e as Error).message}`);
+  }
+  try {
+    return parseContract(doc, contractFile);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }

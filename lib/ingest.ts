@@ -9,7 +9,8 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { deadLetterQueue, secureQueue } from './queues';
-import { StageFunction } from './stage-function';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { stageFunction } from './stage-function';
 
 export interface IngestProps {
   config: PipelineConfig;
@@ -27,7 +28,7 @@ export class Ingest extends Construct {
   readonly dlq: sqs.Queue;
   readonly targetDlq: sqs.Queue;
   readonly rules: Record<string, events.Rule> = {};
-  readonly dispatcher: StageFunction;
+  readonly dispatcher: lambda.Function;
 
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
@@ -63,7 +64,7 @@ export class Ingest extends Construct {
       this.rules[d.name] = rule;
     }
 
-    this.dispatcher = new StageFunction(this, 'Dispatcher', {
+    this.dispatcher = stageFunction(this, 'Dispatcher', {
       config,
       entry: 'dispatch',
       description: 'Starts one Step Functions execution per landed file (idempotent name)',

@@ -1,17 +1,20 @@
-import type { Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
 
 /**
- * The cdk-nag findings accepted for every function and state machine, each
- * attached to the resources it concerns and naming exactly what it allows
- * (no stack-wide suppressions). S3 prefix grants are suppressed next to the
- * grants themselves (lib/stage-access.ts, lib/replay.ts, the freshness checker), and the
- * file pipeline's Lambda invoke grants next to the state machine.
+ * The cdk-nag findings accepted for every function and state machine of the
+ * pipeline, each attached to the resources it concerns and naming exactly what
+ * it allows. Scoped to the construct given (the pipeline's own resources, found
+ * by walking its tree), never to the whole stack: a consumer's own functions
+ * next to it keep every finding. S3 prefix grants are suppressed next to the
+ * grants themselves (lib/stage-access.ts, lib/replay.ts, the freshness checker),
+ * and the file pipeline's Lambda invoke grants next to the state machine.
  */
-export function applyNagSuppressions(stack: Stack): void {
-  const all = stack.node.findAll();
+export function applyNagSuppressions(scope: Construct): void {
+  const all = scope.node.findAll();
   for (const fn of all.filter((c): c is lambda.Function => c instanceof lambda.Function)) {
     NagSuppressions.addResourceSuppressions(
       fn,
@@ -37,4 +40,32 @@ export function applyNagSuppressions(stack: Stack): void {
       true,
     );
   }
+}
+
+/**
+ * A policy resource as cdk-nag names it in an `appliesTo` (`Resource::<Lake1A2B.Arn>/silver/*`),
+ * computed from the token itself, so a suppression stays exact wherever the
+ * construct is nested and whether a bucket is created here or imported.
+ */
+export function nagResource(scope: Construct, arn: string): string {
+  return `Resource::${flatten(Stack.of(scope).resolve(arn))}`;
+}
+
+// The rendering cdk-nag applies to a resolved reference (Fn::Join, Fn::GetAtt, Ref).
+function flatten(node: unknown): string {
+  if (node === undefined) return '';
+  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  const n = node as Record<string, unknown>;
+  if (Array.isArray(n['Fn::Join'])) {
+    const [sep, items] = n['Fn::Join'] as [string, unknown[]];
+    return items.map(flatten).join(sep);
+  }
+  if (n['Fn::Sub'] !== undefined) return flatten(n['Fn::Sub']);
+  if (Array.isArray(n['Fn::GetAtt'])) {
+    const [resource, attribute] = n['Fn::GetAtt'] as [unknown, unknown];
+    return `<${flatten(resource)}.${flatten(attribute)}>`;
+  }
+  if (n['Fn::ImportValue'] !== undefined) return flatten(n['Fn::ImportValue']);
+  if (n.Ref !== undefined) return `<${flatten(n.Ref)}>`;
+  return JSON.stringify(node);
 }

@@ -8,8 +8,10 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { secureQueue } from './queues';
+import { STATES } from './states';
 import { grantStageAccess } from './stage-access';
-import { removalPolicy, retentionDays, StageFunction } from './stage-function';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { removalPolicy, retentionDays, stageFunction } from './stage-function';
 
 export interface OrchestrationProps {
   config: PipelineConfig;
@@ -76,16 +78,7 @@ export function worstCaseSeconds(config: PipelineConfig): number {
   return 4 * stage + notify;
 }
 
-/** State names are API: the local runner wires handlers to them. */
-export const STATES = {
-  validate: 'Validate',
-  transform: 'Transform',
-  publish: 'Publish',
-  quarantine: 'Quarantine',
-  notifyFailed: 'NotifyFailed',
-  failed: 'Failed',
-  done: 'Done',
-} as const;
+export { STATES } from './states';
 
 /**
  * The per-file state machine: Validate → Transform (bronze, silver) → Publish
@@ -96,7 +89,7 @@ export class Orchestration extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly failedQueue: sqs.Queue;
   readonly failedDlq: sqs.Queue;
-  readonly functions: Record<'validate' | 'transform' | 'publish' | 'quarantine', StageFunction>;
+  readonly functions: Record<'validate' | 'transform' | 'publish' | 'quarantine', lambda.Function>;
   readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: OrchestrationProps) {
@@ -104,7 +97,7 @@ export class Orchestration extends Construct {
     const { config, landing, lake } = props;
     const env = { LAKE_BUCKET: lake.bucketName };
     const fn = (name: 'validate' | 'transform' | 'publish' | 'quarantine', description: string) =>
-      new StageFunction(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
+      stageFunction(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
         config,
         entry: name,
         description,
@@ -132,7 +125,7 @@ export class Orchestration extends Construct {
     this.failedQueue = failedQueue;
     this.failedDlq = failedDlq;
 
-    const task = (state: string, f: StageFunction) =>
+    const task = (state: string, f: lambda.Function) =>
       new tasks.LambdaInvoke(this, state, {
         stateName: state,
         lambdaFunction: f,

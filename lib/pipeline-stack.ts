@@ -1,37 +1,29 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Catalog } from './catalog';
+import type { Catalog } from './catalog';
 import type { PipelineConfig } from './config';
-import { Ingest } from './ingest';
-import { Monitoring } from './monitoring';
-import { Replay } from './replay';
-import { applyNagSuppressions } from './nag';
-import { Orchestration } from './orchestration';
-import { Storage } from './storage';
-
+import { propsFromConfig } from './construct-props';
+import type { Ingest } from './ingest';
+import { LandingToLake } from './landing-to-lake';
+import { OUTPUTS } from './outputs';
+import type { Monitoring } from './monitoring';
+import type { Orchestration } from './orchestration';
+import type { Replay } from './replay';
+import type { Storage } from './storage';
 export interface PipelineStackProps extends StackProps {
   config: PipelineConfig;
 }
 
-/** Output names are API: the `pipeline` CLI and the e2e tests find resources by them. */
-export const OUTPUTS = {
-  landingBucket: 'LandingBucketName',
-  lakeBucket: 'LakeBucketName',
-  stateMachine: 'StateMachineArn',
-  ingestQueue: 'IngestQueueUrl',
-  ingestDlq: 'IngestDlqUrl',
-  targetDlq: 'RuleTargetDlqUrl',
-  failedQueue: 'FailedQueueUrl',
-  failedDlq: 'FailedDlqUrl',
-  datasets: 'Datasets',
-  alarmTopic: 'AlarmTopicArn',
-  replayStateMachine: 'ReplayStateMachineArn',
-  database: 'GlueDatabaseName',
-  workGroup: 'AthenaWorkGroupName',
-  readerPolicy: 'LakeReaderPolicyArn',
-} as const;
+export { OUTPUTS } from './outputs';
 
+/**
+ * The reference app: the LandingToLake construct from config/pipeline.json,
+ * and the outputs the CLI and the e2e tests find resources by. The construct's
+ * id is `Default`, which CDK leaves out of logical IDs, so its resources keep
+ * the logical IDs they had before the construct existed.
+ */
 export class PipelineStack extends Stack {
+  readonly pipeline: LandingToLake;
   readonly storage: Storage;
   readonly orchestration: Orchestration;
   readonly ingest: Ingest;
@@ -45,29 +37,23 @@ export class PipelineStack extends Stack {
     Tags.of(this).add('pipeline', config.name);
     Tags.of(this).add('environment', config.envName);
 
-    this.storage = new Storage(this, 'Storage', { config });
-    this.orchestration = new Orchestration(this, 'Orchestration', { config, landing: this.storage.landing, lake: this.storage.lake });
-    this.ingest = new Ingest(this, 'Ingest', { config, landing: this.storage.landing, stateMachine: this.orchestration.stateMachine });
-    this.monitoring = new Monitoring(this, 'Monitoring', { config, storage: this.storage, orchestration: this.orchestration, ingest: this.ingest });
-    this.replay = new Replay(this, 'Replay', { config, landing: this.storage.landing, filePipeline: this.orchestration.stateMachine });
-    this.catalog = new Catalog(this, 'Catalog', { config, lake: this.storage.lake });
+    const p = (this.pipeline = new LandingToLake(this, 'Default', propsFromConfig(config)));
+    ({ storage: this.storage, orchestration: this.orchestration, ingest: this.ingest, monitoring: this.monitoring, replay: this.replay, catalog: this.catalog } = p);
 
     const out = (name: string, value: string) => new CfnOutput(this, name, { value, exportName: undefined });
-    out(OUTPUTS.landingBucket, this.storage.landing.bucketName);
-    out(OUTPUTS.lakeBucket, this.storage.lake.bucketName);
-    out(OUTPUTS.stateMachine, this.orchestration.stateMachine.stateMachineArn);
-    out(OUTPUTS.replayStateMachine, this.replay.stateMachine.stateMachineArn);
-    out(OUTPUTS.ingestQueue, this.ingest.queue.queueUrl);
-    out(OUTPUTS.ingestDlq, this.ingest.dlq.queueUrl);
-    out(OUTPUTS.targetDlq, this.ingest.targetDlq.queueUrl);
-    out(OUTPUTS.failedQueue, this.orchestration.failedQueue.queueUrl);
-    out(OUTPUTS.failedDlq, this.orchestration.failedDlq.queueUrl);
-    out(OUTPUTS.alarmTopic, this.monitoring.topic.topicArn);
-    out(OUTPUTS.datasets, config.datasets.map((d) => d.name).join(','));
-    out(OUTPUTS.database, this.catalog.databaseName);
-    out(OUTPUTS.workGroup, this.catalog.workGroupName);
-    out(OUTPUTS.readerPolicy, this.catalog.readerPolicy.managedPolicyArn);
-
-    applyNagSuppressions(this);
+    out(OUTPUTS.landingBucket, p.landingBucket.bucketName);
+    out(OUTPUTS.lakeBucket, p.lakeBucket.bucketName);
+    out(OUTPUTS.stateMachine, p.stateMachine.stateMachineArn);
+    out(OUTPUTS.replayStateMachine, p.replayStateMachine.stateMachineArn);
+    out(OUTPUTS.ingestQueue, p.ingestQueue.queueUrl);
+    out(OUTPUTS.ingestDlq, p.ingestDeadLetterQueue.queueUrl);
+    out(OUTPUTS.targetDlq, p.ruleTargetDeadLetterQueue.queueUrl);
+    out(OUTPUTS.failedQueue, p.failedQueue.queueUrl);
+    out(OUTPUTS.failedDlq, p.failedDeadLetterQueue.queueUrl);
+    out(OUTPUTS.alarmTopic, p.alarmTopic.topicArn);
+    out(OUTPUTS.datasets, p.config.datasets.map((d) => d.name).join(','));
+    out(OUTPUTS.database, p.databaseName);
+    out(OUTPUTS.workGroup, p.workGroupName);
+    out(OUTPUTS.readerPolicy, p.readerPolicy.managedPolicyArn);
   }
 }

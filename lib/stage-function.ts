@@ -3,6 +3,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineConfig } from './config';
 
@@ -11,14 +14,27 @@ import type { PipelineConfig } from './config';
  * `*-defaults` idea): Node 24 on arm64, its own log group with retention, X-Ray,
  * Powertools environment, and a self-contained bundle (AWS SDK included, so the
  * code runs against the SDK it was tested with, and on emulators without one).
+ *
+ * Two ways to the code, same function: inside this repository the handler's
+ * TypeScript is bundled by NodejsFunction (esbuild); from the installed package
+ * the bundles built at pack time (dist/handlers/<name>/index.js, see
+ * scripts/bundle-handlers.ts) are used as they are, so a consumer needs no
+ * esbuild and none of this repository's sources or lockfile.
  */
 
 export const ROOT = join(__dirname, '..');
 
+/** Where the pack-time bundles are, relative to the compiled lib/ (dist/lib -> dist/handlers). */
+export const PREBUILT_HANDLERS = join(__dirname, '..', 'handlers');
+
+/** The Lambda handlers, by file under lambdas/handlers (and bundle under dist/handlers). */
+export const HANDLERS = ['dispatch', 'validate', 'transform', 'publish', 'quarantine', 'freshness'] as const;
+export type HandlerName = (typeof HANDLERS)[number];
+
 export interface StageFunctionProps {
   config: PipelineConfig;
   /** Handler file under lambdas/handlers, without extension. */
-  entry: string;
+  entry: HandlerName;
   description: string;
   environment?: Record<string, string>;
   /** @default config.stages.timeoutSeconds */
@@ -47,37 +63,55 @@ export function retentionDays(days: number): logs.RetentionDays {
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const BUNDLE_TARGET = 'node24';
 
+/** A pipeline function: the pack-time bundle when the package ships one, else bundled from source. */
+export function stageFunction(scope: Construct, id: string, props: StageFunctionProps): lambda.Function {
+  return prebuiltBundle(props.entry) ? new PrebuiltStageFunction(scope, id, props) : new StageFunction(scope, id, props);
+}
+
+function prebuiltBundle(entry: HandlerName): string | undefined {
+  const file = join(PREBUILT_HANDLERS, entry, 'index.js');
+  return existsSync(file) ? file : undefined;
+}
+
+function sharedOptions(scope: Construct, id: string, props: StageFunctionProps) {
+  const { config } = props;
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    retention: retentionDays(config.logRetentionDays),
+    removalPolicy: removalPolicy(config),
+  });
+  return {
+    description: props.description,
+    runtime: LAMBDA_RUNTIME,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: props.memoryMb ?? config.stages.memoryMb,
+    reservedConcurrentExecutions: props.reservedConcurrency || undefined,
+    timeout: props.timeout ?? Duration.seconds(config.stages.timeoutSeconds),
+    ephemeralStorageSize: Size.mebibytes(props.withContracts ? config.stages.ephemeralStorageMb : 512),
+    tracing: lambda.Tracing.ACTIVE,
+    logGroup,
+    loggingFormat: lambda.LoggingFormat.JSON,
+    environment: {
+      POWERTOOLS_SERVICE_NAME: config.name,
+      POWERTOOLS_METRICS_NAMESPACE: config.metricsNamespace,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+      ...(config.faultInjection ? { PIPELINE_FAULT_INJECTION: 'on' } : {}),
+      ...props.environment,
+    },
+  };
+}
+
+const contractsOf = (props: StageFunctionProps) => (props.withContracts ? props.config.datasets.map((d) => d.contract) : []);
+
+/** In this repository: the handler's TypeScript bundled by esbuild at synth, contracts compiled in. */
 export class StageFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: StageFunctionProps) {
-    const { config } = props;
-    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
-      retention: retentionDays(config.logRetentionDays),
-      removalPolicy: removalPolicy(config),
-    });
-    const contracts = props.withContracts ? config.datasets.map((d) => d.contract) : [];
     super(scope, id, {
+      ...sharedOptions(scope, id, props),
       entry: join(ROOT, 'lambdas', 'handlers', `${props.entry}.ts`),
       handler: 'handler',
       projectRoot: ROOT,
       depsLockFilePath: join(ROOT, 'package-lock.json'),
-      description: props.description,
-      runtime: LAMBDA_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memoryMb ?? config.stages.memoryMb,
-      reservedConcurrentExecutions: props.reservedConcurrency || undefined,
-      timeout: props.timeout ?? Duration.seconds(config.stages.timeoutSeconds),
-      ephemeralStorageSize: Size.mebibytes(props.withContracts ? config.stages.ephemeralStorageMb : 512),
-      tracing: lambda.Tracing.ACTIVE,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment: {
-        POWERTOOLS_SERVICE_NAME: config.name,
-        POWERTOOLS_METRICS_NAMESPACE: config.metricsNamespace,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-        ...(config.faultInjection ? { PIPELINE_FAULT_INJECTION: 'on' } : {}),
-        ...props.environment,
-      },
       bundling: {
         externalModules: [],
         minify: true,
@@ -87,8 +121,32 @@ export class StageFunction extends NodejsFunction {
         target: BUNDLE_TARGET,
         format: OutputFormat.CJS,
         forceDockerBundling: false,
-        define: props.withContracts ? { __PIPELINE_CONTRACTS__: JSON.stringify(contracts) } : {},
+        define: props.withContracts ? { __PIPELINE_CONTRACTS__: JSON.stringify(contractsOf(props)) } : {},
       },
     });
+  }
+}
+
+/**
+ * From the installed package: the pack-time bundle, with the contracts next to
+ * it as contracts.json (lambdas/shared/deps.ts reads it), staged in a directory
+ * named by the hash of both so the asset changes exactly when either does.
+ */
+export class PrebuiltStageFunction extends lambda.Function {
+  constructor(scope: Construct, id: string, props: StageFunctionProps) {
+    const bundle = prebuiltBundle(props.entry);
+    if (!bundle) throw new Error(`landing-to-lake: no pre-built bundle for handler ${props.entry} under ${PREBUILT_HANDLERS}; the package was packed without \`npm run bundle:handlers\``);
+    const code = readFileSync(bundle);
+    const contracts = JSON.stringify(contractsOf(props));
+    const hash = createHash('sha256').update(code).update('\0').update(contracts).digest('hex').slice(0, 16);
+    const dir = join(tmpdir(), 'landing-to-lake-assets', `${props.entry}-${hash}`);
+    if (!existsSync(join(dir, 'index.js'))) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'contracts.json'), contracts);
+      if (existsSync(`${bundle}.map`)) writeFileSync(join(dir, 'index.js.map'), readFileSync(`${bundle}.map`));
+      // index.js last: its presence means the directory is complete (another synth may race us).
+      writeFileSync(join(dir, 'index.js'), code);
+    }
+    super(scope, id, { ...sharedOptions(scope, id, props), code: lambda.Code.fromAsset(dir), handler: 'index.handler' });
   }
 }

@@ -6,6 +6,8 @@ import { removalPolicy } from './stage-function';
 
 export interface StorageProps {
   config: PipelineConfig;
+  /** An existing landing bucket; its owner routes its events to EventBridge. @default a new bucket */
+  landing?: s3.IBucket;
 }
 
 /**
@@ -14,7 +16,7 @@ export interface StorageProps {
  * access logs. All SSE, TLS-only, public access blocked.
  */
 export class Storage extends Construct {
-  readonly landing: s3.Bucket;
+  readonly landing: s3.IBucket;
   readonly lake: s3.Bucket;
   readonly accessLogs: s3.Bucket;
 
@@ -38,23 +40,11 @@ export class Storage extends Construct {
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
     });
 
-    this.landing = new s3.Bucket(this, 'Landing', {
-      ...secure,
-      versioned: true,
-      serverAccessLogsBucket: this.accessLogs,
-      serverAccessLogsPrefix: 'landing/',
-      lifecycleRules: [
-        // Bronze keeps the byte-identical copy, so landing is a short-lived inbox.
-        { id: 'expire-landed-files', prefix: 'landing/', expiration: Duration.days(config.retention.landingDays) },
-        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
-      ],
-    });
-    // EventBridge delivery as a plain CloudFormation property: eventBridgeEnabled
-    // would deploy a custom-resource Lambda to do the same thing.
-    (this.landing.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
-      eventBridgeConfiguration: { eventBridgeEnabled: true },
-    };
+    this.landing = props.landing ?? this.createLanding(config, secure);
+    // A bucket brought from the same app gets EventBridge delivery here too; an imported
+    // one (fromBucketName) must have it turned on by its owner (README: Use it as a construct).
+    const cfn = props.landing?.node.defaultChild;
+    if (cfn instanceof s3.CfnBucket) enableEventBridge(cfn);
 
     this.lake = new s3.Bucket(this, 'Lake', {
       ...secure,
@@ -73,4 +63,27 @@ export class Storage extends Construct {
       this.accessLogs.applyRemovalPolicy(RemovalPolicy.RETAIN);
     }
   }
+
+  private createLanding(config: PipelineConfig, secure: Omit<s3.BucketProps, 'versioned'>): s3.Bucket {
+    const landing = new s3.Bucket(this, 'Landing', {
+      ...secure,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'landing/',
+      lifecycleRules: [
+        // Bronze keeps the byte-identical copy, so landing is a short-lived inbox.
+        { id: 'expire-landed-files', prefix: 'landing/', expiration: Duration.days(config.retention.landingDays) },
+        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+    });
+    enableEventBridge(landing.node.defaultChild as s3.CfnBucket);
+    return landing;
+  }
+}
+
+// EventBridge delivery as a plain CloudFormation property: eventBridgeEnabled
+// would deploy a custom-resource Lambda to do the same thing.
+function enableEventBridge(bucket: s3.CfnBucket): void {
+  bucket.notificationConfiguration = { ...(bucket.notificationConfiguration as object | undefined), eventBridgeConfiguration: { eventBridgeEnabled: true } };
 }

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseContract, registryOf, type Contract, type ContractRegistry } from '../core/contract';
 import { DataError } from '../core/errors';
 import type { ObjectStore } from '../core/store';
@@ -18,11 +20,19 @@ export interface StageDeps extends Telemetry {
 }
 
 // Injected at bundle time by esbuild `define` (lib/stage-function.ts): the
-// contracts ship with the code they were validated against at synth.
+// contracts ship with the code they were validated against at synth. A
+// pre-built bundle (the published package) has them in contracts.json beside it.
 declare const __PIPELINE_CONTRACTS__: unknown[] | undefined;
 
+function shippedContracts(): unknown[] {
+  if (typeof __PIPELINE_CONTRACTS__ !== 'undefined') return __PIPELINE_CONTRACTS__;
+  const beside = join(__dirname, 'contracts.json');
+  if (existsSync(beside)) return JSON.parse(readFileSync(beside, 'utf8'));
+  return JSON.parse(process.env.PIPELINE_CONTRACTS ?? '[]');
+}
+
 export function bundledContracts(): ContractRegistry {
-  const raw = typeof __PIPELINE_CONTRACTS__ === 'undefined' ? JSON.parse(process.env.PIPELINE_CONTRACTS ?? '[]') : __PIPELINE_CONTRACTS__;
+  const raw = shippedContracts();
   return registryOf((raw as unknown[]).map((c, i) => parseContract(c, `bundled contract #${i}`)));
 }
 

@@ -11,6 +11,10 @@ import { alarmPrefix } from './alarm-factory';
 
 export interface AlarmTopicProps {
   config: PipelineConfig;
+  /** An existing topic: alarms notify it and the configured subscriptions are added; its owner lets CloudWatch publish. @default a new topic */
+  topic?: sns.ITopic;
+  /** The key a new topic is encrypted with; it must let CloudWatch use it. @default a new key with rotation */
+  key?: kms.IKey;
 }
 
 /**
@@ -21,26 +25,32 @@ export interface AlarmTopicProps {
  * this pipeline's alarms in this account (confused-deputy conditions).
  */
 export class AlarmTopic extends Construct {
-  readonly topic: sns.Topic;
-  readonly key: kms.Key;
+  readonly topic: sns.ITopic;
+  /** The new topic's key (none when the topic was brought). */
+  readonly key?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
     const { config } = props;
+    if (props.topic) {
+      this.topic = props.topic;
+    } else {
+      this.key = props.key ?? new kms.Key(this, 'Key', { description: `Encrypts the ${alarmPrefix(config)} alarm topic`, enableKeyRotation: true, removalPolicy: removalPolicy(config) });
+      this.topic = this.createTopic(config, this.key);
+    }
+    this.subscribe(config);
+  }
+
+  private createTopic(config: PipelineConfig, key: kms.IKey): sns.ITopic {
     const stack = Stack.of(this);
     const prefix = alarmPrefix(config);
-
-    this.key = new kms.Key(this, 'Key', {
-      description: `Encrypts the ${prefix} alarm topic`,
-      enableKeyRotation: true,
-      removalPolicy: removalPolicy(config),
-    });
+    // On a brought key this is a no-op (CDK cannot edit an imported key's policy): its owner allows CloudWatch.
     const cloudwatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
     const onlyOurAlarms = {
       StringEquals: { 'aws:SourceAccount': stack.account },
       ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${prefix}-*` },
     };
-    this.key.addToResourcePolicy(
+    key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToUseTheKey',
         principals: [cloudwatch],
@@ -50,20 +60,24 @@ export class AlarmTopic extends Construct {
       }),
     );
 
-    this.topic = new sns.Topic(this, 'Topic', {
+    const topic = new sns.Topic(this, 'Topic', {
       displayName: `${prefix} alarms`,
-      masterKey: this.key,
+      masterKey: key,
       enforceSSL: true,
     });
-    this.topic.addToResourcePolicy(
+    topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [cloudwatch],
         actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
+        resources: [topic.topicArn],
         conditions: onlyOurAlarms,
       }),
     );
+    return topic;
+  }
+
+  private subscribe(config: PipelineConfig): void {
 
     for (const email of config.alarmEmails) this.topic.addSubscription(new subs.EmailSubscription(email));
     for (const [i, s] of config.alarmSubscriptions.entries()) {

@@ -1,4 +1,4 @@
-import { Duration, Stack, type CfnElement } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -6,7 +6,9 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { FreshnessDataset } from '../../lambdas/handlers/freshness';
 import type { PipelineConfig } from '../config';
-import { StageFunction } from '../stage-function';
+import { nagResource } from '../nag';
+import { stageFunction } from '../stage-function';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 
 export interface FreshnessCheckerProps {
   config: PipelineConfig;
@@ -22,7 +24,7 @@ export const FRESHNESS_STATE_PREFIX = '_state/freshness/*';
  * it every config.alarms.freshnessCheckMinutes minutes.
  */
 export class FreshnessChecker extends Construct {
-  readonly fn: StageFunction;
+  readonly fn: lambda.Function;
   readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: FreshnessCheckerProps) {
@@ -31,7 +33,7 @@ export class FreshnessChecker extends Construct {
     const every = Duration.minutes(config.alarms.freshnessCheckMinutes);
     const datasets: FreshnessDataset[] = config.datasets.map((d) => ({ name: d.name, freshnessSlaMinutes: d.freshnessSlaMinutes }));
 
-    this.fn = new StageFunction(this, 'Function', {
+    this.fn = stageFunction(this, 'Function', {
       config,
       entry: 'freshness',
       description: 'Emits MinutesSinceLastSuccess per dataset from _state/freshness/ (scheduled)',
@@ -56,7 +58,7 @@ export class FreshnessChecker extends Construct {
         {
           id: 'AwsSolutions-IAM5',
           reason: 'The freshness check reads and writes only the _state/freshness/ prefix of the lake bucket; keys are per dataset (<dataset>.json, <dataset>.first-seen.json).',
-          appliesTo: [{ regex: `/^Resource::<${Stack.of(this).getLogicalId(lake.node.defaultChild as CfnElement)}\\.Arn>\\/_state\\/freshness\\/\\*$/g` }],
+          appliesTo: [nagResource(this, lake.arnForObjects(FRESHNESS_STATE_PREFIX))],
         },
         {
           id: 'AwsSolutions-IAM5',

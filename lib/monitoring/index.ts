@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as cw from 'aws-cdk-lib/aws-cloudwatch';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from '../config';
@@ -22,6 +23,10 @@ export interface MonitoringProps {
   storage: Storage;
   orchestration: Orchestration;
   ingest: Ingest;
+  /** @default a new topic (see AlarmTopic) */
+  topic?: sns.ITopic;
+  /** @default a new key */
+  topicKey?: kms.IKey;
 }
 
 /**
@@ -41,7 +46,7 @@ export interface MonitoringProps {
  *  Every other alarm is a composite child with no actions of its own.
  */
 export class Monitoring extends Construct {
-  readonly topic: sns.Topic;
+  readonly topic: sns.ITopic;
   readonly factory: AlarmFactory;
   readonly freshnessChecker: FreshnessChecker;
   readonly lambdas: Record<string, LambdaMonitoring> = {};
@@ -57,7 +62,7 @@ export class Monitoring extends Construct {
     super(scope, id);
     const { config, storage, orchestration, ingest } = props;
 
-    this.topic = new AlarmTopic(this, 'AlarmTopic', { config }).topic;
+    this.topic = new AlarmTopic(this, 'AlarmTopic', { config, topic: props.topic, key: props.topicKey }).topic;
     const factory = (this.factory = new AlarmFactory(config, this.topic));
     this.freshnessChecker = new FreshnessChecker(this, 'FreshnessChecker', { config, lake: storage.lake });
 

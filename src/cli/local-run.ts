@@ -2,7 +2,7 @@ import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { PipelineConfig } from '../../lib/config';
-import { STATES } from '../../lib/orchestration';
+import { STATES } from '../../lib/states';
 import { registryOf } from '../../lambdas/core/contract';
 import { executionName, layout } from '../../lambdas/core/layout';
 import type { Manifest } from '../../lambdas/core/manifest';
@@ -15,7 +15,7 @@ import { makeValidate } from '../../lambdas/handlers/validate';
 import type { StageDeps } from '../../lambdas/shared/deps';
 import { DirectoryObjectStore } from '../../lambdas/shared/dir-store';
 import { createTelemetry } from '../../lambdas/shared/telemetry';
-import { synthesizeDefinition } from './asl';
+import { cachedDefinition } from './asl';
 
 /** The subset of aws-local-stepfunctions' event log the CLI uses. */
 export interface EventLog {
@@ -77,8 +77,19 @@ export function inferDataset(file: string, config: PipelineConfig): string | und
   return bySuffix.length === 1 ? bySuffix[0].name : undefined;
 }
 
-// Synthesizing the stack and validating its definition cost ~0.2 s; runs share one machine (run() is re-entrant).
-let cachedMachine: { key: PipelineConfig; machine: StateMachine } | undefined;
+/**
+ * The file pipeline as aws-local-stepfunctions runs it. Its definition comes
+ * from the on-disk cache (src/cli/asl.ts) and was validated when the entry was
+ * written, so a hit skips validation too.
+ */
+async function localMachine(config: PipelineConfig): Promise<StateMachine> {
+  const validationOptions = { checkArn: false };
+  const { definition, validated } = await cachedDefinition(config, (d) => void new StateMachine(d as never, { validationOptions }));
+  return new StateMachine(definition as never, { validationOptions: validated ? { noValidate: true } : validationOptions });
+}
+
+// Runs share one machine (run() is re-entrant).
+let cachedMachine: { key: PipelineConfig; machine: Promise<StateMachine> } | undefined;
 
 export async function runLocal(file: string, dataset: string, opts: LocalRunOptions): Promise<LocalRunResult> {
   const t0 = Date.now();
@@ -131,8 +142,8 @@ export async function runLocal(file: string, dataset: string, opts: LocalRunOpti
     }) as never;
   }
 
-  if (cachedMachine?.key !== opts.config) cachedMachine = { key: opts.config, machine: new StateMachine(synthesizeDefinition(opts.config) as never, { validationOptions: { checkArn: false } }) };
-  const { machine } = cachedMachine;
+  if (cachedMachine?.key !== opts.config) cachedMachine = { key: opts.config, machine: localMachine(opts.config) };
+  const machine = await cachedMachine.machine;
   const wait = opts.retryWaitMs ?? 5;
   const run = machine.run(input as never, {
     overrides: {

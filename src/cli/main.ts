@@ -4,11 +4,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type PipelineConfig } from '../../lib/config';
 import { layout } from '../../lambdas/core/layout';
 import { c, ms, safe, table } from './format';
-import { reconcile, redriveCmd, replay, status } from './ops/commands';
 import { OPS_HELP } from './ops/help';
 import { OpsError, parseTime } from './ops/stack';
+// Lazy where it is heavy: the query engines (DuckDB, Athena) and the AWS SDK clients.
 import { expandFiles, inferDataset, LOCAL_BUCKETS, runConcurrently, runLocal, type LocalRunResult } from './local-run';
-import { cmdQuery, QUERY_HELP } from './query';
 
 /** Exit codes are part of the interface (README, runbook). */
 export const EXIT = { ok: 0, quarantined: 1, usage: 2, aws: 3 } as const;
@@ -90,7 +89,7 @@ export async function main(argv: string[], out: Out = { log: (s) => console.log(
       case 'check-config':
         return cmdCheckConfig(rest, out);
       case 'query':
-        return await cmdQuery(rest, out);
+        return await (await import('./query')).cmdQuery(rest, out);
       case 'status':
       case 'reconcile':
       case 'redrive':
@@ -98,7 +97,7 @@ export async function main(argv: string[], out: Out = { log: (s) => console.log(
         return await cmdOps(command, rest, out);
       case 'help':
         if (rest[0] === 'query') {
-          out.log(QUERY_HELP);
+          out.log((await import('./query')).QUERY_HELP);
           return EXIT.ok;
         }
         if (rest[0] && rest[0] in OPS_HELP) {
@@ -285,6 +284,8 @@ async function cmdOps(command: 'status' | 'reconcile' | 'redrive' | 'replay', ar
   const time = (k: string) => parseTime(str(k));
   const cfg = config(values);
   try {
+    // The AWS SDK clients load with the command that needs them, not on every start (pipeline run).
+    const { reconcile, redriveCmd, replay, status } = await import('./ops/commands');
     switch (command) {
       case 'status':
         return await status(cfg, common, out);

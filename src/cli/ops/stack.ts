@@ -1,6 +1,6 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { PipelineConfig } from '../../../lib/config';
-import { OUTPUTS } from '../../../lib/pipeline-stack';
+import { OUTPUTS } from '../../../lib/outputs';
 
 /** A failure the user can fix (no stack, no credentials): exit code 2, no stack trace. */
 export class OpsError extends Error {
@@ -17,7 +17,10 @@ export interface Deployed {
 }
 
 /** Find the deployed stack's outputs by name: the CLI never needs hand-copied ARNs. */
-export async function findStack(config: PipelineConfig, stackName = `${config.name}-${config.envName}`, cfn = new CloudFormationClient({})): Promise<Deployed> {
+export async function findStack(config: PipelineConfig, stackName = `${config.name}-${config.envName}`, client?: CloudFormationClient): Promise<Deployed> {
+  // Loaded here, not at start-up: `pipeline run` never talks to CloudFormation.
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  const cfn = client ?? new CloudFormationClient({});
   let outputs: Record<string, string>;
   try {
     const r = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
