@@ -52,6 +52,37 @@ export function depthOf(v: unknown, max: number): number {
   return deepest;
 }
 
+/**
+ * Whether some object in the text repeats a key (JSON.parse keeps only the
+ * last value, silently). Every member of every object has exactly one ':'
+ * outside strings, so the text's count of those equals the parsed value's count
+ * of keys unless a key repeats. Two linear passes, no recursion.
+ */
+export function repeatsKey(text: string, value: unknown): boolean {
+  let colons = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 58) colons++;
+  }
+  let keys = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const o = stack.pop();
+    if (typeof o !== 'object' || o === null || JSON.isRawJSON(o)) continue;
+    if (Array.isArray(o)) for (const x of o) stack.push(x);
+    else for (const k in o) {
+      keys++;
+      stack.push((o as Record<string, unknown>)[k]);
+    }
+  }
+  return keys !== colons;
+}
+
 export type ParsedJson = { ok: true; value: unknown } | { ok: false; error: string };
 
 /** Parse one JSON record's text: its value, or why it is not a record we can read. */
@@ -67,6 +98,7 @@ export function parseJsonRecord(text: string, limits: ReadLimits): ParsedJson {
   if (typeof value === 'object' && value !== null) {
     if (text.length > 2 * limits.maxJsonDepth && depthOf(value, limits.maxJsonDepth) > limits.maxJsonDepth) return { ok: false, error: `nested deeper than ${limits.maxJsonDepth} levels (limits.maxJsonDepth)` };
     if (text.length > 4 * limits.maxColumns && !Array.isArray(value) && Object.keys(value).length > limits.maxColumns) return { ok: false, error: `record has more than ${limits.maxColumns} keys (limits.maxColumns)` };
+    if (repeatsKey(text, value)) return { ok: false, error: 'an object in the record has the same key twice: which value is meant is ambiguous (JSON.parse would keep the last)' };
   }
   if (INEXACT.test(text)) value = JSON.parse(text, keepSource as (k: string, v: unknown) => unknown);
   return { ok: true, value };

@@ -60,10 +60,20 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
   let names: string[] | undefined;
   let index: Map<string, number> | undefined;
   const isObject = (o: unknown): o is Record<string, unknown> => !!o && typeof o === 'object' && !Array.isArray(o) && !JSON.isRawJSON(o);
+  // Names the column plan reads (contract columns, old names it renames): never left out by
+  // the maxColumns cap, and a record carrying one that the learned names lack is rejected, not
+  // read without it. Other unlearned keys may only be ignored where the plan drops added columns;
+  // a null only where the column it names would be filled with null anyway.
+  const planned = new Map<string, boolean>(contract.columns.map((c) => [c.name, c.default !== undefined]));
+  for (const [from, to] of Object.entries(contract.evolution.renames)) planned.set(from, planned.get(to) ?? false);
+  const ignorable = (k: string, v: unknown) => {
+    const hasDefault = planned.get(k.trim());
+    return hasDefault === undefined ? contract.evolution.onAddedColumns === 'drop' || v === null : v === null && !hasDefault;
+  };
   const learnNames = (objs: unknown[]) => {
     if (names) return;
     const seen = new Set<string>();
-    for (const o of objs) if (isObject(o)) for (const k of Object.keys(o)) if (seen.size < limits.maxColumns || seen.has(k)) seen.add(k);
+    for (const o of objs) if (isObject(o)) for (const k of Object.keys(o)) if (seen.size < limits.maxColumns || seen.has(k) || planned.has(k.trim())) seen.add(k);
     names = [...seen];
     index = new Map(names.map((n, i) => [n, i]));
   };
@@ -76,6 +86,7 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
       if (typeof v === 'string' && !v.isWellFormed()) return `${bounded(k, 200)} holds a lone surrogate (a \\u escape of half a character): not valid Unicode`;
       const i = index!.get(k);
       if (i !== undefined) values[i] = v;
+      else if (!ignorable(k, v)) return `key ${bounded(JSON.stringify(k), 200)} is not among the columns learned from the file's first records (a key that first appears later, or past limits.maxColumns): its value would be lost`;
     }
     return { line, values, obj };
   };

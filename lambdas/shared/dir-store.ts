@@ -70,9 +70,7 @@ export class DirectoryObjectStore implements ObjectStore {
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > STALE_LOCK_MS) await rm(lock, { force: true });
-        else await sleep(Math.min(1 + i, 20));
+        if (!(await this.breakIfStale(lock))) await sleep(Math.min(1 + i, 20));
       }
     }
     try {
@@ -80,6 +78,33 @@ export class DirectoryObjectStore implements ObjectStore {
     } finally {
       await rm(lock, { force: true });
     }
+  }
+
+  /**
+   * Remove a lock whose writer died holding it. Judging it stale and removing it must be one
+   * step: otherwise two waiters both judge the dead writer's lock stale, the first removes it and
+   * takes the lock, and the second removes the first's lock and takes it too (both then write, and
+   * a conditional write loses its meaning). So only the holder of the lock's breaker file (O_EXCL
+   * as well) removes a lock, after judging it stale again while holding the breaker.
+   */
+  private async breakIfStale(lock: string): Promise<boolean> {
+    const age = (f: string) => stat(f).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if ((await age(lock)) <= STALE_LOCK_MS) return false;
+    const breaker = `${lock}.break`;
+    try {
+      await (await open(breaker, 'wx')).close();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // Left by a waiter that died within the few lines below.
+      if ((await age(breaker)) > STALE_LOCK_MS) await rm(breaker, { force: true });
+      return false;
+    }
+    try {
+      if ((await age(lock)) > STALE_LOCK_MS) await rm(lock, { force: true });
+    } finally {
+      await rm(breaker, { force: true });
+    }
+    return true;
   }
 
   path(bucket: string, key: string): string {

@@ -52,3 +52,28 @@ describe('DirectoryObjectStore conditional writes', () => {
     expect(conflicts).toBeGreaterThan(0);
   });
 });
+
+describe('DirectoryObjectStore lock left by a crashed writer', () => {
+  it('a stale lock is broken by one waiter only: of many writers racing on one ETag, exactly one lands (repeated)', async () => {
+    const { createHash } = await import('node:crypto');
+    const { mkdirSync, utimesSync } = await import('node:fs');
+    for (let round = 0; round < 10; round++) {
+      const root = mkdtempSync(join(tmpdir(), 'dirstore-stale-'));
+      const src = join(root, 'src.bin');
+      writeFileSync(src, 'x');
+      // Writers in "two processes": separate store objects on one directory.
+      const stores = [new DirectoryObjectStore(root), new DirectoryObjectStore(root)];
+      await stores[0].putFile('b', 'k', src, undefined, { ifNoneMatch: '*' });
+      const etag = (await stores[0].head('b', 'k'))!.etag!;
+      // The lock a writer that died mid-write left behind, a minute old.
+      const lock = join(root, '.locks', createHash('sha256').update(stores[0].path('b', 'k')).digest('hex'));
+      mkdirSync(join(root, '.locks'), { recursive: true });
+      writeFileSync(lock, '');
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(lock, old, old);
+      const results = await Promise.allSettled(Array.from({ length: 24 }, (_, i) => stores[i % 2].putFile('b', 'k', src, undefined, { ifMatch: etag })));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(PreconditionFailed);
+    }
+  });
+});
