@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { columnReadOptions, COLUMN_TYPES, inputSchema, withInput } from './contract-read';
+import { typeCheckContract } from './contract-check';
 
 /**
  * A data contract: what a dataset's files must look like and what the pipeline
@@ -8,14 +10,18 @@ import { z } from 'zod';
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column identifier (letters, digits, _)');
 
-export const columnTypeSchema = z.union([
-  z.enum(['string', 'integer', 'double', 'boolean', 'date', 'timestamp']),
-  z.string().regex(/^decimal\(\s*\d{1,2}\s*,\s*\d{1,2}\s*\)$/, 'decimal(p,s) with p <= 38'),
-]);
+export const columnTypeSchema = z.union(
+  [
+    z.enum(['string', 'integer', 'double', 'boolean', 'date', 'timestamp']),
+    z.string().regex(/^decimal\(\s*\d{1,2}\s*,\s*\d{1,2}\s*\)$/, 'decimal(p,s) with p <= 38'),
+  ],
+  { error: (iss) => `unknown type ${JSON.stringify(iss.input)}: use one of ${COLUMN_TYPES}` },
+);
 
 const columnSchema = z.strictObject({
   name: identifier,
   type: columnTypeSchema,
+  ...columnReadOptions,
   nullable: z.boolean().default(true),
   /** Used when the column is missing from the file (schema evolution) or the value is empty. */
   default: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
@@ -32,10 +38,15 @@ const ruleBase = { id: z.string().optional(), severity };
 export const ruleSchema = z.discriminatedUnion('rule', [
   z.strictObject({ rule: z.literal('not_null'), column: identifier, ...ruleBase }),
   z.strictObject({ rule: z.literal('unique'), columns: z.array(identifier).min(1), ...ruleBase }),
-  z.strictObject({ rule: z.literal('min'), column: identifier, value: z.number(), exclusive: z.boolean().default(false), ...ruleBase }),
-  z.strictObject({ rule: z.literal('max'), column: identifier, value: z.number(), exclusive: z.boolean().default(false), ...ruleBase }),
+  // A date or timestamp bound is written as an ISO string ('2026-01-31', '2026-01-31T12:00:00Z').
+  z.strictObject({ rule: z.literal('min'), column: identifier, value: z.union([z.number(), z.string()]), exclusive: z.boolean().default(false), ...ruleBase }),
+  z.strictObject({ rule: z.literal('max'), column: identifier, value: z.union([z.number(), z.string()]), exclusive: z.boolean().default(false), ...ruleBase }),
   z.strictObject({ rule: z.literal('accepted_values'), column: identifier, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), ...ruleBase }),
-  z.strictObject({ rule: z.literal('regex'), column: identifier, pattern: z.string(), ...ruleBase }),
+  z.strictObject({ rule: z.literal('not_in'), column: identifier, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), ...ruleBase }),
+  /** `match: false` fails the values that DO match. */
+  z.strictObject({ rule: z.literal('regex'), column: identifier, pattern: z.string(), match: z.boolean().default(true), ...ruleBase }),
+  /** A boolean expression over the row's typed columns (grammar in expression.ts and README); fails when false. */
+  z.strictObject({ rule: z.literal('expression'), expression: z.string().min(1), ...ruleBase }),
   z.strictObject({ rule: z.literal('length'), column: identifier, min: z.number().int().nonnegative().optional(), max: z.number().int().positive().optional(), ...ruleBase }),
 ]);
 
@@ -67,11 +78,15 @@ const aggregateSchema = z.strictObject({
 
 export const contractSchema = z
   .strictObject({
+    /** Editors' JSON Schema (schemas/contract.schema.json); ignored by the pipeline. */
+    $schema: z.string().optional(),
     dataset: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, - and _'),
     /** Current contract version: the shape silver is written in. */
     version: z.number().int().positive(),
     description: z.string().optional(),
     format: formatSchema.default({ type: 'csv', delimiter: ',', quote: '"', header: true, encoding: 'utf-8' }),
+    /** Contract-wide reading options; a column's own options take precedence. */
+    input: inputSchema.optional(),
     columns: z.array(columnSchema).min(1),
     /** Key columns: silver keeps the first row per key and counts the rest as duplicates. */
     keys: z.array(identifier).default([]),
@@ -118,7 +133,7 @@ export const contractSchema = z
       const t = c.columns.find((x) => x.name === c.partitionBy)?.type;
       if (t && t !== 'date' && t !== 'timestamp') ctx.addIssue({ code: 'custom', message: 'partitionBy must be a date or timestamp column', path: ['partitionBy'] });
     }
-    c.rules.forEach((r, i) => ('columns' in r ? r.columns : [r.column]).forEach((col) => known(col, ['rules', i])));
+    c.rules.forEach((r, i) => ('columns' in r ? r.columns : 'column' in r ? [r.column] : []).forEach((col) => known(col, ['rules', i])));
     c.rules.forEach((r, i) => {
       if (r.rule === 'regex') {
         try {
@@ -138,6 +153,8 @@ export const contractSchema = z
     });
     const versions = c.history.map((h) => h.version);
     if (versions.some((v) => v >= c.version)) ctx.addIssue({ code: 'custom', message: 'history versions must be older than version', path: ['history'] });
+    // Type checks against the columns (contract-check.ts), only once the shape above is sound.
+    if (!(ctx as { issues?: unknown[] }).issues?.length) for (const issue of typeCheckContract(withInput(c))) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 export type Contract = z.output<typeof contractSchema>;
@@ -154,12 +171,13 @@ export function parseContract(raw: unknown, source = 'contract'): Contract {
     const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`Invalid contract ${source}:\n${lines.join('\n')}\nFix the contract file and run \`pipeline check-config\`.`);
   }
-  return result.data;
+  return withInput(result.data);
 }
 
 /** Stable id of a rule, used as `_rule` in quarantine rows and as the per-reason key in manifests. */
 export function ruleId(rule: Rule): string {
   if (rule.id) return rule.id;
+  if (rule.rule === 'expression') return `expression(${rule.expression.length > 60 ? `${rule.expression.slice(0, 57)}...` : rule.expression})`;
   return rule.rule === 'unique' ? `unique(${rule.columns.join(',')})` : `${rule.rule}(${rule.column})`;
 }
 

@@ -9,6 +9,7 @@ import { RowBatch, type BatchSink } from './stage-batch';
 import { PartitionedParquetWriter, type OutColumn } from './parquet';
 import type { SourceRecord } from './records';
 import { compileRules, type CompiledRule } from './rules';
+import { cleanerFor, type Cleaner } from './cells';
 import type { StageCounts, StageInput } from './stage';
 import { rangeParserFor, type RangeParser } from './range-parsers';
 import { fromJson, INVALID, parserFor, type Parser, type Typed } from './types';
@@ -41,6 +42,8 @@ export class StageRun {
   readonly parsers: Parser[];
   readonly rangeParsers: RangeParser[];
   readonly defaults: (Typed | undefined)[];
+  /** Per column, its nullValues/trim/emptyAs as a function (cells.ts), or undefined. */
+  readonly cleaners: (Cleaner | undefined)[];
   private readonly errorRules: CompiledRule[];
   private readonly warnRules: CompiledRule[];
   private readonly keyIdx: number[];
@@ -63,6 +66,7 @@ export class StageRun {
     this.nCols = this.cols.length;
     this.parsers = this.cols.map(parserFor);
     this.rangeParsers = this.cols.map(rangeParserFor);
+    this.cleaners = this.cols.map((c) => cleanerFor(c, contract.format.type === 'csv' ? 'csv' : 'json'));
     this.defaults = this.cols.map((c, i) => {
       if (c.default === undefined || c.default === null) return c.default;
       const v = this.parsers[i](String(c.default));
@@ -195,7 +199,11 @@ export class StageRun {
       else {
         const s = starts[si];
         const e = ends[si];
-        v = s === e ? (defaults[c] ?? null) : rangeParsers[c](src, s, e);
+        const clean = this.cleaners[c];
+        if (clean !== undefined) {
+          const t = clean(src.slice(s, e));
+          v = t === null ? (defaults[c] ?? null) : this.parsers[c](t);
+        } else v = s === e ? (defaults[c] ?? null) : rangeParsers[c](src, s, e);
         if (v === INVALID) {
           const why = this.invalid(c, src.slice(s, e));
           this.reject(line, this.original(this.slices(src, starts, ends, n)), this.badRule, why);
@@ -234,7 +242,10 @@ export class StageRun {
       let v: Typed | typeof INVALID;
       if (si < 0) v = defaults[c] ?? null;
       else {
-        const j = fromJson(rec.values[si], cols[c], parsers[c]);
+        let raw = rec.values[si];
+        const clean = this.cleaners[c];
+        if (clean !== undefined && typeof raw === 'string') raw = clean(raw);
+        const j = fromJson(raw, cols[c], parsers[c]);
         v = j.value === null ? (defaults[c] ?? null) : j.value;
         if (j.coerced && j.value !== INVALID) {
           if (input.contract.evolution.onTypeChange === 'reject') {

@@ -1,4 +1,5 @@
 import type { Column, ColumnType } from './contract';
+import { compileDatePattern, resolveLocal } from './date-patterns';
 
 /**
  * Typing of raw values. Each column gets one compiled parser so the hot loop
@@ -132,22 +133,9 @@ const MAX_DATE_MS = 8.64e15;
 
 const ISO_TS = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
-/** Compile a 'dd/MM/yyyy HH:mm:ss' style pattern into a field extractor. */
-function patternParser(pattern: string): (raw: string) => number[] | undefined {
-  const order: string[] = [];
-  const source = pattern.replace(/yyyy|MM|dd|HH|mm|ss|SSS|[.*+?^${}()|[\]\\]/g, (tok) => {
-    if (tok.length === 1) return `\\${tok}`;
-    order.push(tok);
-    return tok === 'yyyy' ? '(\\d{4})' : tok === 'SSS' ? '(\\d{3})' : '(\\d{1,2})';
-  });
-  const re = new RegExp(`^${source}$`);
-  return (raw) => {
-    const m = re.exec(raw);
-    if (!m) return undefined;
-    const f: Record<string, number> = { yyyy: 1970, MM: 1, dd: 1, HH: 0, mm: 0, ss: 0, SSS: 0 };
-    order.forEach((tok, i) => (f[tok] = Number(m[i + 1])));
-    return [f.yyyy, f.MM, f.dd, f.HH, f.mm, f.ss, f.SSS];
-  };
+/** Compile a 'dd/MM/yyyy HH:mm:ss' style pattern into a field extractor (date-patterns.ts). */
+function patternParser(pattern: string, col: Column): (raw: string) => number[] | undefined {
+  return compileDatePattern(pattern, col.pivotYear);
 }
 
 const ISO_UTC_SHAPE = 'dddd-dd-ddTdd:dd:ddZ';
@@ -173,7 +161,7 @@ function timestampParser(col: Column): Parser {
       return Math.abs(ms) <= MAX_DATE_MS ? ms : INVALID;
     };
   }
-  const pattern = fmt === 'iso' ? undefined : patternParser(fmt);
+  const pattern = fmt === 'iso' ? undefined : patternParser(fmt, col);
   return (raw) => {
     let y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0;
     let offset: string | undefined;
@@ -197,13 +185,18 @@ function timestampParser(col: Column): Parser {
     const days = civilDays(y, mo, d);
     if (days === INVALID || h > 23 || mi > 59 || s > 59) return INVALID;
     const wall = days * 86400000 + ((h * 60 + mi) * 60 + s) * 1000 + ms;
+    // A DST policy in the contract decides gap and overlap times (date-patterns.ts resolveLocal).
+    if (col.dst && offset === undefined && !/^(UTC|Z|[+-]\d{2}:?\d{2})$/.test(tz)) {
+      const t = resolveLocal(wall, tz, col.dst);
+      return typeof t === 'number' ? t : INVALID;
+    }
     return wallClockToUtc(wall, offset === undefined ? tz : offset === 'Z' ? 'UTC' : offset);
   };
 }
 
 function dateParser(col: Column): Parser {
   const fmt = col.format ?? 'iso';
-  const pattern = fmt === 'iso' ? undefined : patternParser(fmt);
+  const pattern = fmt === 'iso' ? undefined : patternParser(fmt, col);
   return (raw) => {
     if (pattern) {
       const f = pattern(raw);
