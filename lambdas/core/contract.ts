@@ -10,12 +10,13 @@ import { typeCheckContract } from './contract-check';
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column identifier (letters, digits, _)');
 
+const unknownType = (iss: { input?: unknown }) => `unknown type ${JSON.stringify(iss.input)}: use one of ${COLUMN_TYPES}`;
 export const columnTypeSchema = z.union(
   [
     z.enum(['string', 'integer', 'double', 'boolean', 'date', 'timestamp']),
-    z.string().regex(/^decimal\(\s*\d{1,2}\s*,\s*\d{1,2}\s*\)$/, 'decimal(p,s) with p <= 38'),
+    z.string().regex(/^decimal\(\s*\d{1,2}\s*,\s*\d{1,2}\s*\)$/, { error: unknownType }),
   ],
-  { error: (iss) => `unknown type ${JSON.stringify(iss.input)}: use one of ${COLUMN_TYPES}` },
+  { error: unknownType },
 );
 
 const columnSchema = z.strictObject({

@@ -105,7 +105,7 @@ function groupOf(slot: Slot, len: number): string {
     case 'y2': return '(\\d{2})';
     // Full names, 3-letter abbreviations and 'Sept'; the reader maps them back.
     case 'Mname': return `(${MONTHS.join('|')}|sept|${MONTHS.map((n) => n.slice(0, 3)).join('|')})`;
-    case 'E': return `(?:${DAYS.join('|')}|${DAYS.map((n) => n.slice(0, 3)).join('|')})`;
+    case 'E': return `(${DAYS.join('|')}|${DAYS.map((n) => n.slice(0, 3)).join('|')})`;
     case 'a': return '(am|pm)';
     case 'S': return `(\\d{${len === 1 ? '1,9' : len}})`;
     default: return '(\\d{1,2})';
@@ -211,8 +211,8 @@ export function checkPattern(pattern: string, type: 'date' | 'timestamp', pivotY
     return `${(e as Error).message}${hint}`;
   }
   const { text, has } = formatSample(pattern);
-  if (!has.has(0) || !has.has(1)) return `format '${pattern}' has no year or no month: use yyyy (or yy) and MM (or MMM)`;
   if (has.has(4) && !has.has(3)) return `format '${pattern}' has minutes (mm) but no hour: the month is MM`;
+  if (!has.has(0) || !has.has(1)) return `format '${pattern}' has no year or no month: use yyyy (or yy) and MM (or MMM)`;
   const got = read(text);
   const want = SAMPLE.map((v, i) => (has.has(i) ? v : [1970, 1, 1, 0, 0, 0, 0][i]));
   // The fraction is not compared: 'S' keeps one digit of the sample's 123 ms.
