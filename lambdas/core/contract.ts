@@ -89,8 +89,12 @@ export const contractSchema = z
     /** Contract-wide reading options; a column's own options take precedence. */
     input: inputSchema.optional(),
     columns: z.array(columnSchema).min(1),
-    /** Key columns: silver keeps the first row per key and counts the rest as duplicates. */
+    /** Key columns: silver keeps one row per key (onDuplicate) and counts the rest as duplicates. */
     keys: z.array(identifier).default([]),
+    /** Rows sharing a key: keep the first, keep the last, or quarantine every row of a key whose rows differ (duplicates.ts). */
+    onDuplicate: z.enum(['first', 'last', 'quarantine']).default('first'),
+    /** Also write the dropped duplicate rows to quarantine/<dataset>/duplicates/. */
+    keepDuplicates: z.boolean().default(false),
     /** Column whose date partitions silver (`dt=YYYY-MM-DD`); ingest date when absent. */
     partitionBy: identifier.optional(),
     rules: z.array(ruleSchema).default([]),

@@ -51,6 +51,8 @@ export const layout = {
   goldPartial: (dataset: string, dt: string, key: string) => `_partials/gold/${dataset}/dt=${dt}/${sourceId(key)}.json`,
   goldPartialPrefix: (dataset: string, dt: string) => `_partials/gold/${dataset}/dt=${dt}/`,
   quarantineRows: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/rows/ingest_date=${ingestDate}/${sourceId(key)}.jsonl`,
+  /** Rows dropped as duplicates, when the contract keeps them (keepDuplicates). */
+  duplicates: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/duplicates/ingest_date=${ingestDate}/${sourceId(key)}.jsonl`,
   quarantineFile: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/files/ingest_date=${ingestDate}/${sourceId(key)}/${baseName(key)}`,
   quarantineReason: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/files/ingest_date=${ingestDate}/${sourceId(key)}/_reason.json`,
   manifest: (dataset: string, key: string) => `manifests/${dataset}/${sourceId(key)}.json`,

@@ -10,6 +10,7 @@ import { PartitionedParquetWriter, type OutColumn } from './parquet';
 import type { SourceRecord } from './records';
 import { compileRules, type CompiledRule } from './rules';
 import { cleanerFor, type Cleaner } from './cells';
+import { DuplicatePolicy } from './duplicates';
 import type { StageCounts, StageInput } from './stage';
 import { rangeParserFor, type RangeParser } from './range-parsers';
 import { fromJson, INVALID, parserFor, type Parser, type Typed } from './types';
@@ -48,6 +49,8 @@ export class StageRun {
   private readonly warnRules: CompiledRule[];
   private readonly keyIdx: number[];
   dedupe: Deduper | undefined;
+  /** Set (by useDuplicatePolicy) when the contract asks for more than first-row-wins: then it dedupes, not `dedupe`. */
+  duplicates: DuplicatePolicy | undefined;
   /** Position of the current row among the file's data rows (the dedupe pre-pass counts the same way). */
   private ordinal = 0;
   private readonly partIdx: number;
@@ -83,6 +86,15 @@ export class StageRun {
     mkdirSync(input.workDir, { recursive: true });
     this.quarantinePath = join(input.workDir, 'rejects.jsonl');
   }
+
+  /** Hands key dedupe to the contract's onDuplicate policy (duplicates.ts); `candidates` from the CSV pre-pass. */
+  useDuplicatePolicy(candidates: Uint8Array | undefined): void {
+    const { contract, workDir } = this.input;
+    this.dedupe = undefined;
+    this.duplicatesPath = contract.keepDuplicates ? join(workDir, 'duplicates.jsonl') : undefined;
+    this.duplicates = new DuplicatePolicy(contract.onDuplicate, this.keyIdx, contract.keys, this.nCols + (this.plan?.extra.length ?? 0), this, candidates, this.duplicatesPath);
+  }
+  duplicatesPath: string | undefined;
 
   /** Decide the column plan from the file's own column names. */
   start(names: string[]): void {
@@ -152,6 +164,7 @@ export class StageRun {
 
   /** Emits the rows still batched: call once the source is read, before the writers finish. */
   finishRows(): void {
+    this.duplicates?.finish();
     this.batch?.flush();
   }
 
@@ -222,7 +235,8 @@ export class StageRun {
       const i = extra[x].index;
       row[nCols + x] = starts[i] === ends[i] ? null : src.slice(starts[i], ends[i]);
     }
-    this.emit(row, ordinal);
+    if (this.duplicates) this.duplicates.offer(row, ordinal, line, () => this.original(this.slices(src, starts, ends, n)));
+    else this.emit(row, ordinal);
   };
 
   private slices(src: string, starts: Int32Array, ends: Int32Array, n: number): string[] {
@@ -271,7 +285,8 @@ export class StageRun {
       const raw = rec.values[x.index];
       row[nCols + e] = raw === undefined || raw === null || raw === '' ? null : typeof raw === 'string' ? raw : JSON.stringify(raw);
     });
-    this.emit(row, ordinal);
+    if (this.duplicates) this.duplicates.offer(row, ordinal, rec.line, () => this.original(rec.values));
+    else this.emit(row, ordinal);
   }
 
   closeQuarantine(): void {

@@ -67,7 +67,7 @@ export function makePublish(deps: StageDeps) {
         counts: t.counts,
         reasons: t.reasons,
         warnings: t.warnings,
-        outputs: { bronze: t.bronze, silver: t.silver, gold, quarantineRows: t.quarantineRows },
+        outputs: { bronze: t.bronze, silver: t.silver, gold, quarantineRows: t.quarantineRows, duplicates: t.duplicates },
         durationsMs,
         startedAt: input.startedAt,
         finishedAt: finishedAt.toISOString(),

@@ -21,6 +21,7 @@ export interface FileState extends FileRef {
     /** Partitions an earlier version of this key wrote to and this one does not. */
     stalePartitions?: string[];
     quarantineRows?: string;
+    duplicates?: string;
   };
   /** Added by the state machine's Catch. */
   error?: { Error?: string; Cause?: string };
