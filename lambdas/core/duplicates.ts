@@ -52,6 +52,8 @@ export class DuplicatePolicy {
     private readonly mode: OnDuplicate,
     private readonly keyIdx: number[],
     keyNames: string[],
+    /** Per key column, its value as people read it (types.ts displayFor). */
+    private readonly show: ((v: Typed) => string)[],
     width: number,
     private readonly sink: DuplicateSink,
     /** Bit per data row, set when its key may repeat (CSV pre-pass); undefined: every row may. */
@@ -92,7 +94,7 @@ export class DuplicatePolicy {
       prev.copies.push({ line, original: original() });
       return;
     }
-    const why = `rows at lines ${prev.line} and ${line} share the key (${this.keyIdx.map((i) => String(row[i])).join(', ')}) with different values`;
+    const why = `rows at lines ${prev.line} and ${line} share the key (${this.keyIdx.map((i, k) => (row[i] === null ? 'null' : this.show[k](row[i]))).join(', ')}) with different values`;
     if (!prev.conflicted) {
       prev.conflicted = true;
       this.sink.reject(prev.line, prev.original!, this.rule, why);

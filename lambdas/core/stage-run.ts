@@ -13,7 +13,7 @@ import { cleanerFor, type Cleaner } from './cells';
 import { DuplicatePolicy } from './duplicates';
 import type { StageCounts, StageInput } from './stage';
 import { rangeParserFor, type RangeParser } from './range-parsers';
-import { fromJson, INVALID, parserFor, type Parser, type Typed } from './types';
+import { displayFor, fromJson, INVALID, parserFor, type Parser, type Typed } from './types';
 
 /**
  * The state of one file's run through the stage: typing, rules, dedupe,
@@ -92,7 +92,7 @@ export class StageRun {
     const { contract, workDir } = this.input;
     this.dedupe = undefined;
     this.duplicatesPath = contract.keepDuplicates ? join(workDir, 'duplicates.jsonl') : undefined;
-    this.duplicates = new DuplicatePolicy(contract.onDuplicate, this.keyIdx, contract.keys, this.nCols + (this.plan?.extra.length ?? 0), this, candidates, this.duplicatesPath);
+    this.duplicates = new DuplicatePolicy(contract.onDuplicate, this.keyIdx, contract.keys, this.keyIdx.map((i) => displayFor(this.cols[i])), this.nCols + (this.plan?.extra.length ?? 0), this, candidates, this.duplicatesPath);
   }
   duplicatesPath: string | undefined;
 
