@@ -64,3 +64,32 @@ describe('check-config type-checks a contract against its columns', () => {
     expect(c.columns[1]).toMatchObject({ nullValues: ['-'], trim: false, emptyAs: '' });
   });
 });
+
+describe('pipeline check-config on a contract with mistakes', () => {
+  it('exits 2 and lists every problem with its path', async () => {
+    const { mkdtempSync, writeFileSync, mkdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { main } = await import('../../src/cli/main');
+    const dir = mkdtempSync(join(tmpdir(), 'check-config-'));
+    mkdirSync(join(dir, 'contracts'));
+    writeFileSync(join(dir, 'pipeline.json'), JSON.stringify({ datasets: [{ name: 'flights', freshnessSlaMinutes: 60, contract: 'contracts/flights.json' }] }));
+    writeFileSync(join(dir, 'contracts/flights.json'), JSON.stringify({
+      dataset: 'flights', version: 1,
+      columns: [
+        { name: 'dep', type: 'timestamp', timezone: 'Europe/Pariss', format: 'dd/MM/yyyy HH:mm' },
+        { name: 'seats', type: 'integer', default: 'N/A' },
+        { name: 'carrier', type: 'string' },
+      ],
+      rules: [{ rule: 'min', column: 'carrier', value: 1 }, { rule: 'expression', expression: 'seats > carrier' }],
+    }));
+    const errs: string[] = [];
+    const code = await main(['check-config', '--config', join(dir, 'pipeline.json')], { log: () => {}, err: (s) => errs.push(s) });
+    expect(code).toBe(2);
+    const text = errs.join('\n');
+    expect(text).toContain("columns.0.timezone: dep: unknown time zone 'Europe/Pariss'");
+    expect(text).toContain('columns.1.default: seats: default "N/A" is not a valid integer');
+    expect(text).toContain('rules.0.rule: min(carrier): carrier is string; min and max apply to numbers');
+    expect(text).toContain('rules.1.expression: cannot compare integer with string');
+  });
+});
