@@ -97,6 +97,8 @@ export const contractSchema = z
     keepDuplicates: z.boolean().default(false),
     /** Column whose date partitions silver (`dt=YYYY-MM-DD`); ingest date when absent. */
     partitionBy: identifier.optional(),
+    /** Size of partitionBy's partitions: dt=YYYY-MM-DDTHH (hour, timestamps only), YYYY-MM-DD, YYYY-MM or YYYY. */
+    partitionGranularity: z.enum(['hour', 'day', 'month', 'year']).default('day'),
     rules: z.array(ruleSchema).default([]),
     fileRules: z
       .strictObject({
@@ -137,6 +139,7 @@ export const contractSchema = z
       known(c.partitionBy, ['partitionBy']);
       const t = c.columns.find((x) => x.name === c.partitionBy)?.type;
       if (t && t !== 'date' && t !== 'timestamp') ctx.addIssue({ code: 'custom', message: 'partitionBy must be a date or timestamp column', path: ['partitionBy'] });
+      if (t === 'date' && c.partitionGranularity === 'hour') ctx.addIssue({ code: 'custom', message: `${c.partitionBy} is a date: hour partitions need a timestamp column (use day, month or year)`, path: ['partitionGranularity'] });
     }
     c.rules.forEach((r, i) => ('columns' in r ? r.columns : 'column' in r ? [r.column] : []).forEach((col) => known(col, ['rules', i])));
     c.rules.forEach((r, i) => {

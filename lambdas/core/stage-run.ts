@@ -55,6 +55,9 @@ export class StageRun {
   private ordinal = 0;
   private readonly partIdx: number;
   private readonly partDayMs: number;
+  /** partitionGranularity: the unit partitions are numbered in (an hour or a day) and the length of their ISO names. */
+  private readonly partUnitMs: number;
+  private readonly partLen: number;
   readonly gold: PartitionAggregates;
   /** The one row array every row is typed into; consumers copy what they keep. */
   row: Typed[] = [];
@@ -82,6 +85,9 @@ export class StageRun {
     this.dedupe = this.keyIdx.length ? new InMemoryDeduper(this.keyIdx) : undefined;
     this.partIdx = contract.partitionBy ? this.cols.findIndex((c) => c.name === contract.partitionBy) : -1;
     this.partDayMs = this.partIdx >= 0 && this.cols[this.partIdx].type === 'date' ? 86400000 : 1;
+    const granularity = contract.partitionGranularity;
+    this.partUnitMs = granularity === 'hour' ? 3600000 : 86400000;
+    this.partLen = { hour: 13, day: 10, month: 7, year: 4 }[granularity];
     this.gold = new PartitionAggregates(contract);
     mkdirSync(input.workDir, { recursive: true });
     this.quarantinePath = join(input.workDir, 'rejects.jsonl');
@@ -171,7 +177,7 @@ export class StageRun {
   partitionOf(row: Typed[]): string {
     if (this.partIdx < 0) return this.input.ingestDate;
     const pv = row[this.partIdx];
-    return pv === null ? this.input.ingestDate : this.dayName(Math.floor(((pv as number) * this.partDayMs) / 86400000));
+    return this.dayName(pv === null ? Math.floor(Date.parse(`${this.input.ingestDate}T00:00:00Z`) / this.partUnitMs) : Math.floor(((pv as number) * this.partDayMs) / this.partUnitMs));
   }
 
   // A direct-mapped cache of day numbers to partition names (a Map lookup per row showed in profiles).
@@ -181,7 +187,7 @@ export class StageRun {
   private dayName(day: number): string {
     const slot = day & 1023;
     if (this.dayKeys[slot] === day) return this.dayVals[slot];
-    const s = new Date(day * 86400000).toISOString().slice(0, 10);
+    const s = new Date(day * this.partUnitMs).toISOString().slice(0, this.partLen);
     this.dayKeys[slot] = day;
     this.dayVals[slot] = s;
     return s;
