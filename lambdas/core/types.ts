@@ -130,6 +130,7 @@ export function wallClockToUtc(wallMs: number, timezone: string): number {
 }
 
 const MAX_DATE_MS = 8.64e15;
+const JAVA_DST = { gap: 'shift_forward', overlap: 'earlier' } as const;
 
 const ISO_TS = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
@@ -162,6 +163,8 @@ function timestampParser(col: Column): Parser {
     };
   }
   const pattern = fmt === 'iso' ? undefined : patternParser(fmt, col);
+  // Local times in a zone with DST resolve under the column's policy, java.time's by default.
+  const dst = /^(UTC|Z|[+-]\d{2}:?\d{2})$/.test(tz) ? undefined : (col.dst ?? JAVA_DST);
   return (raw) => {
     let y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0;
     let offset: string | undefined;
@@ -185,9 +188,8 @@ function timestampParser(col: Column): Parser {
     const days = civilDays(y, mo, d);
     if (days === INVALID || h > 23 || mi > 59 || s > 59) return INVALID;
     const wall = days * 86400000 + ((h * 60 + mi) * 60 + s) * 1000 + ms;
-    // A DST policy in the contract decides gap and overlap times (date-patterns.ts resolveLocal).
-    if (col.dst && offset === undefined && !/^(UTC|Z|[+-]\d{2}:?\d{2})$/.test(tz)) {
-      const t = resolveLocal(wall, tz, col.dst);
+    if (dst && offset === undefined) {
+      const t = resolveLocal(wall, tz, dst);
       return typeof t === 'number' ? t : INVALID;
     }
     return wallClockToUtc(wall, offset === undefined ? tz : offset === 'Z' ? 'UTC' : offset);

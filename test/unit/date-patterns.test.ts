@@ -130,6 +130,14 @@ describe('local times around DST (resolveLocal)', () => {
     }
   });
 
+  it('without a dst policy a column follows java.time: gap shifted forward, overlap the earlier offset', () => {
+    const p = parserFor(col('timestamp', 'iso', { timezone: paris }));
+    expect(iso(p('2026-03-29T02:30:00'))).toBe('2026-03-29T01:30:00.000Z');
+    expect(iso(p('2026-10-25T02:30:00'))).toBe('2026-10-25T00:30:00.000Z');
+    expect(iso(p('2026-10-25T03:30:00'))).toBe('2026-10-25T02:30:00.000Z');
+    expect(iso(parserFor(col('timestamp', 'M/d/yyyy h:mm a', { timezone: 'America/New_York' }))('11/1/2026 1:30 AM'))).toBe('2026-11-01T05:30:00.000Z');
+  });
+
   it('a timestamp column with a dst policy applies it; reject makes the row a type reject', () => {
     const shift = parserFor(col('timestamp', 'yyyy-MM-dd HH:mm', { timezone: paris, dst: { gap: 'shift_forward', overlap: 'later' } }));
     expect(iso(shift('2026-03-29 02:30'))).toBe('2026-03-29T01:30:00.000Z');
