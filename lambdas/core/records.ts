@@ -103,7 +103,7 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
   const fmt = contract.format;
   if (fmt.type === 'csv') {
     const parser = new CsvParser(fmt, where);
-    let header: string[] | undefined = fmt.header ? undefined : contract.columns.map((c) => c.name);
+    let header: string[] | undefined = fmt.header ? undefined : contract.columns.map((c) => c.source ?? c.name);
     let sentHeader = false;
     const emit = (recs: ReturnType<CsvParser['push']>): RecordBatch | undefined => {
       let records = recs;
@@ -170,7 +170,7 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
       if (typeof r === 'string') batch.malformed.push({ line: i + 1, raw: JSON.stringify(obj), error: r });
       else batch.records.push(r);
     });
-    yield { ...batch, header: names ?? contract.columns.map((c) => c.name) };
+    yield { ...batch, header: names ?? contract.columns.map((c) => c.source ?? c.name) };
     return;
   }
 
@@ -213,6 +213,6 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
     if (b.records.length || b.malformed.length || b.header) yield b;
   }
   const last = parseLines(carry ? [carry] : [], true);
-  if (!sentHeader) last.header = contract.columns.map((c) => c.name);
+  if (!sentHeader) last.header = contract.columns.map((c) => c.source ?? c.name);
   yield last;
 }

@@ -92,7 +92,7 @@ async function readCsv(run: StageRun, input: StageInput): Promise<void> {
     }
   }
   const scanner = new CsvScanner(fmt, where);
-  if (!fmt.header) run.start(input.contract.columns.map((c) => c.name));
+  if (!fmt.header) run.start(input.contract.columns.map((c) => c.source ?? c.name));
   for await (const text of decodeText(input.source, fmt.encoding, where)) scanner.push(text, run.csvRow);
   scanner.end(run.csvRow);
   if (!run.plan) throw new DataError('file.empty', 'file has no header row', where, 'Upload a file with a header line');

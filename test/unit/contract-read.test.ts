@@ -129,3 +129,11 @@ describe('rules: not_in, negated regex, date and timestamp bounds', () => {
     expect(hi.check([null, null, Date.parse('2025-12-31T23:59:59Z'), null])).toBeUndefined();
   });
 });
+
+describe('source names without a header row', () => {
+  it('a headerless CSV maps fields by position to source-named columns', async () => {
+    const { out, r } = await stage({ format: { type: 'csv', header: false }, columns: [{ name: 'a', source: 'Col A', type: 'string' }, { name: 'b', type: 'integer' }] }, 'x,1\ny,2\n');
+    expect(out).toEqual([{ a: 'x', b: 1 }, { a: 'y', b: 2 }]);
+    expect(r.plan.matchedVersion).toBe(2);
+  });
+});
