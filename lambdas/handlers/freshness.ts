@@ -67,5 +67,5 @@ export function datasetsFromEnv(raw = process.env.FRESHNESS_DATASETS): Freshness
 
 export const handler = lazy(async () => {
   const { logger, metrics, store, lakeBucket, now } = await lambdaDeps();
-  return makeFreshness({ logger, metrics, store, lakeBucket, now, datasets: datasetsFromEnv() });
+  return { handle: makeFreshness({ logger, metrics, store, lakeBucket, now, datasets: datasetsFromEnv() }), logger };
 });

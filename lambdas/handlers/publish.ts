@@ -5,7 +5,7 @@ import { Aggregator, type PartialDoc } from '../core/gold';
 import { layout, sourceId } from '../core/layout';
 import type { Manifest } from '../core/manifest';
 import { writeParquetFile } from '../core/parquet';
-import { lambdaDeps, type StageDeps } from '../shared/deps';
+import { stageEntry, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
 import { lazy, type FileState } from './state';
@@ -85,4 +85,4 @@ export function makePublish(deps: StageDeps) {
   };
 }
 
-export const handler = lazy(async () => makePublish(await lambdaDeps()));
+export const handler = lazy(stageEntry(makePublish));

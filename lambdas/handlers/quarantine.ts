@@ -1,7 +1,7 @@
 import { reasonFromCause } from '../core/errors';
 import { isoDate, layout } from '../core/layout';
 import { emptyCounts, type Manifest } from '../core/manifest';
-import { lambdaDeps, type StageDeps } from '../shared/deps';
+import { stageEntry, type StageDeps } from '../shared/deps';
 import { emitStageMetrics } from '../shared/telemetry';
 import { lazy, type FileState } from './state';
 
@@ -73,4 +73,4 @@ export function makeQuarantine(deps: StageDeps) {
   };
 }
 
-export const handler = lazy(async () => makeQuarantine(await lambdaDeps()));
+export const handler = lazy(stageEntry(makeQuarantine));

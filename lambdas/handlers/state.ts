@@ -1,3 +1,5 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import type { FileRef, Manifest } from '../core/manifest';
 
 /** The document each state hands to the next. Small: references, never data. */
@@ -28,9 +30,18 @@ export interface FileState extends FileRef {
 }
 
 /** Lambda-style entry points are built from a factory so the local runner can inject its own deps. */
-export type Handler<I, O> = (event: I) => Promise<O>;
+export type Handler<I, O> = (event: I, context?: Context) => Promise<O>;
 
-export function lazy<I, O>(build: () => Promise<Handler<I, O>>): Handler<I, O> {
-  let h: Promise<Handler<I, O>> | undefined;
-  return async (event) => (await (h ??= build()))(event);
+/**
+ * The Lambda entry point: built once per execution environment, on first use.
+ * Each invocation's context goes to the logger, so every line carries the
+ * request id, the function and whether it was a cold start.
+ */
+export function lazy<I, O>(build: () => Promise<{ handle: Handler<I, O>; logger: Logger }>): Handler<I, O> {
+  let built: Promise<{ handle: Handler<I, O>; logger: Logger }> | undefined;
+  return async (event, context) => {
+    const { handle, logger } = await (built ??= build());
+    if (context) logger.addContext(context);
+    return handle(event, context);
+  };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isoDate, layout, sourceId } from '../core/layout';
 import type { Manifest } from '../core/manifest';
 import { runStage } from '../core/stage';
-import { lambdaDeps, requireContract, type StageDeps } from '../shared/deps';
+import { stageEntry, requireContract, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
 import { lazy, type FileState } from './state';
@@ -132,4 +132,4 @@ export function makeTransform(deps: StageDeps) {
   };
 }
 
-export const handler = lazy(async () => makeTransform(await lambdaDeps()));
+export const handler = lazy(stageEntry(makeTransform));

@@ -2,7 +2,7 @@ import { DataError } from '../core/errors';
 import { planColumns } from '../core/evolution';
 import { isoDate, urlDecodedKey } from '../core/layout';
 import { readRecords } from '../core/records';
-import { lambdaDeps, requireContract, type StageDeps } from '../shared/deps';
+import { stageEntry, requireContract, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
 import { lazy, type FileState } from './state';
@@ -58,4 +58,4 @@ export function makeValidate(deps: StageDeps) {
   };
 }
 
-export const handler = lazy(async () => makeValidate(await lambdaDeps()));
+export const handler = lazy(stageEntry(makeValidate));

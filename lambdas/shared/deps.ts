@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { parseContract, registryOf, type Contract, type ContractRegistry } from '../core/contract';
 import { DataError } from '../core/errors';
 import type { ObjectStore } from '../core/store';
+import type { Handler } from '../handlers/state';
 import { createTelemetry, type Telemetry } from './telemetry';
 
 /** Everything a stage handler needs from the outside world, injected. */
@@ -54,4 +55,12 @@ export async function lambdaDeps(): Promise<StageDeps> {
     faultInjection: process.env.PIPELINE_FAULT_INJECTION === 'on',
   };
   return cached;
+}
+
+/** A stage's Lambda entry: its factory over the process's deps, with their logger for `lazy`. */
+export function stageEntry<I, O>(make: (deps: StageDeps) => Handler<I, O>): () => Promise<{ handle: Handler<I, O>; logger: StageDeps['logger'] }> {
+  return async () => {
+    const deps = await lambdaDeps();
+    return { handle: make(deps), logger: deps.logger };
+  };
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { layout } from '../../lambdas/core/layout';
 import { main } from '../../src/cli/main';
-import { executionsForKey, manifestOf, out, putLanding, RUN, s3, sqs, waitFor, waitForManifest } from './helpers';
+import { executionsForKey, manifestOf, objectCreatedEvent, out, putLanding, RUN, s3, sqs, waitFor, waitForManifest } from './helpers';
 
 /** Run the `pipeline` CLI in-process against the deployed test stack. */
 async function pipeline(...args: string[]) {
@@ -103,7 +103,7 @@ describe('operations', () => {
     const { at } = await putLanding(key, readFileSync('samples/orders/orders_v1.csv'));
     await waitForManifest('orders', key, at);
     // An event that "failed" earlier, parked in the DLQ (a distinct etag, so it is a new run).
-    const event = { 'detail-type': 'Object Created', source: 'aws.s3', time: new Date().toISOString(), detail: { bucket: { name: out().LandingBucketName }, object: { key, size: 79, etag: `redrive-${RUN}` } } };
+    const event = objectCreatedEvent(out().LandingBucketName, { key, size: 79, etag: `redrive-${RUN}` }, `redrive-${RUN}`);
     await sqs.send(new SendMessageCommand({ QueueUrl: out().IngestDlqUrl, MessageBody: JSON.stringify(event) }));
     const r = await pipeline('redrive', 'ingest');
     expect(r.code).toBe(0);
@@ -120,11 +120,7 @@ describe('operations', () => {
     const { at } = await putLanding(key, readFileSync('samples/orders/orders_v1.csv'));
     await waitForManifest('orders', key, at);
     // What EventBridge puts in a target DLQ: the whole event as the body (the error is in attributes).
-    const event = {
-      version: '0', id: `ev-${RUN}`, 'detail-type': 'Object Created', source: 'aws.s3', account: '000000000000', time: new Date().toISOString(), region: 'us-east-1',
-      resources: [`arn:aws:s3:::${out().LandingBucketName}`],
-      detail: { version: '0', bucket: { name: out().LandingBucketName }, object: { key, size: 79, etag: `target-${RUN}` }, reason: 'PutObject' },
-    };
+    const event = objectCreatedEvent(out().LandingBucketName, { key, size: 79, etag: `target-${RUN}` }, `ev-${RUN}`);
     await sqs.send(new SendMessageCommand({ QueueUrl: out().RuleTargetDlqUrl, MessageBody: JSON.stringify(event), MessageAttributes: { ERROR_CODE: { DataType: 'String', StringValue: 'SQS.AccessDenied' } } }));
     const r = await pipeline('redrive', 'target', '--json');
     expect(r.code).toBe(0);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { layout, sourceId } from '../../lambdas/core/layout';
 import { runLocal, LOCAL_BUCKETS } from '../../src/cli/local-run';
-import { executionsForKey, getBytes, historyTypes, listKeys, out, percentile, putLanding, RUN, sqs, waitFor, waitForManifest } from './helpers';
+import { executionsForKey, getBytes, objectCreatedEvent, historyTypes, listKeys, out, percentile, putLanding, RUN, sqs, waitFor, waitForManifest } from './helpers';
 
 const cfg = loadConfig('test/e2e/pipeline.e2e.json', 'test');
 const lake = () => out().LakeBucketName;
@@ -71,10 +71,7 @@ describe('idempotency', () => {
     const [first] = await executionsForKey(key);
     const input = JSON.parse(first.input!);
     // Redeliver the very event the upload produced, twice, as EventBridge at-least-once may.
-    const event = {
-      version: '0', id: `dup-${RUN}`, 'detail-type': 'Object Created', source: 'aws.s3', time: input.landedAt,
-      detail: { bucket: { name: input.bucket }, object: { key, size: input.size, etag: input.etag, ...(input.versionId ? { 'version-id': input.versionId } : {}) } },
-    };
+    const event = objectCreatedEvent(input.bucket, { key, size: input.size, etag: input.etag, ...(input.versionId ? { 'version-id': input.versionId } : {}) }, `dup-${RUN}`, input.landedAt);
     for (let i = 0; i < 2; i++) await sqs.send(new SendMessageCommand({ QueueUrl: out().IngestQueueUrl, MessageBody: JSON.stringify(event) }));
     await waitFor('ingest queue drained', async () => {
       const a = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: out().IngestQueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));

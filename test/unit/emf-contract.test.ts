@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registryOf } from '../../lambdas/core/contract';
+import { s3ObjectCreated } from './s3-events';
 import { makeDispatch } from '../../lambdas/handlers/dispatch';
 import { datasetsFromEnv, makeFreshness } from '../../lambdas/handlers/freshness';
 import { makePublish } from '../../lambdas/handlers/publish';
@@ -207,7 +208,7 @@ beforeAll(async () => {
   const datasets = new Set(config.datasets.map((d) => d.name));
   const suffixes = Object.fromEntries(config.datasets.map((d) => [d.name, d.suffixes]));
   const dispatch = makeDispatch({ ...telemetry, starter: { start: async () => 'started' }, datasets, suffixes });
-  const event = (key: string) => ({ 'detail-type': 'Object Created', source: 'aws.s3', detail: { bucket: { name: LANDING }, object: { key, 'version-id': 'v1' } } });
+  const event = (key: string) => s3ObjectCreated(LANDING, key);
   await dispatch({ Records: config.datasets.map((d, i) => ({ messageId: `m${i}`, body: JSON.stringify(event(`landing/${d.name}/f${d.suffixes[0]}`)) }) as SQSRecord) } as SQSEvent);
 
   current = 'freshness';

@@ -8,13 +8,9 @@ import { makeDispatch, type ExecutionStarter } from '../../lambdas/handlers/disp
 import type { FileState } from '../../lambdas/handlers/state';
 import { S3ObjectStore } from '../../lambdas/shared/s3-store';
 import { createTelemetry } from '../../lambdas/shared/telemetry';
+import { s3ObjectCreated } from './s3-events';
 
-const s3Event = (key: string, version = 'v1', detailType = 'Object Created') => ({
-  'detail-type': detailType,
-  source: 'aws.s3',
-  time: '2026-11-22T10:00:00Z',
-  detail: { bucket: { name: 'landing-b' }, object: { key, size: 10, etag: 'e1', 'version-id': version } },
-});
+const s3Event = (key: string, version = 'v1', detailType = 'Object Created') => s3ObjectCreated('landing-b', key, version, detailType);
 const sqs = (...bodies: unknown[]): SQSEvent => ({ Records: bodies.map((b, i) => ({ messageId: `m${i}`, body: typeof b === 'string' ? b : JSON.stringify(b) }) as SQSRecord) });
 
 function dispatcher(starter: ExecutionStarter) {
@@ -57,7 +53,51 @@ describe('dispatcher', () => {
       },
     });
     const res = await h(sqs(s3Event('landing/orders/a.csv'), s3Event('landing/orders/b.csv'), '{not json'));
-    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }]);
+    // SQS reads the list as a set: order is whatever the records finished in.
+    expect(res.batchItemFailures).toHaveLength(2);
+    expect(res.batchItemFailures).toEqual(expect.arrayContaining([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }]));
+  });
+});
+
+describe('dispatcher: event parsing (Powertools parser) and context', () => {
+  it('takes an event put over IPv6 (the stock schema only takes IPv4)', async () => {
+    const started: string[] = [];
+    const h = dispatcher({ start: async (name) => (started.push(name), 'started') });
+    const ev = s3Event('landing/orders/a.csv');
+    ev.detail['source-ip-address'] = '2001:db8::1';
+    expect((await h(sqs(ev))).batchItemFailures).toEqual([]);
+    expect(started).toHaveLength(1);
+  });
+
+  it('fails (never ignores) an Object Created event it cannot read, so it reaches the DLQ and its alarm', async () => {
+    const start = vi.fn(async () => 'started' as const);
+    const h = dispatcher({ start });
+    const noBucket = s3Event('landing/orders/a.csv') as Record<string, unknown>;
+    noBucket.detail = { ...(noBucket.detail as object), bucket: undefined };
+    const badTime = { ...s3Event('landing/orders/b.csv'), time: 'yesterday' };
+    const res = await h(sqs(noBucket, badTime, s3Event('landing/orders/c.csv')));
+    expect(res.batchItemFailures).toHaveLength(2);
+    expect(res.batchItemFailures).toEqual(expect.arrayContaining([{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }]));
+    expect(start).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives each invocation\'s context to the logger (request id and cold start on every line)', async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+    try {
+      const { lazy } = await import('../../lambdas/handlers/state');
+      const { logger } = createTelemetry();
+      const h = lazy(async () => ({ handle: async (n: number) => (logger.info('working', { n }), n + 1), logger }));
+      const ctx = { awsRequestId: 'req-1', functionName: 'fn', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:fn', memoryLimitInMB: '128' } as unknown as import('aws-lambda').Context;
+      expect(await h(1, ctx)).toBe(2);
+      expect(await h(2, { ...ctx, awsRequestId: 'req-2' })).toBe(3);
+    } finally {
+      spy.mockRestore();
+    }
+    const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.message === 'working');
+    // Cold start is per process (Powertools keeps it module-wide): only the later call is known to be warm here.
+    expect(logged.map((l) => [l.function_request_id, l.function_name, typeof l.cold_start])).toEqual([['req-1', 'fn', 'boolean'], ['req-2', 'fn', 'boolean']]);
+    expect(logged[1].cold_start).toBe(false);
   });
 });
 
