@@ -149,3 +149,22 @@ describe('local times around DST (resolveLocal)', () => {
     expect(iso(reject('2026-07-01T12:00:00'))).toBe('2026-07-01T10:00:00.000Z');
   });
 });
+
+describe('any pattern text', () => {
+  it('compiles or fails with a PatternError; checkPattern always answers (fuzz)', async () => {
+    const { PatternError } = await import('../../lambdas/core/date-patterns');
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('yyyy', 'yy', 'MMM', 'MM', 'M', 'dd', 'd', 'HH', 'hh', 'mm', 'ss', 'SSS', 'a', 'EEE', "'T'", "'", '-', '/', ' ', ':', '.', 'Y', 'D', 'x', '(', '[', '*'), { maxLength: 10 }).map((t) => t.join('')), (pattern) => {
+        try {
+          const read = compileDatePattern(pattern);
+          read('2026-03-28 14:05');
+        } catch (e) {
+          expect(e).toBeInstanceOf(PatternError);
+        }
+        const why = checkPattern(pattern, 'timestamp');
+        expect(why === undefined || typeof why === 'string').toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

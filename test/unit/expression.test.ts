@@ -215,3 +215,24 @@ describe('expression rules: the compiled evaluator agrees with a reference inter
   });
 });
 
+
+describe('expression rules: any input text', () => {
+  it('either compiles or fails with an ExpressionError, never another exception (fuzz)', async () => {
+    const { ExpressionError } = await import('../../lambdas/core/expression');
+    const alphabet = fc.constantFrom('a', 'b', 'x', 'obs', 'name', ' ', '(', ')', ',', "'", '1', '2.5', 'e9', '=', '<', '>', '!', '+', '-', '*', '/', '%', 'and', 'or', 'not', 'is', 'null', 'date', 'abs', 'coalesce', 'year', 'true', ';', '"', '\\', '__proto__', 'constructor');
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 25 }).map((t) => t.join(' ')), fc.string({ maxLength: 30 }), (tokens, noise) => {
+        for (const src of [tokens, noise, tokens + noise]) {
+          try {
+            const e = compileExpression(src, columns);
+            const r = e.evaluate(columns.map(() => null));
+            expect(r === null || typeof r === 'boolean').toBe(true);
+          } catch (err) {
+            expect(err).toBeInstanceOf(ExpressionError);
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
