@@ -1,4 +1,5 @@
 import type { Column, Contract } from './contract';
+import { DATE_PART } from './contract-read';
 import { checkPattern, zoneFormatter } from './date-patterns';
 import { compileExpression, ExpressionError } from './expression';
 import { decimalSpec, INVALID, parserFor } from './types';
@@ -86,6 +87,24 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
       case 'regex':
         break;
     }
+  });
+  c.gold.forEach((g, i) => {
+    g.groupBy.forEach((entry, j) => {
+      const m = DATE_PART.exec(entry);
+      const col = m && byName.get(m[2]);
+      if (!m || !col) return;
+      if (!timeType(col.type)) add(['gold', i, 'groupBy', j], `${entry}: ${col.name} is ${col.type}; date parts apply to date and timestamp columns`);
+      else if (m[1] === 'hour' && col.type === 'date') add(['gold', i, 'groupBy', j], `${entry}: ${col.name} is a date and has no hour; use a timestamp column or year/month/day`);
+    });
+    g.measures.forEach((measure, j) => {
+      if (!measure.where) return;
+      try {
+        compileExpression(measure.where, c.columns);
+      } catch (e) {
+        if (!(e instanceof ExpressionError)) throw e;
+        add(['gold', i, 'measures', j, 'where'], `${e.message}; see the expression grammar in README`);
+      }
+    });
   });
   return issues;
 }

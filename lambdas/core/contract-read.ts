@@ -47,6 +47,9 @@ export const columnReadOptions = {
   dst: dstSchema.optional(),
 };
 
+/** A gold groupBy entry that groups by a date part of a column: `year(obs_date)` (gold-view.ts). */
+export const DATE_PART = /^(year|month|day|hour|date)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$/;
+
 /** The name a header is compared by under `headerMatch: insensitive`. */
 export function headerKey(name: string, match: 'exact' | 'insensitive'): string {
   return match === 'exact' ? name : name.toLowerCase().replace(/\s+/g, '');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { columnReadOptions, COLUMN_TYPES, inputSchema, withInput } from './contract-read';
+import { columnReadOptions, COLUMN_TYPES, DATE_PART, inputSchema, withInput } from './contract-read';
 import { typeCheckContract } from './contract-check';
 
 /**
@@ -65,13 +65,16 @@ const formatSchema = z.discriminatedUnion('type', [
 
 const aggregateSchema = z.strictObject({
   name: identifier,
-  groupBy: z.array(identifier).default([]),
+  /** Columns, or a date part of one: year(col), month(col), day(col), hour(col), date(col) (gold-view.ts). */
+  groupBy: z.array(z.union([identifier, z.string().regex(DATE_PART, 'a column or year(col), month(col), day(col), hour(col), date(col)')])).default([]),
   measures: z
     .array(
       z.strictObject({
         fn: z.enum(['count', 'sum', 'min', 'max', 'avg', 'count_distinct']),
         column: identifier.optional(),
         as: identifier,
+        /** Only rows where this expression (the expression rule's grammar) is true count towards the measure. */
+        where: z.string().min(1).optional(),
       }),
     )
     .min(1),
@@ -153,7 +156,7 @@ export const contractSchema = z
     });
     Object.values(c.evolution.renames).forEach((to) => known(to, ['evolution', 'renames']));
     c.gold.forEach((g, i) => {
-      g.groupBy.forEach((col) => known(col, ['gold', i, 'groupBy']));
+      g.groupBy.forEach((col) => known(DATE_PART.exec(col)?.[2] ?? col, ['gold', i, 'groupBy']));
       g.measures.forEach((m, j) => {
         if (m.column) known(m.column, ['gold', i, 'measures', j]);
         else if (m.fn !== 'count') ctx.addIssue({ code: 'custom', message: `${m.fn} needs a column`, path: ['gold', i, 'measures', j] });

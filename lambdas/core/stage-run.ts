@@ -4,7 +4,8 @@ import type { Column } from './contract';
 import { InMemoryDeduper, type Deduper } from './dedupe';
 import { DataError } from './errors';
 import { planColumns, type ColumnPlan } from './evolution';
-import { PartitionAggregates } from './gold';
+import type { PartitionAggregates } from './gold';
+import { goldAggregates } from './gold-view';
 import { RowBatch, type BatchSink } from './stage-batch';
 import { PartitionedParquetWriter, type OutColumn } from './parquet';
 import type { SourceRecord } from './records';
@@ -88,7 +89,7 @@ export class StageRun {
     const granularity = contract.partitionGranularity;
     this.partUnitMs = granularity === 'hour' ? 3600000 : 86400000;
     this.partLen = { hour: 13, day: 10, month: 7, year: 4 }[granularity];
-    this.gold = new PartitionAggregates(contract);
+    this.gold = goldAggregates(contract);
     mkdirSync(input.workDir, { recursive: true });
     this.quarantinePath = join(input.workDir, 'rejects.jsonl');
   }

@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from '../core/errors';
 import { Aggregator, type PartialDoc } from '../core/gold';
+import { goldView } from '../core/gold-view';
 import { layout, sourceId } from '../core/layout';
 import type { Manifest } from '../core/manifest';
 import { writeParquetFile } from '../core/parquet';
@@ -31,7 +32,9 @@ export function makePublish(deps: StageDeps) {
       const gold: string[] = [];
       for (const dt of contract.gold.length ? [...t.partitions, ...(t.stalePartitions ?? [])] : []) {
         const keys = (await deps.store.list(lake, layout.goldPartialPrefix(dataset, dt))).map((o) => o.key).filter((k) => k.endsWith('.json'));
-        const aggs = contract.gold.map((g) => new Aggregator(g, contract));
+        // Date-part groups and filtered measures are derived columns of the gold view (gold-view.ts).
+        const view = goldView(contract).contract;
+        const aggs = view.gold.map((g) => new Aggregator(g, view));
         for (let i = 0; i < keys.length; i += 16) {
           const docs = await Promise.all(keys.slice(i, i + 16).map((k) => deps.store.readText(lake, k)));
           for (const text of docs) {

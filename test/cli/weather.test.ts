@@ -46,6 +46,11 @@ describe('pipeline run samples/weather (real-world contract language)', () => {
     expect(q[0]['Low Temp (F)']).toBe('88.0');
     const dups = readFileSync(join(root, 'lake-bucket', m.outputs.duplicates), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(dups).toEqual([{ _line: 10, _rule: 'duplicate_key(station_id,obs_date)', 'Station ID': 'KORD', 'Obs Date': 'Jun 12 1998', 'Observed At': 'Jun 12 1998 2:05 PM', 'Low Temp (F)': '61.0', 'High Temp (F)': '78.5', 'Precip (in)': '0.00', Conditions: 'Sunny' }]);
+    const wet = (await parquetReadObjects({ file: await asyncBufferFromFile(join(root, 'lake-bucket/gold/weather/wet_days_by_station/dt=1998-06/part-0.parquet')) })) as Record<string, unknown>[];
+    expect(wet.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])))).toEqual([
+      { station_id: 'KMDW', month_obs_date: 6, days: 2, wet_days: 0, rain_in: null, max_sunny_high_f: null },
+      { station_id: 'KORD', month_obs_date: 6, days: 2, wet_days: 1, rain_in: 0.12, max_sunny_high_f: 78.5 },
+    ]);
     expect(readdirSync(join(root, 'lake-bucket/gold/weather/weather_by_station')).sort()).toEqual(['dt=1998-04', 'dt=1998-06', 'dt=1998-10', 'dt=2000-01']);
   });
 });
