@@ -68,6 +68,21 @@ export const pipelineConfigSchema = z.strictObject({
       quarantineDays: z.number().int().positive().default(180),
     })
     .default({ logDays: 30, landingDays: 90, quarantineDays: 180 }),
+  /** Glue Data Catalog and Athena (lib/catalog.ts, `pipeline query`). */
+  catalog: z
+    .strictObject({
+      /** Glue database. @default `<name>_<env>` with `-` as `_` */
+      database: z.string().regex(/^[a-z][a-z0-9_]{0,254}$/, 'lower-case letters, digits and _ (a Glue database name)').optional(),
+      /** Athena stops (and bills no further than) a query scanning more than this. Athena's minimum is 10 MB. */
+      bytesScannedCutoffMb: z.number().int().min(10).default(10240),
+      /** Athena query results under athena-results/ in the lake bucket expire after this. */
+      resultsDays: z.number().int().positive().default(7),
+      /** First dt partition Athena's partition projection sees (older dt= folders are not read). */
+      partitionsFrom: z.iso.date().default('2000-01-01'),
+      /** Days past today (UTC) partition projection still sees (future-dated partitionBy values). */
+      partitionsFutureDays: z.number().int().min(0).max(3650).default(1),
+    })
+    .default({ bytesScannedCutoffMb: 10240, resultsDays: 7, partitionsFrom: '2000-01-01', partitionsFutureDays: 1 }),
   datasets: z.array(datasetSchema).min(1),
   environments: z.record(z.string(), envSchema).default({}),
 });

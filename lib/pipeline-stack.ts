@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { Catalog } from './catalog';
 import type { PipelineConfig } from './config';
 import { Ingest } from './ingest';
 import { Monitoring } from './monitoring';
@@ -25,6 +26,9 @@ export const OUTPUTS = {
   datasets: 'Datasets',
   alarmTopic: 'AlarmTopicArn',
   replayStateMachine: 'ReplayStateMachineArn',
+  database: 'GlueDatabaseName',
+  workGroup: 'AthenaWorkGroupName',
+  readerPolicy: 'LakeReaderPolicyArn',
 } as const;
 
 export class PipelineStack extends Stack {
@@ -33,6 +37,7 @@ export class PipelineStack extends Stack {
   readonly ingest: Ingest;
   readonly monitoring: Monitoring;
   readonly replay: Replay;
+  readonly catalog: Catalog;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -45,6 +50,7 @@ export class PipelineStack extends Stack {
     this.ingest = new Ingest(this, 'Ingest', { config, landing: this.storage.landing, stateMachine: this.orchestration.stateMachine });
     this.monitoring = new Monitoring(this, 'Monitoring', { config, storage: this.storage, orchestration: this.orchestration, ingest: this.ingest });
     this.replay = new Replay(this, 'Replay', { config, landing: this.storage.landing, filePipeline: this.orchestration.stateMachine });
+    this.catalog = new Catalog(this, 'Catalog', { config, lake: this.storage.lake });
 
     const out = (name: string, value: string) => new CfnOutput(this, name, { value, exportName: undefined });
     out(OUTPUTS.landingBucket, this.storage.landing.bucketName);
@@ -58,6 +64,9 @@ export class PipelineStack extends Stack {
     out(OUTPUTS.failedDlq, this.orchestration.failedDlq.queueUrl);
     out(OUTPUTS.alarmTopic, this.monitoring.topic.topicArn);
     out(OUTPUTS.datasets, config.datasets.map((d) => d.name).join(','));
+    out(OUTPUTS.database, this.catalog.databaseName);
+    out(OUTPUTS.workGroup, this.catalog.workGroupName);
+    out(OUTPUTS.readerPolicy, this.catalog.readerPolicy.managedPolicyArn);
 
     applyNagSuppressions(this);
   }

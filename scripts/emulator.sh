@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=1.5.33
+# MiniStack's Athena runs SQL with DuckDB when it is importable (ATHENA_ENGINE=auto); same engine as `pipeline query`.
+DUCKDB_VERSION=1.5.5
 PORT="${EMULATOR_PORT:-4566}"
 DIR=.emulator
 VENV="$DIR/venv"
@@ -13,10 +15,10 @@ LOG="$DIR/ministack-$PORT.log"
 PIDFILE="$DIR/ministack-$PORT.pid"
 
 install() {
-  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import ministack, importlib.metadata as m; assert m.version('ministack') == '$VERSION'" 2>/dev/null; then
+  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import ministack, importlib.metadata as m; assert m.version('ministack') == '$VERSION' and m.version('duckdb') == '$DUCKDB_VERSION'" 2>/dev/null; then
     echo "installing ministack==$VERSION into $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check "ministack==$VERSION"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "ministack==$VERSION" "duckdb==$DUCKDB_VERSION"
   fi
   # Reviewed patches for emulator gaps (see README, "Emulator workarounds").
   for p in scripts/emulator-patches/[!_]*.py; do

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Column } from './contract';
+import type { Column, Contract } from './contract';
 import { InMemoryDeduper, type Deduper } from './dedupe';
 import { DataError } from './errors';
 import { planColumns, type ColumnPlan } from './evolution';
@@ -23,6 +23,14 @@ import { displayFor, fromJson, INVALID, parserFor, type Parser, type Typed } fro
  */
 
 const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
+
+/**
+ * Silver's columns for a contract, before any per-file extra columns (`onAddedColumns: keep`).
+ * The one definition: the Parquet writer below and the Glue tables / `pipeline query` both use it.
+ */
+export function silverColumns(contract: Contract): OutColumn[] {
+  return contract.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable }));
+}
 
 export class StageRun {
   readonly counts: StageCounts = { rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDeduplicated: 0, rowsWarned: 0 };
@@ -105,11 +113,11 @@ export class StageRun {
 
   /** Decide the column plan from the file's own column names. */
   start(names: string[]): void {
-    const { input, cols } = this;
+    const { input } = this;
     this.header = names.map((h) => h.trim());
     const plan = planColumns(this.header, input.contract, this.where);
     this.plan = plan;
-    this.outColumns = [...cols.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })), ...plan.extra.map((e) => ({ name: e.name, type: 'string' as const, nullable: true }))];
+    this.outColumns = [...silverColumns(input.contract), ...plan.extra.map((e) => ({ name: e.name, type: 'string' as const, nullable: true }))];
     this.writer = new PartitionedParquetWriter(
       this.outColumns,
       (dt) => join(input.workDir, 'silver', `dt=${dt}`, `${input.fileId}.parquet`),

@@ -7,6 +7,7 @@ import { reconcile, redriveCmd, replay, status } from './ops/commands';
 import { OPS_HELP } from './ops/help';
 import { OpsError, parseTime } from './ops/stack';
 import { expandFiles, inferDataset, LOCAL_BUCKETS, runLocal, type LocalRunResult } from './local-run';
+import { cmdQuery, QUERY_HELP } from './query';
 
 /** Exit codes are part of the interface (README, runbook). */
 export const EXIT = { ok: 0, quarantined: 1, usage: 2, aws: 3 } as const;
@@ -18,6 +19,7 @@ const HELP = `pipeline — run and operate the landing-to-lake data pipeline
 Usage:
   pipeline run <file|dir>... [--dataset <name>] [--json] [--store <dir>]
   pipeline check-config
+  pipeline query "<SQL>" [--json] [--store <dir>] [--remote] [--tables]
   pipeline status [--dataset <name>] [--json]
   pipeline reconcile [--dataset <name>] [--since <time>] [--json]
   pipeline redrive <ingest|failed|target> [--max <n>] [--json]
@@ -36,6 +38,10 @@ over a directory laid out like the buckets (default .pipeline/).
                     path, a directory named like a dataset, or the file suffix)
   --json            print the manifest(s) as JSON instead of the report
   --store <dir>     local object store root (default .pipeline)
+
+query: SQL over the lake's tables (silver: <dataset>, gold: <dataset>_<aggregate>),
+with DuckDB over the local store, or with --remote in the deployed stack's Athena
+workgroup (see pipeline query --help).
 
 status, reconcile, redrive and replay talk to the deployed stack (found by name:
 --stack, default <name>-<env>, e.g. landing-to-lake-dev) with the usual AWS
@@ -58,6 +64,7 @@ Examples:
   pipeline run samples/sales/sales_bad_rows.csv --json
   pipeline run ./exports --dataset orders
   pipeline check-config --config config/pipeline.json
+  pipeline query "select status, count(*) as n from orders group by 1"
   pipeline status --env prod
   pipeline reconcile --dataset orders --since 24h
   pipeline redrive ingest
@@ -79,12 +86,18 @@ export async function main(argv: string[], out: Out = { log: (s) => console.log(
         return await cmdRun(rest, out);
       case 'check-config':
         return cmdCheckConfig(rest, out);
+      case 'query':
+        return await cmdQuery(rest, out);
       case 'status':
       case 'reconcile':
       case 'redrive':
       case 'replay':
         return await cmdOps(command, rest, out);
       case 'help':
+        if (rest[0] === 'query') {
+          out.log(QUERY_HELP);
+          return EXIT.ok;
+        }
         if (rest[0] && rest[0] in OPS_HELP) {
           out.log(OPS_HELP[rest[0] as keyof typeof OPS_HELP]);
           return EXIT.ok;
