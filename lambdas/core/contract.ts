@@ -138,6 +138,7 @@ export const contractSchema = z
       if (!names.has(col)) ctx.addIssue({ code: 'custom', message: `unknown column ${col}`, path });
     };
     c.keys.forEach((k, i) => known(k, ['keys', i]));
+    if (!c.partitionBy && c.partitionGranularity !== 'day') ctx.addIssue({ code: 'custom', message: 'partitionGranularity sizes the partitionBy column\'s partitions: set partitionBy (a date or timestamp column)', path: ['partitionGranularity'] });
     if (c.partitionBy) {
       known(c.partitionBy, ['partitionBy']);
       const t = c.columns.find((x) => x.name === c.partitionBy)?.type;

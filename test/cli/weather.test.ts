@@ -51,6 +51,14 @@ describe('pipeline run samples/weather (real-world contract language)', () => {
       { station_id: 'KMDW', month_obs_date: 6, days: 2, wet_days: 0, rain_in: null, max_sunny_high_f: null },
       { station_id: 'KORD', month_obs_date: 6, days: 2, wet_days: 1, rain_in: 0.12, max_sunny_high_f: 78.5 },
     ]);
+    // pipeline query reads month partitions (dt is text, '2000-01') within the projection range (from 2000-01-01).
+    const query = async (sql: string) => {
+      const out: string[] = [];
+      expect(await main(['query', sql, '--json', '--store', root], { log: (s) => out.push(s), err: (s) => out.push(s) })).toBe(0);
+      return JSON.parse(out.join('\n'));
+    };
+    expect(await query('select dt, station_id, high_f from weather order by dt')).toEqual([{ dt: '2000-01', station_id: 'KORD', high_f: '31.0' }]);
+    expect(await query('select dt, station_id, month_obs_date, days, wet_days from weather_wet_days_by_station')).toEqual([{ dt: '2000-01', station_id: 'KORD', month_obs_date: 1, days: 1, wet_days: 0 }]);
     expect(readdirSync(join(root, 'lake-bucket/gold/weather/weather_by_station')).sort()).toEqual(['dt=1998-04', 'dt=1998-06', 'dt=1998-10', 'dt=2000-01']);
   });
 });
