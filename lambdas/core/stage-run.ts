@@ -274,6 +274,8 @@ export class StageRun {
         let raw = rec.values[si];
         const clean = this.cleaners[c];
         if (clean !== undefined && typeof raw === 'string') raw = clean(raw);
+        // A JSON number can be a null marker too (-999); otherwise it keeps its own type.
+        else if (clean !== undefined && typeof raw === 'number' && clean(String(raw)) === null) raw = null;
         const j = fromJson(raw, cols[c], parsers[c]);
         v = j.value === null ? (defaults[c] ?? null) : j.value;
         if (j.coerced && j.value !== INVALID) {

@@ -78,11 +78,11 @@ describe('nullValues, trim, emptyAs', () => {
 
   it('JSON: "" stays "" unless emptyAs is null; markers apply to strings', async () => {
     const { out } = await stage(
-      { columns: [{ name: 'a', type: 'string' }, { name: 'b', type: 'string', emptyAs: null }, { name: 'c', type: 'double', nullValues: ['NA'] }] },
-      '{"a":"","b":"","c":"NA"}\n{"a":" x","b":"y","c":1.5}\n',
+      { columns: [{ name: 'a', type: 'string' }, { name: 'b', type: 'string', emptyAs: null }, { name: 'c', type: 'double', nullValues: ['NA', '-999'] }], evolution: { onTypeChange: 'reject' } },
+      '{"a":"","b":"","c":"NA"}\n{"a":" x","b":"y","c":1.5}\n{"a":"z","b":"w","c":-999}\n',
       'jsonl',
     );
-    expect(out).toEqual([{ a: '', b: null, c: null }, { a: ' x', b: 'y', c: 1.5 }]);
+    expect(out).toEqual([{ a: '', b: null, c: null }, { a: ' x', b: 'y', c: 1.5 }, { a: 'z', b: 'w', c: null }]);
   });
 
   it('the dedupe pre-pass reads keys the way the main pass does (trimmed, markers null)', async () => {
