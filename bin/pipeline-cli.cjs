@@ -11,8 +11,11 @@ if (major < 24) {
 }
 require('tsx/cjs');
 const { main } = require('../src/cli/main.ts');
+// Exit only once stdout and stderr are written out: piped, they are asynchronous, and an
+// immediate exit cut `--json` output at 64 KiB.
+const drained = (stream) => new Promise((res) => (stream.writableLength ? stream.write('', () => res()) : res()));
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit(code)),
   (err) => {
     console.error(err && err.stack ? err.stack : err);
     process.exit(3);

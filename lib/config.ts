@@ -43,10 +43,12 @@ export const pipelineConfigSchema = z.strictObject({
       batchSize: z.number().int().min(1).max(10).default(10),
       /** Age of the oldest ingest message that pages someone. */
       maxMessageAgeSeconds: z.number().int().positive().default(900),
+      /** Age of the oldest failed-file message that warns someone (nobody worked the failed queue). */
+      maxFailedAgeHours: z.number().int().min(1).max(300).default(72),
       /** Dispatcher timeout; the ingest queue's visibility timeout is 6x this. */
       dispatchTimeoutSeconds: z.number().int().min(3).max(900).default(30),
     })
-    .default({ maxReceiveCount: 5, batchSize: 10, maxMessageAgeSeconds: 900, dispatchTimeoutSeconds: 30 }),
+    .default({ maxReceiveCount: 5, batchSize: 10, maxMessageAgeSeconds: 900, maxFailedAgeHours: 72, dispatchTimeoutSeconds: 30 }),
   stages: z
     .strictObject({
       memoryMb: z.number().int().min(256).max(10240).default(2048),
@@ -54,6 +56,29 @@ export const pipelineConfigSchema = z.strictObject({
       ephemeralStorageMb: z.number().int().min(512).max(10240).default(4096),
     })
     .default({ memoryMb: 2048, timeoutSeconds: 600, ephemeralStorageMb: 4096 }),
+  /**
+   * Back-pressure. Reserved concurrency caps a stage (so a burst or a backfill
+   * cannot take the whole account's Lambda concurrency from other workloads)
+   * and guarantees it that much; 0 leaves a stage unreserved (accounts with a
+   * low concurrency quota cannot reserve any). A throttled invocation is
+   * retried for tens of minutes, not quarantined.
+   */
+  concurrency: z
+    .strictObject({
+      reserved: z
+        .strictObject({
+          validate: z.number().int().min(0).default(0),
+          transform: z.number().int().min(0).default(50),
+          publish: z.number().int().min(0).default(20),
+          quarantine: z.number().int().min(0).default(5),
+        })
+        .default({ validate: 0, transform: 50, publish: 20, quarantine: 5 }),
+      /** Dispatcher invocations at once (SQS event source maximum concurrency, 2-1000). */
+      dispatchers: z.number().int().min(2).max(1000).default(5),
+      /** File executions a replay keeps running at once (it waits for each, .sync:2). */
+      replayFiles: z.number().int().min(1).max(10000).default(20),
+    })
+    .default({ reserved: { validate: 0, transform: 50, publish: 20, quarantine: 5 }, dispatchers: 5, replayFiles: 20 }),
   alarms: z
     .strictObject({
       errorRate: z.number().min(0).max(1).default(0.05),

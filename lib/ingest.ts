@@ -76,7 +76,7 @@ export class Ingest extends Construct {
     });
     stateMachine.grantStartExecution(this.dispatcher);
     this.dispatcher.addEventSource(
-      new SqsEventSource(queue, { batchSize: config.ingest.batchSize, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true, maxConcurrency: 10 }),
+      new SqsEventSource(queue, { batchSize: config.ingest.batchSize, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true, maxConcurrency: config.concurrency.dispatchers }),
     );
   }
 }

@@ -1,5 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { NagSuppressions } from 'cdk-nag';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -8,6 +8,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { secureQueue } from './queues';
+import { grantStageAccess } from './stage-access';
 import { removalPolicy, retentionDays, StageFunction } from './stage-function';
 
 export interface OrchestrationProps {
@@ -21,7 +22,7 @@ export const TRANSIENT_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
   'States.Timeout',
   'TransientError',
 ];
@@ -34,6 +35,46 @@ export const STAGE_RETRY: sfn.RetryProps = {
   maxDelay: Duration.seconds(60),
   jitterStrategy: sfn.JitterType.FULL,
 };
+
+/**
+ * Throttling is waited out, not quarantined: its own retrier (its attempts do
+ * not use up the transient ones), capped at 2 min between attempts, about 32
+ * minutes in all at the longest draw (full jitter averages half). Reserved
+ * concurrency makes stages throttle under a burst; this is what turns that
+ * into a queue instead of quarantined files.
+ */
+export const THROTTLE_RETRY: sfn.RetryProps = {
+  errors: ['Lambda.TooManyRequestsException'],
+  interval: Duration.seconds(5),
+  backoffRate: 2,
+  maxAttempts: 20,
+  maxDelay: Duration.seconds(120),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/** Longest total wait a retrier can draw (each wait capped at maxDelay). */
+export function retryWaitSeconds(r: sfn.RetryProps): number {
+  let total = 0;
+  for (let i = 0; i < (r.maxAttempts ?? 3); i++) total += Math.min((r.interval?.toSeconds() ?? 1) * (r.backoffRate ?? 2) ** i, r.maxDelay?.toSeconds() ?? Infinity);
+  return total;
+}
+
+/** A throttled Invoke is refused before the function runs; allow this much for each refusal anyway. */
+export const THROTTLED_ATTEMPT_SECONDS = 5;
+const NOTIFY_TIMEOUT = Duration.seconds(60);
+
+/**
+ * The longest an execution can take: every stage on the way to Failed
+ * (Validate, Transform, Publish, Quarantine, NotifyFailed) using every retry,
+ * each attempt running to its timeout. The execution timeout must be longer,
+ * or a timed-out execution skips Quarantine and the failed-queue message.
+ */
+export function worstCaseSeconds(config: PipelineConfig): number {
+  const lambdaTask = config.stages.timeoutSeconds + 30;
+  const stage = (1 + (STAGE_RETRY.maxAttempts ?? 0)) * lambdaTask + retryWaitSeconds(STAGE_RETRY) + (THROTTLE_RETRY.maxAttempts ?? 0) * THROTTLED_ATTEMPT_SECONDS + retryWaitSeconds(THROTTLE_RETRY);
+  const notify = (1 + (STAGE_RETRY.maxAttempts ?? 0)) * NOTIFY_TIMEOUT.toSeconds() + retryWaitSeconds(STAGE_RETRY);
+  return 4 * stage + notify;
+}
 
 /** State names are API: the local runner wires handlers to them. */
 export const STATES = {
@@ -63,7 +104,14 @@ export class Orchestration extends Construct {
     const { config, landing, lake } = props;
     const env = { LAKE_BUCKET: lake.bucketName };
     const fn = (name: 'validate' | 'transform' | 'publish' | 'quarantine', description: string) =>
-      new StageFunction(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, { config, entry: name, description, environment: env, withContracts: true });
+      new StageFunction(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
+        config,
+        entry: name,
+        description,
+        environment: env,
+        withContracts: true,
+        reservedConcurrency: config.concurrency.reserved[name],
+      });
 
     this.functions = {
       validate: fn('validate', 'Checks a landed file against its dataset contract'),
@@ -73,31 +121,13 @@ export class Orchestration extends Construct {
     };
     const { validate, transform, publish, quarantine } = this.functions;
 
-    // Least privilege, by prefix.
-    for (const f of [validate, transform, quarantine]) landing.grantRead(f, 'landing/*');
-    transform.addToRolePolicy(landingVersionRead(landing));
-    quarantine.addToRolePolicy(landingVersionRead(landing));
-    validate.addToRolePolicy(landingVersionRead(landing));
-    lake.grantPut(transform, 'bronze/*');
-    lake.grantPut(transform, 'silver/*');
-    lake.grantDelete(transform, 'silver/*');
-    lake.grantPut(transform, 'quarantine/*');
-    lake.grantDelete(transform, 'quarantine/*');
-    lake.grantRead(transform, 'manifests/*');
-    lake.grantPut(transform, '_partials/*');
-    lake.grantDelete(transform, '_partials/*');
-    lake.grantRead(publish, '_partials/*');
-    lake.grantPut(publish, 'gold/*');
-    lake.grantDelete(publish, 'gold/*');
-    lake.grantPut(publish, 'manifests/*');
-    lake.grantPut(publish, '_state/*');
-    lake.grantPut(quarantine, 'quarantine/*');
-    lake.grantPut(quarantine, 'manifests/*');
-    if (config.faultInjection) for (const f of [validate, transform, publish]) lake.grantReadWrite(f, '_faults/*');
+    grantStageAccess(this, config, this.functions, landing, lake);
 
     const { queue: failedQueue, dlq: failedDlq } = secureQueue(this, 'Failed', {
       visibilityTimeout: Duration.minutes(5),
       maxReceiveCount: config.ingest.maxReceiveCount,
+      // Someone has to work these: two weeks, and an alarm on the oldest one's age.
+      retentionPeriod: Duration.days(14),
     });
     this.failedQueue = failedQueue;
     this.failedDlq = failedDlq;
@@ -109,7 +139,9 @@ export class Orchestration extends Construct {
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
         taskTimeout: sfn.Timeout.duration(Duration.seconds(config.stages.timeoutSeconds + 30)),
-      }).addRetry(STAGE_RETRY);
+      })
+        .addRetry(THROTTLE_RETRY)
+        .addRetry(STAGE_RETRY);
 
     const failed = new sfn.Fail(this, STATES.failed, { stateName: STATES.failed, errorPath: '$.reason', causePath: '$.message' });
     const notifyFailed = new tasks.SqsSendMessage(this, STATES.notifyFailed, {
@@ -117,6 +149,7 @@ export class Orchestration extends Construct {
       queue: failedQueue,
       messageBody: sfn.TaskInput.fromJsonPathAt('$'),
       resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(NOTIFY_TIMEOUT),
     })
       .addRetry({ ...STAGE_RETRY, errors: ['States.ALL'] })
       .next(failed);
@@ -138,20 +171,25 @@ export class Orchestration extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'FilePipeline', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout: Duration.hours(2),
+      // The worst-case retry path plus an hour, in whole hours (8 h with the default stage timeout).
+      timeout: Duration.hours(Math.ceil((worstCaseSeconds(config) + 3600) / 3600)),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       comment: 'One execution per landed file version: Validate -> Transform -> Publish, Quarantine on failure',
     });
+    const stack = Stack.of(this);
+    NagSuppressions.addResourceSuppressions(
+      this.stateMachine,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'Step Functions invokes each stage function by qualified ARN (function:version), which CDK grants as <arn>:*; the four functions themselves are fixed.',
+          appliesTo: Object.values(this.functions).map((f) => `Resource::<${stack.getLogicalId(f.node.defaultChild as CfnElement)}.Arn>:*`),
+        },
+      ],
+      true,
+    );
   }
-}
-
-function landingVersionRead(bucket: s3.IBucket) {
-  // CopyObject/GetObject of a specific version needs s3:GetObjectVersion, which grantRead omits.
-  return new iam.PolicyStatement({
-    actions: ['s3:GetObjectVersion'],
-    resources: [bucket.arnForObjects('landing/*')],
-  });
 }
 
 function scopeHash(scope: Construct): string {

@@ -5,6 +5,8 @@ import { Construct } from 'constructs';
 export interface SecureQueueProps {
   visibilityTimeout: Duration;
   maxReceiveCount: number;
+  /** @default 4 days */
+  retentionPeriod?: Duration;
 }
 
 /** An SSE, TLS-only queue with its own dead-letter queue (14 days to act on it). */
@@ -18,7 +20,7 @@ export function secureQueue(scope: Construct, id: string, props: SecureQueueProp
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
     visibilityTimeout: props.visibilityTimeout,
-    retentionPeriod: Duration.days(4),
+    retentionPeriod: props.retentionPeriod ?? Duration.days(4),
     deadLetterQueue: { queue: dlq, maxReceiveCount: props.maxReceiveCount },
   });
   return { queue, dlq };

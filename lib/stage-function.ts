@@ -27,6 +27,8 @@ export interface StageFunctionProps {
   memoryMb?: number;
   /** Ship the dataset contracts inside the bundle. @default false */
   withContracts?: boolean;
+  /** Reserved concurrency: a cap on this function and a guarantee for it. 0 or undefined: none. */
+  reservedConcurrency?: number;
 }
 
 export function removalPolicy(config: PipelineConfig): RemovalPolicy {
@@ -62,6 +64,7 @@ export class StageFunction extends NodejsFunction {
       runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memoryMb ?? config.stages.memoryMb,
+      reservedConcurrentExecutions: props.reservedConcurrency || undefined,
       timeout: props.timeout ?? Duration.seconds(config.stages.timeoutSeconds),
       ephemeralStorageSize: Size.mebibytes(props.withContracts ? config.stages.ephemeralStorageMb : 512),
       tracing: lambda.Tracing.ACTIVE,

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Start/stop MiniStack (MIT, PyPI `ministack`), a LocalStack-compatible emulator
 # that runs Node.js Lambdas as local processes (no Docker), bound to 127.0.0.1.
-#   scripts/emulator.sh start | stop | status
+#   scripts/emulator.sh start | stop | status | check
 # Installs into .emulator/venv (git-ignored) on first use. Port: $EMULATOR_PORT (4566).
+# EMULATOR=localstack runs scripts/localstack.sh instead (LocalStack core, no
+# Docker); `stop` stops either.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/emulator-lib.sh
+case "${EMULATOR:-ministack}" in
+  ministack) ;;
+  localstack) [ "${1:-}" = stop ] || exec bash scripts/localstack.sh "$@" ;;
+  *) echo "EMULATOR must be ministack or localstack, not '$EMULATOR'" >&2; exit 2 ;;
+esac
+export PIP_NO_CACHE_DIR=1  # nothing cached outside the clone
 VERSION=1.5.33
 # MiniStack's Athena runs SQL with DuckDB when it is importable (ATHENA_ENGINE=auto); same engine as `pipeline query`.
 DUCKDB_VERSION=1.5.5
@@ -37,14 +46,9 @@ start() {
   # MiniStack runs each Lambda worker as `node` from its PATH: put the project's
   # pinned Node (node_modules/.bin/node, the Lambdas' nodejs24.x) first, and refuse
   # to start on any other, so the emulator tier never tests on the machine's Node.
-  local node_bin="$PWD/node_modules/.bin"
-  local want; want="v$(sed -n 's/.*"node": "\([0-9][0-9.]*\)".*/\1/p' package.json | head -1)"
-  local got; got="$(PATH="$node_bin:$PATH" node --version 2>/dev/null || true)"
-  if [ "$got" != "$want" ]; then
-    echo "emulator Lambda workers would run node '$got', not the pinned $want: run npm ci first" >&2
-    return 1
-  fi
-  echo "emulator Lambda workers: node $got ($node_bin/node)"
+  local node; node="$(pinned_node)"
+  local node_bin; node_bin="$(dirname "$node")"
+  echo "emulator Lambda workers: node $("$node" --version) ($node)"
   # BIND_HOST keeps it on loopback; IOT_MTLS_ENABLED=0 and SFTP_ENABLED=0 stop
   # extra listeners from binding 0.0.0.0; _SFN_WAIT_SCALE=0 skips retry sleeps.
   # LAMBDA_WARM_TTL_SECONDS: MiniStack runs one Node process per concurrent
@@ -58,6 +62,10 @@ start() {
   echo $! >"$PIDFILE"
   for _ in $(seq 1 120); do
     if curl -fsS "http://127.0.0.1:$PORT/_ministack/health" >/dev/null 2>&1; then
+      if ! check_loopback "$(cat "$PIDFILE")" ministack "$PORT"; then
+        stop
+        return 1
+      fi
       echo "ministack $VERSION up on http://127.0.0.1:$PORT (pid $(cat "$PIDFILE"), log $LOG)"
       return 0
     fi
@@ -86,8 +94,9 @@ stop() {
 
 case "${1:-}" in
   start) start ;;
-  stop) stop ;;
+  stop) stop; bash scripts/localstack.sh stop ;;
   status) curl -fsS "http://127.0.0.1:$PORT/_ministack/health" && echo ;;
+  check) check_loopback "$(cat "$PIDFILE")" ministack "$PORT" ;;
   install) install ;;
-  *) echo "usage: $0 start|stop|status|install" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|check|install" >&2; exit 2 ;;
 esac

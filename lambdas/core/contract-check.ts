@@ -1,6 +1,6 @@
 import type { Column, Contract } from './contract';
 import { DATE_PART } from './contract-read';
-import { checkPattern, zoneFormatter } from './date-patterns';
+import { checkPattern } from './date-patterns';
 import { compileExpression, ExpressionError } from './expression';
 import { decimalSpec, INVALID, parserFor } from './types';
 
@@ -37,10 +37,8 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
       }
     }
     if (col.timezone !== undefined) {
+      // An unknown zone is a shape error (contract.ts validZone).
       if (col.type !== 'timestamp') add(at('timezone'), `${col.name} is ${col.type}: timezone applies to timestamp columns only`);
-      else if (!/^(UTC|Z|[+-]\d{2}:?\d{2})$/.test(col.timezone) && !zoneFormatter(col.timezone)) {
-        add(at('timezone'), `${col.name}: unknown time zone '${col.timezone}'; use an IANA name such as 'Europe/Paris' or an offset such as '+01:00'`);
-      }
     }
     if (col.dst !== undefined && col.type !== 'timestamp') add(at('dst'), `${col.name} is ${col.type}: dst applies to timestamp columns only`);
     if (col.emptyAs === '' && col.type !== 'string') add(at('emptyAs'), `${col.name} is ${col.type}: emptyAs "" needs a string column; an empty ${col.type} can only be null`);

@@ -14,10 +14,49 @@ const unknownType = (iss: { input?: unknown }) => `unknown type ${JSON.stringify
 export const columnTypeSchema = z.union(
   [
     z.enum(['string', 'integer', 'double', 'boolean', 'date', 'timestamp']),
-    z.string().regex(/^decimal\(\s*\d{1,2}\s*,\s*\d{1,2}\s*\)$/, { error: unknownType }),
+    z
+      .string()
+      .regex(/^decimal\(\s*\d{1,2}\s*,\s*\d{1,2}\s*\)$/, { error: unknownType })
+      .refine((t) => {
+        const [p, s] = t.slice(8, -1).split(',').map(Number);
+        return p >= 1 && p <= 38 && s <= p;
+      }, 'decimal(p,s) needs 1 <= p <= 38 and 0 <= s <= p'),
   ],
   { error: unknownType },
 );
+
+/** A fixed UTC offset: ±HH:MM (or ±HHMM) up to ±18:00, as java.time allows. */
+export const OFFSET_RE = /^([+-])(\d{2}):?(\d{2})$/;
+export function validOffset(s: string): boolean {
+  const m = OFFSET_RE.exec(s);
+  if (!m) return false;
+  const h = Number(m[2]);
+  const min = Number(m[3]);
+  return min < 60 && h * 60 + min <= 18 * 60;
+}
+
+function validZone(z: string): boolean {
+  if (z === 'UTC' || z === 'Z') return true;
+  if (/^[+-]/.test(z)) return validOffset(z);
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: z });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const positive = z.number().int().positive();
+/** Bounds on one file's cost (lambdas/core/limits.ts has the defaults and what each means). */
+const limitsSchema = z.strictObject({
+  maxDecompressedBytes: positive.optional(),
+  maxCompressionRatio: z.number().positive().optional(),
+  maxRecordLength: positive.optional(),
+  maxFieldLength: positive.optional(),
+  maxColumns: positive.optional(),
+  maxPartitions: positive.optional(),
+  maxJsonDepth: positive.optional(),
+});
 
 const columnSchema = z.strictObject({
   name: identifier,
@@ -29,7 +68,7 @@ const columnSchema = z.strictObject({
   /** date/timestamp input format: 'iso' (default), 'epoch_ms', 'epoch_s', or a pattern such as 'dd/MM/yyyy HH:mm:ss'. */
   format: z.string().optional(),
   /** IANA zone or ±HH:MM offset applied to timestamps without an offset. @default 'UTC' */
-  timezone: z.string().optional(),
+  timezone: z.string().refine(validZone, { error: (iss) => `unknown time zone ${JSON.stringify(iss.input)}: use an IANA zone (Europe/Paris), UTC, or an offset from -18:00 to +18:00` }).optional(),
   description: z.string().optional(),
 });
 
@@ -126,6 +165,7 @@ export const contractSchema = z
     /** Earlier versions' column names, to report which version a file matches. */
     history: z.array(z.strictObject({ version: z.number().int().positive(), columns: z.array(z.string()).min(1) })).default([]),
     gold: z.array(aggregateSchema).default([]),
+    limits: limitsSchema.default({}),
   })
   .superRefine((c, ctx) => {
     const names = new Set<string>();

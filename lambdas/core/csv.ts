@@ -1,4 +1,6 @@
-import { DataError } from './errors';
+import { RecordAssembler } from './csv-record';
+import { sniffCsvText } from './framing';
+import { limitError, limitsOf, type ReadLimits } from './limits';
 
 /**
  * Streaming RFC 4180 reader. Chunks arrive decoded; records are cut with
@@ -10,6 +12,7 @@ import { DataError } from './errors';
 export interface CsvOptions {
   delimiter: string;
   quote: string;
+  limits?: Partial<ReadLimits>;
 }
 
 export interface CsvRecord {
@@ -27,13 +30,14 @@ export interface CsvRecord {
 export type RowSink = (src: string, starts: Int32Array, ends: Int32Array, n: number, line: number) => void;
 
 export class CsvScanner {
-  private buf = '';
   private line = 1;
   private first = true;
   private readonly delim: string;
   private readonly quote: string;
   private starts = new Int32Array(64);
   private ends = new Int32Array(64);
+  private readonly limits: ReadLimits;
+  private readonly asm: RecordAssembler;
 
   constructor(
     opts: CsvOptions,
@@ -41,6 +45,8 @@ export class CsvScanner {
   ) {
     this.delim = opts.delimiter;
     this.quote = opts.quote;
+    this.limits = limitsOf(opts.limits);
+    this.asm = new RecordAssembler(this.delim.charCodeAt(0), this.quote.charCodeAt(0), this.limits, where);
   }
 
   /** Feed decoded text; calls `sink` for every record it closes. */
@@ -49,36 +55,52 @@ export class CsvScanner {
       this.first = false;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
+    if (this.prefix !== undefined) this.sniff(text);
     let from = 0;
-    if (this.buf.length) {
-      // Finish the carried record on a small string of its own, so the chunk
-      // itself is scanned as the flat string the decoder made (a concatenated
-      // string is markedly slower to walk).
-      const nl = text.indexOf('\n');
-      const head = nl < 0 ? this.buf + text : this.buf + text.slice(0, nl + 1);
-      this.buf = head;
-      const used = this.scan(sink, false, 0);
-      if (nl < 0 || used < head.length) {
-        // A quoted field runs on past that line (or the chunk had no newline): take the slow road.
-        this.buf = head.slice(used) + (nl < 0 ? '' : text.slice(nl + 1));
-        const consumed = this.scan(sink, false, 0);
-        this.buf = consumed >= this.buf.length ? '' : this.buf.slice(consumed);
-        return;
-      }
-      from = nl + 1;
+    if (this.asm.active) {
+      // The record the last chunk cut: finish it on this chunk, without touching the text carried so far.
+      from = this.asm.feed(text, 0);
+      if (from < 0) return;
+      this.emitAssembled(sink);
     }
-    this.buf = text;
-    const consumed = this.scan(sink, false, from);
-    this.buf = consumed >= text.length ? '' : text.slice(consumed);
+    this.scan(text, sink, from);
+  }
+
+  /** The file's first characters until a newline or 4096 of them are seen (the stream may start in small chunks). */
+  private prefix: string | undefined = '';
+
+  private sniff(text: string): void {
+    if (text.indexOf('\n') >= 0) {
+      this.prefix = undefined;
+      return;
+    }
+    this.prefix += text.slice(0, 4096);
+    if (this.prefix!.length < 4096) return;
+    sniffCsvText(this.prefix!, this.where);
+    this.prefix = undefined;
   }
 
   /** Flush the last record (one without a trailing newline). */
   end(sink: RowSink): void {
-    if (this.buf.length) this.scan(sink, true, 0);
-    this.buf = '';
+    if (this.asm.active && this.asm.finish()) this.emitAssembled(sink);
+  }
+
+  private emitAssembled(sink: RowSink): void {
+    const { fields, startLine, newlines } = this.asm;
+    this.line = startLine + newlines;
+    if (fields.length === 1 && fields[0] === '' && !this.asm.quoted) return;
+    while (fields.length > this.starts.length) this.grow();
+    let o = 0;
+    for (let i = 0; i < fields.length; i++) {
+      this.starts[i] = o;
+      o += fields[i].length;
+      this.ends[i] = o;
+    }
+    sink(fields.length === 1 ? fields[0] : fields.join(''), this.starts, this.ends, fields.length, startLine);
   }
 
   private grow(): void {
+    if (this.starts.length > this.limits.maxColumns) throw limitError('maxColumns', `line ${this.line} has more than ${this.limits.maxColumns} fields`, this.limits.maxColumns, { ...this.where, line: this.line });
     const s = new Int32Array(this.starts.length * 2);
     const e = new Int32Array(this.ends.length * 2);
     s.set(this.starts);
@@ -87,9 +109,14 @@ export class CsvScanner {
     this.ends = e;
   }
 
-  private scan(sink: RowSink, final: boolean, from: number): number {
-    const buf = this.buf;
+  private tooLong(line: number): never {
+    const max = this.limits.maxRecordLength;
+    throw limitError('maxRecordLength', `the record starting at line ${line} is longer than ${max} characters`, max, { ...this.where, line });
+  }
+
+  private scan(buf: string, sink: RowSink, from: number): void {
     const len = buf.length;
+    const { maxRecordLength, maxFieldLength, maxColumns } = this.limits;
     let pos = from;
     // Positions are kept as non-negative integers (len + 1 = "none"): mixing -1
     // in made TurboFan deoptimise this loop into a path 20x slower.
@@ -101,20 +128,20 @@ export class CsvScanner {
     const delimStr = this.delim;
     let d = buf.indexOf(delimStr, pos);
     if (d < 0) d = len + 1;
+    let lastNl = buf.lastIndexOf('\n');
+    if (lastNl < 0) lastNl = len + 1;
     while (pos < len) {
       if (q < pos) {
         q = buf.indexOf(this.quote, pos);
         if (q < 0) q = len + 1;
       }
-      let nl = buf.indexOf('\n', pos);
-      if (nl < 0) {
-        if (!final) return pos;
-        nl = len;
-      }
-      if (q > nl) {
+      // Past the last newline the record runs on into the next chunk: the assembler carries it.
+      const nl = pos <= lastNl ? buf.indexOf('\n', pos) : -1;
+      if (nl >= 0 && q > nl) {
         // Fast path: no quote in this record; cut fields by character code.
         const line = this.line++;
         const end = nl > pos && buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        if (end - pos > maxRecordLength) this.tooLong(line);
         if (end > pos) {
           let n = 0;
           let s = pos;
@@ -132,100 +159,24 @@ export class CsvScanner {
           if (n >= this.starts.length) this.grow();
           this.starts[n] = s;
           this.ends[n++] = end;
+          if (n > maxColumns) throw limitError('maxColumns', `line ${line} has ${n} fields, more than ${maxColumns}`, maxColumns, { ...this.where, line });
+          if (end - pos > maxFieldLength) this.checkFields(n, line);
           sink(buf, this.starts, this.ends, n, line);
         }
         pos = nl + 1;
         continue;
       }
-      const startLine = this.line;
-      const r = this.slowRecord(pos, final);
-      if (r < 0) return pos;
-      const fields = this.pending!;
-      while (fields.length > this.starts.length) this.grow();
-      let o = 0;
-      for (let i = 0; i < fields.length; i++) {
-        this.starts[i] = o;
-        o += fields[i].length;
-        this.ends[i] = o;
-      }
-      sink(fields.join(''), this.starts, this.ends, fields.length, startLine);
+      this.asm.begin(this.line);
+      const r = this.asm.feed(buf, pos);
+      if (r < 0) return;
+      this.emitAssembled(sink);
       pos = r;
     }
-    return pos;
   }
 
-  private pending: string[] | undefined;
-
-  /** Character walk for records containing quotes. Returns the next position, or -1 when the record is incomplete. */
-  private slowRecord(pos: number, final: boolean): number {
-    const buf = this.buf;
-    const len = buf.length;
-    const q = this.quote;
-    const d = this.delim;
-    const startLine = this.line;
-    let lines = 0;
-    const fields: string[] = [];
-    let i = pos;
-    for (;;) {
-      if (i < len && buf[i] === q) {
-        let value = '';
-        let j = i + 1;
-        for (;;) {
-          const k = buf.indexOf(q, j);
-          if (k === -1) {
-            if (!final) return -1;
-            throw new DataError('parse.error', 'unterminated quoted field', { ...this.where, line: startLine }, 'Close the quote or escape it by doubling it ("")');
-          }
-          value += buf.slice(j, k);
-          for (let x = j; x < k; x++) if (buf.charCodeAt(x) === 10) lines++;
-          if (k + 1 < len && buf[k + 1] === q) {
-            value += q;
-            j = k + 2;
-            continue;
-          }
-          if (k + 1 >= len && !final) return -1;
-          i = k + 1;
-          break;
-        }
-        // Tolerate text after the closing quote up to the delimiter (common in exports), keeping it.
-        let e = i;
-        while (e < len && buf[e] !== d && buf[e] !== '\n' && buf[e] !== '\r') e++;
-        if (e >= len && !final) return -1;
-        fields.push(e > i ? value + buf.slice(i, e) : value);
-        i = e;
-      } else {
-        let e = i;
-        while (e < len && buf[e] !== d && buf[e] !== '\n' && buf[e] !== '\r') {
-          if (buf[e] === q) break;
-          e++;
-        }
-        if (e < len && buf[e] === q) {
-          // A quote in the middle of an unquoted field is kept literally.
-          e++;
-          while (e < len && buf[e] !== d && buf[e] !== '\n' && buf[e] !== '\r') e++;
-        }
-        if (e >= len && !final) return -1;
-        fields.push(buf.slice(i, e));
-        i = e;
-      }
-      if (i >= len) {
-        this.line += lines + 1;
-        this.pending = fields;
-        return len;
-      }
-      const c = buf[i];
-      if (c === d) {
-        i++;
-        continue;
-      }
-      if (c === '\r') {
-        if (i + 1 >= len && !final) return -1;
-        if (buf[i + 1] === '\n') i++;
-      }
-      this.line += lines + 1;
-      this.pending = fields;
-      return i + 1;
-    }
+  private checkFields(n: number, line: number): void {
+    const max = this.limits.maxFieldLength;
+    for (let i = 0; i < n; i++) if (this.ends[i] - this.starts[i] > max) throw limitError('maxFieldLength', `field ${i + 1} of line ${line} is longer than ${max} characters`, max, { ...this.where, line });
   }
 }
 

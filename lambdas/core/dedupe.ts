@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'nod
 import { join } from 'node:path';
 import type { Contract } from './contract';
 import { CsvScanner } from './csv';
+import { limitsOf } from './limits';
 import { decodeText } from './records';
 import { FingerprintSet, keyOf } from './rules';
 import { cleanerFor } from './cells';
@@ -117,7 +118,9 @@ export async function findRepeatedKeys(source: AsyncIterable<Uint8Array>, contra
   if (!fmt.header) sourceIdx = keyCols;
   let ordinal = 0;
   const key: Typed[] = new Array(cols.length).fill(null);
-  const scanner = new CsvScanner(fmt, where);
+  // The main pass's limits, so the pre-pass refuses (and costs) what the main pass would.
+  const limits = limitsOf(contract.limits);
+  const scanner = new CsvScanner({ ...fmt, limits }, where);
   const onRow = (src: string, starts: Int32Array, ends: Int32Array, n: number) => {
     if (!sourceIdx) {
       // The main pass's own column plan, so renamed key columns are found too.
@@ -151,7 +154,7 @@ export async function findRepeatedKeys(source: AsyncIterable<Uint8Array>, contra
     if (fill[p] === SLOTS) spill(p);
   };
   try {
-    for await (const text of decodeText(source, fmt.encoding, where)) scanner.push(text, onRow);
+    for await (const text of decodeText(source, fmt.encoding, where, limits)) scanner.push(text, onRow);
     scanner.end(onRow);
     const candidates = new Uint8Array((ordinal >>> 3) + 1);
     const entries = new Uint32Array(SLOTS * 3);

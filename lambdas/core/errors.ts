@@ -8,12 +8,15 @@
 export type ReasonCode =
   | 'parse.error'
   | 'parse.encoding'
+  | 'parse.limit'
+  | 'parse.framing'
   | 'schema.incompatible'
   | 'schema.missing_columns'
   | 'quality.reject_ratio'
   | 'quality.row_count'
   | 'file.empty'
   | 'file.unsupported'
+  | 'file.too_large'
   | 'contract.unknown_dataset'
   | 'pipeline.error';
 
@@ -25,15 +28,31 @@ export interface ErrorContext {
   rule?: string;
 }
 
+/** Longest message text a DataError carries (the whole message stays far below Step Functions' 32,768-character Cause). */
+export const MAX_MESSAGE = 4000;
+
+/**
+ * `s` cut to at most `max` characters plus a marker saying how much was cut;
+ * never splits a surrogate pair. Every message that quotes input goes through
+ * this, so a 50 MB header cannot become a 50 MB error.
+ */
+export function bounded(s: string, max = MAX_MESSAGE): string {
+  if (s.length <= max) return s;
+  let cut = max;
+  const c = s.charCodeAt(cut - 1);
+  if (c >= 0xd800 && c <= 0xdbff) cut--;
+  return `${s.slice(0, cut)}… [${s.length - cut} more characters cut]`;
+}
+
 function describe(message: string, ctx: ErrorContext, hint?: string): string {
   const where = [
     ctx.dataset && `dataset=${ctx.dataset}`,
-    ctx.key && `key=${ctx.key}`,
+    ctx.key && `key=${bounded(ctx.key, 1100)}`,
     ctx.line !== undefined && `line=${ctx.line}`,
-    ctx.column && `column=${ctx.column}`,
+    ctx.column && `column=${bounded(ctx.column, 200)}`,
     ctx.rule && `rule=${ctx.rule}`,
   ].filter(Boolean);
-  return `${message}${where.length ? ` [${where.join(' ')}]` : ''}${hint ? `. ${hint}` : ''}`;
+  return `${bounded(message)}${where.length ? ` [${where.join(' ')}]` : ''}${hint ? `. ${bounded(hint, 1000)}` : ''}`;
 }
 
 /** Bad input: never retried. The file is quarantined with `reason`. */
@@ -65,6 +84,17 @@ export class TransientError extends Error {
   }
 }
 
+/**
+ * Facts about a failed file that must reach the Quarantine state (counts, the
+ * row file): Lambda passes only the message on, so they ride at its end as
+ * `[details={...}]`, which reasonFromCause takes off again.
+ */
+export function withDetails(e: DataError, details: Record<string, unknown>): DataError {
+  const text = JSON.stringify(details);
+  if (text.length <= 4000) e.message += ` [details=${text}]`;
+  return e;
+}
+
 /** Parse the `Cause` string Step Functions hands to a Catch handler back into a reason. */
 export function reasonFromCause(error: string | undefined, cause: string | undefined): { reason: ReasonCode; message: string; details?: unknown } {
   let parsed: { errorType?: string; errorMessage?: string; reason?: ReasonCode; details?: unknown } | undefined;
@@ -73,8 +103,18 @@ export function reasonFromCause(error: string | undefined, cause: string | undef
   } catch {
     parsed = undefined;
   }
-  const message = parsed?.errorMessage ?? cause ?? error ?? 'unknown error';
+  let message = parsed?.errorMessage ?? cause ?? error ?? 'unknown error';
+  let carried: unknown;
+  const tail = / \[details=(\{.*\})\]$/s.exec(message);
+  if (tail) {
+    try {
+      carried = JSON.parse(tail[1]);
+      message = message.slice(0, tail.index);
+    } catch {
+      carried = undefined;
+    }
+  }
   const fromMessage = /^\[reason=([a-z_.]+)\]/.exec(message)?.[1] as ReasonCode | undefined;
   const reason = parsed?.reason ?? fromMessage ?? (error === 'DataError' ? 'parse.error' : 'pipeline.error');
-  return { reason, message: message.replace(/^\[reason=[a-z_.]+\]\s*/, ''), details: parsed?.details };
+  return { reason, message: bounded(message.replace(/^\[reason=[a-z_.]+\]\s*/, ''), 2 * MAX_MESSAGE), details: parsed?.details ?? carried };
 }

@@ -1,6 +1,7 @@
 import type { Contract } from './contract';
 import { headerKey } from './contract-read';
-import { DataError } from './errors';
+import { bounded, DataError } from './errors';
+import { diagnoseHeader } from './framing';
 
 /**
  * Schema evolution: how a file's own columns map onto the contract's current
@@ -26,7 +27,8 @@ export function planColumns(header: string[], contract: Contract, where: { datas
   const seen = new Set<string>();
   const dupes = names.filter((n) => (seen.has(headerKey(n, match)) ? true : (seen.add(headerKey(n, match)), false)));
   if (dupes.length) {
-    throw new DataError('schema.incompatible', `duplicate source columns: ${[...new Set(dupes)].join(', ')}`, where, 'Rename or remove the duplicated header fields');
+    diagnoseHeader(names, contract, where);
+    throw new DataError('schema.incompatible', `duplicate source columns: ${bounded([...new Set(dupes)].join(', '), 1000)}`, where, 'Rename or remove the duplicated header fields');
   }
   // Header names as the contract compares them (contract-read.ts headerKey), and each column's own.
   const position = new Map(names.map((n, i) => [headerKey(n, match), i]));
@@ -45,11 +47,15 @@ export function planColumns(header: string[], contract: Contract, where: { datas
 
   const { onAddedColumns, onMissingColumns } = contract.evolution;
   if (added.length && onAddedColumns === 'reject') {
-    throw new DataError('schema.incompatible', `columns not in contract v${contract.version}: ${added.join(', ')}`, where, 'Add them to the contract, or set evolution.onAddedColumns to keep or drop', { added });
+    diagnoseHeader(names, contract, where);
+    throw new DataError('schema.incompatible', `columns not in contract v${contract.version}: ${bounded(added.join(', '), 1000)}`, where, 'Add them to the contract, or set evolution.onAddedColumns to keep or drop', { added });
   }
+  // Not one contract column found: more likely the framing (delimiter, line endings) than the schema.
+  if (missing.length === contract.columns.length) diagnoseHeader(names, contract, where);
   if (missing.length) {
     const unfillable = contract.columns.filter((c) => missing.includes(c.name) && !c.nullable && c.default === undefined).map((c) => c.name);
     if (onMissingColumns === 'reject' || unfillable.length) {
+      diagnoseHeader(names, contract, where);
       const cols = onMissingColumns === 'reject' ? missing : unfillable;
       throw new DataError(
         'schema.incompatible',
@@ -61,8 +67,8 @@ export function planColumns(header: string[], contract: Contract, where: { datas
     }
     warnings.push(`missing columns filled with default or null: ${missing.join(', ')}`);
   }
-  if (added.length) warnings.push(`${onAddedColumns === 'keep' ? 'kept' : 'dropped'} columns not in contract: ${added.join(', ')}`);
-  for (const [from, to] of Object.entries(renamed)) warnings.push(`renamed ${from} -> ${to}`);
+  if (added.length) warnings.push(bounded(`${onAddedColumns === 'keep' ? 'kept' : 'dropped'} columns not in contract: ${added.join(', ')}`, 1000));
+  for (const [from, to] of Object.entries(renamed)) warnings.push(bounded(`renamed ${from} -> ${to}`, 500));
 
   const setOf = (cols: string[]) => cols.map((n) => headerKey(n, match)).sort().join('\u0001');
   const fileSet = setOf(names);

@@ -1,16 +1,18 @@
-import { isAscii } from 'node:buffer';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { Contract } from './contract';
 import { CsvParser } from './csv';
-import { DataError } from './errors';
+import { decodeText } from './decode';
+import { bounded, DataError } from './errors';
+import { JsonArraySplitter, parseJsonRecord } from './json-read';
+import { limitError, limitsOf } from './limits';
+
+export { decodeText, endsOnCharBoundary, firstInvalidUtf8 } from './decode';
 
 /**
- * Source decoding: gzip (by magic bytes, not by name), text encoding, and the
- * contract's format, turned into a stream of header + record batches.
+ * Records from a source: decoded text (decode.ts) read by the contract's
+ * format into a stream of header + record batches.
  */
 
-export type SourceRecord = { line: number; fields: string[]; values?: undefined } | { line: number; values: unknown[]; fields?: undefined };
+export type SourceRecord = { line: number; fields: string[]; values?: undefined } | { line: number; values: unknown[]; fields?: undefined; obj: Record<string, unknown> };
 
 export interface RecordBatch {
   /** Set on the first batch: the file's column names. */
@@ -20,89 +22,11 @@ export interface RecordBatch {
   malformed: { line: number; raw: string; error: string }[];
 }
 
-async function* gunzipIfNeeded(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const it = source[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return;
-  const rest = (async function* () {
-    yield first.value;
-    for (;;) {
-      const n = await it.next();
-      if (n.done) return;
-      yield n.value;
-    }
-  })();
-  if (first.value[0] === 0x1f && first.value[1] === 0x8b) {
-    yield* Readable.from(rest).pipe(createGunzip()) as AsyncIterable<Buffer>;
-  } else {
-    yield* rest;
-  }
-}
-
-/** Whether UTF-8 bytes end with a whole character (no lead byte waiting for continuation bytes). */
-export function endsOnCharBoundary(b: Uint8Array): boolean {
-  let i = b.length - 1;
-  while (i >= 0 && b.length - i <= 4 && (b[i] & 0xc0) === 0x80) i--;
-  if (i < 0) return true;
-  const lead = b[i];
-  const size = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  return b.length - i >= size;
-}
-
-export async function* decodeText(source: AsyncIterable<Uint8Array>, encoding: 'utf-8' | 'latin1', where: { dataset: string; key: string }): AsyncGenerator<string> {
-  // ignoreBOM: the byte-order mark is dropped here, once, at the start of the text. Node 24's
-  // streaming decoder also drops a U+FEFF that follows a character split across chunks.
-  const decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
-  let atStart = encoding === 'utf-8';
-  let offset = 0;
-  // ASCII is the same text in every encoding a contract allows, and a latin1 slice makes it
-  // in half the time of the streaming decoder (most exports are ASCII throughout). The
-  // decoder still sees the first chunk and every chunk while it holds the first bytes of a
-  // split character.
-  let started = false;
-  let pending = false;
-  let lastBytes = new Uint8Array(0); // the last bytes the decoder saw, to know whether it is mid-character
-  try {
-    for await (const chunk of gunzipIfNeeded(source)) {
-      if (!chunk.length) continue;
-      offset += chunk.length;
-      let s: string;
-      if (started && !pending && isAscii(chunk)) s = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
-      else {
-        s = decoder.decode(chunk, { stream: true });
-        started = true;
-        if (encoding === 'utf-8') {
-          const window = new Uint8Array(Math.min(4, lastBytes.length + chunk.length));
-          const fromChunk = Math.min(window.length, chunk.length);
-          window.set(lastBytes.subarray(lastBytes.length - (window.length - fromChunk)));
-          window.set(chunk.subarray(chunk.length - fromChunk), window.length - fromChunk);
-          lastBytes = window;
-          pending = !endsOnCharBoundary(lastBytes);
-        }
-      }
-      if (atStart && s) {
-        atStart = false;
-        if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
-      }
-      if (s) yield s;
-    }
-    const tail = decoder.decode();
-    if (tail) yield atStart && tail.charCodeAt(0) === 0xfeff ? tail.slice(1) : tail;
-  } catch (e) {
-    if (e instanceof TypeError && /decode|encoded data/i.test(e.message)) {
-      throw new DataError('parse.encoding', `file is not valid ${encoding} (near byte ${offset})`, where, `Re-export the file as ${encoding} or set format.encoding in the contract`);
-    }
-    if (e instanceof Error && /incorrect header check|unexpected end of file/i.test(e.message)) {
-      throw new DataError('parse.error', `corrupt gzip stream: ${e.message}`, where, 'Re-upload the file');
-    }
-    throw e;
-  }
-}
-
 export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: Contract, where: { dataset: string; key: string }): AsyncGenerator<RecordBatch> {
   const fmt = contract.format;
+  const limits = limitsOf(contract.limits);
   if (fmt.type === 'csv') {
-    const parser = new CsvParser(fmt, where);
+    const parser = new CsvParser({ ...fmt, limits }, where);
     let header: string[] | undefined = fmt.header ? undefined : contract.columns.map((c) => c.source ?? c.name);
     let sentHeader = false;
     const emit = (recs: ReturnType<CsvParser['push']>): RecordBatch | undefined => {
@@ -119,7 +43,7 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
       }
       return batch;
     };
-    for await (const text of decodeText(source, fmt.encoding, where)) {
+    for await (const text of decodeText(source, fmt.encoding, where, limits)) {
       const b = emit(parser.push(text));
       if (b) yield b;
     }
@@ -131,88 +55,163 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
 
   // JSON: the column names are the union of the keys of the first batch's
   // objects (so a field that only some records carry is still seen by schema
-  // evolution); later objects are read by those names.
+  // evolution); later objects are read by those names, and a rejected record
+  // is quarantined whole (its other keys included).
   let names: string[] | undefined;
   let index: Map<string, number> | undefined;
-  const isObject = (o: unknown): o is Record<string, unknown> => !!o && typeof o === 'object' && !Array.isArray(o);
+  const isObject = (o: unknown): o is Record<string, unknown> => !!o && typeof o === 'object' && !Array.isArray(o) && !JSON.isRawJSON(o);
   const learnNames = (objs: unknown[]) => {
     if (names) return;
     const seen = new Set<string>();
-    for (const o of objs) if (isObject(o)) for (const k of Object.keys(o)) seen.add(k);
-    if (!seen.size) return;
+    for (const o of objs) if (isObject(o)) for (const k of Object.keys(o)) if (seen.size < limits.maxColumns || seen.has(k)) seen.add(k);
     names = [...seen];
     index = new Map(names.map((n, i) => [n, i]));
   };
   const toRecord = (obj: unknown, line: number): SourceRecord | string => {
     if (!isObject(obj)) return 'record is not a JSON object';
     const values = new Array<unknown>(names!.length).fill(undefined);
-    for (const [k, v] of Object.entries(obj)) {
+    for (const k in obj) {
+      const v = obj[k];
+      // A lone surrogate has no UTF-8 form: writing it would silently turn it into U+FFFD.
+      if (typeof v === 'string' && !v.isWellFormed()) return `${bounded(k, 200)} holds a lone surrogate (a \\u escape of half a character): not valid Unicode`;
       const i = index!.get(k);
       if (i !== undefined) values[i] = v;
     }
-    return { line, values };
+    return { line, values, obj };
   };
 
-  if (fmt.type === 'json') {
-    let text = '';
-    for await (const t of decodeText(source, 'utf-8', where)) text += t;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      throw new DataError('parse.error', `invalid JSON: ${(e as Error).message}`, where, 'Fix the JSON document, or use format jsonl for one record per line');
-    }
-    if (!Array.isArray(doc)) throw new DataError('parse.error', 'JSON document is not an array of records', where, 'Wrap the records in [ ... ]');
-    const batch: RecordBatch = { records: [], malformed: [] };
-    learnNames(doc);
-    doc.forEach((obj, i) => {
-      const r = toRecord(obj, i + 1);
-      if (typeof r === 'string') batch.malformed.push({ line: i + 1, raw: JSON.stringify(obj), error: r });
-      else batch.records.push(r);
-    });
-    yield { ...batch, header: names ?? contract.columns.map((c) => c.source ?? c.name) };
-    return;
-  }
-
-  let carry = '';
   let line = 0;
   let sentHeader = false;
+  let sawRecord = false;
   // Records wait here until enough are seen to learn the column names from.
   let pending: { obj: unknown; line: number; raw: string }[] = [];
+  let pendingChars = 0;
   const LEARN_FROM = 1000;
-  const parseLines = (lines: string[], final = false): RecordBatch => {
-    const batch: RecordBatch = { records: [], malformed: [] };
-    for (const raw of lines) {
-      line++;
-      const trimmed = raw.trim();
-      if (!trimmed) continue;
-      try {
-        pending.push({ obj: JSON.parse(trimmed), line, raw: trimmed });
-      } catch (e) {
-        batch.malformed.push({ line, raw: trimmed, error: `invalid JSON: ${(e as Error).message}` });
+  // ...or fewer, when they are large: what waits here is held in memory.
+  const LEARN_FROM_CHARS = 16 * 1024 * 1024;
+  const batch = (): RecordBatch => ({ records: [], malformed: [] });
+  const addRecords = (texts: string[], out: RecordBatch, lineOf: (i: number) => number): void => {
+    for (let t = 0; t < texts.length; t++) {
+      const raw = texts[t];
+      const ln = lineOf(t);
+      if (!raw.trim()) continue;
+      sawRecord = true;
+      const parsed = parseJsonRecord(raw, limits);
+      if (parsed.ok) {
+        pending.push({ obj: parsed.value, line: ln, raw });
+        pendingChars += raw.length;
       }
+      else out.malformed.push({ line: ln, raw, error: parsed.error });
     }
-    if (!names && pending.length < LEARN_FROM && !final) return batch;
+  };
+  const release = (out: RecordBatch, final: boolean): RecordBatch => {
+    if (!names && pending.length < LEARN_FROM && pendingChars < LEARN_FROM_CHARS && !final) return out;
     learnNames(pending.map((p) => p.obj));
     for (const p of pending) {
       const r = toRecord(p.obj, p.line);
-      if (typeof r === 'string') batch.malformed.push({ line: p.line, raw: p.raw, error: r });
-      else batch.records.push(r);
+      if (typeof r === 'string') out.malformed.push({ line: p.line, raw: p.raw, error: r });
+      else out.records.push(r);
     }
     pending = [];
     if (!sentHeader && names) {
-      batch.header = names;
+      out.header = names;
       sentHeader = true;
     }
-    return batch;
+    return out;
   };
-  for await (const text of decodeText(source, 'utf-8', where)) {
-    const parts = (carry + text).split('\n');
-    carry = parts.pop()!;
-    const b = parseLines(parts);
-    if (b.records.length || b.malformed.length || b.header) yield b;
+  const worth = (b: RecordBatch) => b.records.length || b.malformed.length || b.header;
+
+  // A JSON Lines dataset also takes a JSON array export (a '[' first: no JSON Lines record starts so).
+  const texts = decodeText(source, 'utf-8', where, limits);
+  const head: string[] = [];
+  let firstChar = '';
+  // Read by hand: breaking out of a for-await would close the decoder.
+  // Blank text before the first record is not kept, only its line count (a blank file may be huge).
+  let blankLines = 0;
+  for (let n = await texts.next(); !n.done; n = await texts.next()) {
+    const m = /\S/.exec(n.value);
+    if (m) {
+      head.push(n.value);
+      firstChar = m[0];
+      break;
+    }
+    for (let i = n.value.indexOf('\n'); i >= 0; i = n.value.indexOf('\n', i + 1)) blankLines++;
   }
-  const last = parseLines(carry ? [carry] : [], true);
-  if (!sentHeader) last.header = contract.columns.map((c) => c.source ?? c.name);
+  const rest = (async function* () {
+    try {
+      yield* head;
+      for (let n = await texts.next(); !n.done; n = await texts.next()) yield n.value;
+    } finally {
+      // A reader that stops early (Validate reads only the head) closes the source too.
+      await texts.return(undefined);
+    }
+  })();
+  if (fmt.type === 'json' || firstChar === '[') {
+    const splitter = new JsonArraySplitter(limits.maxRecordLength);
+    const fail = (e: unknown): never => {
+      if (e instanceof DataError) throw e;
+      if ((e as Error).message === 'the document is empty') throw new DataError('file.empty', 'file has no JSON document (only blank space)', where, 'Upload a JSON array of records');
+      if (e instanceof RangeError) throw limitError('maxRecordLength', (e as Error).message, limits.maxRecordLength, where);
+      throw new DataError('parse.error', `invalid JSON array: ${(e as Error).message}`, where, 'Send a JSON array of objects ([{...}, {...}]), or use format jsonl for one record per line');
+    };
+    for await (const text of rest) {
+      let elements: string[];
+      try {
+        elements = splitter.push(text);
+      } catch (e) {
+        fail(e);
+      }
+      const first = splitter.count - elements!.length;
+      const b = batch();
+      addRecords(elements!, b, (i) => first + i + 1);
+      const r = release(b, false);
+      if (worth(r)) yield r;
+    }
+    try {
+      splitter.end();
+    } catch (e) {
+      fail(e);
+    }
+    const last = release(batch(), true);
+    if (!sentHeader) last.header = names ?? contract.columns.map((c) => c.source ?? c.name);
+    yield last;
+    return;
+  }
+
+  // JSON Lines. Only the new text is searched for newlines; the line a chunk
+  // cuts is carried as pieces, joined once its newline arrives.
+  let carry: string[] = [];
+  let carryLength = 0;
+  line = blankLines;
+  for await (const text of rest) {
+    let nl = text.indexOf('\n');
+    if (nl < 0) {
+      carry.push(text);
+      carryLength += text.length;
+      if (carryLength > limits.maxRecordLength) throw limitError('maxRecordLength', `line ${line + 1} is longer than ${limits.maxRecordLength} characters`, limits.maxRecordLength, { ...where, line: line + 1 });
+      continue;
+    }
+    carry.push(text.slice(0, nl));
+    const lines = [carry.length === 1 ? carry[0] : carry.join('')];
+    let from = nl + 1;
+    while ((nl = text.indexOf('\n', from)) >= 0) {
+      lines.push(text.slice(from, nl));
+      from = nl + 1;
+    }
+    carry = from < text.length ? [text.slice(from)] : [];
+    carryLength = text.length - from;
+    for (const l of lines) if (l.length > limits.maxRecordLength) throw limitError('maxRecordLength', `a line is longer than ${limits.maxRecordLength} characters`, limits.maxRecordLength, where);
+    const base = line;
+    line += lines.length;
+    const b = batch();
+    addRecords(lines, b, (i) => base + i + 1);
+    const r = release(b, false);
+    if (worth(r)) yield r;
+  }
+  const last = batch();
+  if (carry.length) addRecords([carry.join('')], last, () => line + 1);
+  release(last, true);
+  if (!sawRecord) throw new DataError('file.empty', 'file has no records (only blank lines)', where, 'Upload a file with at least one JSON record per line');
+  if (!sentHeader) last.header = names ?? contract.columns.map((c) => c.source ?? c.name);
   yield last;
 }

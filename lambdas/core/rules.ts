@@ -97,11 +97,39 @@ export class FingerprintSet {
   }
 }
 
+/** Characters as a reader counts them: code points (an emoji is 1, not its 2 UTF-16 units). */
+export function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const p = s.charCodeAt(i - 1);
+      if (p >= 0xd800 && p <= 0xdbff) n--;
+    }
+  }
+  return n;
+}
+
+/**
+ * The text a row's key is compared by; distinct keys give distinct texts. Null
+ * is "\u0000" and a value starting with U+0000 gets a second one, so null, ''
+ * and the text 'null' never meet; with several columns each value is
+ * length-prefixed, so 'a,' + 'b' and 'a' + ',b' differ.
+ */
 export function keyOf(row: Typed[], idx: number[]): string {
-  if (idx.length === 1) return String(row[idx[0]]);
+  if (idx.length === 1) return keyPart(row[idx[0]]);
   let k = '';
-  for (const i of idx) k += `${row[i] === null ? '\u0000' : String(row[i])}\u0001`;
+  for (const i of idx) {
+    const p = keyPart(row[i]);
+    k += `${p.length}:${p}`;
+  }
   return k;
+}
+
+function keyPart(v: Typed): string {
+  if (v === null) return '\u0000';
+  const s = typeof v === 'string' ? v : String(v);
+  return s.charCodeAt(0) === 0 ? `\u0000${s}` : s;
 }
 
 function numeric(col: Column, bound: number): (v: Typed) => number {
@@ -221,7 +249,7 @@ export function compileRules(contract: Contract): CompiledRule[] {
           check: (row) => {
             const v = row[i];
             if (v === null) return undefined;
-            const n = show(v).length;
+            const n = codePoints(show(v));
             if (r.min !== undefined && n < r.min) return `${r.column} has length ${n}, below ${r.min}`;
             if (r.max !== undefined && n > r.max) return `${r.column} has length ${n}, above ${r.max}`;
             return undefined;

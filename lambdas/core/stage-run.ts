@@ -2,7 +2,8 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Column, Contract } from './contract';
 import { InMemoryDeduper, type Deduper } from './dedupe';
-import { DataError } from './errors';
+import { bounded, DataError } from './errors';
+import { limitError, limitsOf, type ReadLimits } from './limits';
 import { planColumns, type ColumnPlan } from './evolution';
 import type { PartitionAggregates } from './gold';
 import { goldAggregates } from './gold-view';
@@ -73,10 +74,12 @@ export class StageRun {
   /** Set by check(): the rule that rejected the row. */
   badRule = '';
   private batch: RowBatch | undefined;
+  readonly limits: ReadLimits;
 
   constructor(private readonly input: StageInput) {
     const { contract, dataset, key } = input;
     this.where = { dataset, key };
+    this.limits = limitsOf(contract.limits);
     this.cols = contract.columns;
     this.nCols = this.cols.length;
     this.parsers = this.cols.map(parserFor);
@@ -128,10 +131,20 @@ export class StageRun {
     this.row = this.batch.slot();
   }
 
-  reject(line: number, original: Record<string, unknown>, rule: string, reason: string): void {
+  /**
+   * One quarantined row: the metadata at the top under fixed `_` names, the
+   * source values under `row` (by column name, so no source column can take a
+   * metadata name) and any fields past the header under `_extra`.
+   */
+  reject(line: number, original: Record<string, unknown> | string, rule: string, reason: string, extra?: unknown[]): void {
     this.counts.rowsQuarantined++;
     bump(this.reasons, rule);
-    this.pendingRejects += `${JSON.stringify({ _line: line, _rule: rule, _reason: reason, _dataset: this.input.dataset, _source_key: this.input.key, ...original })}\n`;
+    const doc: Record<string, unknown> = { _line: line, _rule: rule, _reason: bounded(reason, 1000), _dataset: this.input.dataset, _source_key: this.input.key };
+    // A string is a record that could not be read at all: its text, as it came.
+    if (typeof original === 'string') doc._raw = original;
+    else doc.row = original;
+    if (extra?.length) doc._extra = extra;
+    this.pendingRejects += `${JSON.stringify(doc)}\n`;
     if (this.pendingRejects.length > 65536) this.flushRejects();
   }
 
@@ -142,14 +155,23 @@ export class StageRun {
   }
 
   original(fields: readonly unknown[]): Record<string, unknown> {
-    const o: Record<string, unknown> = {};
+    // A null-prototype object: a column named __proto__ is a key like any other.
+    const o: Record<string, unknown> = Object.create(null);
     for (let i = 0; i < this.header.length; i++) o[this.header[i]] = fields[i] ?? null;
     return o;
   }
 
+  /** Reject a CSV record, keeping every field (those past the header under `_extra`). */
+  private rejectCsv(line: number, src: string, starts: Int32Array, ends: Int32Array, n: number, rule: string, why: string): void {
+    const fields = this.slices(src, starts, ends, n);
+    const width = this.header.length;
+    this.reject(line, this.original(fields), rule, why, n > width ? fields.slice(width) : undefined);
+  }
+
   invalid(c: number, raw: unknown): string {
     this.badRule = `type(${this.cols[c].name})`;
-    return `${this.cols[c].name}='${String(raw ?? '')}' is not a valid ${this.cols[c].type}`;
+    const text = typeof raw === 'object' && raw !== null ? JSON.stringify(raw) : String(raw ?? '');
+    return `${this.cols[c].name}='${bounded(text, 200)}' is not a valid ${this.cols[c].type}`;
   }
 
   /** Row rules on the typed row: the failure of the first error rule, or undefined (warnings are counted). */
@@ -193,9 +215,15 @@ export class StageRun {
   private readonly dayKeys = new Int32Array(1024).fill(-0x80000000);
   private readonly dayVals: string[] = new Array(1024).fill('');
 
+  private readonly seenDays = new Set<number>();
+
   private dayName(day: number): string {
     const slot = day & 1023;
     if (this.dayKeys[slot] === day) return this.dayVals[slot];
+    if (!this.seenDays.has(day)) {
+      this.seenDays.add(day);
+      if (this.seenDays.size > this.limits.maxPartitions) throw limitError('maxPartitions', `file spans more than ${this.limits.maxPartitions} ${this.input.contract.partitionBy} partitions (silver dt=)`, this.limits.maxPartitions, this.where);
+    }
     const s = new Date(day * this.partUnitMs).toISOString().slice(0, this.partLen);
     this.dayKeys[slot] = day;
     this.dayVals[slot] = s;
@@ -215,7 +243,7 @@ export class StageRun {
     const ordinal = this.ordinal++;
     const width = this.header.length;
     if (n !== width) {
-      this.reject(line, this.original(this.slices(src, starts, ends, n)), 'parse.field_count', `expected ${width} fields, found ${n}`);
+      this.rejectCsv(line, src, starts, ends, n, 'parse.field_count', `expected ${width} fields, found ${n}`);
       return;
     }
     const { row, nCols, rangeParsers, defaults } = this;
@@ -234,7 +262,7 @@ export class StageRun {
         } else v = s === e ? (defaults[c] ?? null) : rangeParsers[c](src, s, e);
         if (v === INVALID) {
           const why = this.invalid(c, src.slice(s, e));
-          this.reject(line, this.original(this.slices(src, starts, ends, n)), this.badRule, why);
+          this.rejectCsv(line, src, starts, ends, n, this.badRule, why);
           return;
         }
       }
@@ -242,7 +270,7 @@ export class StageRun {
     }
     const bad = this.check(row);
     if (bad) {
-      this.reject(line, this.original(this.slices(src, starts, ends, n)), this.badRule, bad);
+      this.rejectCsv(line, src, starts, ends, n, this.badRule, bad);
       return;
     }
     const extra = plan.extra;
@@ -261,7 +289,7 @@ export class StageRun {
   }
 
   /** One JSON record (already read into values by name). */
-  jsonRow(rec: SourceRecord & { values: unknown[] }): void {
+  jsonRow(rec: SourceRecord & { values: unknown[]; obj: Record<string, unknown> }): void {
     const { row, nCols, cols, parsers, defaults, input } = this;
     const plan = this.plan!;
     this.counts.rowsIn++;
@@ -280,7 +308,7 @@ export class StageRun {
         v = j.value === null ? (defaults[c] ?? null) : j.value;
         if (j.coerced && j.value !== INVALID) {
           if (input.contract.evolution.onTypeChange === 'reject') {
-            throw new DataError('schema.incompatible', `column ${cols[c].name} changed type: got ${typeof rec.values[si]}, contract says ${cols[c].type}`, { ...this.where, line: rec.line, column: cols[c].name }, 'Fix the producer, or set evolution.onTypeChange to coerce', { columns: [cols[c].name] });
+            throw new DataError('schema.incompatible', `column ${cols[c].name} changed type: got ${JSON.isRawJSON(rec.values[si]) ? 'number' : typeof rec.values[si]}, contract says ${cols[c].type}`, { ...this.where, line: rec.line, column: cols[c].name }, 'Fix the producer, or set evolution.onTypeChange to coerce', { columns: [cols[c].name] });
           }
           this.coerced.add(cols[c].name);
           bump(this.warnings, `schema.type_coerced(${cols[c].name})`);
@@ -288,19 +316,19 @@ export class StageRun {
       }
       if (v === INVALID) {
         const why = this.invalid(c, si < 0 ? '' : rec.values[si]);
-        this.reject(rec.line, this.original(rec.values), this.badRule, why);
+        this.reject(rec.line, rec.obj, this.badRule, why);
         return;
       }
       row[c] = v;
     }
     const bad = this.check(row);
     if (bad) {
-      this.reject(rec.line, this.original(rec.values), this.badRule, bad);
+      this.reject(rec.line, rec.obj, this.badRule, bad);
       return;
     }
     plan.extra.forEach((x, e) => {
       const raw = rec.values[x.index];
-      row[nCols + e] = raw === undefined || raw === null || raw === '' ? null : typeof raw === 'string' ? raw : JSON.stringify(raw);
+      row[nCols + e] = raw === undefined || raw === null || raw === '' ? null : typeof raw === 'string' ? raw : JSON.stringify(raw); // raw numbers keep their text
     });
     if (this.duplicates) this.duplicates.offer(row, ordinal, rec.line, () => this.original(rec.values));
     else this.emit(row, ordinal);

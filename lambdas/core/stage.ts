@@ -6,7 +6,7 @@ import { DataError } from './errors';
 import type { ColumnPlan } from './evolution';
 import type { PartialDoc } from './gold';
 import type { OutColumn, WrittenFile } from './parquet';
-import { decodeText, readRecords, type SourceRecord } from './records';
+import { decodeText, readRecords } from './records';
 import { StageRun } from './stage-run';
 
 /**
@@ -91,9 +91,9 @@ async function readCsv(run: StageRun, input: StageInput): Promise<void> {
       run.dedupe = new InMemoryDeduper(keyIdx, Math.min(expectedRows, budget));
     }
   }
-  const scanner = new CsvScanner(fmt, where);
+  const scanner = new CsvScanner({ ...fmt, limits: run.limits }, where);
   if (!fmt.header) run.start(input.contract.columns.map((c) => c.source ?? c.name));
-  for await (const text of decodeText(input.source, fmt.encoding, where)) scanner.push(text, run.csvRow);
+  for await (const text of decodeText(input.source, fmt.encoding, where, run.limits)) scanner.push(text, run.csvRow);
   scanner.end(run.csvRow);
   if (!run.plan) throw new DataError('file.empty', 'file has no header row', where, 'Upload a file with a header line');
 }
@@ -107,9 +107,9 @@ async function readJson(run: StageRun, input: StageInput): Promise<void> {
     if (batch.header && !run.plan) run.start(batch.header);
     for (const m of batch.malformed) {
       run.counts.rowsIn++;
-      run.reject(m.line, { _raw: m.raw }, 'parse.record', m.error);
+      run.reject(m.line, m.raw, 'parse.record', m.error);
     }
-    for (const rec of batch.records) if (rec.values) run.jsonRow(rec as SourceRecord & { values: unknown[] });
+    for (const rec of batch.records) if (rec.values) run.jsonRow(rec);
   }
 }
 
@@ -134,12 +134,13 @@ export async function runStage(input: StageInput): Promise<StageResult> {
   }
   if (dataRows > 0 && counts.rowsQuarantined / dataRows > maxRejectRatio) {
     const top = Object.entries(reasons).sort((a, b) => b[1] - a[1]).slice(0, SAMPLE);
+    // The counts and the rejected rows go with the error: the file's manifest reports them and the row file is kept.
     throw new DataError(
       'quality.reject_ratio',
       `${counts.rowsQuarantined} of ${dataRows} rows rejected (${((100 * counts.rowsQuarantined) / dataRows).toFixed(1)}% > ${(maxRejectRatio * 100).toFixed(1)}%); top rules: ${top.map(([r, n]) => `${r}=${n}`).join(', ')}`,
       where,
       'Fix the source data or relax fileRules.maxRejectRatio',
-      { reasons },
+      { reasons, counts: { ...counts, rowsOut: 0 }, quarantinePath: run.quarantinePath },
     );
   }
   const p = run.plan ?? { matchedVersion: null, added: [], missing: [], renamed: {}, warnings: [] };

@@ -11,13 +11,29 @@ export interface ObjectInfo {
   etag?: string;
 }
 
+/**
+ * A conditional write, as S3 does it: `ifMatch` succeeds only while the object
+ * still has that ETag, `ifNoneMatch: '*'` only while there is no object. A
+ * write whose condition no longer holds throws PreconditionFailed and changes
+ * nothing.
+ */
+export interface WriteCondition {
+  ifMatch?: string;
+  ifNoneMatch?: '*';
+}
+
+/** The object changed (or appeared, or vanished) since its ETag was read: re-read and try again. */
+export class PreconditionFailed extends Error {
+  override readonly name = 'PreconditionFailed';
+}
+
 export interface ObjectStore {
   head(bucket: string, key: string, versionId?: string): Promise<ObjectInfo | undefined>;
   /** Streamed body: files can be larger than memory. */
   read(bucket: string, key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>>;
   readText(bucket: string, key: string): Promise<string | undefined>;
   putText(bucket: string, key: string, body: string, contentType?: string): Promise<void>;
-  putFile(bucket: string, key: string, path: string, contentType?: string): Promise<void>;
+  putFile(bucket: string, key: string, path: string, contentType?: string, condition?: WriteCondition): Promise<void>;
   /** Download to a local path (Parquet reads need random access). */
   getFile(bucket: string, key: string, path: string): Promise<void>;
   copy(from: { bucket: string; key: string; versionId?: string }, to: { bucket: string; key: string }): Promise<void>;

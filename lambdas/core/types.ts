@@ -1,5 +1,6 @@
-import type { Column, ColumnType } from './contract';
+import { OFFSET_RE, validOffset, type Column, type ColumnType } from './contract';
 import { compileDatePattern, resolveLocal } from './date-patterns';
+import { isRawJson } from './json-read';
 
 /**
  * Typing of raw values. Each column gets one compiled parser so the hot loop
@@ -101,36 +102,25 @@ export function formatDecimal(v: Scaled, scale: number): string {
   return neg ? `-${out}` : out;
 }
 
-/** Offset in minutes of an IANA zone at a UTC instant. */
-function zoneOffsetMinutes(zone: string, utcMs: number): number {
-  const dtf = zoneFormatter(zone);
-  const parts = Object.fromEntries(dtf.formatToParts(new Date(utcMs)).map((p) => [p.type, p.value]));
-  const asUtc = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour % 24, +parts.minute, +parts.second);
-  return Math.round((asUtc - utcMs) / 60000);
-}
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function zoneFormatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-    formatters.set(zone, f);
-  }
-  return f;
-}
+const JAVA_DST = { gap: 'shift_forward', overlap: 'earlier' } as const;
 
-/** Resolve a wall-clock time in `timezone` to epoch ms. */
+/**
+ * Resolve a wall-clock time in `timezone` to epoch ms, as java.time does: a
+ * time in a DST gap (02:30 on the spring-forward night) moves forward by the
+ * gap (03:30, summer offset); a time that occurs twice (the fall-back hour)
+ * takes the earlier offset, i.e. the first of the two instants. A column's
+ * `dst` policy changes that (date-patterns.ts resolveLocal).
+ */
 export function wallClockToUtc(wallMs: number, timezone: string): number {
   if (timezone === 'UTC' || timezone === 'Z') return wallMs;
-  const off = /^([+-])(\d{2}):?(\d{2})$/.exec(timezone);
+  const off = OFFSET_RE.exec(timezone);
   if (off) return wallMs - (off[1] === '-' ? -1 : 1) * (Number(off[2]) * 60 + Number(off[3])) * 60000;
-  // Two passes settle the offset across DST transitions.
-  let guess = wallMs - zoneOffsetMinutes(timezone, wallMs) * 60000;
-  guess = wallMs - zoneOffsetMinutes(timezone, guess) * 60000;
-  return guess;
+  const t = resolveLocal(wallMs, timezone, JAVA_DST);
+  if (typeof t !== 'number') throw new RangeError(`unknown time zone ${timezone}`);
+  return t;
 }
 
 const MAX_DATE_MS = 8.64e15;
-const JAVA_DST = { gap: 'shift_forward', overlap: 'earlier' } as const;
 
 const ISO_TS = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
@@ -163,8 +153,8 @@ function timestampParser(col: Column): Parser {
     };
   }
   const pattern = fmt === 'iso' ? undefined : patternParser(fmt, col);
-  // Local times in a zone with DST resolve under the column's policy, java.time's by default.
-  const dst = /^(UTC|Z|[+-]\d{2}:?\d{2})$/.test(tz) ? undefined : (col.dst ?? JAVA_DST);
+  // Local times in a zone with DST resolve under the column's policy, if it sets one.
+  const dst = col.dst && !(tz === 'UTC' || tz === 'Z' || OFFSET_RE.test(tz)) ? col.dst : undefined;
   return (raw) => {
     let y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0;
     let offset: string | undefined;
@@ -187,6 +177,7 @@ function timestampParser(col: Column): Parser {
     }
     const days = civilDays(y, mo, d);
     if (days === INVALID || h > 23 || mi > 59 || s > 59) return INVALID;
+    if (offset !== undefined && offset !== 'Z' && !validOffset(offset)) return INVALID;
     const wall = days * 86400000 + ((h * 60 + mi) * 60 + s) * 1000 + ms;
     if (dst && offset === undefined) {
       const t = resolveLocal(wall, tz, dst);
@@ -210,6 +201,34 @@ function dateParser(col: Column): Parser {
   };
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** An integer column is INT64: a number while safe, a bigint beyond 2^53 (exact), INVALID past 64 bits. */
+function parseInteger(raw: string): Typed | typeof INVALID {
+  if (!INT_RE.test(raw)) return INVALID;
+  const n = Number(raw);
+  if (Number.isSafeInteger(n)) return n;
+  const b = BigInt(raw);
+  return b < INT64_MIN || b > INT64_MAX ? INVALID : b;
+}
+
+/**
+ * A double is decimal text only ([sign] digits [. digits] [e exponent]) and
+ * finite: Number() alone would take 'Infinity', '0x10', '0b11', ' 1 ' and
+ * turn '1e400' into infinity.
+ */
+function parseDouble(raw: string): Typed | typeof INVALID {
+  let digits = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits = true;
+    else if (c !== 46 && c !== 45 && c !== 43 && c !== 101 && c !== 69) return INVALID;
+  }
+  const n = Number(raw);
+  return digits && Number.isFinite(n) ? n : INVALID;
+}
+
 /** The parser for one column. Empty strings are handled by the caller (null/default). */
 export function parserFor(col: Column): Parser {
   const t = col.type;
@@ -217,16 +236,9 @@ export function parserFor(col: Column): Parser {
     case 'string':
       return (raw) => raw;
     case 'integer':
-      return (raw) => {
-        if (!INT_RE.test(raw)) return INVALID;
-        const n = Number(raw);
-        return Number.isSafeInteger(n) ? n : INVALID;
-      };
+      return parseInteger;
     case 'double':
-      return (raw) => {
-        const n = Number(raw);
-        return raw.trim() === '' || Number.isNaN(n) ? INVALID : n;
-      };
+      return parseDouble;
     case 'boolean':
       return (raw) => {
         const b = BOOL[raw.toLowerCase()];
@@ -247,6 +259,8 @@ export function parserFor(col: Column): Parser {
 export function fromJson(value: unknown, col: Column, parse: Parser): { value: Typed | typeof INVALID; coerced: boolean } {
   if (value === null || value === undefined) return { value: null, coerced: false };
   const t = col.type;
+  // A number a double cannot hold exactly arrives as its source text (json-read.ts), typed from that text.
+  if (isRawJson(value)) return { value: parse(value.rawJSON), coerced: t !== 'integer' && t !== 'double' && !t.startsWith('decimal') };
   const native =
     (t === 'string' && typeof value === 'string') ||
     ((t === 'integer' || t === 'double' || t.startsWith('decimal')) && typeof value === 'number') ||

@@ -1,21 +1,24 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { DataError } from '../core/errors';
-import { Aggregator, type PartialDoc } from '../core/gold';
-import { goldView } from '../core/gold-view';
 import { layout, sourceId } from '../core/layout';
 import type { Manifest } from '../core/manifest';
-import { writeParquetFile } from '../core/parquet';
+import { readOutputs, union, writeOutputs } from '../core/outputs';
 import { stageEntry, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
+import { rebuildGold } from './rebuild-gold';
 import { lazy, type FileState } from './state';
 
 /**
- * Publish: rebuild gold for every partition the file touched by merging the
- * partition's per-file partials (small JSON, never silver itself), write the
- * file's manifest, and record the dataset's last successful load for the
- * freshness check.
+ * Publish: rebuild gold for every partition the file touched (and those its
+ * earlier version left) from the partitions' per-file partials, with
+ * conditional writes so concurrent files cannot lose each other's rows (see
+ * rebuild-gold.ts); then write the file's manifest and record the dataset's
+ * last successful load for the freshness check. The partition list comes from
+ * the key's outputs record in the lake, not the state, which stays small
+ * whatever the number of partitions.
  */
 export function makePublish(deps: StageDeps) {
   return async (input: FileState): Promise<FileState & { manifest: string }> => {
@@ -26,36 +29,16 @@ export function makePublish(deps: StageDeps) {
     const t = input.transform;
     if (!contract || !t) throw new DataError('pipeline.error', 'publish called without a transform result', { dataset, key }, 'Check the state machine definition');
     const lake = deps.lakeBucket;
-    const workDir = join(deps.workRoot, `gold-${sourceId(key)}-${process.pid}-${t0}`);
+    const workDir = join(deps.workRoot, `gold-${sourceId(key)}-${randomUUID()}`);
     try {
       await maybeInjectFault(deps, 'publish', key, input.execution);
-      const gold: string[] = [];
-      for (const dt of contract.gold.length ? [...t.partitions, ...(t.stalePartitions ?? [])] : []) {
-        const keys = (await deps.store.list(lake, layout.goldPartialPrefix(dataset, dt))).map((o) => o.key).filter((k) => k.endsWith('.json'));
-        // Date-part groups and filtered measures are derived columns of the gold view (gold-view.ts).
-        const view = goldView(contract).contract;
-        const aggs = view.gold.map((g) => new Aggregator(g, view));
-        for (let i = 0; i < keys.length; i += 16) {
-          const docs = await Promise.all(keys.slice(i, i + 16).map((k) => deps.store.readText(lake, k)));
-          for (const text of docs) {
-            if (!text) continue;
-            for (const doc of JSON.parse(text) as PartialDoc[]) aggs.find((a) => a.agg.name === doc.aggregate)?.merge(doc);
-          }
-        }
-        for (const [i, g] of contract.gold.entries()) {
-          const target = layout.gold(dataset, g.name, dt);
-          if (!keys.length) {
-            // Nothing left in this partition (its only file moved elsewhere).
-            await deps.store.delete(lake, target);
-            continue;
-          }
-          await mkdir(workDir, { recursive: true });
-          const local = join(workDir, `gold-${g.name}-${dt}.parquet`);
-          writeParquetFile(local, aggs[i].columns, aggs[i].rows(), { dataset, aggregate: g.name, dt, source_files: String(keys.length) });
-          await deps.store.putFile(lake, target, local, 'application/vnd.apache.parquet');
-          if (t.partitions.includes(dt)) gold.push(target);
-        }
-      }
+      const outputs = await readOutputs(deps.store, lake, dataset, key);
+      if (!outputs) throw new DataError('pipeline.error', 'no outputs record for a transformed file', { dataset, key }, 'Replay the file: its Transform did not complete');
+      const { partitions } = outputs;
+      let goldAttempts = 0;
+      if (contract.gold.length) goldAttempts = (await rebuildGold(deps, contract, dataset, union(partitions, outputs.stale), workDir)).attempts;
+      if (outputs.stale.length) await writeOutputs(deps.store, lake, dataset, { ...outputs, stale: [] });
+      const gold = partitions.flatMap((dt) => contract.gold.map((g) => layout.gold(dataset, g.name, dt)));
 
       const finishedAt = deps.now();
       const durationsMs = { ...input.durationsMs, publish: Date.now() - t0 };
@@ -70,7 +53,7 @@ export function makePublish(deps: StageDeps) {
         counts: t.counts,
         reasons: t.reasons,
         warnings: t.warnings,
-        outputs: { bronze: t.bronze, silver: t.silver, gold, quarantineRows: t.quarantineRows, duplicates: t.duplicates },
+        outputs: { bronze: t.bronze, silver: partitions.map((dt) => layout.silver(dataset, dt, key)), gold, quarantineRows: t.quarantineRows, duplicates: t.duplicates },
         durationsMs,
         startedAt: input.startedAt,
         finishedAt: finishedAt.toISOString(),
@@ -78,7 +61,7 @@ export function makePublish(deps: StageDeps) {
       const manifestKey = layout.manifest(dataset, key);
       await deps.store.putText(lake, manifestKey, JSON.stringify(manifest, null, 2));
       await deps.store.putText(lake, layout.lastSuccess(dataset), JSON.stringify({ dataset, at: finishedAt.toISOString(), key, manifest: manifestKey }));
-      deps.logger.info('file published', { manifest: manifestKey, gold, counts: t.counts });
+      deps.logger.info('file published', { manifest: manifestKey, partitions: partitions.length, goldAttempts, counts: t.counts });
       emitStageMetrics(deps, dataset, 'publish', { FilesProcessed: 1 });
       return { ...input, durationsMs, manifest: manifestKey };
     } finally {

@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { reasonFromCause } from '../core/errors';
 import { isoDate, layout } from '../core/layout';
 import { emptyCounts, type Manifest } from '../core/manifest';
+import { readOutputs, union, writeOutputs } from '../core/outputs';
 import { stageEntry, type StageDeps } from '../shared/deps';
 import { emitStageMetrics } from '../shared/telemetry';
+import { rebuildGold } from './rebuild-gold';
 import { lazy, type FileState } from './state';
 
 export interface FailedFileMessage {
@@ -25,13 +30,22 @@ const DATA_REASONS = /^(parse|schema|quality|file|contract)\./;
  * Quarantine (the state machine's Catch target): copy the file aside with a
  * machine-readable reason, write a manifest saying so, and return the message
  * the next state puts on the `failed` queue.
+ *
+ * If this execution's Transform already replaced the key's silver (the run
+ * failed in Publish, or Transform failed after writing), the new rows passed
+ * every data check: they are the key's accepted version. Quarantine then
+ * rebuilds gold of the partitions involved so gold agrees with silver, as
+ * Publish would have; a data error never gets that far, so a quarantined
+ * re-upload leaves the previous version in silver and gold untouched.
  */
 export function makeQuarantine(deps: StageDeps) {
   return async (input: FileState): Promise<FailedFileMessage> => {
     const t0 = Date.now();
     const { dataset, bucket, key } = input;
     deps.logger.appendKeys({ dataset, bucket, key, execution: input.execution });
-    const { reason, message } = reasonFromCause(input.error?.Error, input.error?.Cause);
+    const { reason, message, details } = reasonFromCause(input.error?.Error, input.error?.Cause);
+    // Counts and the row file of a file that failed after reading its rows (quality.reject_ratio).
+    const carried = (details ?? {}) as { counts?: Manifest['counts']; reasons?: Record<string, number>; quarantineRows?: string };
     const status = DATA_REASONS.test(reason) ? 'quarantined' : 'failed';
     const ingestDate = input.ingestDate ?? isoDate(input.landedAt ?? deps.now());
     const lake = deps.lakeBucket;
@@ -53,16 +67,17 @@ export function makeQuarantine(deps: StageDeps) {
         execution: input.execution,
         contractVersion: input.contractVersion,
         matchedVersion: input.matchedVersion,
-        counts: input.transform?.counts ?? emptyCounts(),
-        reasons: { [reason]: 1, ...(input.transform?.reasons ?? {}) },
+        counts: input.transform?.counts ?? carried.counts ?? emptyCounts(),
+        reasons: { [reason]: 1, ...(input.transform?.reasons ?? carried.reasons ?? {}) },
         warnings: input.transform?.warnings ?? {},
-        outputs: { silver: [], gold: [], quarantineFile },
+        outputs: { silver: [], gold: [], quarantineFile, quarantineRows: input.transform?.quarantineRows ?? carried.quarantineRows },
         failure: { reason, message },
         durationsMs: { ...input.durationsMs, quarantine: Date.now() - t0 },
         startedAt: input.startedAt,
         finishedAt: deps.now().toISOString(),
       };
       const manifestKey = layout.manifest(dataset, key);
+      await catchUpGold(deps, input);
       await deps.store.putText(lake, manifestKey, JSON.stringify(manifest, null, 2));
       deps.logger.warn(`file ${status}`, { reason, error: message, quarantineFile });
       emitStageMetrics(deps, dataset, 'quarantine', status === 'quarantined' ? { FilesFailed: 1, FilesQuarantined: 1 } : { FilesFailed: 1 });
@@ -71,6 +86,23 @@ export function makeQuarantine(deps: StageDeps) {
       emitStageMetrics(deps, dataset, 'quarantine', { StageDurationMs: Date.now() - t0 });
     }
   };
+}
+
+async function catchUpGold(deps: StageDeps, input: FileState): Promise<void> {
+  const contract = deps.contracts.get(input.dataset);
+  if (!contract?.gold.length || !input.execution) return;
+  const outputs = await readOutputs(deps.store, deps.lakeBucket, input.dataset, input.key);
+  if (outputs?.execution !== input.execution) return;
+  const workDir = join(deps.workRoot, `quarantine-gold-${randomUUID()}`);
+  try {
+    await rebuildGold(deps, contract, input.dataset, union(outputs.partitions, outputs.stale), workDir);
+    if (outputs.stale.length) await writeOutputs(deps.store, deps.lakeBucket, input.dataset, { ...outputs, stale: [] });
+  } catch (e) {
+    // Gold is what failed: the failed-queue message says replay, which rebuilds it.
+    deps.logger.error('could not bring gold up to date with silver; replay the file', { error: e as Error });
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
 }
 
 export const handler = lazy(stageEntry(makeQuarantine));

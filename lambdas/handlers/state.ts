@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { FileRef, Manifest } from '../core/manifest';
 
-/** The document each state hands to the next. Small: references, never data. */
+/** The document each state hands to the next. Small whatever the file: references and bounded summaries, never lists per partition. */
 export interface FileState extends FileRef {
   execution?: string;
   /** Date (UTC) the object landed: the ingest_date of every output. */
@@ -18,10 +18,12 @@ export interface FileState extends FileRef {
     schemaChanges: NonNullable<Manifest['schemaChanges']>;
     sha256: string;
     bronze: string;
-    silver: string[];
-    partitions: string[];
-    /** Partitions an earlier version of this key wrote to and this one does not. */
-    stalePartitions?: string[];
+    /**
+     * How many partitions the file's rows are in. Which ones is in the key's
+     * outputs record in the lake (core/outputs.ts), never here: a file with
+     * thousands of dates would pass Step Functions' 256 KiB state limit.
+     */
+    partitions: number;
     quarantineRows?: string;
     duplicates?: string;
   };

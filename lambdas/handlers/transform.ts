@@ -1,13 +1,19 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DataError, withDetails } from '../core/errors';
 import { isoDate, layout, sourceId } from '../core/layout';
 import type { Manifest } from '../core/manifest';
+import { forEachLimit } from '../core/limit';
+import { readOutputs, union, writeOutputs } from '../core/outputs';
 import { runStage } from '../core/stage';
 import { stageEntry, requireContract, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
 import { lazy, type FileState } from './state';
+
+/** Uploads in flight at once: a file with thousands of partitions is thousands of objects. */
+const UPLOADS = 16;
 
 /** Opens the object on first read (the stage may run a dedupe pre-pass first) and hashes what it streams. */
 async function* hashing(open: () => Promise<AsyncIterable<Uint8Array>>, hash: ReturnType<typeof createHash>): AsyncGenerator<Uint8Array> {
@@ -30,7 +36,7 @@ export function makeTransform(deps: StageDeps) {
     const contract = requireContract(deps, dataset, key);
     const ingestDate = input.ingestDate ?? isoDate(input.landedAt);
     const lake = deps.lakeBucket;
-    const workDir = join(deps.workRoot, `stage-${sourceId(key)}-${process.pid}-${t0}`);
+    const workDir = join(deps.workRoot, `stage-${sourceId(key)}-${randomUUID()}`);
     try {
       await maybeInjectFault(deps, 'transform', key, input.execution);
       const hash = createHash('sha256');
@@ -45,7 +51,7 @@ export function makeTransform(deps: StageDeps) {
         ingestDate,
         workDir,
         fileId: sourceId(key),
-      });
+      }).catch((e) => rejectedFileRows(deps, e, { dataset, key, ingestDate }));
       const sha256 = hash.digest('hex');
 
       const bronze = layout.bronze(dataset, ingestDate, key);
@@ -56,31 +62,23 @@ export function makeTransform(deps: StageDeps) {
         JSON.stringify({ sha256, size: input.size, source: { bucket, key, versionId: input.versionId, etag: input.etag }, landedAt: input.landedAt, ingestedAt: deps.now().toISOString(), execution: input.execution, contractVersion: contract.version }, null, 2),
       );
 
-      const silver: string[] = [];
-      for (const f of result.silver) {
-        const target = layout.silver(dataset, f.partition, key);
-        await deps.store.putFile(lake, target, f.path, 'application/vnd.apache.parquet');
-        silver.push(target);
-      }
-      for (const [dt, docs] of result.partials) {
-        await deps.store.putText(lake, layout.goldPartial(dataset, dt, key), JSON.stringify(docs));
-      }
-      // A re-upload of the same key replaces its earlier rows: drop the silver
-      // files and gold partials it wrote into partitions it no longer touches,
-      // and have Publish recompute those partitions' gold.
+      // A re-upload of the same key replaces its earlier rows. Where they are
+      // comes from the key's outputs record (not the last manifest, which a
+      // quarantined or failed run leaves without outputs). The record is
+      // widened before silver is touched, so a run that dies half way still
+      // knows every partition that may hold this key's files.
       const partitions = result.silver.map((s) => s.partition);
-      const stalePartitions: string[] = [];
-      const previous = await deps.store.readText(lake, layout.manifest(dataset, key));
-      if (previous) {
-        for (const k of ((JSON.parse(previous) as Manifest).outputs?.silver ?? []).filter((k) => !silver.includes(k))) {
-          await deps.store.delete(lake, k);
-          const dt = /\/dt=([^/]+)\//.exec(k)?.[1];
-          if (dt && !partitions.includes(dt)) {
-            stalePartitions.push(dt);
-            await deps.store.delete(lake, layout.goldPartial(dataset, dt, key));
-          }
-        }
-      }
+      const previous = (await readOutputs(deps.store, lake, dataset, key)) ?? { key, partitions: [], stale: [] };
+      await writeOutputs(deps.store, lake, dataset, { key, execution: input.execution, partitions: union(previous.partitions, partitions), stale: previous.stale });
+      await forEachLimit(result.silver, UPLOADS, (f) => deps.store.putFile(lake, layout.silver(dataset, f.partition, key), f.path, 'application/vnd.apache.parquet'));
+      await forEachLimit([...result.partials], UPLOADS, ([dt, docs]) => deps.store.putText(lake, layout.goldPartial(dataset, dt, key), JSON.stringify(docs)));
+      const left = previous.partitions.filter((dt) => !partitions.includes(dt));
+      await forEachLimit(left, UPLOADS, async (dt) => {
+        await deps.store.delete(lake, layout.silver(dataset, dt, key));
+        await deps.store.delete(lake, layout.goldPartial(dataset, dt, key));
+      });
+      // Publish (or Quarantine, if this run fails from here on) rebuilds gold of the partitions left.
+      await writeOutputs(deps.store, lake, dataset, { key, execution: input.execution, partitions, stale: union(previous.stale, left).filter((dt) => !partitions.includes(dt)) });
       let quarantineRows: string | undefined;
       const rowsKey = layout.quarantineRows(dataset, ingestDate, key);
       if (result.quarantinePath) {
@@ -100,7 +98,7 @@ export function makeTransform(deps: StageDeps) {
       }
 
       const { counts } = result;
-      deps.logger.info('file transformed', { counts, reasons: result.reasons, partitions: result.silver.map((s) => s.partition) });
+      deps.logger.info('file transformed', { counts, reasons: result.reasons, partitions: partitions.length });
       emitStageMetrics(deps, dataset, 'transform', {
         RowsIn: counts.rowsIn,
         RowsOut: counts.rowsOut,
@@ -118,9 +116,7 @@ export function makeTransform(deps: StageDeps) {
           schemaChanges: { added: result.plan.added, missing: result.plan.missing, renamed: result.plan.renamed, warnings: result.plan.warnings },
           sha256,
           bronze,
-          silver,
-          partitions,
-          stalePartitions,
+          partitions: partitions.length,
           quarantineRows,
           duplicates,
         },
@@ -130,6 +126,17 @@ export function makeTransform(deps: StageDeps) {
       await rm(workDir, { recursive: true, force: true });
     }
   };
+}
+
+/** A file quarantined for its share of bad rows: keep its row file and counts for Quarantine's manifest. */
+async function rejectedFileRows(deps: StageDeps, e: unknown, where: { dataset: string; key: string; ingestDate: string }): Promise<never> {
+  const d = e instanceof DataError ? (e.details as { counts?: Manifest['counts']; reasons?: Record<string, number>; quarantinePath?: string } | undefined) : undefined;
+  if (!d?.counts || !(e instanceof DataError)) throw e;
+  const rowsKey = layout.quarantineRows(where.dataset, where.ingestDate, where.key);
+  if (d.quarantinePath && d.counts.rowsQuarantined) await deps.store.putFile(deps.lakeBucket, rowsKey, d.quarantinePath, 'application/x-ndjson');
+  const top = Object.fromEntries(Object.entries(d.reasons ?? {}).sort((a, b) => b[1] - a[1]).slice(0, 20));
+  emitStageMetrics(deps, where.dataset, 'transform', { RowsIn: d.counts.rowsIn, RowsOut: 0, RowsQuarantined: d.counts.rowsQuarantined, RowsDeduplicated: d.counts.rowsDeduplicated });
+  throw withDetails(e, { counts: d.counts, reasons: top, quarantineRows: d.counts.rowsQuarantined ? rowsKey : undefined });
 }
 
 export const handler = lazy(stageEntry(makeTransform));

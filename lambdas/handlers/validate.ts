@@ -1,5 +1,6 @@
 import { DataError } from '../core/errors';
 import { planColumns } from '../core/evolution';
+import { limitError, limitsOf } from '../core/limits';
 import { isoDate, urlDecodedKey } from '../core/layout';
 import { readRecords } from '../core/records';
 import { stageEntry, requireContract, type StageDeps } from '../shared/deps';
@@ -29,6 +30,9 @@ export function makeValidate(deps: StageDeps) {
       }
       if (!head) throw new DataError('file.empty', 'object no longer exists', where, 'It was deleted before processing; re-upload it if it is still wanted');
       if (head.size === 0) throw new DataError('file.empty', 'file is empty', where, 'Check the producer; upload a file with a header and rows');
+      // Refused at the door when even its stored bytes are past the limit (Transform checks the decompressed bytes).
+      const { maxDecompressedBytes } = limitsOf(contract.limits);
+      if (head.size > maxDecompressedBytes) throw limitError('maxDecompressedBytes', `file is ${head.size} bytes, more than ${maxDecompressedBytes}`, maxDecompressedBytes, where);
 
       let plan: ReturnType<typeof planColumns> | undefined;
       const body = await deps.store.read(bucket, realKey, input.versionId);

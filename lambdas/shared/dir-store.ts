@@ -1,17 +1,86 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectInfo, ObjectStore } from '../core/store';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PreconditionFailed, type ObjectInfo, type ObjectStore, type WriteCondition } from '../core/store';
+
+/** A lock file older than this belongs to a process that died holding it. */
+const STALE_LOCK_MS = 30_000;
 
 /**
  * A local directory laid out exactly like the buckets: <root>/<bucket>/<key>.
  * Versions are not kept; the version id is the content hash, which is what a
- * versioned bucket guarantees: a new upload is a new version.
+ * versioned bucket guarantees: a new upload is a new version (run locally,
+ * the same bytes again are the same version).
+ *
+ * Faithful to S3 where concurrent runs depend on it: a write lands whole
+ * (written aside, then renamed over the key), so a reader never sees half an
+ * object; and a conditional write checks the ETag and replaces the object as
+ * one step, under a lock file created with O_EXCL, so it holds across
+ * processes sharing the directory as well as within one.
  */
 export class DirectoryObjectStore implements ObjectStore {
   constructor(readonly root: string) {}
+
+  /**
+   * The ETag: which write produced the file (inode, size, nanosecond mtime).
+   * Every write here is a new file renamed into place, so every write changes
+   * it, even with identical bytes (S3's MD5 ETag would not: stricter, never
+   * looser). Cheap, so listings carry it too, as S3's do.
+   */
+  private async etagOf(p: string): Promise<string | undefined> {
+    const s = await stat(p, { bigint: true }).catch(() => undefined);
+    return s && `${s.ino.toString(16)}-${s.size}-${s.mtimeNs}`;
+  }
+
+  private async md5(p: string): Promise<string | undefined> {
+    const hash = createHash('md5');
+    try {
+      await pipeline(createReadStream(p), hash);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    return hash.digest('hex');
+  }
+
+  /** Write `fill`'s output beside the store, then rename it over the key: readers see the old or the new object. */
+  private async replace(p: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+    const tmpDir = join(this.root, '.tmp');
+    await mkdir(tmpDir, { recursive: true });
+    await mkdir(dirname(p), { recursive: true });
+    const tmp = join(tmpDir, randomUUID());
+    try {
+      await fill(tmp);
+      await rename(tmp, p);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  private async locked<T>(p: string, fn: () => Promise<T>): Promise<T> {
+    const dir = join(this.root, '.locks');
+    await mkdir(dir, { recursive: true });
+    const lock = join(dir, createHash('sha256').update(p).digest('hex'));
+    for (let i = 0; ; i++) {
+      try {
+        await (await open(lock, 'wx')).close();
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > STALE_LOCK_MS) await rm(lock, { force: true });
+        else await sleep(Math.min(1 + i, 20));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lock, { force: true });
+    }
+  }
 
   path(bucket: string, key: string): string {
     const p = join(this.root, bucket, key);
@@ -21,12 +90,9 @@ export class DirectoryObjectStore implements ObjectStore {
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     const p = this.path(bucket, key);
-    if (!existsSync(p)) return undefined;
-    const s = await stat(p);
-    const hash = createHash('md5');
-    await pipeline(createReadStream(p), hash);
-    const etag = hash.digest('hex');
-    return { key, size: s.size, lastModified: s.mtime, versionId: etag, etag };
+    const s = await stat(p).catch(() => undefined);
+    const [etag, versionId] = s ? await Promise.all([this.etagOf(p), this.md5(p)]) : [];
+    return s && etag && versionId ? { key, size: s.size, lastModified: s.mtime, versionId, etag } : undefined;
   }
 
   async read(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
@@ -37,19 +103,25 @@ export class DirectoryObjectStore implements ObjectStore {
 
   async readText(bucket: string, key: string): Promise<string | undefined> {
     const p = this.path(bucket, key);
-    return existsSync(p) ? readFile(p, 'utf8') : undefined;
+    return readFile(p, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
   }
 
   async putText(bucket: string, key: string, body: string): Promise<void> {
-    const p = this.path(bucket, key);
-    await mkdir(dirname(p), { recursive: true });
-    await writeFile(p, body);
+    await this.replace(this.path(bucket, key), (tmp) => writeFile(tmp, body));
   }
 
-  async putFile(bucket: string, key: string, path: string): Promise<void> {
+  async putFile(bucket: string, key: string, path: string, _contentType?: string, condition?: WriteCondition): Promise<void> {
     const p = this.path(bucket, key);
-    await mkdir(dirname(p), { recursive: true });
-    await copyFile(path, p);
+    if (!condition) return this.replace(p, (tmp) => copyFile(path, tmp));
+    await this.locked(p, async () => {
+      const current = await this.etagOf(p);
+      const holds = condition.ifNoneMatch === '*' ? current === undefined : current !== undefined && current === condition.ifMatch;
+      if (!holds) throw new PreconditionFailed(`${bucket}/${key} changed since it was read (local store ${this.root})`);
+      await this.replace(p, (tmp) => copyFile(path, tmp));
+    });
   }
 
   async getFile(bucket: string, key: string, path: string): Promise<void> {
@@ -71,8 +143,9 @@ export class DirectoryObjectStore implements ObjectStore {
       const full = join(e.parentPath, e.name);
       const key = relative(base, full).split(sep).join('/');
       if (!key.startsWith(prefix)) continue;
-      const s = await stat(full);
-      out.push({ key, size: s.size, lastModified: s.mtime });
+      // Deleted between the directory read and now: S3 would not list it either.
+      const s = await stat(full).catch(() => undefined);
+      if (s) out.push({ key, size: s.size, lastModified: s.mtime, etag: await this.etagOf(full) });
     }
     return out.sort((a, b) => a.key.localeCompare(b.key));
   }

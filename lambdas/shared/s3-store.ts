@@ -14,9 +14,16 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { TransientError } from '../core/errors';
-import type { ObjectInfo, ObjectStore } from '../core/store';
+import { PreconditionFailed, type ObjectInfo, type ObjectStore, type WriteCondition } from '../core/store';
 
 const missing = (e: unknown) => e instanceof NoSuchKey || e instanceof NotFound || (e instanceof S3ServiceException && e.$metadata?.httpStatusCode === 404);
+
+/**
+ * A conditional write that lost: 412 (the ETag moved, or an object appeared),
+ * 409 ConditionalRequestConflict (another conditional write to the key was in
+ * flight) or 404 (If-Match on an object deleted meanwhile).
+ */
+const lostRace = (e: unknown) => e instanceof S3ServiceException && [404, 409, 412].includes(e.$metadata?.httpStatusCode ?? 0);
 
 /** Throttling, 5xx and network faults become TransientError so the state machine retries them. */
 async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -65,12 +72,18 @@ export class S3ObjectStore implements ObjectStore {
     await call('PutObject', () => this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType })));
   }
 
-  async putFile(bucket: string, key: string, path: string, contentType = 'application/octet-stream'): Promise<void> {
+  async putFile(bucket: string, key: string, path: string, contentType = 'application/octet-stream', condition?: WriteCondition): Promise<void> {
     // Known length + stream: no buffering of the whole file.
     const size = statSync(path).size;
-    await call('PutObject', () =>
-      this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType })),
-    );
+    const cond = condition ? { IfMatch: condition.ifMatch && `"${condition.ifMatch}"`, IfNoneMatch: condition.ifNoneMatch } : {};
+    try {
+      await call('PutObject', () =>
+        this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType, ...cond })),
+      );
+    } catch (e) {
+      if (condition && lostRace(e)) throw new PreconditionFailed(`s3://${bucket}/${key} changed since it was read (${(e as Error).name})`, { cause: e });
+      throw e;
+    }
   }
 
   async getFile(bucket: string, key: string, path: string): Promise<void> {

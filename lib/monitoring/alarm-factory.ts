@@ -38,6 +38,7 @@ export const RUNBOOK = {
   dlq: 'dead-letter-queue-not-empty',
   ingestAge: 'ingest-queue-backlog',
   failedQueue: 'failed-queue-not-empty',
+  failedQueueAge: 'failed-queue-messages-getting-old',
 } as const;
 
 export const RUNBOOK_PATH = 'docs/runbook.md';

@@ -84,6 +84,7 @@ export class Monitoring extends Construct {
       failedQueue: orchestration.failedQueue,
       failedDlq: orchestration.failedDlq,
       maxMessageAgeSeconds: config.ingest.maxMessageAgeSeconds,
+      maxFailedAgeSeconds: config.ingest.maxFailedAgeHours * 3600,
     });
 
     this.pipelineFailing = factory.composite(this, 'PipelineFailing', {

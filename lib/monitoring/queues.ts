@@ -11,6 +11,8 @@ export interface QueueMonitoringProps {
   failedQueue: sqs.IQueue;
   failedDlq: sqs.IQueue;
   maxMessageAgeSeconds: number;
+  /** Age of the oldest failed-file message that means nobody is working the failed queue. */
+  maxFailedAgeSeconds: number;
 }
 
 /** Dead-letter queues (anything in them is lost work), the ingest backlog, and the failed queue. */
@@ -19,6 +21,8 @@ export class QueueMonitoring extends Construct {
   readonly pipelineAlarms: cw.Alarm[];
   /** A file failed (bad data or a fault); someone has to look at it. */
   readonly failedQueueVisible: cw.Alarm;
+  /** Failed files nobody has worked for days: they expire after 14. */
+  readonly failedQueueAge: cw.Alarm;
 
   constructor(scope: Construct, id: string, props: QueueMonitoringProps) {
     super(scope, id);
@@ -56,6 +60,15 @@ export class QueueMonitoring extends Construct {
       summary: 'A file failed (quarantined or a pipeline fault) and its message is waiting on the failed queue.',
       runbook: RUNBOOK.failedQueue,
       routing: 'child',
+    });
+
+    this.failedQueueAge = factory.metricAlarm(this, 'FailedQueueAge', {
+      what: 'failed-queue-age',
+      metric: props.failedQueue.metricApproximateAgeOfOldestMessage(max),
+      threshold: props.maxFailedAgeSeconds,
+      summary: `A failed-file message has waited more than ${props.maxFailedAgeSeconds / 3600} h on the failed queue: nobody is working it, and messages expire after 14 days.`,
+      runbook: RUNBOOK.failedQueueAge,
+      routing: 'warning',
     });
   }
 }

@@ -19,3 +19,12 @@ export function table(rows: string[][]): string {
 export function ms(n: number): string {
   return n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(2)} s`;
 }
+
+/**
+ * Data-derived text made safe for a terminal: control characters (C0, DEL,
+ * C1: escape sequences, carriage returns) and bidirectional overrides are
+ * shown as \u escapes instead of acting on the screen.
+ */
+export function safe(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

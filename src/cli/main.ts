@@ -1,12 +1,13 @@
+import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type PipelineConfig } from '../../lib/config';
 import { layout } from '../../lambdas/core/layout';
-import { c, ms, table } from './format';
+import { c, ms, safe, table } from './format';
 import { reconcile, redriveCmd, replay, status } from './ops/commands';
 import { OPS_HELP } from './ops/help';
 import { OpsError, parseTime } from './ops/stack';
-import { expandFiles, inferDataset, LOCAL_BUCKETS, runLocal, type LocalRunResult } from './local-run';
+import { expandFiles, inferDataset, LOCAL_BUCKETS, runConcurrently, runLocal, type LocalRunResult } from './local-run';
 import { cmdQuery, QUERY_HELP } from './query';
 
 /** Exit codes are part of the interface (README, runbook). */
@@ -17,7 +18,7 @@ class UsageError extends Error {}
 const HELP = `pipeline — run and operate the landing-to-lake data pipeline
 
 Usage:
-  pipeline run <file|dir>... [--dataset <name>] [--json] [--store <dir>]
+  pipeline run <file|dir>... [--dataset <name>] [--concurrency <n>] [--json] [--store <dir>]
   pipeline check-config
   pipeline query "<SQL>" [--json] [--store <dir>] [--remote] [--tables]
   pipeline status [--dataset <name>] [--json]
@@ -36,6 +37,8 @@ run: executes the synthesized state machine locally with the real handlers
 over a directory laid out like the buckets (default .pipeline/).
   --dataset <name>  dataset of the files (default: inferred from a landing/<dataset>/
                     path, a directory named like a dataset, or the file suffix)
+  --concurrency <n> files run at once, as Lambda would run them (default: the
+                    machine's cores, at least 2); versions of one key run in order
   --json            print the manifest(s) as JSON instead of the report
   --store <dir>     local object store root (default .pipeline)
 
@@ -120,7 +123,7 @@ export async function main(argv: string[], out: Out = { log: (s) => console.log(
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof OpsError) {
-      out.err(`${c.red('error:')} ${e.message}`);
+      out.err(`${c.red('error:')} ${safe(e.message)}`);
       if (e instanceof UsageError) out.err(`Run 'pipeline help' for usage.`);
       return EXIT.usage;
     }
@@ -167,7 +170,7 @@ function cmdCheckConfig(args: string[], out: Out): number {
 }
 
 async function cmdRun(args: string[], out: Out): Promise<number> {
-  const { values, positionals } = parse(args, { dataset: { type: 'string' }, json: { type: 'boolean' }, store: { type: 'string' } });
+  const { values, positionals } = parse(args, { dataset: { type: 'string' }, json: { type: 'boolean' }, store: { type: 'string' }, concurrency: { type: 'string' } });
   if (values.help) {
     out.log(HELP);
     return EXIT.ok;
@@ -188,34 +191,47 @@ async function cmdRun(args: string[], out: Out): Promise<number> {
     return { file: f, dataset };
   });
 
-  const results: LocalRunResult[] = [];
-  for (const { file, dataset } of jobs) {
-    if (!values.json) out.log(`${c.bold(file)} ${c.dim(`→ dataset ${dataset}`)}`);
-    const started = new Map<string, number>();
-    const caught = new Set<string>();
-    const r = await runLocal(file, dataset, {
-      config: cfg,
-      storeRoot,
-      onEvent: values.json
-        ? undefined
-        : (e) => {
-            if (e.type === 'StateEntered') started.set(e.state.name, Date.now());
-            if (e.type === 'StateExited' && !caught.has(e.state.name)) out.log(`  ${c.green('✓')} ${e.state.name.padEnd(12)} ${c.dim(ms(Date.now() - (started.get(e.state.name) ?? Date.now())))}`);
-            if (e.type === 'StateRetried') out.log(`  ${c.yellow('↻')} ${e.state.name.padEnd(12)} retrying after a transient error`);
-            if (e.type === 'StateCaught') caught.add(e.state.name);
-            if (e.type === 'StateCaught') out.log(`  ${c.red('✗')} ${e.state.name.padEnd(12)} failed, handing the file to quarantine`);
-          },
-    });
-    results.push(r);
-    if (!values.json) report(r, storeRoot, out);
-  }
-  if (values.json) out.log(JSON.stringify(results.length === 1 ? results[0].manifest : results.map((r) => r.manifest), null, 2));
+  const concurrency = values.concurrency === undefined ? Math.max(2, availableParallelism()) : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a whole number of at least 1');
+
+  // Each file's lines are printed together when it finishes, whatever runs beside it.
+  const results = await runConcurrently(jobs, concurrency, async ({ file, dataset }) => {
+    const lines: string[] = [];
+    const fileOut: Out = { log: (s) => lines.push(s), err: out.err };
+    const r = await runOne(file, dataset, cfg, storeRoot, !!values.json, fileOut);
+    for (const l of lines) out.log(l);
+    return r;
+  });
+  // A run that wrote no manifest still prints a JSON value saying so (never `undefined`).
+  const asJson = (r: LocalRunResult) => r.manifest ?? { status: r.status, execution: r.execution, manifest: null };
+  if (values.json) out.log(JSON.stringify(results.length === 1 ? asJson(results[0]) : results.map(asJson), null, 2));
   return results.every((r) => r.status === 'succeeded') ? EXIT.ok : EXIT.quarantined;
+}
+
+async function runOne(file: string, dataset: string, cfg: PipelineConfig, storeRoot: string, json: boolean, out: Out): Promise<LocalRunResult> {
+  if (!json) out.log(`${c.bold(safe(file))} ${c.dim(`→ dataset ${dataset}`)}`);
+  const started = new Map<string, number>();
+  const caught = new Set<string>();
+  const r = await runLocal(file, dataset, {
+    config: cfg,
+    storeRoot,
+    onEvent: json
+      ? undefined
+      : (e) => {
+          if (e.type === 'StateEntered') started.set(e.state.name, Date.now());
+          if (e.type === 'StateExited' && !caught.has(e.state.name)) out.log(`  ${c.green('✓')} ${e.state.name.padEnd(12)} ${c.dim(ms(Date.now() - (started.get(e.state.name) ?? Date.now())))}`);
+          if (e.type === 'StateRetried') out.log(`  ${c.yellow('↻')} ${e.state.name.padEnd(12)} retrying after a transient error`);
+          if (e.type === 'StateCaught') caught.add(e.state.name);
+          if (e.type === 'StateCaught') out.log(`  ${c.red('✗')} ${e.state.name.padEnd(12)} failed, handing the file to quarantine`);
+        },
+  });
+  if (!json) report(r, storeRoot, out);
+  return r;
 }
 
 function report(r: LocalRunResult, storeRoot: string, out: Out): void {
   const m = r.manifest;
-  const where = (k?: string) => (k ? relative(process.cwd(), resolve(storeRoot, LOCAL_BUCKETS.lake, k)) : '-');
+  const where = (k?: string) => (k ? safe(relative(process.cwd(), resolve(storeRoot, LOCAL_BUCKETS.lake, k))) : '-');
   if (!m) {
     out.log(`  ${c.red('no manifest written')} (execution ${r.execution})`);
     return;
@@ -224,9 +240,9 @@ function report(r: LocalRunResult, storeRoot: string, out: Out): void {
   out.log(`  ${status} in ${ms(r.durationMs)} · contract v${m.contractVersion ?? '?'}${m.matchedVersion ? ` (file matches v${m.matchedVersion})` : ''}`);
   out.log(`  rows in ${m.counts.rowsIn} · out ${m.counts.rowsOut} · quarantined ${m.counts.rowsQuarantined} · duplicates dropped ${m.counts.rowsDeduplicated} · warned ${m.counts.rowsWarned}`);
   const top = Object.entries(m.reasons).sort((a, b) => b[1] - a[1]).slice(0, 5);
-  if (top.length) out.log(`  top reasons: ${top.map(([k, n]) => `${k} ×${n}`).join(', ')}`);
-  if (m.failure) out.log(`  ${c.red(m.failure.reason)}: ${m.failure.message}`);
-  for (const w of m.schemaChanges?.warnings ?? []) out.log(`  ${c.yellow('schema:')} ${w}`);
+  if (top.length) out.log(`  top reasons: ${top.map(([k, n]) => `${safe(k)} ×${n}`).join(', ')}`);
+  if (m.failure) out.log(`  ${c.red(safe(m.failure.reason))}: ${safe(m.failure.message)}`);
+  for (const w of m.schemaChanges?.warnings ?? []) out.log(`  ${c.yellow('schema:')} ${safe(w)}`);
   if (m.outputs.bronze) out.log(`  bronze      ${where(m.outputs.bronze)}`);
   for (const s of m.outputs.silver) out.log(`  silver      ${where(s)}`);
   for (const g of m.outputs.gold) out.log(`  gold        ${where(g)}`);

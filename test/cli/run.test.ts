@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { loadConfig } from '../../lib/config';
 import { TransientError } from '../../lambdas/core/errors';
 import { main } from '../../src/cli/main';
 import { inferDataset, runLocal } from '../../src/cli/local-run';
+import { goldByPartition, referenceGold, silverByPartition } from './lake-reference';
 
 const cfg = loadConfig('config/pipeline.json', 'dev');
 
@@ -41,15 +42,25 @@ describe('pipeline run', () => {
     expect(readFileSync(q, 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
-  it('poison file: exit 1, quarantined with schema.incompatible, a failed-queue message, nothing in silver', async () => {
+  it('poison file: exit 1, quarantined with parse.framing (its semicolon delimiter named), a failed-queue message, nothing in silver', async () => {
     const root = store();
     const { code, out } = await cli(['run', 'samples/sales/sales_poison.csv', '--store', root]);
     expect(code).toBe(1);
     expect(out).toMatch(/quarantined in/);
-    expect(out).toContain('schema.incompatible');
+    expect(out).toContain('parse.framing');
+    expect(out).toContain("delimiter looks like ';'");
     expect(existsSync(join(root, 'lake-bucket/silver'))).toBe(false);
     const failed = join(root, 'lake-bucket/_local/failed-queue');
     expect(existsSync(failed)).toBe(true);
+  });
+
+  it('prints data-derived text (column names, messages) with control characters escaped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esc-'));
+    const file = join(dir, 'orders_esc.csv');
+    writeFileSync(file, 'order_id,total,status,\u001b[2J\u001b]0;pwned\u0007evil\r\n1,2.00,paid,x\n');
+    const { out } = await cli(['run', file, '--dataset', 'orders', '--store', store()]);
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(out).toContain('\\u001b[2J');
   });
 
   it('--json prints the manifest', async () => {
@@ -88,6 +99,32 @@ describe('pipeline run', () => {
   });
 });
 
+describe('pipeline run --concurrency', () => {
+  it('samples/sales and samples/orders give the same silver and gold at --concurrency 4 as at 1', { timeout: 120_000 }, async () => {
+    const lakes: unknown[] = [];
+    for (const n of ['1', '4']) {
+      const root = store();
+      const r = await cli(['run', 'samples/sales', 'samples/orders', '--concurrency', n, '--store', root, '--json']);
+      expect(r.code).toBe(1); // sales_poison.csv is quarantined
+      const lake = join(root, 'lake-bucket');
+      const content: Record<string, unknown> = {};
+      for (const d of cfg.datasets.filter((x) => x.name !== 'events')) {
+        content[`${d.name} silver`] = await silverByPartition(lake, d.contract);
+        content[`${d.name} gold`] = await goldByPartition(lake, d.contract);
+        expect(content[`${d.name} gold`]).toEqual(await referenceGold(lake, d.contract));
+      }
+      lakes.push(content);
+    }
+    expect(Object.keys((lakes[0] as Record<string, object>)['orders silver']).length).toBeGreaterThan(0);
+    expect(lakes[1]).toEqual(lakes[0]);
+  });
+
+  it('rejects a --concurrency that is not a positive whole number', async () => {
+    expect((await cli(['run', 'samples/orders', '--concurrency', '0', '--store', store()])).code).toBe(2);
+    expect((await cli(['run', 'samples/orders', '--concurrency', 'many', '--store', store()])).err).toContain('--concurrency');
+  });
+});
+
 describe('retries in the local run', () => {
   it('a transient error thrown once by Transform is retried by the state machine, then the file succeeds', async () => {
     let calls = 0;
@@ -116,7 +153,7 @@ describe('retries in the local run', () => {
     });
     expect(r.status).toBe('quarantined');
     expect(calls).toBe(1);
-    expect(r.failedMessage).toMatchObject({ status: 'quarantined', reason: 'schema.incompatible', dataset: 'sales' });
+    expect(r.failedMessage).toMatchObject({ status: 'quarantined', reason: 'parse.framing', dataset: 'sales' });
   });
 
   it('the test-only fault switch (test env, __fault_<stage>__ in the key) fails a stage once', async () => {

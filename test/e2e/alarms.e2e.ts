@@ -1,10 +1,11 @@
 import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { GetFunctionConfigurationCommand, InvokeCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cw, lambda, out, putLanding, RUN, s3, sns, sqs, waitFor, waitForManifest } from './helpers';
+import { readFileSync } from 'node:fs';
+import { cw, lambda, out, putLanding, RUN, s3, sns, sqs, stackFunctionName, waitFor, waitForManifest } from './helpers';
 import { EmfForwarder, shimSqsMetrics } from './platform-shims';
 
 const PREFIX = 'landing-to-lake-test-';
@@ -26,6 +27,15 @@ async function readInbox(): Promise<typeof notifications> {
   }
   return notifications;
 }
+const notified = async (alarm: string, state: string) => (await readInbox()).some((n) => n.AlarmName === alarm && n.NewStateValue === state);
+
+/** The EMF forwarder of a function's log group (its LoggingConfig's group, as AWS writes there). */
+async function emfOf(logicalIdPrefix: string): Promise<{ fn: string; emf: EmfForwarder }> {
+  const fn = await stackFunctionName(logicalIdPrefix);
+  const logGroup = (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn }))).LoggingConfig?.LogGroup ?? `/aws/lambda/${fn}`;
+  return { fn, emf: new EmfForwarder(logGroup) };
+}
+
 const safeJson = (s: string) => {
   try {
     return JSON.parse(s);
@@ -51,25 +61,34 @@ describe('alarms reach people', () => {
     await waitFor(`${dlqAlarm} in ALARM`, async () => {
       await shimSqsMetrics(out().IngestDlqUrl);
       return (await alarmState(dlqAlarm)) === 'ALARM';
-    }, 60_000, 2000);
+    }, 90_000, 2000);
     // The DLQ alarm pages through the pipeline-wide composite.
-    await waitFor('pipeline-failing notification on the alarm topic', async () => (await readInbox()).some((n) => n.AlarmName === `${PREFIX}pipeline-failing` && n.NewStateValue === 'ALARM'), 60_000, 1000);
+    await waitFor('pipeline-failing notification on the alarm topic', () => notified(`${PREFIX}pipeline-failing`, 'ALARM'), 60_000, 1000);
   }, 660_000);
 
+  it.concurrent('a file quarantined whole: its dataset\'s files-quarantined warning (a plain metric alarm) notifies the alarm topic', async () => {
+    const { emf } = await emfOf('OrchestrationQuarantine');
+    const key = `landing/orders/e2e-${RUN}-alarm-poison.csv`;
+    const { at } = await putLanding(key, readFileSync('samples/sales/sales_poison.csv'));
+    expect((await waitForManifest('orders', key, at)).status).toBe('quarantined');
+    const alarm = `${PREFIX}orders-files-quarantined`;
+    await waitFor('FilesQuarantined forwarded', async () => (await emf.forward()) > 0, 60_000, 1000);
+    await waitFor(`${alarm} in ALARM`, async () => (await alarmState(alarm)) === 'ALARM', 90_000, 1000);
+    await waitFor(`${alarm} notification on the alarm topic`, () => notified(alarm, 'ALARM'), 60_000, 1000);
+  }, 300_000);
+
   it.concurrent('freshness: a dataset with no file within its SLA alarms, and returns to OK after a file loads', async () => {
-    const fns = await lambda.send(new ListFunctionsCommand({}));
-    const fn = fns.Functions!.find((f) => f.FunctionName?.includes('FreshnessChecker'))!;
-    const logGroup = (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn.FunctionName }))).LoggingConfig?.LogGroup ?? `/aws/lambda/${fn.FunctionName}`;
-    const emf = new EmfForwarder(logGroup);
+    const { fn, emf } = await emfOf('MonitoringFreshnessChecker');
     const alarm = `${PREFIX}events-freshness`;
     // Stand-in for time passing: the checker's own first-seen marker, ten minutes ago.
     await s3.send(new PutObjectCommand({ Bucket: out().LakeBucketName, Key: '_state/freshness/events.first-seen.json', Body: JSON.stringify({ dataset: 'events', at: new Date(Date.now() - 10 * 60_000).toISOString() }) }));
     const check = async () => {
-      await lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName }));
+      await lambda.send(new InvokeCommand({ FunctionName: fn }));
       await waitFor('EMF forwarded', async () => (await emf.forward()) > 0, 30_000, 500);
     };
     await check();
-    await waitFor(`${alarm} in ALARM`, async () => (await alarmState(alarm)) === 'ALARM', 30_000, 1000);
+    // CloudWatch evaluates an alarm once a minute.
+    await waitFor(`${alarm} in ALARM`, async () => (await alarmState(alarm)) === 'ALARM', 90_000, 1000);
     // The dataset's composite follows its child.
     expect(await alarmState(`${PREFIX}events-unhealthy`)).toBe('ALARM');
 

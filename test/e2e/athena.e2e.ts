@@ -3,7 +3,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import type { Manifest } from '../../lambdas/core/manifest';
 import { writeParquetFile } from '../../lambdas/core/parquet';
@@ -67,7 +67,9 @@ const seed = parseInt(RUN, 36);
 const runDate = (plus = 0) => new Date(Date.UTC(2000, 0, 1 + (seed % 3000) + plus)).toISOString().slice(0, 10);
 const cents = (i: number) => `${(i * 37) % 500}.${String((i * 13) % 100).padStart(2, '0')}`;
 
-describe('Athena over the catalog tables', () => {
+// LocalStack's community build has no Athena or Glue at all (README gap table): there is nothing to
+// assert against, so this file runs on MiniStack only; the template's tables are asserted in test/infra.
+describe.skipIf(inject('emulator') === 'localstack')('Athena over the catalog tables', () => {
   it('after a good file: count(*) and sum(amount) on silver and gold equal the manifest and the local query', async () => {
     const store = mkdtempSync(join(tmpdir(), 'athena-store-'));
     const statuses = ['new', 'paid', 'shipped', 'cancelled', 'refunded'];

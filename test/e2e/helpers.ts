@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -8,7 +9,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import type { Manifest } from '../../lambdas/core/manifest';
 import { layout } from '../../lambdas/core/layout';
-import './env';
+import { STACK } from './env';
 
 export const out = () => inject('outputs');
 export const s3 = new S3Client({ forcePathStyle: true });
@@ -19,6 +20,19 @@ export const cw = new CloudWatchClient({});
 export const logs = new CloudWatchLogsClient({});
 export const sns = new SNSClient({});
 export const lambda = new LambdaClient({});
+const cfn = new CloudFormationClient({});
+
+/**
+ * The physical name of the stack's one function whose logical ID starts with
+ * `logicalIdPrefix`: generated names are truncated differently by each
+ * CloudFormation (AWS's, MiniStack's, LocalStack's), logical IDs are ours.
+ */
+export async function stackFunctionName(logicalIdPrefix: string): Promise<string> {
+  const r = await cfn.send(new DescribeStackResourcesCommand({ StackName: STACK }));
+  const found = (r.StackResources ?? []).filter((x) => x.ResourceType === 'AWS::Lambda::Function' && x.LogicalResourceId?.startsWith(logicalIdPrefix));
+  if (found.length !== 1) throw new Error(`expected one function with logical ID ${logicalIdPrefix}* in ${STACK}, found ${found.length}`);
+  return found[0].PhysicalResourceId!;
+}
 
 /** A unique tag per test run, so tests never see each other's files. */
 export const RUN = Date.now().toString(36);
@@ -94,9 +108,21 @@ export async function executionsForKey(key: string) {
   return found;
 }
 
+/** The executions of a key once the first has finished (a manifest is written just before its execution ends). */
+export function finishedExecutionsForKey(key: string) {
+  return waitFor(`execution of ${key} to finish`, async () => {
+    const e = await executionsForKey(key);
+    return e.length && e[0].status !== 'RUNNING' ? e : undefined;
+  });
+}
+
+/** Event types of an execution, failures with their error name: `LambdaFunctionFailed(TransientError)`. */
 export async function historyTypes(executionArn: string): Promise<string[]> {
   const h = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-  return (h.events ?? []).map((e) => e.type + (e.taskFailedEventDetails?.error ? `(${e.taskFailedEventDetails.error})` : ''));
+  return (h.events ?? []).map((e) => {
+    const error = e.taskFailedEventDetails?.error ?? e.lambdaFunctionFailedEventDetails?.error;
+    return e.type + (error ? `(${error})` : '');
+  });
 }
 
 export function percentile(values: number[], p: number): number {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { layout, sourceId } from '../../lambdas/core/layout';
 import { runLocal, LOCAL_BUCKETS } from '../../src/cli/local-run';
-import { executionsForKey, getBytes, objectCreatedEvent, historyTypes, listKeys, out, percentile, putLanding, RUN, sqs, waitFor, waitForManifest } from './helpers';
+import { executionsForKey, finishedExecutionsForKey, getBytes, historyTypes, listKeys, objectCreatedEvent, out, percentile, putLanding, RUN, sqs, waitFor, waitForManifest } from './helpers';
 
 const cfg = loadConfig('test/e2e/pipeline.e2e.json', 'test');
 const lake = () => out().LakeBucketName;
@@ -104,19 +104,16 @@ describe('bad input', () => {
     const { at } = await putLanding(key, readFileSync('samples/sales/sales_poison.csv'));
     const m = await waitForManifest('sales', key, at);
     expect(m.status).toBe('quarantined');
-    expect(m.failure?.reason).toBe('schema.incompatible');
+    expect(m.failure?.reason).toBe('parse.framing');
     const reason = JSON.parse(Buffer.from((await getBytes(lake(), layout.quarantineReason('sales', m.source.landedAt.slice(0, 10), key)))!).toString());
-    expect(reason).toMatchObject({ reason: 'schema.incompatible', status: 'quarantined', source: { key } });
+    expect(reason).toMatchObject({ reason: 'parse.framing', status: 'quarantined', source: { key } });
     expect(await getBytes(lake(), m.outputs.quarantineFile!)).toBeDefined();
     const msg = await waitFor('failed-queue message', async () => {
       const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: out().FailedQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
       return (r.Messages ?? []).map((x) => JSON.parse(x.Body!)).find((b) => b.key === key);
     });
-    expect(msg).toMatchObject({ dataset: 'sales', status: 'quarantined', reason: 'schema.incompatible' });
-    const [exec] = await waitFor('execution to finish', async () => {
-      const e = await executionsForKey(key);
-      return e.length && e[0].status !== 'RUNNING' ? e : undefined;
-    });
+    expect(msg).toMatchObject({ dataset: 'sales', status: 'quarantined', reason: 'parse.framing' });
+    const [exec] = await finishedExecutionsForKey(key);
     expect(exec.status).toBe('FAILED');
     expect((await listKeys(lake(), 'silver/sales/')).filter((k) => k.includes(sourceId(key)))).toEqual([]);
   });
@@ -128,15 +125,20 @@ describe('transient faults', () => {
     const { at } = await putLanding(key, readFileSync('samples/orders/orders_v2.csv'));
     const m = await waitForManifest('orders', key, at);
     expect(m.status).toBe('succeeded');
-    const [exec] = await executionsForKey(key);
+    // Publish writes the manifest; the execution ends just after it.
+    const [exec] = await finishedExecutionsForKey(key);
     expect(exec.status).toBe('SUCCEEDED');
+    // The stage tasks name their functions' ARNs (LambdaInvoke, payloadResponseOnly): AWS records
+    // LambdaFunction* events for those, Task* for service integrations.
     const types = await historyTypes(exec.executionArn!);
-    expect(types.filter((t) => t.startsWith('TaskFailed'))).toEqual(['TaskFailed(TransientError)']);
-    expect(types.filter((t) => t === 'TaskSucceeded')).toHaveLength(3);
+    expect(types.filter((t) => /^(Task|LambdaFunction)Failed/.test(t))).toEqual(['LambdaFunctionFailed(TransientError)']);
+    expect(types.filter((t) => t === 'LambdaFunctionSucceeded')).toHaveLength(3);
+    expect(types.filter((t) => t.startsWith('Task') && !t.startsWith('TaskState'))).toEqual([]);
   });
 });
 
-describe('a burst of files', () => {
+// E2E_BURST=0 leaves the burst out (.ci/run runs it on one emulator only; see README).
+describe.skipIf(process.env.E2E_BURST === '0')('a burst of files', () => {
   it('accounts for every one of 200 files: gold or quarantine, none lost, none duplicated', async () => {
     const good = readFileSync('samples/orders/orders_v2.csv');
     const bad = 'order_id,amount,status\nB1,-1,paid\nB2,-2,paid\n';

@@ -171,8 +171,8 @@ describe('alarms', () => {
     const anchors = new Set([...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
     for (const a of Object.values(RUNBOOK)) expect(anchors, `runbook section #${a}`).toContain(a);
     const all = [...alarms(), ...composites()];
-    // 20 pipeline-wide alarms, 4 per dataset, 6 composites.
-    expect(all).toHaveLength(20 + 4 * config.datasets.length + 6);
+    // 21 pipeline-wide alarms, 4 per dataset, 6 composites.
+    expect(all).toHaveLength(21 + 4 * config.datasets.length + 6);
     for (const a of all) {
       expect(a.AlarmName.startsWith(`${P}-`), a.AlarmName).toBe(true);
       const anchor = /Runbook: docs\/runbook\.md#([a-z0-9-]+)$/.exec(a.AlarmDescription)?.[1];
@@ -209,7 +209,7 @@ describe('alarms', () => {
     }
   });
 
-  it('queues: every DLQ and the failed queue non-empty, ingest backlog age', () => {
+  it('queues: every DLQ and the failed queue non-empty, ingest backlog age, failed-queue age (warning)', () => {
     const q = (queue: { queueName: string }) => [{ Name: 'QueueName', Value: ref(queue.queueName) }];
     const visible = (queue: { queueName: string }) => ({ namespace: 'AWS/SQS', name: 'ApproximateNumberOfMessagesVisible', statistic: 'Maximum', period: 300, dimensions: q(queue) });
     const base = { threshold: 0, evaluationPeriods: 1, missing: 'notBreaching', routing: 'composite-only' } as const;
@@ -217,6 +217,7 @@ describe('alarms', () => {
     expectAlarm('target-dlq-visible', { ...base, metric: visible(stack.ingest.targetDlq) });
     expectAlarm('failed-dlq-visible', { ...base, metric: visible(stack.orchestration.failedDlq) });
     expectAlarm('failed-queue-visible', { ...base, metric: visible(stack.orchestration.failedQueue) });
+    expectAlarm('failed-queue-age', { ...base, routing: 'direct', threshold: 72 * 3600, metric: { namespace: 'AWS/SQS', name: 'ApproximateAgeOfOldestMessage', statistic: 'Maximum', period: 300, dimensions: q(stack.orchestration.failedQueue) } });
     expectAlarm('ingest-oldest-message-age', { ...base, threshold: 900, metric: { namespace: 'AWS/SQS', name: 'ApproximateAgeOfOldestMessage', statistic: 'Maximum', period: 300, dimensions: q(stack.ingest.queue) } });
   });
 
@@ -250,7 +251,7 @@ describe('alarms', () => {
 
   it('only composites and the files-quarantined warnings notify; every other alarm is a child of exactly the composites documented', () => {
     const direct = [...alarms(), ...composites()].filter((a) => a.AlarmActions).map((a) => a.AlarmName.slice(P.length + 1)).sort();
-    expect(direct).toEqual(['capacity', 'files-failing', 'pipeline-failing', ...config.datasets.flatMap((d) => [`${d.name}-files-quarantined`, `${d.name}-unhealthy`])].sort());
+    expect(direct).toEqual(['capacity', 'failed-queue-age', 'files-failing', 'pipeline-failing', ...config.datasets.flatMap((d) => [`${d.name}-files-quarantined`, `${d.name}-unhealthy`])].sort());
     const childOf = new Map<string, string[]>();
     for (const c of composites()) for (const child of ruleChildren(c.AlarmRule)) childOf.set(child, [...(childOf.get(child) ?? []), c.AlarmName]);
     for (const a of alarms().filter((x) => !x.AlarmActions)) expect(childOf.get(a.AlarmName)?.length, `${a.AlarmName} reaches nobody`).toBeGreaterThan(0);
@@ -305,7 +306,7 @@ describe('dashboard', () => {
     const widgets = JSON.parse(body).widgets as Json[];
     const titles = widgets.map((w) => w.properties.title).filter(Boolean);
     const alarmWidget = widgets.find((w) => w.type === 'alarm')!;
-    expect(alarmWidget.properties.alarms).toHaveLength(20 + 4 * config.datasets.length + 6);
+    expect(alarmWidget.properties.alarms).toHaveLength(21 + 4 * config.datasets.length + 6);
     for (const d of config.datasets) {
       expect(titles).toEqual(expect.arrayContaining([`${d.name}: files`, `${d.name}: rows`, `${d.name}: minutes since last successful load`]));
       const fresh = widgets.find((w) => w.properties.title === `${d.name}: minutes since last successful load`)!;

@@ -35,7 +35,7 @@ describe('check-config type-checks a contract against its columns', () => {
   });
 
   it('an unknown time zone', () => {
-    expect(problems([{ name: 't', type: 'timestamp', timezone: 'Europe/Pariss' }])).toContain("columns.0.timezone: t: unknown time zone 'Europe/Pariss'; use an IANA name such as 'Europe/Paris' or an offset such as '+01:00'");
+    expect(problems([{ name: 't', type: 'timestamp', timezone: 'Europe/Pariss' }])).toContain('columns.0.timezone: unknown time zone "Europe/Pariss": use an IANA zone (Europe/Paris), UTC, or an offset from -18:00 to +18:00');
     expect(problems([{ name: 't', type: 'timestamp', timezone: 'Europe/Paris' }])).toBe('ok');
     expect(problems([{ name: 't', type: 'timestamp', timezone: '+05:30' }])).toBe('ok');
     expect(problems([{ name: 'd', type: 'date', timezone: 'UTC' }])).toMatch(/columns\.0\.timezone: d is date: timezone applies to timestamp columns only/);
@@ -66,7 +66,7 @@ describe('check-config type-checks a contract against its columns', () => {
 });
 
 describe('pipeline check-config on a contract with mistakes', () => {
-  it('exits 2 and lists every problem with its path', async () => {
+  it('exits 2 and lists every type problem with its path', async () => {
     const { mkdtempSync, writeFileSync, mkdirSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
@@ -77,7 +77,7 @@ describe('pipeline check-config on a contract with mistakes', () => {
     writeFileSync(join(dir, 'contracts/flights.json'), JSON.stringify({
       dataset: 'flights', version: 1,
       columns: [
-        { name: 'dep', type: 'timestamp', timezone: 'Europe/Pariss', format: 'dd/MM/yyyy HH:mm' },
+        { name: 'dep', type: 'timestamp', timezone: 'Europe/Paris', format: 'dd/MM/yyyy hh:mm' },
         { name: 'seats', type: 'integer', default: 'N/A' },
         { name: 'carrier', type: 'string' },
       ],
@@ -87,7 +87,7 @@ describe('pipeline check-config on a contract with mistakes', () => {
     const code = await main(['check-config', '--config', join(dir, 'pipeline.json')], { log: () => {}, err: (s) => errs.push(s) });
     expect(code).toBe(2);
     const text = errs.join('\n');
-    expect(text).toContain("columns.0.timezone: dep: unknown time zone 'Europe/Pariss'");
+    expect(text).toContain("columns.0.format: dep: 'dd/MM/yyyy hh:mm': hh (1-12) and a (AM/PM) go together; use HH for a 24-hour clock");
     expect(text).toContain('columns.1.default: seats: default "N/A" is not a valid integer');
     expect(text).toContain('rules.0.rule: min(carrier): carrier is string; min and max apply to numbers');
     expect(text).toContain('rules.1.expression: cannot compare integer with string');

@@ -1,9 +1,13 @@
-import { GetObjectCommand, HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { TransientError } from '../../lambdas/core/errors';
 import { executionName } from '../../lambdas/core/layout';
+import { PreconditionFailed } from '../../lambdas/core/store';
 import { makeDispatch, type ExecutionStarter } from '../../lambdas/handlers/dispatch';
 import type { FileState } from '../../lambdas/handlers/state';
 import { S3ObjectStore } from '../../lambdas/shared/s3-store';
@@ -111,6 +115,28 @@ describe('S3ObjectStore', () => {
     await expect(store.read('b', 'k')).rejects.toBeInstanceOf(TransientError);
     mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'denied', $metadata: { httpStatusCode: 403 } }));
     await expect(store.read('b', 'k')).rejects.not.toBeInstanceOf(TransientError);
+    mock.restore();
+  });
+
+  it('sends conditional writes with a quoted ETag and turns 412, 409 and 404 into PreconditionFailed (other errors stay what they were)', async () => {
+    const mock = mockClient(S3Client);
+    const store = new S3ObjectStore(new S3Client({ region: 'us-east-1' }));
+    const body = join(tmpdir(), `cond-${process.pid}`);
+    writeFileSync(body, 'x');
+    mock.on(PutObjectCommand).resolves({});
+    await store.putFile('b', 'k', body, 'x/y', { ifMatch: 'abc' });
+    await store.putFile('b', 'k', body, 'x/y', { ifNoneMatch: '*' });
+    const sent = mock.commandCalls(PutObjectCommand).map((c) => [c.args[0].input.IfMatch, c.args[0].input.IfNoneMatch]);
+    expect(sent).toEqual([['"abc"', undefined], [undefined, '*']]);
+    for (const [name, status] of [['PreconditionFailed', 412], ['ConditionalRequestConflict', 409], ['NoSuchKey', 404]] as const) {
+      mock.on(PutObjectCommand).rejects(new S3ServiceException({ name, $fault: 'client', message: name, $metadata: { httpStatusCode: status } }));
+      await expect(store.putFile('b', 'k', body, 'x/y', { ifMatch: 'abc' })).rejects.toBeInstanceOf(PreconditionFailed);
+    }
+    mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'denied', $metadata: { httpStatusCode: 403 } }));
+    await expect(store.putFile('b', 'k', body, 'x/y', { ifMatch: 'abc' })).rejects.not.toBeInstanceOf(PreconditionFailed);
+    // Unconditional writes never become PreconditionFailed.
+    mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'NoSuchBucket', $fault: 'client', message: 'gone', $metadata: { httpStatusCode: 404 } }));
+    await expect(store.putFile('b', 'k', body)).rejects.not.toBeInstanceOf(PreconditionFailed);
     mock.restore();
   });
 });

@@ -111,7 +111,7 @@ describe('row quality (sales seed)', () => {
       [4, 'min(amount)'],
       [5, 'accepted_values(status)'],
     ]);
-    expect(q[1]).toMatchObject({ _reason: 'amount=-4.00 is below the minimum 0', order_id: 'S-3', amount: '-4.00', _dataset: 'sales', _source_key: 'landing/x/file.csv' });
+    expect(q[1]).toMatchObject({ _reason: 'amount=-4.00 is below the minimum 0', row: expect.objectContaining({ order_id: 'S-3', amount: '-4.00' }), _dataset: 'sales', _source_key: 'landing/x/file.csv' });
     expect(r.silver.map((s) => [s.partition, s.rows])).toEqual([
       ['2026-11-20', 1],
       ['2026-11-21', 2],

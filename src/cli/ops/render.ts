@@ -1,4 +1,4 @@
-import { c, table } from '../format';
+import { c, safe, table } from '../format';
 import type { Fate } from './fate';
 
 /** What `pipeline status --json` prints; the table is rendered from the same object. */
@@ -69,12 +69,12 @@ export function renderStatus(r: StatusReport): string {
     `alarms: ${states.map((k) => `${byState[k]} ${k === 'ALARM' ? c.red(k) : k}`).join(', ') || 'none found (is the monitoring deployed?)'}` +
       (byState.INSUFFICIENT_DATA ? c.dim(' (INSUFFICIENT_DATA: no datapoints yet, normal for a quiet pipeline)') : ''),
   );
-  for (const a of r.alarms.filter((x) => x.state === 'ALARM')) lines.push(`  ${c.red('ALARM')} ${a.name} ${c.dim(a.reason ?? '')}`);
+  for (const a of r.alarms.filter((x) => x.state === 'ALARM')) lines.push(`  ${c.red('ALARM')} ${safe(a.name)} ${c.dim(safe(a.reason ?? ''))}`);
   lines.push('');
   if (!r.failedExecutions24h.length) lines.push('failed executions (24 h): none');
   else {
     lines.push(`failed executions (24 h): ${r.failedExecutions24h.length}${r.failedExecutions24h.length > 10 ? ' (latest 10; --json for all)' : ''}`);
-    for (const f of r.failedExecutions24h.slice(0, 10)) lines.push(`  ${f.startDate ?? ''} ${f.key ?? f.name ?? ''} ${c.red(f.error ?? '')} ${c.dim((f.cause ?? '').replace(/\s+/g, ' ').slice(0, 120))}`.trimEnd());
+    for (const f of r.failedExecutions24h.slice(0, 10)) lines.push(`  ${f.startDate ?? ''} ${safe(f.key ?? f.name ?? '')} ${c.red(safe(f.error ?? ''))} ${c.dim(safe((f.cause ?? '').replace(/\s+/g, ' ').slice(0, 120)))}`.trimEnd());
   }
   return lines.join('\n');
 }
@@ -94,7 +94,7 @@ export function renderReconcile(r: ReconcileReport): string {
   const lines: string[] = [];
   const notable = r.objects.filter((o) => o.fate !== 'gold' && o.fate !== 'superseded');
   if (notable.length) {
-    lines.push(table([['fate', 'key', 'landed', 'detail'], ...notable.map((o) => [FATE_COLOUR[o.fate](o.fate), o.key + (o.versionId ? c.dim(` (${o.versionId})`) : ''), o.landed, o.detail ?? ''])]));
+    lines.push(table([['fate', 'key', 'landed', 'detail'], ...notable.map((o) => [FATE_COLOUR[o.fate](o.fate), safe(o.key) + (o.versionId ? c.dim(` (${safe(o.versionId)})`) : ''), o.landed, safe(o.detail ?? '')])]));
     lines.push('');
   }
   const t = r.totals;

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Aggregate, Contract } from '../core/contract';
+import { TransientError } from '../core/errors';
+import { Aggregator, type PartialDoc } from '../core/gold';
+import { goldView } from '../core/gold-view';
+import { layout } from '../core/layout';
+import { forEachLimit } from '../core/limit';
+import { writeParquetFile } from '../core/parquet';
+import { PreconditionFailed } from '../core/store';
+import type { StageDeps } from '../shared/deps';
+
+/** Attempts per partition before giving up to the state machine's retry (which waits longer). */
+export const GOLD_ATTEMPTS = 40;
+/** Partitions rebuilt at once by one invocation. */
+const PARALLEL = 16;
+
+/**
+ * Rebuild gold for the given partitions of a dataset from its per-file
+ * partials, correct under any interleaving of concurrent rebuilds (optimistic
+ * concurrency):
+ *
+ *   1. read the ETag of each gold object (or see that there is none),
+ *   2. then list and merge the partition's partials,
+ *   3. write gold with If-Match on that ETag (If-None-Match: * if there was none).
+ *
+ * A write only lands if nobody wrote gold after step 1, so the last write to
+ * land was built from a listing taken after every earlier landed write: no
+ * rebuild built from an older listing can overwrite a newer one. A write that
+ * loses (412) goes back to step 1. Every write carries a fresh `generation` in
+ * its Parquet metadata, so two rebuilds of identical content still have
+ * different ETags. A partition left with no partials gets an empty gold file
+ * (written the same way) rather than a delete, which S3 cannot make conditional.
+ */
+export async function rebuildGold(deps: StageDeps, contract: Contract, dataset: string, partitions: string[], workDir: string): Promise<{ attempts: number }> {
+  // Date-part groups and filtered measures are derived columns of the gold view (gold-view.ts).
+  contract = goldView(contract).contract;
+  let attempts = 0;
+  await forEachLimit(partitions, PARALLEL, async (dt) => {
+    attempts += await rebuildPartition(deps, contract, dataset, dt, workDir);
+  });
+  return { attempts };
+}
+
+async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: string, dt: string, workDir: string): Promise<number> {
+  const lake = deps.lakeBucket;
+  let pending: Aggregate[] = contract.gold;
+  // Partials already read, by key and ETag (S3 lists ETags; a rewritten partial has a new one).
+  const cache = new Map<string, PartialDoc[]>();
+  for (let attempt = 1; attempt <= GOLD_ATTEMPTS; attempt++) {
+    const etags = await Promise.all(pending.map(async (g) => (await deps.store.head(lake, layout.gold(dataset, g.name, dt)))?.etag));
+    const listed = (await deps.store.list(lake, layout.goldPartialPrefix(dataset, dt))).filter((o) => o.key.endsWith('.json'));
+    const aggs = pending.map((g) => new Aggregator(g, contract));
+    let files = 0;
+    for (let i = 0; i < listed.length; i += 16) {
+      const docs = await Promise.all(
+        listed.slice(i, i + 16).map(async (o) => {
+          const id = o.etag && `${o.key}#${o.etag}`;
+          if (id && cache.has(id)) return cache.get(id);
+          const text = await deps.store.readText(lake, o.key);
+          // Deleted since the listing: the file left this partition.
+          const parsed = text ? (JSON.parse(text) as PartialDoc[]) : undefined;
+          if (id && parsed) cache.set(id, parsed);
+          return parsed;
+        }),
+      );
+      for (const doc of docs) {
+        if (!doc) continue;
+        files++;
+        for (const d of doc) aggs.find((a) => a.agg.name === d.aggregate)?.merge(d);
+      }
+    }
+    await mkdir(workDir, { recursive: true });
+    const lost: Aggregate[] = [];
+    for (const [i, g] of pending.entries()) {
+      const local = join(workDir, `gold-${g.name}-${dt}-${randomUUID()}.parquet`);
+      writeParquetFile(local, aggs[i].columns, aggs[i].rows(), { dataset, aggregate: g.name, dt, source_files: String(files), generation: randomUUID() });
+      try {
+        await deps.store.putFile(lake, layout.gold(dataset, g.name, dt), local, 'application/vnd.apache.parquet', etags[i] ? { ifMatch: etags[i] } : { ifNoneMatch: '*' });
+      } catch (e) {
+        if (!(e instanceof PreconditionFailed)) throw e;
+        lost.push(g);
+      } finally {
+        await rm(local, { force: true });
+      }
+    }
+    if (!lost.length) return attempt;
+    pending = lost;
+    // Someone else rebuilt meanwhile: back off a little (full jitter) so a crowd spreads out.
+    await sleep(Math.random() * Math.min(1000, 25 * 2 ** attempt));
+  }
+  throw new TransientError(`gold of dataset ${dataset} dt=${dt} kept changing during ${GOLD_ATTEMPTS} rebuild attempts; the state machine retries Publish later`);
+}
