@@ -120,7 +120,8 @@ export class DuplicatePolicy {
     this.dropped++;
     this.sink.counts.rowsDeduplicated++;
     if (this.droppedPath === undefined) return;
-    this.pending += `${JSON.stringify({ _line: line, _rule: this.rule, ...original() })}\n`;
+    // The quarantine row shape (stage-run.ts reject): the source fields under `row`.
+    this.pending += `${JSON.stringify({ _line: line, _rule: this.rule, row: original() })}\n`;
     if (this.pending.length > 65536) this.flush();
   }
 

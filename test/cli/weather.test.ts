@@ -43,9 +43,9 @@ describe('pipeline run samples/weather (real-world contract language)', () => {
       'rows at lines 11 and 12 share the key (KMDW, 1998-06-15) with different values',
       'rows at lines 11 and 12 share the key (KMDW, 1998-06-15) with different values',
     ]);
-    expect(q[0]['Low Temp (F)']).toBe('88.0');
+    expect(q[0].row['Low Temp (F)']).toBe('88.0');
     const dups = readFileSync(join(root, 'lake-bucket', m.outputs.duplicates), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(dups).toEqual([{ _line: 10, _rule: 'duplicate_key(station_id,obs_date)', 'Station ID': 'KORD', 'Obs Date': 'Jun 12 1998', 'Observed At': 'Jun 12 1998 2:05 PM', 'Low Temp (F)': '61.0', 'High Temp (F)': '78.5', 'Precip (in)': '0.00', Conditions: 'Sunny' }]);
+    expect(dups).toEqual([{ _line: 10, _rule: 'duplicate_key(station_id,obs_date)', row: { 'Station ID': 'KORD', 'Obs Date': 'Jun 12 1998', 'Observed At': 'Jun 12 1998 2:05 PM', 'Low Temp (F)': '61.0', 'High Temp (F)': '78.5', 'Precip (in)': '0.00', Conditions: 'Sunny' } }]);
     const wet = (await parquetReadObjects({ file: await asyncBufferFromFile(join(root, 'lake-bucket/gold/weather/wet_days_by_station/dt=1998-06/part-0.parquet')) })) as Record<string, unknown>[];
     expect(wet.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])))).toEqual([
       { station_id: 'KMDW', month_obs_date: 6, days: 2, wet_days: 0, rain_in: null, max_sunny_high_f: null },

@@ -35,7 +35,7 @@ describe('onDuplicate', () => {
     const { r, rows, dropped } = await stage(CARS, 'first', { keep: true });
     expect(rows.sort()).toEqual(['amc hornet|1970|97', 'ford pinto|1971|86', 'vw rabbit|1976|70']);
     expect(r.counts).toMatchObject({ rowsIn: 6, rowsOut: 3, rowsDeduplicated: 3, rowsQuarantined: 0 });
-    expect(dropped.map((d) => [d._line, d._rule, d.hp])).toEqual([[4, 'duplicate_key(name,year)', '86'], [5, 'duplicate_key(name,year)', '75'], [7, 'duplicate_key(name,year)', '90']]);
+    expect(dropped.map((d) => [d._line, d._rule, d.row.hp])).toEqual([[4, 'duplicate_key(name,year)', '86'], [5, 'duplicate_key(name,year)', '75'], [7, 'duplicate_key(name,year)', '90']]);
   });
 
   it('last: the last row of a key wins', async () => {
@@ -50,7 +50,7 @@ describe('onDuplicate', () => {
     expect(rows).toEqual(['vw rabbit|1976|70']);
     expect(r.counts).toMatchObject({ rowsIn: 5, rowsOut: 1, rowsDeduplicated: 1, rowsQuarantined: 3 });
     expect(r.reasons).toEqual({ 'duplicate_key(name,year)': 3 });
-    expect(rejects.map((q) => [q._line, q.hp])).toEqual([[4, '97'], [5, '90'], [6, '97']]);
+    expect(rejects.map((q) => [q._line, q.row.hp])).toEqual([[4, '97'], [5, '90'], [6, '97']]);
     expect(rejects[0]._reason).toBe('rows at lines 4 and 5 share the key (amc hornet, 1970) with different values');
   });
 
