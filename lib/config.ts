@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseContract, type Contract } from '../lambdas/core/contract';
+import { CODECS, DEFAULT_CODEC } from '../lambdas/core/parquet-compress';
 
 /**
  * The pipeline configuration: one JSON file (config/pipeline.json by default)
@@ -108,6 +109,8 @@ export const pipelineConfigSchema = z.strictObject({
       partitionsFutureDays: z.number().int().min(0).max(3650).default(1),
     })
     .default({ bytesScannedCutoffMb: 10240, resultsDays: 7, partitionsFrom: '2000-01-01', partitionsFutureDays: 1 }),
+  /** Silver and gold Parquet: the page compression of datasets whose contract names none. */
+  parquet: z.strictObject({ compression: z.enum(CODECS).default(DEFAULT_CODEC) }).default({ compression: DEFAULT_CODEC }),
   datasets: z.array(datasetSchema).min(1),
   environments: z.record(z.string(), envSchema).default({}),
 });
@@ -163,7 +166,7 @@ export function loadConfig(file = DEFAULT_CONFIG, envName = 'dev'): PipelineConf
       throw new ConfigError((e as Error).message);
     }
     if (contract.dataset !== d.name) throw new ConfigError(`Dataset ${d.name}: contract ${contractFile} is for dataset ${contract.dataset}`);
-    return { ...d, contract, contractFile };
+    return { ...d, contract: { ...contract, compression: contract.compression ?? rest.parquet.compression }, contractFile };
   });
   return {
     ...rest,

@@ -2,7 +2,7 @@ import type { Contract } from '../lambdas/core/contract';
 import { Aggregator } from '../lambdas/core/gold';
 import { layout } from '../lambdas/core/layout';
 import type { OutColumn } from '../lambdas/core/parquet';
-import { silverColumns } from '../lambdas/core/stage-run';
+import { silverColumns } from '../lambdas/core/silver-schema';
 import { goldView } from '../lambdas/core/gold-view';
 import { decimalSpec } from '../lambdas/core/types';
 import { ConfigError, type PipelineConfig } from './config';

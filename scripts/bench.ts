@@ -10,10 +10,11 @@
  * shared machine one run of either can be 30% off, and a single pair of runs
  * gave ratios anywhere from 0.34 to 0.56 for the same code. Peak RSS is the
  * highest of the stage's runs. The last line is machine-readable:
- *   stage_vs_duckdb=<ratio> stage_mb_s=<n> duckdb_mb_s=<n> peak_rss_mb=<n> input_mb=<n>
+ *   stage_vs_duckdb=<ratio> stage_mb_s=<n> duckdb_mb_s=<n> peak_rss_mb=<n> input_mb=<n> silver_vs_duckdb_size=<ratio>
+ * Both sides write ZSTD; the size ratio is silver's bytes (all partitions) over DuckDB's one file.
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +26,9 @@ const targetMb = Number(values.mb);
 const dir = values.dir ?? join(tmpdir(), 'pipeline-bench');
 mkdirSync(dir, { recursive: true });
 const csv = join(dir, `sales-v2-${targetMb}mb.csv`);
+// The input is shared (deterministic, written under a temporary name then renamed); the bundle and
+// outputs are this run's own, so benches started side by side on one host do not clobber each other.
+const work = mkdtempSync(join(dir, 'run-'));
 
 /** Deterministic generator (mulberry32) so runs are comparable. */
 function rng(seed: number) {
@@ -71,7 +75,7 @@ async function generate(path: string, bytes: number): Promise<number> {
  * would be measured too.
  */
 function bundle(script: string): string {
-  const out = join(dir, script.replace(/\.ts$/, '.cjs'));
+  const out = join(work, script.replace(/\.ts$/, '.cjs'));
   buildSync({ entryPoints: [join(__dirname, script)], outfile: out, bundle: true, platform: 'node', format: 'cjs', minify: true, target: 'node24', logLevel: 'warning' });
   return out;
 }
@@ -86,7 +90,8 @@ function child(script: string, args: string[], bundled: boolean): Record<string,
 async function main() {
   if (!existsSync(csv) || Math.abs(statSync(csv).size - targetMb * 1e6) > 2e6) {
     process.stdout.write(`generating ${csv} (${targetMb} MB)... `);
-    const rows = await generate(csv, targetMb * 1e6);
+    const rows = await generate(`${csv}.${process.pid}.tmp`, targetMb * 1e6);
+    renameSync(`${csv}.${process.pid}.tmp`, csv);
     console.log(`${rows} rows`);
   }
   const inputMb = statSync(csv).size / 1e6;
@@ -100,17 +105,19 @@ async function main() {
   let peakRss = 0;
   let verified = true;
   let duckOut = 0;
+  let silverOut = 0;
   for (let r = 1; r <= runs; r++) {
-    const stage = child('bench-stage.ts', [csv, join(dir, 'stage-out')], true);
+    const stage = child('bench-stage.ts', [csv, join(work, 'stage-out')], true);
     stageSec.push(stage.seconds);
     stageCpu.push(stage.cpuSeconds);
     peakRss = Math.max(peakRss, stage.peakRssMb);
-    console.log(`stage  #${r}: ${stage.seconds.toFixed(2)} s, ${(inputMb / stage.seconds).toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, deduplicated ${stage.rowsDeduplicated}, silver ${stage.files} files ${stage.silverMb.toFixed(0)} MB`);
-    const duck = child('bench-duckdb.ts', [csv, join(dir, 'duckdb-out.parquet'), join(dir, 'stage-out', 'silver', '*', '*.parquet')], false);
+    silverOut = stage.silverMb;
+    console.log(`stage  #${r}: ${stage.seconds.toFixed(2)} s, ${(inputMb / stage.seconds).toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, deduplicated ${stage.rowsDeduplicated}, silver ${stage.files} files ${stage.silverMb.toFixed(1)} MB`);
+    const duck = child('bench-duckdb.ts', [csv, join(work, 'duckdb-out.parquet'), join(work, 'stage-out', 'silver', '*', '*.parquet')], false);
     duckSec.push(duck.seconds);
     duckCpu.push(duck.cpuSeconds);
-    duckOut = statSync(join(dir, 'duckdb-out.parquet')).size / 1e6;
-    console.log(`duckdb #${r}: ${duck.seconds.toFixed(2)} s, ${(inputMb / duck.seconds).toFixed(1)} MB/s, peak RSS ${duck.peakRssMb.toFixed(0)} MB, output ${duckOut.toFixed(0)} MB (1 thread, COPY read_csv -> parquet)`);
+    duckOut = statSync(join(work, 'duckdb-out.parquet')).size / 1e6;
+    console.log(`duckdb #${r}: ${duck.seconds.toFixed(2)} s, ${(inputMb / duck.seconds).toFixed(1)} MB/s, peak RSS ${duck.peakRssMb.toFixed(0)} MB, output ${duckOut.toFixed(1)} MB (1 thread, COPY read_csv -> parquet, zstd)`);
     // DuckDB read the stage's silver back: it must hold exactly the rows the stage reported, each key once.
     const ok = duck.silverRows === stage.rowsOut && duck.silverKeys === stage.rowsOut;
     if (!ok) console.log(`check : DuckDB reads ${duck.silverRows} silver rows, ${duck.silverKeys} distinct keys: MISMATCH with ${stage.rowsOut}`);
@@ -118,7 +125,8 @@ async function main() {
   }
   console.log(`check : DuckDB read back every run's silver: ${verified ? 'ok' : 'MISMATCH'}`);
   if (!verified) process.exitCode = 1;
-  if (!values.keep) rmSync(join(dir, 'stage-out'), { recursive: true, force: true });
+  if (!values.keep) rmSync(work, { recursive: true, force: true });
+  else console.log(`kept: ${work}`);
   const stageMbS = inputMb / median(stageSec);
   const duckMbS = inputMb / median(duckSec);
   console.log(`medians of ${runs} runs each: stage ${median(stageSec).toFixed(2)} s, DuckDB ${median(duckSec).toFixed(2)} s`);
@@ -126,7 +134,7 @@ async function main() {
   // the stage's includes V8's GC helper threads. Shown for reference; the ratio below is wall time.
   console.log(`cpu   : stage ${median(stageCpu).toFixed(2)} s, DuckDB ${median(duckCpu).toFixed(2)} s, ratio ${(median(duckCpu) / median(stageCpu)).toFixed(2)}`);
   console.log(
-    `stage_vs_duckdb=${(stageMbS / duckMbS).toFixed(2)} stage_mb_s=${stageMbS.toFixed(1)} duckdb_mb_s=${duckMbS.toFixed(1)} peak_rss_mb=${peakRss.toFixed(0)} input_mb=${inputMb.toFixed(0)}`,
+    `stage_vs_duckdb=${(stageMbS / duckMbS).toFixed(2)} stage_mb_s=${stageMbS.toFixed(1)} duckdb_mb_s=${duckMbS.toFixed(1)} peak_rss_mb=${peakRss.toFixed(0)} input_mb=${inputMb.toFixed(0)} silver_vs_duckdb_size=${(silverOut / duckOut).toFixed(2)}`,
   );
 }
 

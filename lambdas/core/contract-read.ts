@@ -50,6 +50,12 @@ export const columnReadOptions = {
 /** A gold groupBy entry that groups by a date part of a column: `year(obs_date)` (gold-view.ts). */
 export const DATE_PART = /^(year|month|day|hour|date)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$/;
 
+/** The gold output column of a groupBy entry: the column itself, or `year_obs_date` for `year(obs_date)`. */
+export function groupColumnName(entry: string): string {
+  const m = DATE_PART.exec(entry);
+  return m ? `${m[1]}_${m[2]}` : entry;
+}
+
 /** The name a header is compared by under `headerMatch: insensitive`. */
 export function headerKey(name: string, match: 'exact' | 'insensitive'): string {
   return match === 'exact' ? name : name.toLowerCase().replace(/\s+/g, '');

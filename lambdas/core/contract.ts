@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { columnReadOptions, COLUMN_TYPES, DATE_PART, inputSchema, withInput } from './contract-read';
+import { columnReadOptions, COLUMN_TYPES, DATE_PART, groupColumnName, inputSchema, withInput } from './contract-read';
 import { typeCheckContract } from './contract-check';
+import { CODECS } from './parquet-compress';
+import { isReserved, RESERVED_NAMES } from './silver-schema';
 
 /**
  * A data contract: what a dataset's files must look like and what the pipeline
@@ -166,12 +168,19 @@ export const contractSchema = z
     history: z.array(z.strictObject({ version: z.number().int().positive(), columns: z.array(z.string()).min(1) })).default([]),
     gold: z.array(aggregateSchema).default([]),
     limits: limitsSchema.default({}),
+    /** Parquet page compression of silver and gold; the pipeline config's parquet.compression when absent (zstd). */
+    compression: z.enum(CODECS).optional(),
   })
   .superRefine((c, ctx) => {
     const names = new Set<string>();
+    const lower = new Map<string, string>();
     for (const col of c.columns) {
-      if (names.has(col.name)) ctx.addIssue({ code: 'custom', message: `duplicate column ${col.name}`, path: ['columns'] });
+      const prior = lower.get(col.name.toLowerCase());
+      // Athena, Glue and Spark fold names to lower case: id and ID would be one column there.
+      if (prior !== undefined) ctx.addIssue({ code: 'custom', message: prior === col.name ? `duplicate column ${col.name}` : `columns ${prior} and ${col.name} differ only in case (engines fold names to lower case); rename one`, path: ['columns'] });
+      if (isReserved(col.name)) ctx.addIssue({ code: 'custom', message: `column name ${col.name} is reserved (${RESERVED_NAMES.join(', ')}: the partition key and audit columns); rename it, and map the source name with evolution.renames`, path: ['columns'] });
       names.add(col.name);
+      lower.set(col.name.toLowerCase(), col.name);
       if (!col.nullable && col.default === null) ctx.addIssue({ code: 'custom', message: `column ${col.name} is not nullable but defaults to null`, path: ['columns'] });
     }
     const known = (col: string, path: (string | number)[]) => {
@@ -196,11 +205,24 @@ export const contractSchema = z
       }
     });
     Object.values(c.evolution.renames).forEach((to) => known(to, ['evolution', 'renames']));
+    const typeOf = new Map(c.columns.map((x) => [x.name, x.type]));
     c.gold.forEach((g, i) => {
       g.groupBy.forEach((col) => known(DATE_PART.exec(col)?.[2] ?? col, ['gold', i, 'groupBy']));
+      const outputs = new Map<string, string>();
+      const output = (name: string, path: (string | number)[]) => {
+        const k = name.toLowerCase();
+        if (outputs.has(k) || isReserved(name)) ctx.addIssue({ code: 'custom', message: `gold column ${name} ${outputs.has(k) ? `clashes with ${outputs.get(k)} (names compare case-insensitively)` : 'is reserved'}; choose another name`, path });
+        outputs.set(k, name);
+      };
+      g.groupBy.forEach((col, j) => output(groupColumnName(col), ['gold', i, 'groupBy', j]));
       g.measures.forEach((m, j) => {
+        output(m.as, ['gold', i, 'measures', j, 'as']);
         if (m.column) known(m.column, ['gold', i, 'measures', j]);
         else if (m.fn !== 'count') ctx.addIssue({ code: 'custom', message: `${m.fn} needs a column`, path: ['gold', i, 'measures', j] });
+        const t = m.column && typeOf.get(m.column);
+        if (t && (m.fn === 'sum' || m.fn === 'avg') && !(t === 'integer' || t === 'double' || t.startsWith('decimal'))) {
+          ctx.addIssue({ code: 'custom', message: `${m.fn}(${m.column}) needs a numeric column (integer, double or decimal), not ${t}; use count, min, max or count_distinct`, path: ['gold', i, 'measures', j] });
+        }
       });
     });
     const versions = c.history.map((h) => h.version);

@@ -14,6 +14,7 @@ export type ReasonCode =
   | 'schema.missing_columns'
   | 'quality.reject_ratio'
   | 'quality.row_count'
+  | 'gold.overflow'
   | 'file.empty'
   | 'file.unsupported'
   | 'file.too_large'

@@ -1,7 +1,7 @@
 import type { Column, Contract } from './contract';
 import { compileExpression, type CompiledExpression } from './expression';
-import { PartitionAggregates } from './gold';
-import { DATE_PART } from './contract-read';
+import { PartitionAggregates } from './gold-partitions';
+import { DATE_PART, groupColumnName } from './contract-read';
 import type { Typed } from './types';
 
 /**
@@ -14,11 +14,6 @@ import type { Typed } from './types';
  */
 
 
-/** The gold output column of a groupBy entry: the column itself, or `year_obs_date` for `year(obs_date)`. */
-export function groupColumnName(entry: string): string {
-  const m = DATE_PART.exec(entry);
-  return m ? `${m[1]}_${m[2]}` : entry;
-}
 
 export interface GoldView {
   /** The contract gold.ts sees: derived columns appended, aggregates rewritten onto them. */
@@ -83,9 +78,9 @@ function datePart(entry: string, columns: readonly Column[]): (row: readonly Typ
 }
 
 /** PartitionAggregates over the view: rows get their derived values on the way in. */
-export function goldAggregates(contract: Contract): PartitionAggregates {
+export function goldAggregates(contract: Contract, ingestedAt?: number): PartitionAggregates {
   const view = goldView(contract);
-  return view.derive ? new DerivedAggregates(view.contract, view.derive) : new PartitionAggregates(contract);
+  return view.derive ? new DerivedAggregates(view.contract, view.derive, ingestedAt) : new PartitionAggregates(contract, ingestedAt);
 }
 
 class DerivedAggregates extends PartitionAggregates {
@@ -93,8 +88,9 @@ class DerivedAggregates extends PartitionAggregates {
   constructor(
     contract: Contract,
     private readonly derive: (row: readonly Typed[], out: Typed[]) => void,
+    ingestedAt?: number,
   ) {
-    super(contract);
+    super(contract, ingestedAt);
   }
 
   override addMany(partition: string, rows: readonly Typed[][], order: Int32Array, from: number, n: number): void {

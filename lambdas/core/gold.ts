@@ -1,7 +1,11 @@
 import type { Aggregate, Contract } from './contract';
 import { DistinctCounter, type DistinctDoc } from './distinct';
+import { checkSum, lessThan, measureType, toJson, type PartialDoc } from './gold-types';
 import type { OutColumn } from './parquet';
+import { GOLD_UPDATED_AT } from './silver-schema';
 import { canonicalDecimal, decimalSpec, type Typed } from './types';
+
+export { measureType, type PartialDoc } from './gold-types';
 
 /**
  * Gold: declared aggregates per silver partition, built from mergeable
@@ -10,8 +14,11 @@ import { canonicalDecimal, decimalSpec, type Typed } from './types';
  * overwrites its own partial, so gold is the same whatever the order or the
  * number of times files were processed, and Publish never rereads silver.
  *
- * count, sum, min, max and avg are exact (decimal sums run as a JS number while
- * |sum| <= 2^53 - 1 and spill into a bigint beyond). count_distinct is exact up
+ * count, sum, min, max and avg are exact: integer and decimal sums run as a
+ * JS number while |sum| <= 2^53 - 1 and spill into a bigint beyond, and a sum
+ * past its result type (BIGINT, DECIMAL(38,s)) throws GoldOverflow (the file
+ * is quarantined); string min/max compare by UTF-8 bytes, as SQL engines do.
+ * Each gold row carries `_updated_at`, the latest landing time of its rows. count_distinct is exact up
  * to EXACT_LIMIT (2048) distinct values per group and partition (a set of
  * 64-bit hashes), then a HyperLogLog estimate (2^14 registers, 16 KB, standard
  * error 0.81%), so its memory is bounded whatever the input size; its output
@@ -26,21 +33,6 @@ import { canonicalDecimal, decimalSpec, type Typed } from './types';
  * have to be exposed to each other.
  */
 
-/** JSON form of a partial: bigints as strings tagged by the column type. */
-export interface PartialDoc {
-  aggregate: string;
-  groups: { keys: Typed[]; accs: { count: number; nonNull: number; sum: string | number; min: Typed; max: Typed; distinct?: DistinctDoc | (string | number | boolean)[] }[] }[];
-}
-
-export function measureType(fn: string, colType: string | undefined): OutColumn['type'] {
-  if (fn === 'count' || fn === 'count_distinct') return 'integer';
-  if (fn === 'avg') return 'double';
-  if (fn === 'sum' && colType && decimalSpec(colType)) return `decimal(38,${decimalSpec(colType)!.scale})`;
-  return (colType ?? 'integer') as OutColumn['type'];
-}
-
-/** JSON-safe: bigints and non-finite doubles (JSON would turn those into null) as strings. */
-const toJson = (v: Typed): Typed => (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v) : v);
 const SAFE = Number.MAX_SAFE_INTEGER;
 const SUM = 1;
 const MIN = 2;
@@ -86,6 +78,9 @@ export class Aggregator {
   private readonly slotCol: Int32Array;
   private readonly slotFlags: Int32Array;
   private readonly slotDecimal: boolean[];
+  /** Summed exactly (integer and decimal columns). */
+  private readonly slotExact: boolean[];
+  private readonly slotNames: string[];
   /** Per measure: its slot (-1 for count(*)) and its flag. */
   private readonly mSlot: number[];
   private readonly mFlag: number[];
@@ -153,6 +148,8 @@ export class Aggregator {
     this.slotCol = Int32Array.from(cols.map((c) => index.get(c)!));
     this.slotFlags = Int32Array.from(flags);
     this.slotDecimal = cols.map((c) => decimalSpec(this.types.get(c)!) !== undefined);
+    this.slotNames = cols;
+    this.slotExact = cols.map((c, s) => this.slotDecimal[s] || this.types.get(c) === 'integer');
     this.nonNull = new Float64Array(this.cap * this.S);
     this.sum = new Float64Array(this.cap * this.S);
     this.minN = new Float64Array(this.cap * this.S).fill(NaN);
@@ -160,8 +157,14 @@ export class Aggregator {
     this.columns = [
       ...agg.groupBy.map((g) => ({ name: g, type: this.types.get(g)! as OutColumn['type'], nullable: true })),
       ...agg.measures.map((m) => ({ name: m.as, type: measureType(m.fn, m.column && this.types.get(m.column)), nullable: m.fn !== 'count' && m.fn !== 'count_distinct' })),
+      GOLD_UPDATED_AT,
     ];
   }
+
+  /** Landing time of the rows added by addRow (the stage's file); NaN when unknown. */
+  ingestedAt = NaN;
+  /** Per group: the latest landing time of its rows. */
+  private updated = new Float64Array(8).fill(NaN);
 
   /** The id of the group of these key values (read from `src` at `idx`), created when new; values are copied. */
   private group(src: readonly Typed[], idx: Int32Array): number {
@@ -224,6 +227,7 @@ export class Aggregator {
     if (g === this.cap) this.grow();
     for (let k = 0; k < this.nk; k++) this.keys.push(src[idx[k]]);
     this.hashes[g] = h;
+    this.updated[g] = this.ingestedAt;
     this.table[at] = g + 1;
     for (let s = 0; s < this.S; s++) {
       this.sumBig.push(0n);
@@ -252,6 +256,7 @@ export class Aggregator {
       return b;
     };
     this.count = widen(this.count, cap);
+    this.updated = widen(this.updated, cap, NaN);
     this.nonNull = widen(this.nonNull, cap * this.S);
     this.sum = widen(this.sum, cap * this.S);
     this.minN = widen(this.minN, cap * this.S, NaN);
@@ -287,15 +292,16 @@ export class Aggregator {
    */
   private addValue(i: number, s: number, f: number, v: Typed): void {
     let x: number;
-    const dec = this.slotDecimal[s];
-    // A decimal number is a safe scaled integer (types.ts: Scaled); a bigint may still be one (merged partials).
+    const exact = this.slotExact[s];
+    // A decimal number is a safe scaled integer (types.ts: Scaled), an integer one a safe integer;
+    // a bigint may still be one (merged partials).
     if (typeof v === 'number') x = v;
-    else if (typeof v === 'bigint' && dec && (x = Number(v)) <= SAFE && x >= -SAFE) {
+    else if (typeof v === 'bigint' && exact && (x = Number(v)) <= SAFE && x >= -SAFE) {
       // safe decimal
     } else return this.addOther(i, f, v);
     if (f & SUM) {
       const t = this.sum[i] + x;
-      if (!dec || (t <= SAFE && t >= -SAFE)) this.sum[i] = t;
+      if (!exact || (t <= SAFE && t >= -SAFE)) this.sum[i] = t;
       else this.sumBig[i] += BigInt(x);
     }
     if (f & MIN && !(x >= this.minN[i])) this.minN[i] = x;
@@ -308,8 +314,8 @@ export class Aggregator {
       else if (typeof v === 'number') this.sum[i] += v;
       else if (typeof v === 'boolean') this.sum[i] += v ? 1 : 0;
     }
-    if (f & MIN && v !== null && (this.minX[i] === null || v < this.minX[i]!)) this.minX[i] = v;
-    if (f & MAX && v !== null && (this.maxX[i] === null || v > this.maxX[i]!)) this.maxX[i] = v;
+    if (f & MIN && v !== null && (this.minX[i] === null || lessThan(v, this.minX[i]))) this.minX[i] = v;
+    if (f & MAX && v !== null && (this.maxX[i] === null || lessThan(this.maxX[i], v))) this.maxX[i] = v;
   }
 
   private extreme(i: number, max: boolean): Typed {
@@ -320,10 +326,17 @@ export class Aggregator {
     return (max ? (x as number) > a : (x as number) < a) ? x : a;
   }
 
-  /** The sum; a decimal's in canonical form (types.ts: Scaled). */
+  /** The sum; an exact one in canonical form (types.ts: Scaled), checked against its result type. */
   private total(i: number, s: number): number | bigint {
-    if (!this.slotDecimal[s] || this.sumBig[i] === 0n) return this.sum[i];
-    return canonicalDecimal(BigInt(this.sum[i]) + this.sumBig[i]);
+    if (!this.slotExact[s] || this.sumBig[i] === 0n) return this.sum[i];
+    const t = canonicalDecimal(BigInt(this.sum[i]) + this.sumBig[i]);
+    checkSum(t, this.slotDecimal[s], `sum(${this.slotNames[s]}) of a group in gold ${this.agg.name}`);
+    return t;
+  }
+
+  /** Throws GoldOverflow when any sum is past its result type (the stage checks its file's partial). */
+  checkOverflow(): void {
+    for (let g = 0; g < this.n; g++) for (let s = 0; s < this.S; s++) if (this.slotFlags[s] & SUM) this.total(g * this.S + s, s);
   }
 
   toPartial(): PartialDoc {
@@ -331,12 +344,13 @@ export class Aggregator {
     for (let g = 0; g < this.n; g++) {
       groups.push({
         keys: this.keys.slice(g * this.nk, (g + 1) * this.nk).map(toJson),
+        updatedAt: this.updated[g] === this.updated[g] ? this.updated[g] : undefined,
         accs: this.agg.measures.map((_, m) => {
           const s = this.mSlot[m];
           const f = this.mFlag[m];
           if (s < 0) return { count: this.count[g], nonNull: 0, sum: 0, min: null, max: null, distinct: undefined };
           const i = g * this.S + s;
-          const sum = f & SUM ? this.total(i, s) : this.slotDecimal[s] ? 0n : 0;
+          const sum = f & SUM ? this.total(i, s) : 0;
           return {
             count: this.count[g],
             nonNull: this.nonNull[i],
@@ -365,6 +379,7 @@ export class Aggregator {
         this.identity,
       );
       if (pg.accs.length) this.count[g] += pg.accs[0].count;
+      if (pg.updatedAt !== undefined && !(this.updated[g] >= pg.updatedAt)) this.updated[g] = pg.updatedAt;
       pg.accs.forEach((p, m) => {
         const s = this.mSlot[m];
         if (s === undefined || s < 0) return;
@@ -374,14 +389,14 @@ export class Aggregator {
         const col = this.agg.measures[m].column;
         if (owns & NON_NULL) this.nonNull[i] += p.nonNull;
         if (owns & SUM) {
-          if (this.slotDecimal[s]) this.addValue(i, s, SUM, BigInt(p.sum));
+          if (this.slotExact[s]) this.addValue(i, s, SUM, BigInt(p.sum));
           else this.sum[i] += Number(p.sum);
         }
         const min = back(p.min, col);
         const max = back(p.max, col);
         if (f & MIN && min !== null) this.addValue(i, s, MIN, min);
         if (f & MAX && max !== null) this.addValue(i, s, MAX, max);
-        if (owns & DISTINCT && p.distinct) this.distinct[i]!.merge(p.distinct);
+        if (owns & DISTINCT && p.distinct) this.distinct[i]!.merge(p.distinct as DistinctDoc | (string | number | boolean)[]);
       });
     }
   }
@@ -414,35 +429,11 @@ export class Aggregator {
               return this.extreme(i, true);
           }
         }),
+        this.updated[g] === this.updated[g] ? this.updated[g] : null,
       ];
       out.push({ key: JSON.stringify(keys.map(toJson)), row });
     }
     // Deterministic order: identical inputs give byte-identical gold files.
     return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0)).map((r) => r.row);
-  }
-}
-
-/** Per-partition aggregators for every gold aggregate of a contract. */
-export class PartitionAggregates {
-  private readonly byPartition = new Map<string, Aggregator[]>();
-
-  constructor(private readonly contract: Contract) {}
-
-  get enabled(): boolean {
-    return this.contract.gold.length > 0;
-  }
-
-  /** Feed rows[order[from]] .. (n rows), all of one partition; nothing of the rows is kept. */
-  addMany(partition: string, rows: readonly Typed[][], order: Int32Array, from: number, n: number): void {
-    let aggs = this.byPartition.get(partition);
-    if (!aggs) {
-      aggs = this.contract.gold.map((g) => new Aggregator(g, this.contract));
-      this.byPartition.set(partition, aggs);
-    }
-    for (const a of aggs) for (let k = from, end = from + n; k < end; k++) a.addRow(rows[order[k]]);
-  }
-
-  partials(): Map<string, PartialDoc[]> {
-    return new Map([...this.byPartition].map(([dt, aggs]) => [dt, aggs.map((a) => a.toPartial())]));
   }
 }

@@ -1,75 +1,38 @@
-import { Bytes, bitPack } from './parquet-bytes';
-import type { ThriftStruct } from './thrift';
-import { decimalSpec, recentSlot, type Typed } from './types';
+import { Bytes } from './parquet-bytes';
+import { Phys, type EncoderColumn } from './parquet-schema';
+import { recentSlot, type Typed } from './types';
+
+export { ENC, Phys, physicalOf, type EncoderColumn } from './parquet-schema';
 
 /**
  * One column chunk being built: values are encoded as they arrive into typed
  * buffers (definition levels, fixed-width values, a string dictionary or PLAIN
- * bytes), then turned into page bodies and statistics at flush. One class
- * with per-type append loops (the stage's hottest code after the scanner),
- * which is why the file runs long.
+ * bytes), then cut into pages (parquet-pages.ts) with statistics
+ * (parquet-stats.ts) at flush. One class with per-type append loops (the
+ * stage's hottest code after the scanner), which is why the file runs long.
  */
 
-export interface EncoderColumn {
-  name: string;
-  type: string;
-  nullable: boolean;
-}
-
-const enum Phys {
-  BOOLEAN = 0,
-  INT32 = 1,
-  INT64 = 2,
-  DOUBLE = 5,
-  BYTE_ARRAY = 6,
-  FIXED = 7,
-}
-const CONVERTED = { UTF8: 0, DECIMAL: 5, DATE: 6, TIMESTAMP_MILLIS: 9 };
-export const ENC = { PLAIN: 0, RLE: 3, RLE_DICTIONARY: 8 };
 /** A string chunk stays dictionary-encoded up to this many distinct values... */
 const DICT_MAX = 4096;
 /** ...and this many characters of them (4096 long values would pin megabytes per column and partition). */
 const DICT_MAX_CHARS = 1 << 20;
 const TWO32 = 4294967296;
 
-export function physicalOf(col: EncoderColumn): { phys: Phys; typeLength?: number; converted?: number; precision?: number; scale?: number } {
-  switch (col.type) {
-    case 'string':
-      return { phys: Phys.BYTE_ARRAY, converted: CONVERTED.UTF8 };
-    case 'integer':
-      return { phys: Phys.INT64 };
-    case 'double':
-      return { phys: Phys.DOUBLE };
-    case 'boolean':
-      return { phys: Phys.BOOLEAN };
-    case 'date':
-      return { phys: Phys.INT32, converted: CONVERTED.DATE };
-    case 'timestamp':
-      return { phys: Phys.INT64, converted: CONVERTED.TIMESTAMP_MILLIS };
-    default: {
-      const spec = decimalSpec(col.type);
-      if (!spec) throw new Error(`no Parquet type for column ${col.name}: ${col.type}`);
-      const { precision, scale } = spec;
-      if (precision <= 18) return { phys: Phys.INT64, converted: CONVERTED.DECIMAL, precision, scale };
-      return { phys: Phys.FIXED, typeLength: Math.ceil((precision * Math.log2(10) + 1) / 8), converted: CONVERTED.DECIMAL, precision, scale };
-    }
-  }
-}
-
 /** One column's values for the row group being built. */
 export class ColumnBuffer {
-  defs: Uint8Array = new Uint8Array(1024);
+  // Small at first: a file per partition, thousands of partitions (they grow on demand).
+  defs: Uint8Array = new Uint8Array(64);
   count = 0;
   nulls = 0;
   /** Fixed-width values (8 bytes a slot for INT64/DOUBLE, 4 for INT32, 1 for BOOLEAN). */
-  fixed = new Bytes(8192);
+  fixed = new Bytes(256);
   /** Dictionary state for strings: ids per value, distinct values in order. */
   dict: Map<string, number> | undefined = new Map();
   dictValues: string[] = [];
   dictChars = 0;
-  ids: Int32Array = new Int32Array(1024);
+  ids: Int32Array = new Int32Array(64);
   nIds = 0;
-  plain = new Bytes(8192);
+  plain = new Bytes(256);
   min: number | bigint | undefined;
   max: number | bigint | undefined;
   private readonly f64 = new Float64Array(1);
@@ -82,6 +45,7 @@ export class ColumnBuffer {
     readonly typeLength: number,
   ) {
     if (phys !== Phys.BYTE_ARRAY) this.dict = undefined;
+    this.runnable = phys === Phys.BYTE_ARRAY || phys === Phys.INT64 || phys === Phys.INT32;
   }
 
   get bytes(): number {
@@ -120,6 +84,7 @@ export class ColumnBuffer {
   }
 
   append(v: Typed): void {
+    if (this.runLen) this.settle(true);
     if (v === null || v === undefined) return this.appendNull();
     this.present();
     switch (this.phys) {
@@ -144,6 +109,21 @@ export class ColumnBuffer {
    */
   appendColumn(rows: readonly (readonly Typed[])[], order: Int32Array, from: number, n: number, c: number): void {
     const end = from + n;
+    if (this.runLen === this.count && this.runnable) {
+      // Run mode: every value of the chunk so far is one value (the audit columns), counted only.
+      let k = from;
+      if (this.runLen === 0) {
+        const v = rows[order[k]][c];
+        if (typeof v === (this.phys === Phys.BYTE_ARRAY ? 'string' : 'number')) this.runValue = v as string | number;
+      }
+      const run = this.runValue;
+      if (run !== null) while (k < end && rows[order[k]][c] === run) k++;
+      this.runLen += k - from;
+      this.count += k - from;
+      if (k === end) return;
+      this.settle(true);
+      from = k;
+    }
     switch (this.phys) {
       case Phys.BYTE_ARRAY:
         for (let k = from; k < end; k++) {
@@ -188,6 +168,51 @@ export class ColumnBuffer {
         return;
       default:
         for (let k = from; k < end; k++) this.append(rows[order[k]][c]);
+    }
+  }
+
+  /** Integer and string chunks start in run mode (see appendColumn). */
+  private readonly runnable: boolean;
+  private runValue: string | number | null = null;
+  /** Values in run mode (== count while in it; 0 once settled). */
+  private runLen = 0;
+
+  /**
+   * Leaves run mode: the run becomes what appending it value by value would
+   * have made. At flush (`values` false) an integer run is left as its
+   * extremes alone: a chunk of one value is written from them (parquet-pages.ts).
+   */
+  settle(values = false): void {
+    const n = this.runLen;
+    if (!n) return;
+    this.runLen = 0;
+    const v = this.runValue!;
+    if (this.col.nullable) {
+      while (this.defs.length < n) this.growDefs();
+      this.defs.fill(1, 0, n);
+    }
+    if (this.phys === Phys.BYTE_ARRAY) {
+      const own = (v as string).length >= 13 ? (' ' + (v as string)).slice(1) : (v as string);
+      this.dict!.set(own, 0);
+      this.dictValues.push(own);
+      this.dictChars += own.length;
+      if (this.ids.length < n) this.ids = new Int32Array(Math.max(n, this.ids.length * 2));
+      this.ids.fill(0, 0, n);
+      this.nIds = n;
+      this.lastStr = own;
+      this.lastId = 0;
+      return;
+    }
+    const x = v as number;
+    if (!values) {
+      this.minN = this.maxN = x;
+      return;
+    }
+    this.count = 0;
+    for (let i = 0; i < n; i++) {
+      this.count++;
+      if (this.phys === Phys.INT64) this.int64(x);
+      else this.int32(x);
     }
   }
 
@@ -253,9 +278,9 @@ export class ColumnBuffer {
     this.defs = d;
   }
 
-  /** Numbers' extremes (NaN never compares, so a NaN is left out as before); bigints' in min/max. */
-  private minN = Infinity;
-  private maxN = -Infinity;
+  /** Numbers' extremes (NaN never compares, so a NaN is left out); bigints' in min/max. */
+  minN = Infinity;
+  maxN = -Infinity;
 
   private bigint64(v: bigint): void {
     const f = this.fixed;
@@ -271,7 +296,10 @@ export class ColumnBuffer {
     const n = this.typeLength;
     const f = this.fixed;
     f.ensure(n);
-    let x = BigInt.asUintN(n * 8, BigInt(v));
+    const big = BigInt(v);
+    if (this.min === undefined || big < this.min) this.min = big;
+    if (this.max === undefined || big > this.max) this.max = big;
+    let x = BigInt.asUintN(n * 8, big);
     for (let i = n - 1; i >= 0; i--) {
       f.buf[f.len + i] = Number(x & 0xffn);
       x >>= 8n;
@@ -279,6 +307,8 @@ export class ColumnBuffer {
     f.len += n;
   }
 
+  private lastStr: string | undefined;
+  private lastId = 0;
   /** Recent dictionary entries (types.ts recentSlot); valid for the current dictionary only. */
   private readonly recentStr: (string | undefined)[] = new Array(32).fill(undefined);
   private readonly recentId = new Int32Array(32);
@@ -286,12 +316,19 @@ export class ColumnBuffer {
   private string(s: string): void {
     const dict = this.dict;
     if (dict) {
+      // The same string as the last one (constant columns such as _source_key, runs in sorted input).
+      if (s === this.lastStr && this.nIds < this.ids.length) {
+        this.ids[this.nIds++] = this.lastId;
+        return;
+      }
       const slot = recentSlot(s);
       let id: number | undefined;
       if (this.recentStr[slot] === s) id = this.recentId[slot];
       else id = dict.get(s);
       if (id === undefined) {
-        if (dict.size >= DICT_MAX || this.dictChars > DICT_MAX_CHARS) {
+        // Past 1024 entries with most values distinct, a dictionary will not pay: PLAIN now,
+        // rather than after 4096 inserts (each chunk decides afresh, so this is paid per chunk).
+        if (dict.size >= DICT_MAX || this.dictChars > DICT_MAX_CHARS || (dict.size >= 1024 && dict.size * 2 > this.nIds)) {
           this.toPlain();
           this.plain.str(s);
           return;
@@ -305,6 +342,8 @@ export class ColumnBuffer {
       }
       this.recentStr[slot] = s.length >= 13 ? this.dictValues[id] : s;
       this.recentId[slot] = id;
+      this.lastStr = this.recentStr[slot];
+      this.lastId = id;
       if (this.nIds === this.ids.length) {
         const next = new Int32Array(this.nIds * 2);
         next.set(this.ids);
@@ -317,68 +356,12 @@ export class ColumnBuffer {
   }
 
   /** Too many distinct values: this chunk is written PLAIN (the values so far re-encoded once). */
-  private highCardinality = false;
-
   private toPlain(): void {
-    this.highCardinality = true;
     for (let i = 0; i < this.nIds; i++) this.plain.str(this.dictValues[this.ids[i]]);
     this.dict = undefined;
     this.dictValues = [];
     this.dictChars = 0;
     this.nIds = 0;
-  }
-
-  /** Definition levels as one RLE/bit-packed hybrid stream (bit width 1), length-prefixed. */
-  private defLevels(out: Bytes): void {
-    const start = out.len;
-    out.u32(0);
-    const d = this.defs;
-    let i = 0;
-    while (i < this.count) {
-      let j = i + 1;
-      while (j < this.count && d[j] === d[i]) j++;
-      out.varint((j - i) << 1);
-      out.ensure(1);
-      out.buf[out.len++] = d[i];
-      i = j;
-    }
-    const len = out.len - start - 4;
-    const b = out.buf;
-    b[start] = len & 255;
-    b[start + 1] = (len >>> 8) & 255;
-    b[start + 2] = (len >>> 16) & 255;
-    b[start + 3] = (len >>> 24) & 255;
-  }
-
-  /**
-   * Encoded pages of this chunk: the dictionary page body (if any) and the data
-   * page body as parts, written one after the other without joining them.
-   */
-  pages(): { dictionary?: Uint8Array; dictCount: number; data: Uint8Array[]; size: number; encoding: number } {
-    const head = new Bytes(64);
-    if (this.col.nullable) this.defLevels(head);
-    let dictionary: Uint8Array | undefined;
-    let body: Uint8Array;
-    let encoding = ENC.PLAIN;
-    if (this.dict && this.dictValues.length) {
-      const dict = new Bytes();
-      for (const v of this.dictValues) dict.str(v);
-      dictionary = dict.buf.subarray(0, dict.len);
-      const width = Math.max(1, Math.ceil(Math.log2(Math.max(this.dictValues.length, 2))));
-      head.ensure(1);
-      head.buf[head.len++] = width;
-      const ids = new Bytes(Math.ceil(this.nIds / 8) * width + 8);
-      bitPack(this.ids, this.nIds, width, ids);
-      body = ids.buf.subarray(0, ids.len);
-      encoding = ENC.RLE_DICTIONARY;
-    } else if (this.phys === Phys.BYTE_ARRAY) body = this.plain.buf.subarray(0, this.plain.len);
-    else if (this.phys === Phys.BOOLEAN) {
-      const n = this.fixed.len;
-      body = new Uint8Array(Math.ceil(n / 8));
-      for (let i = 0; i < n; i++) if (this.fixed.buf[i]) body[i >>> 3] |= 1 << (i & 7);
-    } else body = this.fixed.buf.subarray(0, this.fixed.len);
-    const h = head.buf.subarray(0, head.len);
-    return { dictionary, dictCount: this.dictValues.length, data: [h, body], size: h.length + body.length, encoding };
   }
 
   /**
@@ -394,34 +377,18 @@ export class ColumnBuffer {
     if (this.defs.length > big) this.defs = new Uint8Array(1024);
     if (this.ids.length * 4 > big) this.ids = new Int32Array(1024);
     this.nIds = 0;
-    // A column that outgrew the dictionary once is written PLAIN from then on.
-    this.dict = this.phys === Phys.BYTE_ARRAY && !this.highCardinality ? new Map() : undefined;
+    // A fresh dictionary per chunk (a reader decodes each chunk on its own; some mis-read
+    // files whose chunks mix dictionary and PLAIN for one column across row groups).
+    this.dict = this.phys === Phys.BYTE_ARRAY ? new Map() : undefined;
     this.recentStr.fill(undefined);
+    this.lastStr = undefined;
+    this.runLen = 0;
+    this.runValue = null;
     this.dictValues = [];
     this.dictChars = 0;
     this.min = undefined;
     this.max = undefined;
     this.minN = Infinity;
     this.maxN = -Infinity;
-  }
-
-  statistics(): ThriftStruct {
-    const s: ThriftStruct = { 3: { i64: this.nulls } };
-    let min = this.min;
-    let max = this.max;
-    if (this.minN <= this.maxN) {
-      if (min === undefined || this.minN < min) min = this.minN;
-      if (max === undefined || this.maxN > max) max = this.maxN;
-    }
-    if (min !== undefined && max !== undefined) {
-      const enc = (v: number | bigint) => {
-        if (this.phys === Phys.INT32) return new Uint8Array(new Int32Array([Number(v)]).buffer);
-        if (this.phys === Phys.DOUBLE) return new Uint8Array(new Float64Array([Number(v)]).buffer);
-        return new Uint8Array(new BigInt64Array([BigInt(v)]).buffer);
-      };
-      s[5] = { bin: enc(max) };
-      s[6] = { bin: enc(min) };
-    }
-    return s;
   }
 }

@@ -1,6 +1,10 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ColumnBuffer, ENC, physicalOf, type EncoderColumn } from './parquet-column';
+import { CODEC_ID, compress, concat, DEFAULT_CODEC, type Codec } from './parquet-compress';
+import { chunkPages } from './parquet-pages';
+import { columnOrders, createdBy, schemaElements } from './parquet-schema';
+import { statisticsOf } from './parquet-stats';
 import { encodeStruct, type ThriftStruct } from './thrift';
 import type { Typed } from './types';
 
@@ -8,11 +12,14 @@ import type { Typed } from './types';
  * A streaming Parquet writer built for the stage's hot loop: each value is
  * encoded into typed-array column buffers as the row arrives (the row array
  * itself is never kept), and a row group is written when the buffers reach a
- * byte budget. Pages are data page v1, uncompressed: PLAIN for numbers,
- * dictionary (RLE_DICTIONARY) for strings while a chunk has few distinct
- * values, PLAIN once it has many. Statistics (null count; min/max of numeric
- * columns) let Athena and DuckDB skip row groups. Column chunks are built in
- * parquet-column.ts.
+ * byte budget. Data pages v1, compressed (ZSTD by default): PLAIN for numbers,
+ * a fresh dictionary per chunk for strings while it has few distinct values,
+ * PLAIN past that. Statistics on every column (parquet-stats.ts), logical
+ * types and column orders in the footer (parquet-schema.ts).
+ *
+ * The file descriptor is opened when there is something to write and may be
+ * closed between row groups (FilePool): a file per partition, thousands of
+ * partitions, must not take thousands of descriptors.
  */
 
 export type { EncoderColumn };
@@ -24,14 +31,53 @@ export interface ParquetFileWriterOptions {
   rowGroupRows?: number;
   kv?: Record<string, string>;
   createdBy?: string;
+  /** @default 'zstd' */
+  compression?: Codec;
+  /** Uncompressed bytes per data page (parquet-pages.ts). */
+  pageBytes?: number;
+  /** Shares a bounded number of open descriptors among many writers. */
+  pool?: FilePool;
+}
+
+const MAGIC = new TextEncoder().encode('PAR1');
+
+/**
+ * At most `max` descriptors open among the writers that use it: the least
+ * recently written is closed (its writer reopens for append when it next writes).
+ */
+export class FilePool {
+  private readonly open = new Map<ParquetFileWriter, true>();
+  constructor(readonly max = 64) {}
+
+  touch(w: ParquetFileWriter): void {
+    if (this.open.delete(w)) return void this.open.set(w, true);
+    this.open.set(w, true);
+    if (this.open.size > this.max) {
+      const oldest = this.open.keys().next().value!;
+      this.open.delete(oldest);
+      oldest.closeFd();
+    }
+  }
+
+  forget(w: ParquetFileWriter): void {
+    this.open.delete(w);
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
 }
 
 export class ParquetFileWriter {
-  private readonly fd: number;
-  private offset = 0;
+  private fd: number | undefined;
+  private created = false;
+  private done = false;
+  /** Bytes of the file so far, the magic included (written with the first row group or the footer). */
+  private offset = MAGIC.length;
   private readonly schema: ReturnType<typeof physicalOf>[];
   private readonly buffers: ColumnBuffer[];
   private readonly rowGroups: ThriftStruct[] = [];
+  private readonly codec: Codec;
   private pending = 0;
   rows = 0;
 
@@ -42,15 +88,42 @@ export class ParquetFileWriter {
   ) {
     this.schema = columns.map(physicalOf);
     this.buffers = columns.map((c, i) => new ColumnBuffer(c, this.schema[i].phys, this.schema[i].typeLength ?? 0));
+    this.codec = opts.compression ?? DEFAULT_CODEC;
     mkdirSync(dirname(path), { recursive: true });
-    this.fd = openSync(path, 'w');
-    this.write(new TextEncoder().encode('PAR1'));
   }
 
   private write(b: Uint8Array): void {
-    let done = 0;
-    while (done < b.length) done += writeSync(this.fd, b, done, b.length - done);
+    if (this.fd === undefined) {
+      // First write truncates (a rerun overwrites); later ones append where the file ends.
+      this.fd = openSync(this.path, this.created ? 'a' : 'w');
+      if (!this.created) {
+        this.created = true;
+        this.put(MAGIC);
+      }
+    }
+    this.opts.pool?.touch(this);
+    this.put(b);
     this.offset += b.length;
+  }
+
+  private put(b: Uint8Array): void {
+    let done = 0;
+    while (done < b.length) done += writeSync(this.fd!, b, done, b.length - done);
+  }
+
+  /** Close the descriptor (the pool's call, or the end); the file stays open for writing. */
+  closeFd(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    this.opts.pool?.forget(this);
+    closeSync(fd);
+  }
+
+  /** Give up: close the descriptor, write nothing more. */
+  abort(): void {
+    this.done = true;
+    this.closeFd();
   }
 
   get bufferedBytes(): number {
@@ -81,6 +154,7 @@ export class ParquetFileWriter {
   flushAndRelease(): void {
     this.flushRowGroup();
     for (const b of this.buffers) b.release();
+    this.closeFd();
   }
 
   get buffered(): number {
@@ -114,24 +188,46 @@ export class ParquetFileWriter {
     if (this.pending >= (this.opts.rowGroupRows ?? 1_000_000) || (before >>> 10 !== this.pending >>> 10 && this.bufferedBytes >= (this.opts.rowGroupBytes ?? 32 << 20))) this.flushRowGroup();
   }
 
+  /** One page: header then (compressed) body. Returns [uncompressed, compressed] bytes written, header included. */
+  private page(header: ThriftStruct, parts: Uint8Array[], size: number): [number, number] {
+    const raw = this.codec === 'none' ? undefined : concat(parts, size);
+    const body = raw && compress(this.codec, raw);
+    header[2] = { i32: size };
+    header[3] = { i32: body ? body.length : size };
+    const h = encodeStruct(header);
+    this.write(h);
+    if (body) this.write(body);
+    else for (const p of parts) this.write(p);
+    return [h.length + size, h.length + (body ? body.length : size)];
+  }
+
   flushRowGroup(): void {
-    if (!this.pending) return;
+    if (!this.pending || this.done) return;
     const chunks: ThriftStruct[] = [];
+    const groupStart = this.offset;
     let total = 0;
+    let totalCompressed = 0;
     this.buffers.forEach((buf, c) => {
       const start = this.offset;
-      const { dictionary, dictCount, data, size: dataSize, encoding } = buf.pages();
+      buf.settle();
+      const { dictionary, dictCount, encoding, pages } = chunkPages(buf, this.opts.pageBytes);
+      let raw = 0;
+      let packed = 0;
       let dictOffset: number | undefined;
       if (dictionary) {
         dictOffset = this.offset;
-        this.write(encodeStruct({ 1: { i32: 2 }, 2: { i32: dictionary.length }, 3: { i32: dictionary.length }, 7: { struct: { 1: { i32: dictCount }, 2: { i32: ENC.PLAIN } } } }));
-        this.write(dictionary);
+        const [u, z] = this.page({ 1: { i32: 2 }, 7: { struct: { 1: { i32: dictCount }, 2: { i32: ENC.PLAIN } } } }, [dictionary], dictionary.length);
+        raw += u;
+        packed += z;
       }
       const dataOffset = this.offset;
-      this.write(encodeStruct({ 1: { i32: 0 }, 2: { i32: dataSize }, 3: { i32: dataSize }, 5: { struct: { 1: { i32: buf.count }, 2: { i32: encoding }, 3: { i32: ENC.RLE }, 4: { i32: ENC.RLE } } } }));
-      for (const part of data) this.write(part);
-      const size = this.offset - start;
-      total += size;
+      for (const p of pages) {
+        const [u, z] = this.page({ 1: { i32: 0 }, 5: { struct: { 1: { i32: p.rows }, 2: { i32: encoding }, 3: { i32: ENC.RLE }, 4: { i32: ENC.RLE } } } }, p.parts, p.size);
+        raw += u;
+        packed += z;
+      }
+      total += raw;
+      totalCompressed += packed;
       chunks.push({
         2: { i64: start },
         3: {
@@ -139,52 +235,49 @@ export class ParquetFileWriter {
             1: { i32: this.schema[c].phys },
             2: { list: 'i32', items: dictionary ? [ENC.PLAIN, ENC.RLE, ENC.RLE_DICTIONARY] : [ENC.PLAIN, ENC.RLE] },
             3: { list: 'bin', items: [this.columns[c].name] },
-            4: { i32: 0 },
+            4: { i32: CODEC_ID[this.codec] },
             5: { i64: buf.count },
-            6: { i64: size },
-            7: { i64: size },
+            6: { i64: raw },
+            7: { i64: packed },
             9: { i64: dataOffset },
             11: dictOffset === undefined ? undefined : { i64: dictOffset },
-            12: { struct: buf.statistics() },
+            12: { struct: statisticsOf(buf) },
           },
         },
       });
     });
-    this.rowGroups.push({ 1: { list: 'struct', items: chunks }, 2: { i64: total }, 3: { i64: this.pending } });
+    this.rowGroups.push({
+      1: { list: 'struct', items: chunks },
+      2: { i64: total },
+      3: { i64: this.pending },
+      5: { i64: groupStart },
+      6: { i64: totalCompressed },
+      7: { i32: this.rowGroups.length },
+    });
     this.pending = 0;
     for (const b of this.buffers) b.reset();
   }
 
   finish(): void {
-    this.flushRowGroup();
-    const schema: ThriftStruct[] = [
-      { 4: { bin: 'root' }, 5: { i32: this.columns.length } },
-      ...this.columns.map((col, i): ThriftStruct => {
-        const p = this.schema[i];
-        return {
-          1: { i32: p.phys },
-          2: p.typeLength === undefined ? undefined : { i32: p.typeLength },
-          3: { i32: col.nullable ? 1 : 0 },
-          4: { bin: col.name },
-          6: p.converted === undefined ? undefined : { i32: p.converted },
-          7: p.scale === undefined ? undefined : { i32: p.scale },
-          8: p.precision === undefined ? undefined : { i32: p.precision },
-        };
-      }),
-    ];
-    const meta = encodeStruct({
-      1: { i32: 1 },
-      2: { list: 'struct', items: schema },
-      3: { i64: this.rows },
-      4: { list: 'struct', items: this.rowGroups },
-      5: { list: 'struct', items: Object.entries(this.opts.kv ?? {}).map(([k, v]) => ({ 1: { bin: k }, 2: { bin: v } })) },
-      6: { bin: this.opts.createdBy ?? 'landing-to-lake' },
-    });
-    this.write(meta);
-    const tail = new Uint8Array(8);
-    new DataView(tail.buffer).setUint32(0, meta.length, true);
-    tail.set(new TextEncoder().encode('PAR1'), 4);
-    this.write(tail);
-    closeSync(this.fd);
+    if (this.done) return;
+    try {
+      this.flushRowGroup();
+      const meta = encodeStruct({
+        1: { i32: 1 },
+        2: { list: 'struct', items: schemaElements(this.columns) },
+        3: { i64: this.rows },
+        4: { list: 'struct', items: this.rowGroups },
+        5: { list: 'struct', items: Object.entries(this.opts.kv ?? {}).map(([k, v]) => ({ 1: { bin: k }, 2: { bin: v } })) },
+        6: { bin: this.opts.createdBy ?? createdBy() },
+        7: { list: 'struct', items: columnOrders(this.columns.length) },
+      });
+      this.write(meta);
+      const tail = new Uint8Array(8);
+      new DataView(tail.buffer).setUint32(0, meta.length, true);
+      tail.set(MAGIC, 4);
+      this.write(tail);
+    } finally {
+      this.abort();
+    }
   }
 }

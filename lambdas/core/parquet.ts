@@ -1,5 +1,6 @@
 import type { ColumnType } from './contract';
-import { ParquetFileWriter } from './parquet-encoder';
+import type { Codec } from './parquet-compress';
+import { FilePool, ParquetFileWriter } from './parquet-encoder';
 import type { Typed } from './types';
 
 /**
@@ -12,7 +13,8 @@ import type { Typed } from './types';
  * the budget held, so do the files with the most spare capacity: otherwise,
  * with input sorted by partition (or a trickle of late rows into older ones),
  * every such partition pinned a row group's worth of buffers (30 partitions:
- * ~290 MB held for a 16 MB budget).
+ * ~290 MB held for a 16 MB budget). Open descriptors are bounded too
+ * (FilePool, 64 by default): 3,000 dates in one file open no more than that.
  */
 
 export interface OutColumn {
@@ -44,6 +46,8 @@ export class PartitionedParquetWriter {
     private readonly kv: Record<string, string> = {},
     /** Bytes buffered across all partitions before the largest is flushed. @default 16 MiB */
     private readonly maxBufferedBytes = 16 << 20,
+    private readonly compression?: Codec,
+    private readonly pool = new FilePool(),
   ) {}
 
   /** Encodes the row now (the caller may reuse the array). */
@@ -62,7 +66,7 @@ export class PartitionedParquetWriter {
   private fileFor(partition: string): ParquetFileWriter {
     let f = this.files.get(partition);
     if (!f) {
-      f = new ParquetFileWriter(this.pathFor(partition), this.columns, { rowGroupRows: this.rowGroupRows, rowGroupBytes: this.maxBufferedBytes, kv: this.kv });
+      f = new ParquetFileWriter(this.pathFor(partition), this.columns, { rowGroupRows: this.rowGroupRows, rowGroupBytes: this.maxBufferedBytes, kv: this.kv, compression: this.compression, pool: this.pool });
       this.files.set(partition, f);
     }
     return f;
@@ -116,19 +120,33 @@ export class PartitionedParquetWriter {
     return n;
   }
 
+  /** Descriptors open right now (bounded by the pool). */
+  get openFiles(): number {
+    return this.pool.size;
+  }
+
   finish(): WrittenFile[] {
     const out: WrittenFile[] = [];
-    for (const [partition, f] of this.files) {
-      f.finish();
-      out.push({ partition, path: f.path, rows: f.rows });
+    try {
+      for (const [partition, f] of this.files) {
+        f.finish();
+        out.push({ partition, path: f.path, rows: f.rows });
+      }
+    } finally {
+      this.abort();
     }
     return out.sort((a, b) => a.partition.localeCompare(b.partition));
+  }
+
+  /** Close every descriptor without writing more (the stage failed; its work directory is discarded). */
+  abort(): void {
+    for (const f of this.files.values()) f.abort();
   }
 }
 
 /** Write a small, fully materialised table (gold aggregates). */
-export function writeParquetFile(path: string, columns: OutColumn[], rows: Typed[][], kv: Record<string, string> = {}): void {
-  const f = new ParquetFileWriter(path, columns, { kv });
+export function writeParquetFile(path: string, columns: OutColumn[], rows: Typed[][], kv: Record<string, string> = {}, compression?: Codec): void {
+  const f = new ParquetFileWriter(path, columns, { kv, compression });
   for (const r of rows) f.appendRow(r);
   f.finish();
 }

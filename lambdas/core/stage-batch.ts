@@ -1,5 +1,5 @@
 import { InMemoryDeduper, type Deduper } from './dedupe';
-import type { PartitionAggregates } from './gold';
+import type { PartitionAggregates } from './gold-partitions';
 import type { PartitionedParquetWriter } from './parquet';
 import type { StageCounts } from './stage';
 import type { Typed } from './types';

@@ -1,11 +1,11 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Column, Contract } from './contract';
+import type { Column } from './contract';
 import { InMemoryDeduper, type Deduper } from './dedupe';
 import { bounded, DataError } from './errors';
 import { limitError, limitsOf, type ReadLimits } from './limits';
 import { planColumns, type ColumnPlan } from './evolution';
-import type { PartitionAggregates } from './gold';
+import type { PartitionAggregates } from './gold-partitions';
 import { goldAggregates } from './gold-view';
 import { RowBatch, type BatchSink } from './stage-batch';
 import { PartitionedParquetWriter, type OutColumn } from './parquet';
@@ -15,6 +15,7 @@ import { cleanerFor, type Cleaner } from './cells';
 import { DuplicatePolicy } from './duplicates';
 import type { StageCounts, StageInput } from './stage';
 import { rangeParserFor, type RangeParser } from './range-parsers';
+import { AUDIT_COLUMNS, silverColumns } from './silver-schema';
 import { displayFor, fromJson, INVALID, parserFor, type Parser, type Typed } from './types';
 
 /**
@@ -24,14 +25,6 @@ import { displayFor, fromJson, INVALID, parserFor, type Parser, type Typed } fro
  */
 
 const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
-
-/**
- * Silver's columns for a contract, before any per-file extra columns (`onAddedColumns: keep`).
- * The one definition: the Parquet writer below and the Glue tables / `pipeline query` both use it.
- */
-export function silverColumns(contract: Contract): OutColumn[] {
-  return contract.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable }));
-}
 
 export class StageRun {
   readonly counts: StageCounts = { rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDeduplicated: 0, rowsWarned: 0 };
@@ -75,6 +68,9 @@ export class StageRun {
   badRule = '';
   private batch: RowBatch | undefined;
   readonly limits: ReadLimits;
+  private readonly auditValues: Typed[];
+  /** Where kept source columns start in the row: after the contract's and the audit columns. */
+  private readonly extraAt: number;
 
   constructor(private readonly input: StageInput) {
     const { contract, dataset, key } = input;
@@ -100,7 +96,10 @@ export class StageRun {
     const granularity = contract.partitionGranularity;
     this.partUnitMs = granularity === 'hour' ? 3600000 : 86400000;
     this.partLen = { hour: 13, day: 10, month: 7, year: 4 }[granularity];
-    this.gold = goldAggregates(contract);
+    const ingestedAt = input.ingestedAt ?? Date.parse(input.ingestDate);
+    this.auditValues = [key, input.sourceVersion ?? null, ingestedAt, 0, contract.version];
+    this.extraAt = this.nCols + AUDIT_COLUMNS.length;
+    this.gold = goldAggregates(contract, ingestedAt);
     mkdirSync(input.workDir, { recursive: true });
     this.quarantinePath = join(input.workDir, 'rejects.jsonl');
   }
@@ -120,15 +119,30 @@ export class StageRun {
     this.header = names.map((h) => h.trim());
     const plan = planColumns(this.header, input.contract, this.where);
     this.plan = plan;
-    this.outColumns = [...silverColumns(input.contract), ...plan.extra.map((e) => ({ name: e.name, type: 'string' as const, nullable: true }))];
+    this.outColumns = silverColumns(input.contract, plan.extra.map((e) => e.name));
     this.writer = new PartitionedParquetWriter(
       this.outColumns,
       (dt) => join(input.workDir, 'silver', `dt=${dt}`, `${input.fileId}.parquet`),
       input.rowGroupSize,
       { dataset: input.dataset, source_key: input.key, contract_version: String(input.contract.version) },
+      undefined,
+      input.contract.compression,
     );
     this.batch = new RowBatch(this as BatchSink, this.outColumns.length);
     this.row = this.batch.slot();
+  }
+
+  /** Audit values (silver-schema.ts), after the contract's columns; the line is the row's own. */
+  private audit(row: Typed[], line: number): void {
+    const n = this.nCols;
+    // Copied from one array: a double read from a number field is boxed anew per store (2M
+    // HeapNumbers per 2M rows); read from an array of mixed values it is one shared object.
+    const a = this.auditValues;
+    row[n] = a[0];
+    row[n + 1] = a[1];
+    row[n + 2] = a[2];
+    row[n + 3] = line;
+    row[n + 4] = a[4];
   }
 
   /**
@@ -273,10 +287,11 @@ export class StageRun {
       this.rejectCsv(line, src, starts, ends, n, this.badRule, bad);
       return;
     }
+    this.audit(row, line);
     const extra = plan.extra;
-    for (let x = 0; x < extra.length; x++) {
+    for (let x = 0, at = this.extraAt; x < extra.length; x++) {
       const i = extra[x].index;
-      row[nCols + x] = starts[i] === ends[i] ? null : src.slice(starts[i], ends[i]);
+      row[at + x] = starts[i] === ends[i] ? null : src.slice(starts[i], ends[i]);
     }
     if (this.duplicates) this.duplicates.offer(row, ordinal, line, () => this.original(this.slices(src, starts, ends, n)));
     else this.emit(row, ordinal);
@@ -326,9 +341,10 @@ export class StageRun {
       this.reject(rec.line, rec.obj, this.badRule, bad);
       return;
     }
+    this.audit(row, rec.line);
     plan.extra.forEach((x, e) => {
       const raw = rec.values[x.index];
-      row[nCols + e] = raw === undefined || raw === null || raw === '' ? null : typeof raw === 'string' ? raw : JSON.stringify(raw); // raw numbers keep their text
+      row[this.extraAt + e] = raw === undefined || raw === null || raw === '' ? null : typeof raw === 'string' ? raw : JSON.stringify(raw); // raw numbers keep their text
     });
     if (this.duplicates) this.duplicates.offer(row, ordinal, rec.line, () => this.original(rec.values));
     else this.emit(row, ordinal);

@@ -4,7 +4,7 @@ import { CsvScanner } from './csv';
 import { CandidateDeduper, findRepeatedKeys, InMemoryDeduper } from './dedupe';
 import { DataError } from './errors';
 import type { ColumnPlan } from './evolution';
-import type { PartialDoc } from './gold';
+import { GoldOverflow, type PartialDoc } from './gold-types';
 import type { OutColumn, WrittenFile } from './parquet';
 import { decodeText, readRecords } from './records';
 import { StageRun } from './stage-run';
@@ -29,6 +29,10 @@ export interface StageInput {
   workDir: string;
   /** Stable id of this file, used in output file names so a rerun overwrites. */
   fileId: string;
+  /** The landing object's version id: silver's `_source_version`. */
+  sourceVersion?: string;
+  /** When the object landed (epoch ms): silver's `_ingested_at`, gold's `_updated_at`. @default ingestDate's midnight UTC */
+  ingestedAt?: number;
   rowGroupSize?: number;
   /** Size of the source object in bytes, to choose the dedupe strategy. */
   sizeBytes?: number;
@@ -121,6 +125,11 @@ export async function runStage(input: StageInput): Promise<StageResult> {
     if (contract.format.type === 'csv') await readCsv(run, input);
     else await readJson(run, input);
     run.finishRows();
+    run.gold.checkOverflow();
+  } catch (e) {
+    // Every descriptor is closed on every path (the work directory is discarded after a failure).
+    run.writer?.abort();
+    throw e instanceof GoldOverflow ? new DataError('gold.overflow', e.detail, where, e.hint) : e;
   } finally {
     run.closeQuarantine();
   }

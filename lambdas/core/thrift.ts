@@ -1,12 +1,13 @@
 /**
  * The few pieces of Thrift's compact protocol that Parquet metadata needs:
- * structs of i32/i64/binary/bool/list/struct fields, written into a growable
+ * structs of i8/i32/i64/binary/bool/list/struct fields, written into a growable
  * buffer. Field ids are written as deltas, as the protocol requires.
  */
 
-const T = { TRUE: 1, FALSE: 2, I32: 5, I64: 6, BINARY: 8, LIST: 9, STRUCT: 12 } as const;
+const T = { TRUE: 1, FALSE: 2, BYTE: 3, I32: 5, I64: 6, BINARY: 8, LIST: 9, STRUCT: 12 } as const;
 
 export type ThriftValue =
+  | { i8: number }
   | { i32: number }
   | { i64: number | bigint }
   | { bin: Uint8Array | string }
@@ -75,7 +76,7 @@ export class CompactWriter {
       const id = Number(key);
       const v = s[id];
       if (v === undefined) continue;
-      const type = 'i32' in v ? T.I32 : 'i64' in v ? T.I64 : 'bin' in v ? T.BINARY : 'bool' in v ? (v.bool ? T.TRUE : T.FALSE) : 'list' in v ? T.LIST : T.STRUCT;
+      const type = 'i8' in v ? T.BYTE : 'i32' in v ? T.I32 : 'i64' in v ? T.I64 : 'bin' in v ? T.BINARY : 'bool' in v ? (v.bool ? T.TRUE : T.FALSE) : 'list' in v ? T.LIST : T.STRUCT;
       const delta = id - last;
       if (delta > 0 && delta <= 15) this.byte((delta << 4) | type);
       else {
@@ -83,7 +84,8 @@ export class CompactWriter {
         this.zigzag(id);
       }
       last = id;
-      if ('i32' in v) this.zigzag(v.i32);
+      if ('i8' in v) this.byte(v.i8 & 0xff);
+      else if ('i32' in v) this.zigzag(v.i32);
       else if ('i64' in v) this.zigzag(v.i64);
       else if ('bin' in v) this.bytes(v.bin);
       else if ('list' in v) {

@@ -76,7 +76,7 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
     const lost: Aggregate[] = [];
     for (const [i, g] of pending.entries()) {
       const local = join(workDir, `gold-${g.name}-${dt}-${randomUUID()}.parquet`);
-      writeParquetFile(local, aggs[i].columns, aggs[i].rows(), { dataset, aggregate: g.name, dt, source_files: String(files), generation: randomUUID() });
+      writeParquetFile(local, aggs[i].columns, aggs[i].rows(), { dataset, aggregate: g.name, dt, source_files: String(files), generation: randomUUID(), contract_version: String(contract.version) }, contract.compression);
       try {
         await deps.store.putFile(lake, layout.gold(dataset, g.name, dt), local, 'application/vnd.apache.parquet', etags[i] ? { ifMatch: etags[i] } : { ifNoneMatch: '*' });
       } catch (e) {

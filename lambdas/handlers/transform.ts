@@ -51,6 +51,9 @@ export function makeTransform(deps: StageDeps) {
         ingestDate,
         workDir,
         fileId: sourceId(key),
+        // Audit columns: the object's version and landing time (the same on every rerun of it).
+        sourceVersion: input.versionId,
+        ingestedAt: Number.isFinite(Date.parse(input.landedAt)) ? Date.parse(input.landedAt) : undefined,
       }).catch((e) => rejectedFileRows(deps, e, { dataset, key, ingestDate }));
       const sha256 = hash.digest('hex');
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetFunctionConfigurationCommand, InvokeCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
-import { lambda, logs, waitFor } from './helpers';
+import { lambda, logs, stackFunctionName, waitFor } from './helpers';
 
 // The Lambdas run nodejs24.x; the emulator's workers must run the same pinned Node,
 // or the emulator tier tests the handlers on a runtime they never run on.
@@ -13,10 +13,10 @@ describe('runtime', () => {
     const fns = (await lambda.send(new ListFunctionsCommand({}))).Functions ?? [];
     expect(fns.length).toBeGreaterThanOrEqual(5);
     for (const f of fns) expect(f.Runtime, f.FunctionName).toBe('nodejs24.x');
-    const fn = fns.find((f) => f.FunctionName?.includes('FreshnessChecker'))!;
-    const logGroup = (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn.FunctionName }))).LoggingConfig?.LogGroup ?? `/aws/lambda/${fn.FunctionName}`;
+    const name = await stackFunctionName('MonitoringFreshnessChecker');
+    const logGroup = (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))).LoggingConfig?.LogGroup ?? `/aws/lambda/${name}`;
     const since = Date.now() - 1000;
-    await lambda.send(new InvokeCommand({ FunctionName: fn.FunctionName }));
+    await lambda.send(new InvokeCommand({ FunctionName: name }));
     const versions = await waitFor('a log line with nodeVersion from the invocation', async () => {
       const r = await logs.send(new FilterLogEventsCommand({ logGroupName: logGroup, startTime: since }));
       const seen = (r.events ?? []).flatMap((e) => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../lambdas/core/contract';
@@ -42,7 +42,7 @@ async function run(csv: string, prepass: boolean, c = contract): Promise<{ r: St
     fileId: 'f',
   });
   const rows: unknown[] = [];
-  for (const f of r.silver) rows.push(...(await parquetReadObjects({ file: await asyncBufferFromFile(f.path) })));
+  for (const f of r.silver) rows.push(...(await readParquetObjects(f.path)));
   return { r, rows };
 }
 
@@ -133,9 +133,9 @@ describe('dedupe', () => {
     expect(batched.r.silver.map((f) => [f.partition, f.rows])).toEqual(rowByRow.r.silver.map((f) => [f.partition, f.rows]));
     expect(batched.r.silver.length).toBeGreaterThan(390);
     for (let i = 0; i < batched.r.silver.length; i++) {
-      const a = await parquetReadObjects({ file: await asyncBufferFromFile(batched.r.silver[i].path) });
+      const a = await readParquetObjects(batched.r.silver[i].path);
       expect(a.map((o) => (o as { amount: number }).amount)).toEqual(want.get(batched.r.silver[i].partition));
-      const b = await parquetReadObjects({ file: await asyncBufferFromFile(rowByRow.r.silver[i].path) });
+      const b = await readParquetObjects(rowByRow.r.silver[i].path);
       expect(a).toEqual(b);
     }
     expect(JSON.stringify([...batched.r.partials])).toBe(JSON.stringify([...rowByRow.r.partials]));

@@ -77,6 +77,7 @@ function reference(agg: (typeof contract.gold)[number], rows: Typed[][]): Typed[
             return new Set(vs.map(String)).size;
         }
       }),
+      null, // _updated_at: no landing time given
     ];
   });
 }

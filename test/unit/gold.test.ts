@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../lambdas/core/contract';
 import { Aggregator } from '../../lambdas/core/gold';
@@ -50,11 +50,11 @@ describe('gold aggregates', () => {
     const a = new Aggregator(contract.gold[0], contract);
     [...rowsA, ...rowsB].forEach((r) => a.addRow(r));
     expect(a.rows()).toEqual([
-      ['EU', 3, 3, 1255, 1255 / 100 / 3, 1, 1000, 2],
-      ['US', 1, 0, null, null, 5, null, 1],
-      [null, 1, 1, 100, 1, 1, 100, 1],
+      ['EU', 3, 3, 1255, 1255 / 100 / 3, 1, 1000, 2, null],
+      ['US', 1, 0, null, null, 5, null, 1, null],
+      [null, 1, 1, 100, 1, 1, 100, 1, null],
     ].sort((x, y) => (JSON.stringify([x[0]]) < JSON.stringify([y[0]]) ? -1 : 1)));
-    expect(a.columns.map((c) => `${c.name}:${c.type}`)).toEqual(['region:string', 'n:integer', 'n_amount:integer', 'revenue:decimal(38,2)', 'avg_amount:double', 'min_qty:integer', 'max_amount:decimal(10,2)', 'customers:integer']);
+    expect(a.columns.map((c) => `${c.name}:${c.type}`)).toEqual(['region:string', 'n:integer', 'n_amount:integer', 'revenue:decimal(38,2)', 'avg_amount:double', 'min_qty:integer', 'max_amount:decimal(10,2)', 'customers:integer', '_updated_at:timestamp']);
   });
 
   it('merging per-file partials (through JSON) equals aggregating all rows at once', () => {
@@ -97,7 +97,7 @@ describe('gold aggregates', () => {
     rowsA.forEach((r) => a.addRow(r));
     const path = join(mkdtempSync(join(tmpdir(), 'gold-')), 'g.parquet');
     writeParquetFile(path, a.columns, a.rows());
-    const back = await parquetReadObjects({ file: await asyncBufferFromFile(path) });
+    const back = await readParquetObjects(path);
     expect(back.map((r) => [r.region, r.n, Number(r.revenue)])).toEqual([
       ['EU', 2n, 12.5],
       ['US', 1n, 0],
@@ -109,7 +109,7 @@ describe('gold aggregates', () => {
     const logs: string[] = [];
     expect(await main(['run', 'samples/sales/sales_bad_rows.csv', '--store', root], { log: (s) => logs.push(s), err: () => {} })).toBe(0);
     const day = join(root, 'lake-bucket/gold/sales/daily_sales_by_region/dt=2026-11-21/part-0.parquet');
-    const rows = await parquetReadObjects({ file: await asyncBufferFromFile(day) });
+    const rows = await readParquetObjects(day);
     expect(rows.map((r) => [r.region, r.status, r.lines, Number(r.revenue), r.customers])).toEqual([
       ['APAC', 'shipped', 1n, 12.25, 1n],
       ['EU', 'new', 1n, 3.75, 1n],
@@ -120,7 +120,7 @@ describe('gold aggregates', () => {
     writeFileSync(join(root, 'in/sales/more.csv'), readFileSync('samples/sales/sales_bad_rows.csv', 'utf8').replace(/S-/g, 'T-'));
     expect(await main(['run', join(root, 'in/sales/more.csv'), '--store', root], { log: () => {}, err: () => {} })).toBe(0);
     expect(await main(['run', 'samples/sales/sales_bad_rows.csv', '--store', root], { log: () => {}, err: () => {} })).toBe(0);
-    const again = await parquetReadObjects({ file: await asyncBufferFromFile(day) });
+    const again = await readParquetObjects(day);
     expect(again.map((r) => [r.region, r.status, r.lines, Number(r.revenue)])).toEqual([
       ['APAC', 'shipped', 2n, 24.5],
       ['EU', 'new', 2n, 7.5],

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { PartitionedParquetWriter, type OutColumn } from '../../lambdas/core/parquet';
 import type { Typed } from '../../lambdas/core/types';
@@ -37,7 +37,7 @@ describe('PartitionedParquetWriter memory', () => {
     // Held memory stays within a small multiple of the budget (one file's growth between
     // checks, doubling slack); without release it grew with the partitions (~30 x 4 MB).
     expect(peak).toBeLessThan(2.5 * budget);
-    const back = await parquetReadObjects({ file: await asyncBufferFromFile(files[17].path) });
+    const back = await readParquetObjects(files[17].path);
     expect(back).toHaveLength(perPartition);
     expect(back[29_999]).toEqual({ id: `ID-17-29999-${'x'.repeat(29_999 % 40)}`, n: 29_999n, x: 29_999 / 3, note: 29_999 % 7 ? `note ${29_999 % 100}` : null });
   });

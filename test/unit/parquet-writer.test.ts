@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { PartitionedParquetWriter, writeParquetFile, type OutColumn } from '../../lambdas/core/parquet';
 import { ParquetFileWriter } from '../../lambdas/core/parquet-encoder';
@@ -71,7 +72,7 @@ function hyparquetExpected(r: readonly Typed[]): unknown[] {
 }
 
 async function hyparquetRows(path: string): Promise<unknown[][]> {
-  const objs = await parquetReadObjects({ file: await asyncBufferFromFile(path) });
+  const objs = await readParquetObjects(path);
   return objs.map((o) => columns.map((c) => o[c.name]));
 }
 
@@ -92,28 +93,33 @@ describe('Parquet writers (parquet.ts)', () => {
     expect(await duck(duckSelect(path))).toEqual(fixedRows.map(duckExpected));
 
     const schema = await duck(
-      `SELECT name, type, converted_type, repetition_type, scale::VARCHAR, precision::VARCHAR, type_length::VARCHAR FROM parquet_schema('${path}') WHERE name <> 'root'`,
+      `SELECT name, type, converted_type, repetition_type, scale::VARCHAR, precision::VARCHAR, type_length::VARCHAR, logical_type FROM parquet_schema('${path}') WHERE name <> 'root'`,
     );
     expect(schema).toEqual([
-      ['s', 'BYTE_ARRAY', 'UTF8', 'OPTIONAL', null, null, null],
-      ['i', 'INT64', null, 'REQUIRED', null, null, null],
-      ['d', 'DOUBLE', null, 'OPTIONAL', null, null, null],
-      ['b', 'BOOLEAN', null, 'OPTIONAL', null, null, null],
-      ['day', 'INT32', 'DATE', 'OPTIONAL', null, null, null],
-      ['ts', 'INT64', 'TIMESTAMP_MILLIS', 'OPTIONAL', null, null, null],
-      ['amt', 'INT64', 'DECIMAL', 'OPTIONAL', '2', '12', null],
-      ['big', 'FIXED_LEN_BYTE_ARRAY', 'DECIMAL', 'OPTIONAL', '6', '38', '16'],
+      ['s', 'BYTE_ARRAY', 'UTF8', 'OPTIONAL', null, null, null, 'StringType()'],
+      ['i', 'INT64', 'INT_64', 'REQUIRED', null, null, null, 'IntType(bitWidth=@, isSigned=1)'],
+      ['d', 'DOUBLE', null, 'OPTIONAL', null, null, null, null],
+      ['b', 'BOOLEAN', null, 'OPTIONAL', null, null, null, null],
+      ['day', 'INT32', 'DATE', 'OPTIONAL', null, null, null, 'DateType()'],
+      ['ts', 'INT64', 'TIMESTAMP_MILLIS', 'OPTIONAL', null, null, null, 'TimestampType(isAdjustedToUTC=1, unit=TimeUnit(MILLIS=MilliSeconds(), MICROS=<null>, NANOS=<null>))'],
+      ['amt', 'INT64', 'DECIMAL', 'OPTIONAL', '2', '12', null, 'DecimalType(scale=2, precision=12)'],
+      ['big', 'FIXED_LEN_BYTE_ARRAY', 'DECIMAL', 'OPTIONAL', '6', '38', '16', 'DecimalType(scale=6, precision=38)'],
     ]);
+    const described = await duck(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${path}'))`);
+    expect(described.map((r) => r[1])).toEqual(['VARCHAR', 'BIGINT', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP WITH TIME ZONE', 'DECIMAL(12,2)', 'DECIMAL(38,6)']);
+    const codecs = await duck(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
+    expect(codecs).toEqual([['ZSTD']]);
     const kv = await duck(`SELECT decode(key), decode(value) FROM parquet_kv_metadata('${path}') ORDER BY 1`);
     expect(kv).toEqual([
       ['aggregate', 'by_region'],
       ['dataset', 'sales'],
     ]);
     const meta = await parquetMetadataAsync(await asyncBufferFromFile(path));
-    expect([meta.num_rows, meta.row_groups.length, meta.created_by]).toEqual([5n, 1, 'landing-to-lake']);
+    expect([meta.num_rows, meta.row_groups.length]).toEqual([5n, 1]);
+    expect(meta.created_by).toMatch(/^landing-to-lake version \d+\.\d+\.\d+ \(build [\w.-]+\)$/);
   });
 
-  it('writes statistics per row group: null counts, signed min/max of numeric columns, none for strings', async () => {
+  it('writes statistics per row group: null counts, min/max of every type (strings by byte order, booleans, wide decimals)', async () => {
     const path = tmp('stats.parquet');
     const w = new ParquetFileWriter(path, columns, { rowGroupRows: 3 });
     for (const r of fixedRows) w.appendRow(r);
@@ -122,22 +128,22 @@ describe('Parquet writers (parquet.ts)', () => {
       `SELECT row_group_id::VARCHAR, path_in_schema, stats_null_count::VARCHAR, stats_min_value, stats_max_value FROM parquet_metadata('${path}') ORDER BY row_group_id, column_id`,
     );
     expect(stats).toEqual([
-      ['0', 's', '0', null, null],
+      ['0', 's', '0', '', 'Zoë 東京 🚀'],
       ['0', 'i', '0', '-9007199254740991', '9007199254740991'],
       ['0', 'd', '0', '-0.25', '1e+300'],
-      ['0', 'b', '1', null, null],
+      ['0', 'b', '1', 'false', 'true'],
       ['0', 'day', '0', '0001-01-01', '9999-12-31'],
-      ['0', 'ts', '0', '0001-01-01 00:00:00', '9999-12-31 23:59:59.999'],
+      ['0', 'ts', '0', '0001-01-01 00:00:00+00', '9999-12-31 23:59:59.999+00'],
       ['0', 'amt', '0', '-999999999.99', '999999999.99'],
-      ['0', 'big', '0', null, null],
-      ['1', 's', '1', null, null],
+      ['0', 'big', '0', '-99999999999999999999999999999999.999999', '99999999999999999999999999999999.999999'],
+      ['1', 's', '1', 'US', 'US'],
       ['1', 'i', '0', '-1', '42'],
       ['1', 'd', '1', '2.5', '2.5'],
-      ['1', 'b', '0', null, null],
+      ['1', 'b', '0', 'false', 'true'],
       ['1', 'day', '1', '2026-11-22', '2026-11-22'],
-      ['1', 'ts', '1', '2026-11-22 08:58:15', '2026-11-22 08:58:15'],
+      ['1', 'ts', '1', '2026-11-22 08:58:15+00', '2026-11-22 08:58:15+00'],
       ['1', 'amt', '1', '-0.01', '-0.01'],
-      ['1', 'big', '1', null, null],
+      ['1', 'big', '1', '-1.234567', '-1.234567'],
     ]);
   });
 
@@ -213,7 +219,7 @@ describe('Parquet writers (parquet.ts)', () => {
     );
     const meta = await parquetMetadataAsync(await asyncBufferFromFile(path));
     expect(meta.row_groups[0].columns[0].meta_data!.encodings).not.toContain('RLE_DICTIONARY');
-    const back = await parquetReadObjects({ file: await asyncBufferFromFile(path) });
+    const back = await readParquetObjects(path);
     expect(back.map((o) => o.s)).toEqual(values);
     const got = await duck(`SELECT s FROM read_parquet('${path}')`);
     expect(got.map((r) => r[0])).toEqual(values);

@@ -1,0 +1,22 @@
+import * as zlib from 'node:zlib';
+import { asyncBufferFromFile, parquetReadObjects, type Compressors } from 'hyparquet';
+import { snappyUncompress } from '../lambdas/core/snappy';
+
+/**
+ * hyparquet reads SNAPPY itself but not ZSTD (silver's default): tests read
+ * through these decompressors (node:zlib's ZSTD; our own Snappy decoder is
+ * checked against hyparquet's in parquet-compress.test.ts).
+ */
+// @types/node is 20's; the runtime is Node 24.
+const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync: (b: Uint8Array) => Buffer }).zstdDecompressSync;
+
+export const compressors: Compressors = {
+  ZSTD: (input: Uint8Array) => new Uint8Array(zstdDecompressSync(input)),
+};
+
+export const snappyDecoder = snappyUncompress;
+
+/** Every row of a local Parquet file as objects. */
+export async function readParquetObjects(path: string, opts: { columns?: string[] } = {}): Promise<Record<string, unknown>[]> {
+  return (await parquetReadObjects({ file: await asyncBufferFromFile(path), compressors, ...opts })) as Record<string, unknown>[];
+}
