@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 
@@ -22,7 +22,7 @@ describe('pipeline run samples/weather (real-world contract language)', () => {
     expect(m.reasons).toEqual({ 'duplicate_key(station_id,obs_date)': 2, low_le_high: 1, 'not_in(station_id)': 1 });
 
     const silver: Record<string, unknown>[] = [];
-    for (const k of m.outputs.silver as string[]) silver.push(...((await parquetReadObjects({ file: await asyncBufferFromFile(join(root, 'lake-bucket', k)) })) as Record<string, unknown>[]));
+    for (const k of m.outputs.silver as string[]) silver.push(...(await readParquetObjects(join(root, 'lake-bucket', k))));
     const byKey = new Map(silver.map((r) => [`${r.station_id} ${new Date(r.obs_date as string | number | Date).toISOString().slice(0, 10)}`, r]));
     const at = (k: string) => new Date(byKey.get(k)!.observed_at as Date).toISOString();
     // 2:05 PM CDT; a 2:30 AM that does not exist (spring gap) moves to 3:30 CDT; 1:30 AM twice in autumn takes CDT.
@@ -46,7 +46,7 @@ describe('pipeline run samples/weather (real-world contract language)', () => {
     expect(q[0].row['Low Temp (F)']).toBe('88.0');
     const dups = readFileSync(join(root, 'lake-bucket', m.outputs.duplicates), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(dups).toEqual([{ _line: 10, _rule: 'duplicate_key(station_id,obs_date)', row: { 'Station ID': 'KORD', 'Obs Date': 'Jun 12 1998', 'Observed At': 'Jun 12 1998 2:05 PM', 'Low Temp (F)': '61.0', 'High Temp (F)': '78.5', 'Precip (in)': '0.00', Conditions: 'Sunny' } }]);
-    const wet = (await parquetReadObjects({ file: await asyncBufferFromFile(join(root, 'lake-bucket/gold/weather/wet_days_by_station/dt=1998-06/part-0.parquet')) })) as Record<string, unknown>[];
+    const wet = await readParquetObjects(join(root, 'lake-bucket/gold/weather/wet_days_by_station/dt=1998-06/part-0.parquet'), { columns: ['station_id', 'month_obs_date', 'days', 'wet_days', 'rain_in', 'max_sunny_high_f'] });
     expect(wet.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])))).toEqual([
       { station_id: 'KMDW', month_obs_date: 6, days: 2, wet_days: 0, rain_in: null, max_sunny_high_f: null },
       { station_id: 'KORD', month_obs_date: 6, days: 2, wet_days: 1, rain_in: 0.12, max_sunny_high_f: 78.5 },

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseContract, type ContractInput } from '../../lambdas/core/contract';
@@ -18,7 +18,7 @@ async function stage(doc: Partial<ContractInput> & Pick<ContractInput, 'columns'
   const workDir = mkdtempSync(join(tmpdir(), 'stage-'));
   const r = await runStage({ contract, source: once(text), dataset: 'd', key: 'landing/d/f', ingestDate: '2026-11-22', workDir, fileId: 'f', inMemoryDedupeRows, sizeBytes: text.length, reopen: async () => once(text) });
   const out = [];
-  for (const s of r.silver) out.push(...((await parquetReadObjects({ file: await asyncBufferFromFile(s.path) })) as Record<string, unknown>[]));
+  for (const s of r.silver) out.push(...(await readParquetObjects(s.path, { columns: contract.columns.map((c) => c.name) })));
   // INT64 columns come back as bigint.
   for (const o of out) for (const k of Object.keys(o)) if (typeof o[k] === 'bigint') o[k] = Number(o[k]);
   const rejects = r.quarantinePath ? readFileSync(r.quarantinePath, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];

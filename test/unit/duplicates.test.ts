@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseContract, type ContractInput } from '../../lambdas/core/contract';
@@ -23,7 +23,7 @@ async function stage(text: string, onDuplicate: Mode, opts: { keep?: boolean; re
   const workDir = mkdtempSync(join(tmpdir(), 'dup-'));
   const r = await runStage({ contract, source: once(text), dataset: 'cars', key: 'landing/cars/f.csv', ingestDate: '2026-11-22', workDir, fileId: 'f', reopen: opts.reread ? async () => once(text) : undefined, sizeBytes: text.length });
   const rows: string[] = [];
-  for (const s of r.silver) for (const o of (await parquetReadObjects({ file: await asyncBufferFromFile(s.path) })) as Record<string, unknown>[]) rows.push(`${o.name}|${o.year}|${o.hp}`);
+  for (const s of r.silver) for (const o of await readParquetObjects(s.path)) rows.push(`${o.name}|${o.year}|${o.hp}`);
   const lines = (p?: string) => (p ? readFileSync(p, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []);
   return { r, rows, rejects: lines(r.quarantinePath), dropped: lines(r.duplicatesPath) };
 }

@@ -8,6 +8,8 @@ import { decimalSpec, type Typed } from '../../lambdas/core/types';
 const contractOf = (gold: ContractInput['gold']) =>
   parseContract({ dataset: 'w', version: 1, columns: [{ name: 'station', type: 'string' }, { name: 'obs', type: 'date' }, { name: 'precip', type: 'decimal(6,2)' }, { name: 'at', type: 'timestamp' }], gold });
 
+const cell = (type: string, v: Typed): Typed => (v === null ? null : decimalSpec(type) ? Number(v) / 10 ** decimalSpec(type)!.scale : typeof v === 'bigint' ? Number(v) : v);
+
 /** Gold rows as Publish makes them: stage partials merged into aggregators over the view. */
 function gold(contract: ReturnType<typeof contractOf>, rows: Typed[][]): Record<string, Typed>[][] {
   const aggs = goldAggregates(contract);
@@ -17,7 +19,8 @@ function gold(contract: ReturnType<typeof contractOf>, rows: Typed[][]): Record<
     const a = new Aggregator(g, view);
     for (const doc of aggs.partials().get('p') ?? []) if (doc.aggregate === g.name) a.merge(doc);
     // Decimals come back as scaled integers: shown here as numbers.
-    return a.rows().map((r) => Object.fromEntries(a.columns.map((c, i) => [c.name, r[i] === null ? null : decimalSpec(c.type) ? Number(r[i]) / 10 ** decimalSpec(c.type)!.scale : typeof r[i] === 'bigint' ? Number(r[i]) : r[i]])));
+    // Audit columns (_updated_at) aside.
+    return a.rows().map((r) => Object.fromEntries(a.columns.flatMap((c, i) => (c.name.startsWith('_') ? [] : [[c.name, cell(c.type, r[i])]]))));
   });
 }
 
