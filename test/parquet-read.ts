@@ -7,11 +7,9 @@ import { snappyUncompress } from '../lambdas/core/snappy';
  * through these decompressors (node:zlib's ZSTD; our own Snappy decoder is
  * checked against hyparquet's in parquet-compress.test.ts).
  */
-// @types/node is 20's; the runtime is Node 24.
-const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync: (b: Uint8Array) => Buffer }).zstdDecompressSync;
 
 export const compressors: Compressors = {
-  ZSTD: (input: Uint8Array) => new Uint8Array(zstdDecompressSync(input)),
+  ZSTD: (input: Uint8Array) => new Uint8Array(zlib.zstdDecompressSync(input)),
 };
 
 export const snappyDecoder = snappyUncompress;

@@ -21,9 +21,6 @@ export const CODEC_ID: Record<Codec, number> = { none: 0, snappy: 1, zstd: 6 };
  */
 export const ZSTD_LEVEL = 1;
 
-type ZstdSync = (buf: Uint8Array, opts: { params: Record<number, number> }) => Buffer;
-const zstd = (zlib as unknown as { zstdCompressSync?: ZstdSync }).zstdCompressSync;
-const ZSTD_LEVEL_PARAM = (zlib.constants as unknown as Record<string, number>).ZSTD_c_compressionLevel;
 
 /**
  * Below this many bytes a page is stored in a ZSTD frame of one raw
@@ -52,8 +49,7 @@ export function compress(codec: Codec, data: Uint8Array): Uint8Array {
   if (codec === 'none') return data;
   if (codec === 'snappy') return snappyCompress(data);
   if (data.length < ZSTD_RAW_BELOW) return zstdRawFrame(data);
-  if (!zstd) throw new Error('ZSTD needs Node 24 (node:zlib zstdCompressSync); run through npm/npx or choose compression snappy');
-  return zstd(data, { params: { [ZSTD_LEVEL_PARAM]: ZSTD_LEVEL } });
+  return zlib.zstdCompressSync(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
 }
 
 let scratch = new Uint8Array(0);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type PipelineConfig } from '../../lib/config';
 import { parseContract, type ContractInput } from '../../lambdas/core/contract';
@@ -105,7 +105,7 @@ const CASES: Case[] = [
       expect(r.manifest!.counts).toMatchObject({ rowsIn: 21, rowsOut: 14, rowsQuarantined: 7 });
       expect(r.manifest!.reasons).toMatchObject({ 'type(n)': 1, 'type(x)': 4, 'type(ts)': 2 });
       return (async () => {
-        const silver = await parquetReadObjects({ file: await asyncBufferFromFile(join(root, 'lake-bucket', r.manifest!.outputs.silver[0])) });
+        const silver = await readParquetObjects(join(root, 'lake-bucket', r.manifest!.outputs.silver[0]));
         expect(silver.find((x) => x.id === 'r1')!.n).toBe(9223372036854775807n);
       })();
     },

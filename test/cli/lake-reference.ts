@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
 import type { Contract } from '../../lambdas/core/contract';
 
 /**
@@ -15,7 +15,7 @@ type Row = Record<string, unknown>;
 async function readAll(dir: string): Promise<Row[]> {
   if (!existsSync(dir)) return [];
   const out: Row[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.parquet')).sort()) out.push(...(await parquetReadObjects({ file: await asyncBufferFromFile(join(dir, f)) })));
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.parquet')).sort()) out.push(...(await readParquetObjects(join(dir, f))));
   return out;
 }
 
