@@ -7,7 +7,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { nagResource } from './nag';
-import { databaseName, lakeTables, PARTITION_KEY, projectionRange, workGroupName, type LakeTable } from './lake-tables';
+import { databaseName, lakeTables, PARTITION_FORMATS, PARTITION_KEY, projectionRange, workGroupName, type LakeTable } from './lake-tables';
 
 export interface CatalogProps {
   config: PipelineConfig;
@@ -74,15 +74,16 @@ export class Catalog extends Construct {
             classification: 'parquet',
             'projection.enabled': 'true',
             [`projection.${PARTITION_KEY}.type`]: 'date',
-            [`projection.${PARTITION_KEY}.format`]: 'yyyy-MM-dd',
-            [`projection.${PARTITION_KEY}.range`]: projectionRange(config),
+            [`projection.${PARTITION_KEY}.format`]: PARTITION_FORMATS[t.granularity].format,
+            [`projection.${PARTITION_KEY}.range`]: projectionRange(config, t.granularity),
             [`projection.${PARTITION_KEY}.interval`]: '1',
-            [`projection.${PARTITION_KEY}.interval.unit`]: 'DAYS',
+            [`projection.${PARTITION_KEY}.interval.unit`]: PARTITION_FORMATS[t.granularity].unit,
             'storage.location.template': `${location}${PARTITION_KEY}=\${${PARTITION_KEY}}/`,
             contract_version: String(t.contractVersion),
             pipeline_layer: t.kind,
           },
-          partitionKeys: [{ name: PARTITION_KEY, type: 'date', comment: t.kind === 'silver' ? 'partition: the partitionBy column as a date, else the ingest date (UTC)' : 'partition: the silver partition aggregated' }],
+          // A month, year or hour partition is not a date: such dt keys are strings ('2026-11').
+          partitionKeys: [{ name: PARTITION_KEY, type: t.granularity === 'day' ? 'date' : 'string', comment: t.kind === 'silver' ? 'partition: the partitionBy column as a date, else the ingest date (UTC)' : 'partition: the silver partition aggregated' }],
           storageDescriptor: {
             location,
             ...PARQUET,

@@ -3,6 +3,7 @@ import { Aggregator } from '../lambdas/core/gold';
 import { layout } from '../lambdas/core/layout';
 import type { OutColumn } from '../lambdas/core/parquet';
 import { silverColumns } from '../lambdas/core/silver-schema';
+import { goldView } from '../lambdas/core/gold-view';
 import { decimalSpec } from '../lambdas/core/types';
 import { ConfigError, type PipelineConfig } from './config';
 
@@ -36,7 +37,19 @@ export interface LakeTable {
   description: string;
   columns: LakeColumn[];
   contractVersion: number;
+  /** How the dt folders are named: the contract's partitionGranularity when it has a partitionBy, else day. */
+  granularity: Granularity;
 }
+
+export type Granularity = Contract['partitionGranularity'];
+
+/** dt folder names per granularity, as partition projection and the local engine read them. */
+export const PARTITION_FORMATS: Record<Granularity, { format: string; unit: string; length: number }> = {
+  hour: { format: "yyyy-MM-dd'T'HH", unit: 'HOURS', length: 13 },
+  day: { format: 'yyyy-MM-dd', unit: 'DAYS', length: 10 },
+  month: { format: 'yyyy-MM', unit: 'MONTHS', length: 7 },
+  year: { format: 'yyyy', unit: 'YEARS', length: 4 },
+};
 
 /** The partition column every table has: silver's partitionBy date, or the ingest date. */
 export const PARTITION_KEY = 'dt';
@@ -89,6 +102,9 @@ const limit = (s: string) => (s.length > 255 ? `${s.slice(0, 254)}…` : s);
 
 export function contractTables(contract: Contract): LakeTable[] {
   const d = contract.dataset;
+  const granularity: Granularity = contract.partitionBy ? contract.partitionGranularity : 'day';
+  // Date-part groups and filtered measures are derived columns of the gold view (gold-view.ts).
+  const view = goldView(contract).contract;
   const described = new Map(contract.columns.map((c) => [c.name, c.description]));
   const silver: LakeTable = {
     name: tableName(d),
@@ -98,8 +114,9 @@ export function contractTables(contract: Contract): LakeTable[] {
     description: limit(`${contract.description ?? `Dataset ${d}`} Silver: typed, deduplicated rows (contract v${contract.version}), partitioned by ${contract.partitionBy ? `${contract.partitionBy}'s date` : 'ingest date'}.`),
     columns: columnsOf(silverColumns(contract), (c) => limit(described.get(c.name) ?? `${c.type}${c.nullable ? '' : ', not null'}`), `dataset ${d}`),
     contractVersion: contract.version,
+    granularity,
   };
-  const gold = contract.gold.map((agg): LakeTable => {
+  const gold = contract.gold.map((agg, i): LakeTable => {
     const measures = new Map(agg.measures.map((m) => [m.as, `${m.fn}(${m.column ?? '*'})`]));
     return {
       name: tableName(d, agg.name),
@@ -108,8 +125,9 @@ export function contractTables(contract: Contract): LakeTable[] {
       aggregate: agg.name,
       prefix: tablePrefix(layout.gold(d, agg.name, DT)),
       description: limit(`Gold ${agg.name} of ${d}: ${agg.measures.map((m) => `${m.fn}(${m.column ?? '*'})`).join(', ')}${agg.groupBy.length ? ` by ${agg.groupBy.join(', ')}` : ''}, per ${PARTITION_KEY} partition.`),
-      columns: columnsOf(new Aggregator(agg, contract).columns, (c) => limit(measures.get(c.name) ?? described.get(c.name) ?? `group key (${c.type})`), `dataset ${d}, gold ${agg.name}`),
+      columns: columnsOf(new Aggregator(view.gold[i], view).columns, (c) => limit(measures.get(c.name) ?? described.get(c.name) ?? `group key (${c.type})`), `dataset ${d}, gold ${agg.name}`),
       contractVersion: contract.version,
+      granularity,
     };
   });
   return [silver, ...gold];
@@ -137,5 +155,6 @@ export function databaseName(config: Pick<PipelineConfig, 'name' | 'envName' | '
 /** Athena workgroup of the stack. */
 export const workGroupName = (config: Pick<PipelineConfig, 'name' | 'envName'>) => `${config.name}-${config.envName}`;
 
-/** Partition projection range for `dt`, as Athena reads it. */
-export const projectionRange = (config: Pick<PipelineConfig, 'catalog'>) => `${config.catalog.partitionsFrom},NOW+${config.catalog.partitionsFutureDays}DAYS`;
+/** Partition projection range for `dt`, as Athena reads it, in the table's dt format. */
+export const projectionRange = (config: Pick<PipelineConfig, 'catalog'>, granularity: Granularity = 'day') =>
+  `${granularity === 'hour' ? `${config.catalog.partitionsFrom}T00` : config.catalog.partitionsFrom.slice(0, PARTITION_FORMATS[granularity].length)},NOW+${config.catalog.partitionsFutureDays}DAYS`;

@@ -23,8 +23,8 @@ export function grantStageAccess(scope: Construct, config: PipelineConfig, fns: 
     transform: [
       { bucket: landing, actions: ['s3:GetObject', 's3:GetObjectVersion'], prefixes: ['landing/'] },
       { bucket: lake, actions: ['s3:PutObject'], prefixes: ['bronze/', 'silver/', 'quarantine/', '_partials/gold/', '_partials/outputs/'] },
-      // Only what a re-upload replaces: the key's silver files and partials, and its rejected rows.
-      { bucket: lake, actions: ['s3:DeleteObject'], prefixes: ['silver/', '_partials/gold/', ...datasets.map((d) => `quarantine/${d}/rows/`)] },
+      // Only what a re-upload replaces: the key's silver files and partials, its rejected rows and (keepDuplicates) dropped duplicates.
+      { bucket: lake, actions: ['s3:DeleteObject'], prefixes: ['silver/', '_partials/gold/', ...datasets.map((d) => `quarantine/${d}/rows/`), ...config.datasets.filter((d) => d.contract.keepDuplicates).map((d) => `quarantine/${d.name}/duplicates/`)] },
       { bucket: lake, actions: ['s3:GetObject'], prefixes: ['manifests/', '_partials/outputs/'] },
     ],
     publish: [

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { columnReadOptions, COLUMN_TYPES, DATE_PART, groupColumnName, inputSchema, withInput } from './contract-read';
+import { typeCheckContract } from './contract-check';
 import { CODECS } from './parquet-compress';
 import { isReserved, RESERVED_NAMES } from './silver-schema';
 
@@ -10,16 +12,20 @@ import { isReserved, RESERVED_NAMES } from './silver-schema';
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column identifier (letters, digits, _)');
 
-export const columnTypeSchema = z.union([
-  z.enum(['string', 'integer', 'double', 'boolean', 'date', 'timestamp']),
-  z
-    .string()
-    .regex(/^decimal\(\s*\d{1,2}\s*,\s*\d{1,2}\s*\)$/, 'decimal(p,s) with 1 <= p <= 38 and 0 <= s <= p')
-    .refine((t) => {
-      const [p, s] = t.slice(8, -1).split(',').map(Number);
-      return p >= 1 && p <= 38 && s <= p;
-    }, 'decimal(p,s) needs 1 <= p <= 38 and 0 <= s <= p'),
-]);
+const unknownType = (iss: { input?: unknown }) => `unknown type ${JSON.stringify(iss.input)}: use one of ${COLUMN_TYPES}`;
+export const columnTypeSchema = z.union(
+  [
+    z.enum(['string', 'integer', 'double', 'boolean', 'date', 'timestamp']),
+    z
+      .string()
+      .regex(/^decimal\(\s*\d{1,2}\s*,\s*\d{1,2}\s*\)$/, { error: unknownType })
+      .refine((t) => {
+        const [p, s] = t.slice(8, -1).split(',').map(Number);
+        return p >= 1 && p <= 38 && s <= p;
+      }, 'decimal(p,s) needs 1 <= p <= 38 and 0 <= s <= p'),
+  ],
+  { error: unknownType },
+);
 
 /** A fixed UTC offset: ±HH:MM (or ±HHMM) up to ±18:00, as java.time allows. */
 export const OFFSET_RE = /^([+-])(\d{2}):?(\d{2})$/;
@@ -57,13 +63,14 @@ const limitsSchema = z.strictObject({
 const columnSchema = z.strictObject({
   name: identifier,
   type: columnTypeSchema,
+  ...columnReadOptions,
   nullable: z.boolean().default(true),
   /** Used when the column is missing from the file (schema evolution) or the value is empty. */
   default: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
   /** date/timestamp input format: 'iso' (default), 'epoch_ms', 'epoch_s', or a pattern such as 'dd/MM/yyyy HH:mm:ss'. */
   format: z.string().optional(),
   /** IANA zone or ±HH:MM offset applied to timestamps without an offset. @default 'UTC' */
-  timezone: z.string().refine(validZone, 'an IANA zone (Europe/Paris), UTC, or an offset from -18:00 to +18:00').optional(),
+  timezone: z.string().refine(validZone, { error: (iss) => `unknown time zone ${JSON.stringify(iss.input)}: use an IANA zone (Europe/Paris), UTC, or an offset from -18:00 to +18:00` }).optional(),
   description: z.string().optional(),
 });
 
@@ -73,10 +80,15 @@ const ruleBase = { id: z.string().optional(), severity };
 export const ruleSchema = z.discriminatedUnion('rule', [
   z.strictObject({ rule: z.literal('not_null'), column: identifier, ...ruleBase }),
   z.strictObject({ rule: z.literal('unique'), columns: z.array(identifier).min(1), ...ruleBase }),
-  z.strictObject({ rule: z.literal('min'), column: identifier, value: z.number(), exclusive: z.boolean().default(false), ...ruleBase }),
-  z.strictObject({ rule: z.literal('max'), column: identifier, value: z.number(), exclusive: z.boolean().default(false), ...ruleBase }),
+  // A date or timestamp bound is written as an ISO string ('2026-01-31', '2026-01-31T12:00:00Z').
+  z.strictObject({ rule: z.literal('min'), column: identifier, value: z.union([z.number(), z.string()]), exclusive: z.boolean().default(false), ...ruleBase }),
+  z.strictObject({ rule: z.literal('max'), column: identifier, value: z.union([z.number(), z.string()]), exclusive: z.boolean().default(false), ...ruleBase }),
   z.strictObject({ rule: z.literal('accepted_values'), column: identifier, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), ...ruleBase }),
-  z.strictObject({ rule: z.literal('regex'), column: identifier, pattern: z.string(), ...ruleBase }),
+  z.strictObject({ rule: z.literal('not_in'), column: identifier, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), ...ruleBase }),
+  /** `match: false` fails the values that DO match. */
+  z.strictObject({ rule: z.literal('regex'), column: identifier, pattern: z.string(), match: z.boolean().default(true), ...ruleBase }),
+  /** A boolean expression over the row's typed columns (grammar in expression.ts and README); fails when false. */
+  z.strictObject({ rule: z.literal('expression'), expression: z.string().min(1), ...ruleBase }),
   z.strictObject({ rule: z.literal('length'), column: identifier, min: z.number().int().nonnegative().optional(), max: z.number().int().positive().optional(), ...ruleBase }),
 ]);
 
@@ -94,13 +106,16 @@ const formatSchema = z.discriminatedUnion('type', [
 
 const aggregateSchema = z.strictObject({
   name: identifier,
-  groupBy: z.array(identifier).default([]),
+  /** Columns, or a date part of one: year(col), month(col), day(col), hour(col), date(col) (gold-view.ts). */
+  groupBy: z.array(z.union([identifier, z.string().regex(DATE_PART, 'a column or year(col), month(col), day(col), hour(col), date(col)')])).default([]),
   measures: z
     .array(
       z.strictObject({
         fn: z.enum(['count', 'sum', 'min', 'max', 'avg', 'count_distinct']),
         column: identifier.optional(),
         as: identifier,
+        /** Only rows where this expression (the expression rule's grammar) is true count towards the measure. */
+        where: z.string().min(1).optional(),
       }),
     )
     .min(1),
@@ -108,16 +123,26 @@ const aggregateSchema = z.strictObject({
 
 export const contractSchema = z
   .strictObject({
+    /** Editors' JSON Schema (schemas/contract.schema.json); ignored by the pipeline. */
+    $schema: z.string().optional(),
     dataset: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, - and _'),
     /** Current contract version: the shape silver is written in. */
     version: z.number().int().positive(),
     description: z.string().optional(),
     format: formatSchema.default({ type: 'csv', delimiter: ',', quote: '"', header: true, encoding: 'utf-8' }),
+    /** Contract-wide reading options; a column's own options take precedence. */
+    input: inputSchema.optional(),
     columns: z.array(columnSchema).min(1),
-    /** Key columns: silver keeps the first row per key and counts the rest as duplicates. */
+    /** Key columns: silver keeps one row per key (onDuplicate) and counts the rest as duplicates. */
     keys: z.array(identifier).default([]),
+    /** Rows sharing a key: keep the first, keep the last, or quarantine every row of a key whose rows differ (duplicates.ts). */
+    onDuplicate: z.enum(['first', 'last', 'quarantine']).default('first'),
+    /** Also write the dropped duplicate rows to quarantine/<dataset>/duplicates/. */
+    keepDuplicates: z.boolean().default(false),
     /** Column whose date partitions silver (`dt=YYYY-MM-DD`); ingest date when absent. */
     partitionBy: identifier.optional(),
+    /** Size of partitionBy's partitions: dt=YYYY-MM-DDTHH (hour, timestamps only), YYYY-MM-DD, YYYY-MM or YYYY. */
+    partitionGranularity: z.enum(['hour', 'day', 'month', 'year']).default('day'),
     rules: z.array(ruleSchema).default([]),
     fileRules: z
       .strictObject({
@@ -162,12 +187,14 @@ export const contractSchema = z
       if (!names.has(col)) ctx.addIssue({ code: 'custom', message: `unknown column ${col}`, path });
     };
     c.keys.forEach((k, i) => known(k, ['keys', i]));
+    if (!c.partitionBy && c.partitionGranularity !== 'day') ctx.addIssue({ code: 'custom', message: 'partitionGranularity sizes the partitionBy column\'s partitions: set partitionBy (a date or timestamp column)', path: ['partitionGranularity'] });
     if (c.partitionBy) {
       known(c.partitionBy, ['partitionBy']);
       const t = c.columns.find((x) => x.name === c.partitionBy)?.type;
       if (t && t !== 'date' && t !== 'timestamp') ctx.addIssue({ code: 'custom', message: 'partitionBy must be a date or timestamp column', path: ['partitionBy'] });
+      if (t === 'date' && c.partitionGranularity === 'hour') ctx.addIssue({ code: 'custom', message: `${c.partitionBy} is a date: hour partitions need a timestamp column (use day, month or year)`, path: ['partitionGranularity'] });
     }
-    c.rules.forEach((r, i) => ('columns' in r ? r.columns : [r.column]).forEach((col) => known(col, ['rules', i])));
+    c.rules.forEach((r, i) => ('columns' in r ? r.columns : 'column' in r ? [r.column] : []).forEach((col) => known(col, ['rules', i])));
     c.rules.forEach((r, i) => {
       if (r.rule === 'regex') {
         try {
@@ -180,14 +207,14 @@ export const contractSchema = z
     Object.values(c.evolution.renames).forEach((to) => known(to, ['evolution', 'renames']));
     const typeOf = new Map(c.columns.map((x) => [x.name, x.type]));
     c.gold.forEach((g, i) => {
-      g.groupBy.forEach((col) => known(col, ['gold', i, 'groupBy']));
+      g.groupBy.forEach((col) => known(DATE_PART.exec(col)?.[2] ?? col, ['gold', i, 'groupBy']));
       const outputs = new Map<string, string>();
       const output = (name: string, path: (string | number)[]) => {
         const k = name.toLowerCase();
         if (outputs.has(k) || isReserved(name)) ctx.addIssue({ code: 'custom', message: `gold column ${name} ${outputs.has(k) ? `clashes with ${outputs.get(k)} (names compare case-insensitively)` : 'is reserved'}; choose another name`, path });
         outputs.set(k, name);
       };
-      g.groupBy.forEach((col, j) => output(col, ['gold', i, 'groupBy', j]));
+      g.groupBy.forEach((col, j) => output(groupColumnName(col), ['gold', i, 'groupBy', j]));
       g.measures.forEach((m, j) => {
         output(m.as, ['gold', i, 'measures', j, 'as']);
         if (m.column) known(m.column, ['gold', i, 'measures', j]);
@@ -200,6 +227,8 @@ export const contractSchema = z
     });
     const versions = c.history.map((h) => h.version);
     if (versions.some((v) => v >= c.version)) ctx.addIssue({ code: 'custom', message: 'history versions must be older than version', path: ['history'] });
+    // Type checks against the columns (contract-check.ts), only once the shape above is sound.
+    if (!(ctx as { issues?: unknown[] }).issues?.length) for (const issue of typeCheckContract(withInput(c))) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 export type Contract = z.output<typeof contractSchema>;
@@ -216,12 +245,13 @@ export function parseContract(raw: unknown, source = 'contract'): Contract {
     const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`Invalid contract ${source}:\n${lines.join('\n')}\nFix the contract file and run \`pipeline check-config\`.`);
   }
-  return result.data;
+  return withInput(result.data);
 }
 
 /** Stable id of a rule, used as `_rule` in quarantine rows and as the per-reason key in manifests. */
 export function ruleId(rule: Rule): string {
   if (rule.id) return rule.id;
+  if (rule.rule === 'expression') return `expression(${rule.expression.length > 60 ? `${rule.expression.slice(0, 57)}...` : rule.expression})`;
   return rule.rule === 'unique' ? `unique(${rule.columns.join(',')})` : `${rule.rule}(${rule.column})`;
 }
 

@@ -5,6 +5,7 @@ import { CsvScanner } from './csv';
 import { limitsOf } from './limits';
 import { decodeText } from './records';
 import { FingerprintSet, keyOf } from './rules';
+import { cleanerFor } from './cells';
 import { planColumns } from './evolution';
 import { rangeParserFor } from './range-parsers';
 import { INVALID, parserFor, type Typed } from './types';
@@ -95,6 +96,8 @@ export async function findRepeatedKeys(source: AsyncIterable<Uint8Array>, contra
   const cols = contract.columns;
   const keyCols = contract.keys.map((k) => cols.findIndex((c) => c.name === k));
   const parsers = keyCols.map((i) => rangeParserFor(cols[i]));
+  const cleaners = keyCols.map((i) => cleanerFor(cols[i], 'csv'));
+  const plain = keyCols.map((i) => parserFor(cols[i]));
   mkdirSync(spillDir, { recursive: true });
   const fds = Array.from({ length: PARTS }, (_, p) => openSync(join(spillDir, `p${p}.bin`), 'w+'));
   const bufs = Array.from({ length: PARTS }, () => new Uint32Array(SLOTS * 3));
@@ -133,7 +136,9 @@ export async function findRepeatedKeys(source: AsyncIterable<Uint8Array>, contra
     for (let k = 0; k < keyCols.length; k++) {
       const si = sourceIdx[k];
       // Mirrors the main pass: empty is the default or null; a bad value is a reject there.
-      const v = si < 0 || starts[si] === ends[si] ? defaults[k] : parsers[k](src, starts[si], ends[si]);
+      const clean = cleaners[k];
+      const t = clean && si >= 0 ? clean(src.slice(starts[si], ends[si])) : undefined;
+      const v = t === null ? defaults[k] : t !== undefined ? plain[k](t) : si < 0 || starts[si] === ends[si] ? defaults[k] : parsers[k](src, starts[si], ends[si]);
       if (v === INVALID) return;
       key[keyCols[k]] = v;
     }

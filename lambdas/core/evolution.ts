@@ -1,4 +1,5 @@
 import type { Contract } from './contract';
+import { headerKey } from './contract-read';
 import { bounded, DataError } from './errors';
 import { diagnoseHeader } from './framing';
 
@@ -22,19 +23,23 @@ export interface ColumnPlan {
 
 export function planColumns(header: string[], contract: Contract, where: { dataset: string; key: string }): ColumnPlan {
   const names = header.map((h) => h.trim());
+  const match = contract.input?.headerMatch ?? 'exact';
   const seen = new Set<string>();
-  const dupes = names.filter((n) => (seen.has(n) ? true : (seen.add(n), false)));
+  const dupes = names.filter((n) => (seen.has(headerKey(n, match)) ? true : (seen.add(headerKey(n, match)), false)));
   if (dupes.length) {
     diagnoseHeader(names, contract, where);
     throw new DataError('schema.incompatible', `duplicate source columns: ${bounded([...new Set(dupes)].join(', '), 1000)}`, where, 'Rename or remove the duplicated header fields');
   }
-  const position = new Map(names.map((n, i) => [n, i]));
+  // Header names as the contract compares them (contract-read.ts headerKey), and each column's own.
+  const position = new Map(names.map((n, i) => [headerKey(n, match), i]));
+  const own = (c: Contract['columns'][number]) => headerKey(c.source ?? c.name, match);
   const renamed: Record<string, string> = {};
   for (const [from, to] of Object.entries(contract.evolution.renames)) {
-    if (position.has(from) && !position.has(to)) renamed[from] = to;
+    const target = contract.columns.find((c) => c.name === to);
+    if (position.has(headerKey(from, match)) && !(target && position.has(own(target)))) renamed[from] = to;
   }
-  const reverse = new Map(Object.entries(renamed).map(([from, to]) => [to, from]));
-  const sourceIndex = contract.columns.map((c) => position.get(c.name) ?? position.get(reverse.get(c.name) ?? '\u0000') ?? -1);
+  const reverse = new Map(Object.entries(renamed).map(([from, to]) => [to, headerKey(from, match)]));
+  const sourceIndex = contract.columns.map((c) => position.get(own(c)) ?? position.get(reverse.get(c.name) ?? '\u0000') ?? -1);
   const missing = contract.columns.filter((_, i) => sourceIndex[i] === -1).map((c) => c.name);
   const used = new Set(sourceIndex);
   const added = names.filter((_, i) => !used.has(i));
@@ -65,13 +70,15 @@ export function planColumns(header: string[], contract: Contract, where: { datas
   if (added.length) warnings.push(bounded(`${onAddedColumns === 'keep' ? 'kept' : 'dropped'} columns not in contract: ${added.join(', ')}`, 1000));
   for (const [from, to] of Object.entries(renamed)) warnings.push(bounded(`renamed ${from} -> ${to}`, 500));
 
-  const fileSet = [...names].sort().join('\u0001');
-  const versions = [{ version: contract.version, columns: contract.columns.map((c) => c.name) }, ...contract.history];
-  const matched = versions.find((v) => [...v.columns].sort().join('\u0001') === fileSet);
+  const setOf = (cols: string[]) => cols.map((n) => headerKey(n, match)).sort().join('\u0001');
+  const fileSet = setOf(names);
+  // The current version is matched by the columns' source names: a header 'Order ID' is v-current, not a rename.
+  const versions = [{ version: contract.version, columns: contract.columns.map((c) => c.source ?? c.name) }, ...contract.history];
+  const matched = versions.find((v) => setOf(v.columns) === fileSet);
 
   return {
     sourceIndex,
-    extra: onAddedColumns === 'keep' ? added.map((name) => ({ name, index: position.get(name)! })) : [],
+    extra: onAddedColumns === 'keep' ? names.flatMap((name, index) => (used.has(index) ? [] : [{ name, index }])) : [],
     matchedVersion: matched?.version ?? null,
     added,
     missing,

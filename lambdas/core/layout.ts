@@ -53,6 +53,8 @@ export const layout = {
   /** Which partitions a landing key's rows are in (see outputs.ts): the per-partition detail the state does not carry. */
   outputs: (dataset: string, key: string) => `_partials/outputs/${dataset}/${sourceId(key)}.json`,
   quarantineRows: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/rows/ingest_date=${ingestDate}/${sourceId(key)}.jsonl`,
+  /** Rows dropped as duplicates, when the contract keeps them (keepDuplicates). */
+  duplicates: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/duplicates/ingest_date=${ingestDate}/${sourceId(key)}.jsonl`,
   quarantineFile: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/files/ingest_date=${ingestDate}/${sourceId(key)}/${baseName(key)}`,
   quarantineReason: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/files/ingest_date=${ingestDate}/${sourceId(key)}/_reason.json`,
   manifest: (dataset: string, key: string) => `manifests/${dataset}/${sourceId(key)}.json`,

@@ -27,7 +27,7 @@ export interface Manifest {
   counts: { rowsIn: number; rowsOut: number; rowsQuarantined: number; rowsDeduplicated: number; rowsWarned: number };
   reasons: Record<string, number>;
   warnings: Record<string, number>;
-  outputs: { bronze?: string; silver: string[]; gold: string[]; quarantineRows?: string; quarantineFile?: string };
+  outputs: { bronze?: string; silver: string[]; gold: string[]; quarantineRows?: string; quarantineFile?: string; duplicates?: string };
   failure?: { reason: ReasonCode; message: string };
   durationsMs: Record<string, number>;
   startedAt?: string;

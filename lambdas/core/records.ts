@@ -27,7 +27,7 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
   const limits = limitsOf(contract.limits);
   if (fmt.type === 'csv') {
     const parser = new CsvParser({ ...fmt, limits }, where);
-    let header: string[] | undefined = fmt.header ? undefined : contract.columns.map((c) => c.name);
+    let header: string[] | undefined = fmt.header ? undefined : contract.columns.map((c) => c.source ?? c.name);
     let sentHeader = false;
     const emit = (recs: ReturnType<CsvParser['push']>): RecordBatch | undefined => {
       let records = recs;
@@ -184,7 +184,7 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
       fail(e);
     }
     const last = release(batch(), true);
-    if (!sentHeader) last.header = names ?? contract.columns.map((c) => c.name);
+    if (!sentHeader) last.header = names ?? contract.columns.map((c) => c.source ?? c.name);
     yield last;
     return;
   }
@@ -223,6 +223,6 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
   if (carry.length) addRecords([carry.join('')], last, () => line + 1);
   release(last, true);
   if (!sawRecord) throw new DataError('file.empty', 'file has no records (only blank lines)', where, 'Upload a file with at least one JSON record per line');
-  if (!sentHeader) last.header = names ?? contract.columns.map((c) => c.name);
+  if (!sentHeader) last.header = names ?? contract.columns.map((c) => c.source ?? c.name);
   yield last;
 }

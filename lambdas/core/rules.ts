@@ -1,4 +1,5 @@
 import { ruleId, type Column, type Contract, type Rule } from './contract';
+import { boundOf, expressionRule } from './rules-extra';
 import { canonicalDecimal, decimalSpec, displayFor, parseDecimal, recentSlot, type Scaled, type Typed } from './types';
 
 /**
@@ -170,6 +171,7 @@ export function compileRules(contract: Contract): CompiledRule[] {
         },
       };
     }
+    if (r.rule === 'expression') return expressionRule(r, id, contract.columns);
     const i = index.get(r.column)!;
     const col = colOf(r.column);
     const show = displayFor(col);
@@ -178,7 +180,8 @@ export function compileRules(contract: Contract): CompiledRule[] {
         return { id, severity, column: r.column, check: (row) => (row[i] === null ? `${r.column} is null` : undefined) };
       case 'min':
       case 'max': {
-        const cmp = numeric(col, r.value);
+        // A date or timestamp bound may be an ISO string; messages then show it as written.
+        const cmp = numeric(col, boundOf(col, r.value));
         const below = r.rule === 'min';
         return {
           id, severity, column: r.column,
@@ -221,11 +224,22 @@ export function compileRules(contract: Contract): CompiledRule[] {
       case 'regex': {
         const re = new RegExp(r.pattern);
         const text = col.type === 'string' ? (v: Typed) => v as string : show;
+        const want = r.match;
         return {
           id, severity, column: r.column,
           check: (row) => {
             const v = row[i];
-            return v === null || re.test(text(v)) ? undefined : `${r.column}='${show(v)}' does not match /${r.pattern}/`;
+            return v === null || re.test(text(v)) === want ? undefined : `${r.column}='${show(v)}' ${want ? 'does not match' : 'matches the forbidden pattern'} /${r.pattern}/`;
+          },
+        };
+      }
+      case 'not_in': {
+        const banned = new Set(r.values.map((v) => String(v)));
+        return {
+          id, severity, column: r.column,
+          check: (row) => {
+            const v = row[i];
+            return v === null || !banned.has(show(v)) ? undefined : `${r.column}='${show(v)}' is one of the forbidden values ${[...banned].join(', ')}`;
           },
         };
       }

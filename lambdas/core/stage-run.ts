@@ -5,15 +5,18 @@ import { InMemoryDeduper, type Deduper } from './dedupe';
 import { bounded, DataError } from './errors';
 import { limitError, limitsOf, type ReadLimits } from './limits';
 import { planColumns, type ColumnPlan } from './evolution';
-import { PartitionAggregates } from './gold-partitions';
+import type { PartitionAggregates } from './gold-partitions';
+import { goldAggregates } from './gold-view';
 import { RowBatch, type BatchSink } from './stage-batch';
 import { PartitionedParquetWriter, type OutColumn } from './parquet';
 import type { SourceRecord } from './records';
 import { compileRules, type CompiledRule } from './rules';
+import { cleanerFor, type Cleaner } from './cells';
+import { DuplicatePolicy } from './duplicates';
 import type { StageCounts, StageInput } from './stage';
 import { rangeParserFor, type RangeParser } from './range-parsers';
 import { AUDIT_COLUMNS, silverColumns } from './silver-schema';
-import { fromJson, INVALID, parserFor, type Parser, type Typed } from './types';
+import { displayFor, fromJson, INVALID, parserFor, type Parser, type Typed } from './types';
 
 /**
  * The state of one file's run through the stage: typing, rules, dedupe,
@@ -43,14 +46,21 @@ export class StageRun {
   readonly parsers: Parser[];
   readonly rangeParsers: RangeParser[];
   readonly defaults: (Typed | undefined)[];
+  /** Per column, its nullValues/trim/emptyAs as a function (cells.ts), or undefined. */
+  readonly cleaners: (Cleaner | undefined)[];
   private readonly errorRules: CompiledRule[];
   private readonly warnRules: CompiledRule[];
   private readonly keyIdx: number[];
   dedupe: Deduper | undefined;
+  /** Set (by useDuplicatePolicy) when the contract asks for more than first-row-wins: then it dedupes, not `dedupe`. */
+  duplicates: DuplicatePolicy | undefined;
   /** Position of the current row among the file's data rows (the dedupe pre-pass counts the same way). */
   private ordinal = 0;
   private readonly partIdx: number;
   private readonly partDayMs: number;
+  /** partitionGranularity: the unit partitions are numbered in (an hour or a day) and the length of their ISO names. */
+  private readonly partUnitMs: number;
+  private readonly partLen: number;
   readonly gold: PartitionAggregates;
   /** The one row array every row is typed into; consumers copy what they keep. */
   row: Typed[] = [];
@@ -70,6 +80,7 @@ export class StageRun {
     this.nCols = this.cols.length;
     this.parsers = this.cols.map(parserFor);
     this.rangeParsers = this.cols.map(rangeParserFor);
+    this.cleaners = this.cols.map((c) => cleanerFor(c, contract.format.type === 'csv' ? 'csv' : 'json'));
     this.defaults = this.cols.map((c, i) => {
       if (c.default === undefined || c.default === null) return c.default;
       const v = this.parsers[i](String(c.default));
@@ -82,13 +93,25 @@ export class StageRun {
     this.dedupe = this.keyIdx.length ? new InMemoryDeduper(this.keyIdx) : undefined;
     this.partIdx = contract.partitionBy ? this.cols.findIndex((c) => c.name === contract.partitionBy) : -1;
     this.partDayMs = this.partIdx >= 0 && this.cols[this.partIdx].type === 'date' ? 86400000 : 1;
+    const granularity = contract.partitionGranularity;
+    this.partUnitMs = granularity === 'hour' ? 3600000 : 86400000;
+    this.partLen = { hour: 13, day: 10, month: 7, year: 4 }[granularity];
     const ingestedAt = input.ingestedAt ?? Date.parse(input.ingestDate);
     this.auditValues = [key, input.sourceVersion ?? null, ingestedAt, 0, contract.version];
     this.extraAt = this.nCols + AUDIT_COLUMNS.length;
-    this.gold = new PartitionAggregates(contract, ingestedAt);
+    this.gold = goldAggregates(contract, ingestedAt);
     mkdirSync(input.workDir, { recursive: true });
     this.quarantinePath = join(input.workDir, 'rejects.jsonl');
   }
+
+  /** Hands key dedupe to the contract's onDuplicate policy (duplicates.ts); `candidates` from the CSV pre-pass. */
+  useDuplicatePolicy(candidates: Uint8Array | undefined): void {
+    const { contract, workDir } = this.input;
+    this.dedupe = undefined;
+    this.duplicatesPath = contract.keepDuplicates ? join(workDir, 'duplicates.jsonl') : undefined;
+    this.duplicates = new DuplicatePolicy(contract.onDuplicate, this.keyIdx, contract.keys, this.keyIdx.map((i) => displayFor(this.cols[i])), this.nCols + (this.plan?.extra.length ?? 0), this, candidates, this.duplicatesPath);
+  }
+  duplicatesPath: string | undefined;
 
   /** Decide the column plan from the file's own column names. */
   start(names: string[]): void {
@@ -192,13 +215,14 @@ export class StageRun {
 
   /** Emits the rows still batched: call once the source is read, before the writers finish. */
   finishRows(): void {
+    this.duplicates?.finish();
     this.batch?.flush();
   }
 
   partitionOf(row: Typed[]): string {
     if (this.partIdx < 0) return this.input.ingestDate;
     const pv = row[this.partIdx];
-    return pv === null ? this.input.ingestDate : this.dayName(Math.floor(((pv as number) * this.partDayMs) / 86400000));
+    return this.dayName(pv === null ? Math.floor(Date.parse(`${this.input.ingestDate}T00:00:00Z`) / this.partUnitMs) : Math.floor(((pv as number) * this.partDayMs) / this.partUnitMs));
   }
 
   // A direct-mapped cache of day numbers to partition names (a Map lookup per row showed in profiles).
@@ -212,9 +236,9 @@ export class StageRun {
     if (this.dayKeys[slot] === day) return this.dayVals[slot];
     if (!this.seenDays.has(day)) {
       this.seenDays.add(day);
-      if (this.seenDays.size > this.limits.maxPartitions) throw limitError('maxPartitions', `file spans more than ${this.limits.maxPartitions} ${this.input.contract.partitionBy} days (silver partitions)`, this.limits.maxPartitions, this.where);
+      if (this.seenDays.size > this.limits.maxPartitions) throw limitError('maxPartitions', `file spans more than ${this.limits.maxPartitions} ${this.input.contract.partitionBy} partitions (silver dt=)`, this.limits.maxPartitions, this.where);
     }
-    const s = new Date(day * 86400000).toISOString().slice(0, 10);
+    const s = new Date(day * this.partUnitMs).toISOString().slice(0, this.partLen);
     this.dayKeys[slot] = day;
     this.dayVals[slot] = s;
     return s;
@@ -245,7 +269,11 @@ export class StageRun {
       else {
         const s = starts[si];
         const e = ends[si];
-        v = s === e ? (defaults[c] ?? null) : rangeParsers[c](src, s, e);
+        const clean = this.cleaners[c];
+        if (clean !== undefined) {
+          const t = clean(src.slice(s, e));
+          v = t === null ? (defaults[c] ?? null) : this.parsers[c](t);
+        } else v = s === e ? (defaults[c] ?? null) : rangeParsers[c](src, s, e);
         if (v === INVALID) {
           const why = this.invalid(c, src.slice(s, e));
           this.rejectCsv(line, src, starts, ends, n, this.badRule, why);
@@ -265,7 +293,8 @@ export class StageRun {
       const i = extra[x].index;
       row[at + x] = starts[i] === ends[i] ? null : src.slice(starts[i], ends[i]);
     }
-    this.emit(row, ordinal);
+    if (this.duplicates) this.duplicates.offer(row, ordinal, line, () => this.original(this.slices(src, starts, ends, n)));
+    else this.emit(row, ordinal);
   };
 
   private slices(src: string, starts: Int32Array, ends: Int32Array, n: number): string[] {
@@ -285,7 +314,12 @@ export class StageRun {
       let v: Typed | typeof INVALID;
       if (si < 0) v = defaults[c] ?? null;
       else {
-        const j = fromJson(rec.values[si], cols[c], parsers[c]);
+        let raw = rec.values[si];
+        const clean = this.cleaners[c];
+        if (clean !== undefined && typeof raw === 'string') raw = clean(raw);
+        // A JSON number can be a null marker too (-999); otherwise it keeps its own type.
+        else if (clean !== undefined && typeof raw === 'number' && clean(String(raw)) === null) raw = null;
+        const j = fromJson(raw, cols[c], parsers[c]);
         v = j.value === null ? (defaults[c] ?? null) : j.value;
         if (j.coerced && j.value !== INVALID) {
           if (input.contract.evolution.onTypeChange === 'reject') {
@@ -312,7 +346,8 @@ export class StageRun {
       const raw = rec.values[x.index];
       row[this.extraAt + e] = raw === undefined || raw === null || raw === '' ? null : typeof raw === 'string' ? raw : JSON.stringify(raw); // raw numbers keep their text
     });
-    this.emit(row, ordinal);
+    if (this.duplicates) this.duplicates.offer(row, ordinal, rec.line, () => this.original(rec.values));
+    else this.emit(row, ordinal);
   }
 
   closeQuarantine(): void {

@@ -65,6 +65,8 @@ export interface StageResult {
   silver: WrittenFile[];
   /** JSON Lines of rejected rows, if any. */
   quarantinePath?: string;
+  /** JSON Lines of dropped duplicate rows, when the contract keeps them and there were any. */
+  duplicatesPath?: string;
   columns: OutColumn[];
   /** Gold partials of this file, per silver partition. */
   partials: Map<string, PartialDoc[]>;
@@ -77,7 +79,10 @@ async function readCsv(run: StageRun, input: StageInput): Promise<void> {
   const fmt = input.contract.format;
   if (fmt.type !== 'csv') return;
   const where = { dataset: input.dataset, key: input.key };
-  if (input.contract.keys.length && input.sizeBytes !== undefined) {
+  if (needsPolicy(input.contract)) {
+    // Only keys that may repeat are held: the pre-pass finds them when the source can be reread.
+    run.useDuplicatePolicy(input.reopen ? await findRepeatedKeys(await input.reopen(), input.contract, where, join(input.workDir, 'dedupe')) : undefined);
+  } else if (input.contract.keys.length && input.sizeBytes !== undefined) {
     const rowBytes = input.contract.columns.reduce((n, c) => n + 1 + (TYPICAL_WIDTH[c.type] ?? 6), 0);
     const expectedRows = (input.sizeBytes * (/\.gz$/i.test(input.key) ? 8 : 1)) / rowBytes;
     const keyIdx = input.contract.keys.map((k) => input.contract.columns.findIndex((c) => c.name === k));
@@ -91,13 +96,17 @@ async function readCsv(run: StageRun, input: StageInput): Promise<void> {
     }
   }
   const scanner = new CsvScanner({ ...fmt, limits: run.limits }, where);
-  if (!fmt.header) run.start(input.contract.columns.map((c) => c.name));
+  if (!fmt.header) run.start(input.contract.columns.map((c) => c.source ?? c.name));
   for await (const text of decodeText(input.source, fmt.encoding, where, run.limits)) scanner.push(text, run.csvRow);
   scanner.end(run.csvRow);
   if (!run.plan) throw new DataError('file.empty', 'file has no header row', where, 'Upload a file with a header line');
 }
 
+/** Whether the contract asks for more than first-row-wins dedupe (duplicates.ts). */
+const needsPolicy = (c: Contract) => c.keys.length > 0 && (c.onDuplicate !== 'first' || c.keepDuplicates);
+
 async function readJson(run: StageRun, input: StageInput): Promise<void> {
+  if (needsPolicy(input.contract)) run.useDuplicatePolicy(undefined);
   for await (const batch of readRecords(input.source, input.contract, { dataset: input.dataset, key: input.key })) {
     if (batch.header && !run.plan) run.start(batch.header);
     for (const m of batch.malformed) {
@@ -150,6 +159,7 @@ export async function runStage(input: StageInput): Promise<StageResult> {
     warnings: run.warnings,
     silver,
     quarantinePath: counts.rowsQuarantined ? run.quarantinePath : undefined,
+    duplicatesPath: run.duplicates?.dropped ? run.duplicatesPath : undefined,
     columns: run.outColumns,
     partials: run.gold.partials(),
     plan: { matchedVersion: p.matchedVersion, added: p.added, missing: p.missing, renamed: p.renamed, warnings: [...p.warnings, ...[...run.coerced].map((c) => `coerced ${c} to its contract type`)] },

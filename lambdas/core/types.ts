@@ -1,4 +1,5 @@
 import { OFFSET_RE, validOffset, type Column, type ColumnType } from './contract';
+import { compileDatePattern, resolveLocal } from './date-patterns';
 import { isRawJson } from './json-read';
 
 /**
@@ -101,64 +102,31 @@ export function formatDecimal(v: Scaled, scale: number): string {
   return neg ? `-${out}` : out;
 }
 
-/** Offset in minutes of an IANA zone at a UTC instant. */
-function zoneOffsetMinutes(zone: string, utcMs: number): number {
-  const dtf = zoneFormatter(zone);
-  const parts = Object.fromEntries(dtf.formatToParts(new Date(utcMs)).map((p) => [p.type, p.value]));
-  const asUtc = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour % 24, +parts.minute, +parts.second);
-  return Math.round((asUtc - utcMs) / 60000);
-}
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function zoneFormatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-    formatters.set(zone, f);
-  }
-  return f;
-}
+const JAVA_DST = { gap: 'shift_forward', overlap: 'earlier' } as const;
 
 /**
  * Resolve a wall-clock time in `timezone` to epoch ms, as java.time does: a
  * time in a DST gap (02:30 on the spring-forward night) moves forward by the
  * gap (03:30, summer offset); a time that occurs twice (the fall-back hour)
- * takes the earlier offset, i.e. the first of the two instants.
+ * takes the earlier offset, i.e. the first of the two instants. A column's
+ * `dst` policy changes that (date-patterns.ts resolveLocal).
  */
 export function wallClockToUtc(wallMs: number, timezone: string): number {
   if (timezone === 'UTC' || timezone === 'Z') return wallMs;
   const off = OFFSET_RE.exec(timezone);
   if (off) return wallMs - (off[1] === '-' ? -1 : 1) * (Number(off[2]) * 60 + Number(off[3])) * 60000;
-  // The offsets a day either side: one transition at most lies between them.
-  const before = zoneOffsetMinutes(timezone, wallMs - 86400000);
-  const after = zoneOffsetMinutes(timezone, wallMs + 86400000);
-  if (before === after) return wallMs - before * 60000;
-  const early = wallMs - before * 60000;
-  if (zoneOffsetMinutes(timezone, early) === before) return early; // valid with the earlier offset (both are in an overlap)
-  const late = wallMs - after * 60000;
-  if (zoneOffsetMinutes(timezone, late) === after) return late;
-  return early; // in the gap: the wall time read with the offset before it, i.e. shifted forward by the gap
+  const t = resolveLocal(wallMs, timezone, JAVA_DST);
+  if (typeof t !== 'number') throw new RangeError(`unknown time zone ${timezone}`);
+  return t;
 }
 
 const MAX_DATE_MS = 8.64e15;
 
 const ISO_TS = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
-/** Compile a 'dd/MM/yyyy HH:mm:ss' style pattern into a field extractor. */
-function patternParser(pattern: string): (raw: string) => number[] | undefined {
-  const order: string[] = [];
-  const source = pattern.replace(/yyyy|MM|dd|HH|mm|ss|SSS|[.*+?^${}()|[\]\\]/g, (tok) => {
-    if (tok.length === 1) return `\\${tok}`;
-    order.push(tok);
-    return tok === 'yyyy' ? '(\\d{4})' : tok === 'SSS' ? '(\\d{3})' : '(\\d{1,2})';
-  });
-  const re = new RegExp(`^${source}$`);
-  return (raw) => {
-    const m = re.exec(raw);
-    if (!m) return undefined;
-    const f: Record<string, number> = { yyyy: 1970, MM: 1, dd: 1, HH: 0, mm: 0, ss: 0, SSS: 0 };
-    order.forEach((tok, i) => (f[tok] = Number(m[i + 1])));
-    return [f.yyyy, f.MM, f.dd, f.HH, f.mm, f.ss, f.SSS];
-  };
+/** Compile a 'dd/MM/yyyy HH:mm:ss' style pattern into a field extractor (date-patterns.ts). */
+function patternParser(pattern: string, col: Column): (raw: string) => number[] | undefined {
+  return compileDatePattern(pattern, col.pivotYear);
 }
 
 const ISO_UTC_SHAPE = 'dddd-dd-ddTdd:dd:ddZ';
@@ -184,7 +152,9 @@ function timestampParser(col: Column): Parser {
       return Math.abs(ms) <= MAX_DATE_MS ? ms : INVALID;
     };
   }
-  const pattern = fmt === 'iso' ? undefined : patternParser(fmt);
+  const pattern = fmt === 'iso' ? undefined : patternParser(fmt, col);
+  // Local times in a zone with DST resolve under the column's policy, if it sets one.
+  const dst = col.dst && !(tz === 'UTC' || tz === 'Z' || OFFSET_RE.test(tz)) ? col.dst : undefined;
   return (raw) => {
     let y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0;
     let offset: string | undefined;
@@ -209,13 +179,17 @@ function timestampParser(col: Column): Parser {
     if (days === INVALID || h > 23 || mi > 59 || s > 59) return INVALID;
     if (offset !== undefined && offset !== 'Z' && !validOffset(offset)) return INVALID;
     const wall = days * 86400000 + ((h * 60 + mi) * 60 + s) * 1000 + ms;
+    if (dst && offset === undefined) {
+      const t = resolveLocal(wall, tz, dst);
+      return typeof t === 'number' ? t : INVALID;
+    }
     return wallClockToUtc(wall, offset === undefined ? tz : offset === 'Z' ? 'UTC' : offset);
   };
 }
 
 function dateParser(col: Column): Parser {
   const fmt = col.format ?? 'iso';
-  const pattern = fmt === 'iso' ? undefined : patternParser(fmt);
+  const pattern = fmt === 'iso' ? undefined : patternParser(fmt, col);
   return (raw) => {
     if (pattern) {
       const f = pattern(raw);

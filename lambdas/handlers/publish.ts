@@ -53,7 +53,7 @@ export function makePublish(deps: StageDeps) {
         counts: t.counts,
         reasons: t.reasons,
         warnings: t.warnings,
-        outputs: { bronze: t.bronze, silver: partitions.map((dt) => layout.silver(dataset, dt, key)), gold, quarantineRows: t.quarantineRows },
+        outputs: { bronze: t.bronze, silver: partitions.map((dt) => layout.silver(dataset, dt, key)), gold, quarantineRows: t.quarantineRows, duplicates: t.duplicates },
         durationsMs,
         startedAt: input.startedAt,
         finishedAt: finishedAt.toISOString(),

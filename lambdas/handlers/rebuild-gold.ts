@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Aggregate, Contract } from '../core/contract';
 import { TransientError } from '../core/errors';
 import { Aggregator, type PartialDoc } from '../core/gold';
+import { goldView } from '../core/gold-view';
 import { layout } from '../core/layout';
 import { forEachLimit } from '../core/limit';
 import { writeParquetFile } from '../core/parquet';
@@ -34,6 +35,8 @@ const PARALLEL = 16;
  * (written the same way) rather than a delete, which S3 cannot make conditional.
  */
 export async function rebuildGold(deps: StageDeps, contract: Contract, dataset: string, partitions: string[], workDir: string): Promise<{ attempts: number }> {
+  // Date-part groups and filtered measures are derived columns of the gold view (gold-view.ts).
+  contract = goldView(contract).contract;
   let attempts = 0;
   await forEachLimit(partitions, PARALLEL, async (dt) => {
     attempts += await rebuildPartition(deps, contract, dataset, dt, workDir);

@@ -25,6 +25,7 @@ export interface FileState extends FileRef {
      */
     partitions: number;
     quarantineRows?: string;
+    duplicates?: string;
   };
   /** Added by the state machine's Catch. */
   error?: { Error?: string; Cause?: string };

@@ -91,6 +91,15 @@ export function makeTransform(deps: StageDeps) {
         await deps.store.delete(lake, rowsKey);
       }
 
+      let duplicates: string | undefined;
+      const duplicatesKey = layout.duplicates(dataset, ingestDate, key);
+      if (result.duplicatesPath) {
+        duplicates = duplicatesKey;
+        await deps.store.putFile(lake, duplicatesKey, result.duplicatesPath, 'application/x-ndjson');
+      } else if (contract.keepDuplicates) {
+        await deps.store.delete(lake, duplicatesKey);
+      }
+
       const { counts } = result;
       deps.logger.info('file transformed', { counts, reasons: result.reasons, partitions: partitions.length });
       emitStageMetrics(deps, dataset, 'transform', {
@@ -112,6 +121,7 @@ export function makeTransform(deps: StageDeps) {
           bronze,
           partitions: partitions.length,
           quarantineRows,
+          duplicates,
         },
       };
     } finally {

@@ -246,6 +246,7 @@ function report(r: LocalRunResult, storeRoot: string, out: Out): void {
   for (const s of m.outputs.silver) out.log(`  silver      ${where(s)}`);
   for (const g of m.outputs.gold) out.log(`  gold        ${where(g)}`);
   if (m.outputs.quarantineRows) out.log(`  quarantine  ${where(m.outputs.quarantineRows)}`);
+  if (m.outputs.duplicates) out.log(`  duplicates  ${where(m.outputs.duplicates)}`);
   if (m.outputs.quarantineFile) out.log(`  quarantine  ${where(m.outputs.quarantineFile)}`);
   out.log(`  manifest    ${where(layout.manifest(m.source.dataset, m.source.key))}`);
 }

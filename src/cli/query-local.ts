@@ -1,7 +1,7 @@
 import { DuckDBDecimalValue, DuckDBInstance, DuckDBTimestampValue, DuckDBTypeId, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PARTITION_KEY, type LakeTable } from '../../lib/lake-tables';
+import { PARTITION_FORMATS, PARTITION_KEY, type Granularity, type LakeTable } from '../../lib/lake-tables';
 import { bounded, explainEngineError, integerCell, QueryError, timestampCell, type Cell, type QueryResult } from './query-result';
 
 /**
@@ -33,13 +33,20 @@ const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const hidden = (name: string) => name.startsWith('_') || name.startsWith('.');
 
+const DT_SHAPE: Record<Granularity, string> = { year: '\\d{4}', month: '\\d{4}-\\d{2}', day: '\\d{4}-\\d{2}-\\d{2}', hour: '\\d{4}-\\d{2}-\\d{2}T\\d{2}' };
+
 /** The Parquet files Athena would read for this table: dt folders in range, visible names. */
-export function tableFiles(dir: string, range: DtRange): string[] {
+export function tableFiles(dir: string, range: DtRange, granularity: Granularity = 'day'): string[] {
+  // dt names of the table's granularity, compared with the range cut to the same length.
+  const len = PARTITION_FORMATS[granularity].length;
+  const from = range.from.slice(0, len);
+  const to = granularity === 'hour' ? `${range.to}T23` : range.to.slice(0, len);
+  const shape = new RegExp(`^${PARTITION_KEY}=(${DT_SHAPE[granularity]})$`);
   if (!existsSync(dir)) return [];
   const files: string[] = [];
   for (const part of readdirSync(dir, { withFileTypes: true })) {
-    const m = new RegExp(`^${PARTITION_KEY}=(\\d{4}-\\d{2}-\\d{2})$`).exec(part.name);
-    if (!part.isDirectory() || !m || m[1] < range.from || m[1] > range.to) continue;
+    const m = shape.exec(part.name);
+    if (!part.isDirectory() || !m || m[1] < from || m[1] > to) continue;
     for (const f of readdirSync(join(dir, part.name), { withFileTypes: true })) {
       if (f.isFile() && !hidden(f.name)) files.push(join(dir, part.name, f.name));
     }
@@ -47,10 +54,13 @@ export function tableFiles(dir: string, range: DtRange): string[] {
   return files.sort();
 }
 
+/** dt is a DATE for day partitions, as the catalog types it; text ('2026-11') for the others. */
+const dtType = (t: LakeTable) => (t.granularity === 'day' ? 'DATE' : 'VARCHAR');
+
 async function createView(con: DuckDBConnection, t: LakeTable, files: string[]): Promise<void> {
   const typed = (expr: string, c: { name: string; type: string }) => `CAST(${expr} AS ${duckType(c.type)}) AS ${ident(c.name)}`;
   if (!files.length) {
-    const cols = [...t.columns.map((c) => typed('NULL', c)), `CAST(NULL AS DATE) AS ${ident(PARTITION_KEY)}`];
+    const cols = [...t.columns.map((c) => typed('NULL', c)), `CAST(NULL AS ${dtType(t)}) AS ${ident(PARTITION_KEY)}`];
     await con.run(`CREATE VIEW ${ident(t.name)} AS SELECT ${cols.join(', ')} WHERE false`);
     return;
   }
@@ -59,9 +69,9 @@ async function createView(con: DuckDBConnection, t: LakeTable, files: string[]):
     (await con.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`)).getRows().map((r) => String(r[0]).toLowerCase()),
   );
   const cols = t.columns.map((c) => typed(present.has(c.source.toLowerCase()) ? ident(c.source) : 'NULL', c));
-  cols.push(`CAST(${ident(PARTITION_KEY)} AS DATE) AS ${ident(PARTITION_KEY)}`);
+  cols.push(`CAST(${ident(PARTITION_KEY)} AS ${dtType(t)}) AS ${ident(PARTITION_KEY)}`);
   await con.run(
-    `CREATE VIEW ${ident(t.name)} AS SELECT ${cols.join(', ')} FROM read_parquet(${list}, union_by_name = true, hive_partitioning = true, hive_types = {${literal(PARTITION_KEY)}: DATE})`,
+    `CREATE VIEW ${ident(t.name)} AS SELECT ${cols.join(', ')} FROM read_parquet(${list}, union_by_name = true, hive_partitioning = true, hive_types = {${literal(PARTITION_KEY)}: ${dtType(t)}})`,
   );
 }
 
@@ -87,7 +97,7 @@ export async function localQuery(sql: string, sources: LocalTableSource[], range
   try {
     for (const s of sources) {
       try {
-        await createView(con, s.table, tableFiles(s.dir, range));
+        await createView(con, s.table, tableFiles(s.dir, range, s.table.granularity));
       } catch (e) {
         throw new QueryError(bounded(`cannot read table ${s.table.name} from ${s.dir}: ${(e as Error).message.split('\n')[0]} (a damaged or foreign file under it? rerun 'pipeline run' for its source, or remove the file)`));
       }

@@ -78,7 +78,8 @@ describe('pipeline query over the local store', () => {
   it('unknown table or column: exit 2 and the known tables or columns', async () => {
     const t = await cli(['query', 'select * from ordrs', '--store', store]);
     expect(t.code).toBe(2);
-    expect(t.err).toContain("unknown table 'ordrs' (known tables: orders, orders_orders_by_status, sales, sales_daily_sales_by_region, events, events_events_by_type)");
+    expect(t.err).toContain(`unknown table 'ordrs' (known tables: ${lakeTables(loadConfig('config/pipeline.json')).map((x) => x.name).join(', ')})`);
+    expect(t.err).toContain('(known tables: orders, orders_orders_by_status, sales, sales_daily_sales_by_region, events, events_events_by_type');
     const c = await cli(['query', 'select amount from orders', '--store', store]);
     expect(c.code).toBe(2);
     expect(c.err).toContain("unknown column 'amount'");

@@ -246,6 +246,21 @@ describe('table naming', () => {
     expect(() => lakeTables(clash)).toThrow(/web_visits_by_day is used twice/);
   });
 
+  it('partition projection follows partitionGranularity; gold date-part groups are columns', () => {
+    const formats = { hour: ["yyyy-MM-dd'T'HH", 'HOURS', '2000-01-01T00'], month: ['yyyy-MM', 'MONTHS', '2000-01'], year: ['yyyy', 'YEARS', '2000'] } as const;
+    for (const [g, [format, unit, from]] of Object.entries(formats)) {
+      const { t: tg } = synth(writeConfig({}, { partitionBy: 'started_at', partitionGranularity: g, gold: [{ name: 'by_month', groupBy: ['month(started_at)'], measures: [{ fn: 'count', as: 'n', where: 'bounced' }] }] }));
+      const inputs = Object.values(tg.findResources('AWS::Glue::Table') as Record<string, Resource>).map((r) => r.Properties.TableInput);
+      expect(inputs).toHaveLength(2);
+      for (const input of inputs) {
+        expect(input.PartitionKeys).toEqual([expect.objectContaining({ Name: 'dt', Type: 'string' })]);
+        expect(input.Parameters).toMatchObject({ 'projection.dt.format': format, 'projection.dt.interval.unit': unit, 'projection.dt.range': `${from},NOW+1DAYS` });
+      }
+      const gold = inputs.find((i) => i.Name === 'web_visits_by_month')!;
+      expect(gold.StorageDescriptor.Columns.map((c: { Name: string; Type: string }) => [c.Name, c.Type])).toEqual([['month_started_at', 'bigint'], ['n', 'bigint'], ['_updated_at', 'timestamp']]);
+    }
+  });
+
   it('refuses a column named like the partition key or two that differ only in case', () => {
     expect(() => lakeTables(loadConfig(writeConfig({}, { columns: [{ name: 'dt', type: 'string' }], partitionBy: undefined, gold: [] })))).toThrow(/column name dt is reserved/);
     expect(() => lakeTables(loadConfig(writeConfig({}, { columns: [{ name: 'a', type: 'string' }, { name: 'A', type: 'string' }], partitionBy: undefined, gold: [] })))).toThrow(/differ only in case|case-insensitive|equal but for case/i);

@@ -71,7 +71,7 @@ describe('IAM', () => {
   });
 
   it('Transform deletes only what a re-upload replaces; Publish writes _state/ only under _state/freshness/', () => {
-    expect(prefixes(t, 'OrchestrationTransformFunction', 's3:DeleteObject')).toEqual(['/_partials/gold/*', '/quarantine/events/rows/*', '/quarantine/orders/rows/*', '/quarantine/sales/rows/*', '/silver/*']);
+    expect(prefixes(t, 'OrchestrationTransformFunction', 's3:DeleteObject')).toEqual(['/_partials/gold/*', '/quarantine/events/rows/*', '/quarantine/orders/rows/*', '/quarantine/sales/rows/*', '/quarantine/weather/duplicates/*', '/quarantine/weather/rows/*', '/silver/*']);
     expect(prefixes(t, 'OrchestrationTransformFunction', 's3:PutObject')).not.toContain('/gold/*');
     expect(prefixes(t, 'OrchestrationPublishFunction', 's3:PutObject').filter((p) => p.startsWith('/_state/'))).toEqual(['/_state/freshness/*']);
     expect(prefixes(t, 'OrchestrationPublishFunction', 's3:DeleteObject')).toEqual([]);

@@ -171,7 +171,8 @@ describe('alarms', () => {
     const anchors = new Set([...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
     for (const a of Object.values(RUNBOOK)) expect(anchors, `runbook section #${a}`).toContain(a);
     const all = [...alarms(), ...composites()];
-    expect(all).toHaveLength(33 + 6);
+    // 21 pipeline-wide alarms, 4 per dataset, 6 composites.
+    expect(all).toHaveLength(21 + 4 * config.datasets.length + 6);
     for (const a of all) {
       expect(a.AlarmName.startsWith(`${P}-`), a.AlarmName).toBe(true);
       const anchor = /Runbook: docs\/runbook\.md#([a-z0-9-]+)$/.exec(a.AlarmDescription)?.[1];
@@ -305,7 +306,7 @@ describe('dashboard', () => {
     const widgets = JSON.parse(body).widgets as Json[];
     const titles = widgets.map((w) => w.properties.title).filter(Boolean);
     const alarmWidget = widgets.find((w) => w.type === 'alarm')!;
-    expect(alarmWidget.properties.alarms).toHaveLength(39);
+    expect(alarmWidget.properties.alarms).toHaveLength(21 + 4 * config.datasets.length + 6);
     for (const d of config.datasets) {
       expect(titles).toEqual(expect.arrayContaining([`${d.name}: files`, `${d.name}: rows`, `${d.name}: minutes since last successful load`]));
       const fresh = widgets.find((w) => w.properties.title === `${d.name}: minutes since last successful load`)!;

@@ -197,7 +197,7 @@ beforeAll(async () => {
     }
   };
 
-  const good: Record<string, string[]> = { orders: ['samples/orders/orders_v1.csv'], sales: ['samples/sales/sales_bad_rows.csv'], events: ['samples/events/events.jsonl'] };
+  const good: Record<string, string[]> = { orders: ['samples/orders/orders_v1.csv'], sales: ['samples/sales/sales_bad_rows.csv'], events: ['samples/events/events.jsonl'], weather: ['samples/weather/weather_1998.csv'] };
   for (const d of config.datasets) {
     for (const file of good[d.name] ?? []) expect(await run(await land(d.name, basename(file), file))).toBe('succeeded');
     // An empty file is bad data for every dataset: Validate throws file.empty -> Quarantine.

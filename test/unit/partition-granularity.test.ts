@@ -1,0 +1,47 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseContract } from '../../lambdas/core/contract';
+import { runStage } from '../../lambdas/core/stage';
+
+async function* once(text: string): AsyncGenerator<Uint8Array> {
+  yield new TextEncoder().encode(text);
+}
+
+async function partitions(granularity: 'hour' | 'day' | 'month' | 'year', type: 'date' | 'timestamp', values: string[]) {
+  const contract = parseContract({ dataset: 'd', version: 1, columns: [{ name: 'at', type }, { name: 'n', type: 'integer' }], partitionBy: 'at', partitionGranularity: granularity, gold: [{ name: 'g', measures: [{ fn: 'count', as: 'rows' }] }] });
+  const text = `at,n\n${values.map((v, i) => `${v},${i}`).join('\n')}\n`;
+  const r = await runStage({ contract, source: once(text), dataset: 'd', key: 'landing/d/f.csv', ingestDate: '2026-11-22', workDir: mkdtempSync(join(tmpdir(), 'gran-')), fileId: 'f' });
+  const rows = Object.fromEntries(r.silver.map((s) => [s.partition, s.rows]));
+  return { rows, gold: [...r.partials.keys()].sort() };
+}
+
+describe('partitionGranularity', () => {
+  it('names partitions by hour, day, month or year; a null value goes to the ingest date at that size', async () => {
+    const ts = ['2026-11-20T10:15:00Z', '2026-11-20T10:59:59Z', '2026-11-20T11:00:00Z', '2026-12-31T23:00:00Z', ''];
+    expect((await partitions('hour', 'timestamp', ts)).rows).toEqual({ '2026-11-20T10': 2, '2026-11-20T11': 1, '2026-12-31T23': 1, '2026-11-22T00': 1 });
+    expect((await partitions('month', 'timestamp', ts)).rows).toEqual({ '2026-11': 4, '2026-12': 1 });
+    const { rows, gold } = await partitions('year', 'date', ['1998-06-12', '1998-01-01', '2000-02-29', '1969-12-31']);
+    expect(rows).toEqual({ 1998: 2, 2000: 1, 1969: 1 });
+    expect(gold).toEqual(['1969', '1998', '2000']);
+  });
+
+  it('every row lands in the partition whose name is the prefix of its ISO value (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2100, 0, 1) }), { minLength: 1, maxLength: 30 }), fc.constantFrom('hour' as const, 'day' as const, 'month' as const, 'year' as const), async (ms, g) => {
+        const iso = ms.map((m) => new Date(Math.floor(m / 1000) * 1000).toISOString().replace('.000', ''));
+        const len = { hour: 13, day: 10, month: 7, year: 4 }[g];
+        const want: Record<string, number> = {};
+        for (const s of iso) want[s.slice(0, len)] = (want[s.slice(0, len)] ?? 0) + 1;
+        expect((await partitions(g, 'timestamp', iso)).rows).toEqual(want);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('hour partitions need a timestamp column', () => {
+    expect(() => parseContract({ dataset: 'd', version: 1, columns: [{ name: 'd', type: 'date' }], partitionBy: 'd', partitionGranularity: 'hour' })).toThrow(/partitionGranularity: d is a date: hour partitions need a timestamp column/);
+  });
+});
