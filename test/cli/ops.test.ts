@@ -155,6 +155,21 @@ describe('reconcile and replay through the CLI (mocked AWS)', () => {
     expect([...names].filter((n) => n.startsWith('replay-fix2-orders-'))).toHaveLength(2);
   });
 
+  it('a distributed replay run again starts nothing, also while the first is still running (StartExecution would answer success then)', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('none'), { name: 'ExecutionDoesNotExist' }));
+    sfn.on(StartExecutionCommand).callsFake((i: { stateMachineArn: string; name: string }) => ({ executionArn: `${i.stateMachineArn.replace(':stateMachine:', ':execution:')}:${i.name}`, startDate: new Date() }));
+    const first = await cli('replay', '--dataset', 'orders', '--distributed', '--json');
+    expect(first.code).toBe(0);
+    const started = JSON.parse(first.out);
+    expect(started).toMatchObject({ distributed: true, files: 2 });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: started.execution, stateMachineArn: outputs.ReplayStateMachineArn, status: 'RUNNING', startDate: new Date() });
+    const again = await cli('replay', '--dataset', 'orders', '--distributed', '--json');
+    expect(JSON.parse(again.out)).toMatchObject({ distributed: true, alreadyStarted: true, status: 'RUNNING' });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    expect(sfn.commandCalls(DescribeExecutionCommand).at(-1)!.args[0].input.executionArn).toBe(started.execution);
+  });
+
   it('replay --dry-run lists and starts nothing; --from/--to bound the range', async () => {
     const r = await cli('replay', '--dataset', 'orders', '--from', '2026-11-22T01:30:00Z', '--dry-run');
     expect(r.code).toBe(0);

@@ -210,6 +210,18 @@ export async function replay(config: PipelineConfig, opts: ReplayOptions, out: O
     // (children `replay-<runId>-<sha256(key)>`, so files an earlier run started are skipped).
     const listing = createHash('sha256').update(JSON.stringify(objects.map((o) => [o.key, o.etag]))).digest('hex').slice(0, 8);
     const name = `replay-${runId}-${listing}`;
+    // Asked first: for a Standard execution still RUNNING with the same name and input,
+    // StartExecution answers success with the original execution (no ExecutionAlreadyExists).
+    const existing = await aws.sfn
+      .send(new DescribeExecutionCommand({ executionArn: d.outputs.ReplayStateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}` }))
+      .catch((e: Error) => {
+        if (e.name === 'ExecutionDoesNotExist') return undefined;
+        throw e;
+      });
+    if (existing?.executionArn) {
+      out.log(opts.json ? JSON.stringify({ runId, files: objects.length, distributed: true, alreadyStarted: true, status: existing.status }) : `replay ${runId}: this replay already ran over these files (execution ${name}, ${existing.status}); nothing started. Use --run-id <new> to replay them again.`);
+      return 0;
+    }
     try {
       const r = await aws.sfn.send(new StartExecutionCommand({ stateMachineArn: d.outputs.ReplayStateMachineArn, name, input: JSON.stringify({ dataset, prefix, runId }) }));
       out.log(opts.json ? JSON.stringify({ runId, files: objects.length, distributed: true, execution: r.executionArn }) : `replay ${runId}: Distributed Map started for ${objects.length} file(s): ${r.executionArn}\nFollow it in the Step Functions console (map run) or with 'pipeline status'.`);
