@@ -130,16 +130,4 @@ export function percentile(values: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 
-/**
- * An S3 Object Created event with every field S3 puts in it, for tests that redeliver
- * or park one by hand: the dispatcher reads events with Powertools' schema and fails,
- * never skips, an Object Created event it cannot read.
- */
-export function objectCreatedEvent(bucket: string, object: { key: string; size?: number; etag?: string; 'version-id'?: string }, id: string, time = new Date().toISOString()) {
-  return {
-    version: '0', id, 'detail-type': 'Object Created', source: 'aws.s3', account: '000000000000', time, region: 'us-east-1',
-    resources: [`arn:aws:s3:::${bucket}`],
-    detail: { version: '0', bucket: { name: bucket }, object, 'request-id': id, requester: '000000000000', reason: 'PutObject' },
-  };
-}
-
+export { objectCreatedEvent } from '../s3-events';

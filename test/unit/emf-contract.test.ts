@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registryOf } from '../../lambdas/core/contract';
-import { s3ObjectCreated } from './s3-events';
+import { s3ObjectCreated } from '../s3-events';
 import { makeDispatch } from '../../lambdas/handlers/dispatch';
 import { datasetsFromEnv, makeFreshness } from '../../lambdas/handlers/freshness';
 import { makePublish } from '../../lambdas/handlers/publish';

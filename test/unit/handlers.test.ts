@@ -12,7 +12,7 @@ import { makeDispatch, type ExecutionStarter } from '../../lambdas/handlers/disp
 import type { FileState } from '../../lambdas/handlers/state';
 import { S3ObjectStore } from '../../lambdas/shared/s3-store';
 import { createTelemetry } from '../../lambdas/shared/telemetry';
-import { s3ObjectCreated } from './s3-events';
+import { s3ObjectCreated } from '../s3-events';
 
 const s3Event = (key: string, version = 'v1', detailType = 'Object Created') => s3ObjectCreated('landing-b', key, version, detailType);
 const sqs = (...bodies: unknown[]): SQSEvent => ({ Records: bodies.map((b, i) => ({ messageId: `m${i}`, body: typeof b === 'string' ? b : JSON.stringify(b) }) as SQSRecord) });
