@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseContract, type Contract } from '../lambdas/core/contract';
-import { CODECS, DEFAULT_CODEC } from '../lambdas/core/parquet-compress';
+import { parseContract, type Contract } from '../lambdas/core/contract/contract';
+import { CODECS, DEFAULT_CODEC } from '../lambdas/core/parquet/compress';
 
 /**
  * The pipeline configuration: one JSON file (config/pipeline.json by default)

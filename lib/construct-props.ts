@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { z } from 'zod';
-import { parseContract, type Contract } from '../lambdas/core/contract';
+import { parseContract, type Contract } from '../lambdas/core/contract/contract';
 import { ConfigError, pipelineConfigSchema, readContractFile, type PipelineConfig } from './config';
 
 /**

@@ -1,10 +1,10 @@
-import type { Contract } from '../lambdas/core/contract';
-import { Aggregator } from '../lambdas/core/gold';
-import { layout } from '../lambdas/core/layout';
-import type { OutColumn } from '../lambdas/core/parquet';
-import { silverColumns } from '../lambdas/core/silver-schema';
-import { goldView } from '../lambdas/core/gold-view';
-import { decimalSpec } from '../lambdas/core/types';
+import type { Contract } from '../lambdas/core/contract/contract';
+import { Aggregator } from '../lambdas/core/gold/gold';
+import { layout } from '../lambdas/core/lake/layout';
+import type { OutColumn } from '../lambdas/core/parquet/writer';
+import { silverColumns } from '../lambdas/core/contract/silver-schema';
+import { goldView } from '../lambdas/core/gold/view';
+import { decimalSpec } from '../lambdas/core/typing/parse';
 import { ConfigError, type PipelineConfig } from './config';
 
 /**

@@ -15,9 +15,9 @@
  * shape), then the worst per-shape median and single-step ratios.
  */
 import { parseArgs } from 'node:util';
-import { parseContract } from '../lambdas/core/contract';
-import { CsvScanner } from '../lambdas/core/csv';
-import { readRecords } from '../lambdas/core/records';
+import { parseContract } from '../lambdas/core/contract/contract';
+import { CsvScanner } from '../lambdas/core/read/csv';
+import { readRecords } from '../lambdas/core/read/source';
 
 const { values } = parseArgs({ options: { from: { type: 'string', default: '2' }, steps: { type: 'string', default: '5' } } });
 const fromMb = Number(values.from);

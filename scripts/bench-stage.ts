@@ -1,7 +1,7 @@
 /** Child process of bench.ts: the full validate+transform stage on one file. */
 import { createReadStream, rmSync, statSync } from 'node:fs';
 import { loadConfig } from '../lib/config';
-import { runStage } from '../lambdas/core/stage';
+import { runStage } from '../lambdas/core/engine/stage';
 
 async function main() {
   const [file, workDir] = process.argv.slice(2);

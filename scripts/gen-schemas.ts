@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { pipelineConfigSchema } from '../lib/config';
-import { contractSchema } from '../lambdas/core/contract';
+import { contractSchema } from '../lambdas/core/contract/contract';
 
 /**
  * JSON Schemas for contracts and the pipeline config, generated from the zod

@@ -1,6 +1,6 @@
 import * as zlib from 'node:zlib';
 import { asyncBufferFromFile, parquetReadObjects, type Compressors } from 'hyparquet';
-import { snappyUncompress } from '../lambdas/core/snappy';
+import { snappyUncompress } from '../lambdas/core/parquet/snappy';
 
 /**
  * hyparquet reads SNAPPY itself but not ZSTD (silver's default): tests read

@@ -3,7 +3,7 @@ import { parse } from '@aws-lambda-powertools/parser';
 import { S3EventNotificationEventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { datasetOfKey, executionName } from '../core/layout';
+import { datasetOfKey, executionName } from '../core/lake/layout';
 import { createTelemetry, emitStageMetrics, type Telemetry } from '../shared/telemetry';
 import { lazy, type FileState } from './state';
 

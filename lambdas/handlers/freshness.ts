@@ -1,5 +1,5 @@
-import { assessFreshness, freshnessKeys, type FreshnessResult, type StateObject } from '../core/freshness';
-import type { ObjectStore } from '../core/store';
+import { assessFreshness, freshnessKeys, type FreshnessResult, type StateObject } from '../core/lake/freshness';
+import type { ObjectStore } from '../core/lake/store';
 import { lambdaDeps } from '../shared/deps';
 import { emitStageMetrics, type Telemetry } from '../shared/telemetry';
 import { lazy } from './state';

@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DataError } from '../core/errors';
-import { layout, sourceId } from '../core/layout';
-import type { Manifest } from '../core/manifest';
-import { readOutputs, union, writeOutputs } from '../core/outputs';
+import { DataError } from '../core/base/errors';
+import { layout, sourceId } from '../core/lake/layout';
+import type { Manifest } from '../core/lake/manifest';
+import { readOutputs, union, writeOutputs } from '../core/lake/outputs';
 import { stageEntry, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';

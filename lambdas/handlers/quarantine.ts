@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { reasonFromCause } from '../core/errors';
-import { isoDate, layout } from '../core/layout';
-import { emptyCounts, type Manifest } from '../core/manifest';
-import { readOutputs, union, writeOutputs } from '../core/outputs';
+import { reasonFromCause } from '../core/base/errors';
+import { isoDate, layout } from '../core/lake/layout';
+import { emptyCounts, type Manifest } from '../core/lake/manifest';
+import { readOutputs, union, writeOutputs } from '../core/lake/outputs';
 import { stageEntry, type StageDeps } from '../shared/deps';
 import { emitStageMetrics } from '../shared/telemetry';
 import { rebuildGold } from './rebuild-gold';

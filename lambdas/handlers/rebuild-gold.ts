@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Aggregate, Contract } from '../core/contract';
-import { TransientError } from '../core/errors';
-import { Aggregator, type PartialDoc } from '../core/gold';
-import { goldView } from '../core/gold-view';
-import { layout } from '../core/layout';
-import { forEachLimit } from '../core/limit';
-import { writeParquetFile } from '../core/parquet';
-import { PreconditionFailed } from '../core/store';
+import type { Aggregate, Contract } from '../core/contract/contract';
+import { TransientError } from '../core/base/errors';
+import { Aggregator, type PartialDoc } from '../core/gold/gold';
+import { goldView } from '../core/gold/view';
+import { layout } from '../core/lake/layout';
+import { forEachLimit } from '../core/base/concurrency';
+import { writeParquetFile } from '../core/parquet/writer';
+import { PreconditionFailed } from '../core/lake/store';
 import type { StageDeps } from '../shared/deps';
 
 /** Attempts per partition before giving up to the state machine's retry (which waits longer). */

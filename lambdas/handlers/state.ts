@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import type { FileRef, Manifest } from '../core/manifest';
+import type { FileRef, Manifest } from '../core/lake/manifest';
 
 /** The document each state hands to the next. Small whatever the file: references and bounded summaries, never lists per partition. */
 export interface FileState extends FileRef {
@@ -20,7 +20,7 @@ export interface FileState extends FileRef {
     bronze: string;
     /**
      * How many partitions the file's rows are in. Which ones is in the key's
-     * outputs record in the lake (core/outputs.ts), never here: a file with
+     * outputs record in the lake (core/lake/outputs.ts), never here: a file with
      * thousands of dates would pass Step Functions' 256 KiB state limit.
      */
     partitions: number;

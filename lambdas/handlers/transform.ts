@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError, withDetails } from '../core/errors';
-import { isoDate, layout, sourceId } from '../core/layout';
-import type { Manifest } from '../core/manifest';
-import { forEachLimit } from '../core/limit';
-import { readOutputs, union, writeOutputs } from '../core/outputs';
-import { runStage } from '../core/stage';
+import { DataError, withDetails } from '../core/base/errors';
+import { isoDate, layout, sourceId } from '../core/lake/layout';
+import type { Manifest } from '../core/lake/manifest';
+import { forEachLimit } from '../core/base/concurrency';
+import { readOutputs, union, writeOutputs } from '../core/lake/outputs';
+import { runStage } from '../core/engine/stage';
 import { stageEntry, requireContract, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';

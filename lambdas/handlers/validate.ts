@@ -1,8 +1,8 @@
-import { DataError } from '../core/errors';
-import { planColumns } from '../core/evolution';
-import { limitError, limitsOf } from '../core/limits';
-import { isoDate, urlDecodedKey } from '../core/layout';
-import { readRecords } from '../core/records';
+import { DataError } from '../core/base/errors';
+import { planColumns } from '../core/contract/evolution';
+import { limitError, limitsOf } from '../core/contract/limits';
+import { isoDate, urlDecodedKey } from '../core/lake/layout';
+import { readRecords } from '../core/read/source';
 import { stageEntry, requireContract, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';

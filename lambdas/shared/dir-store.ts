@@ -4,7 +4,7 @@ import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile }
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PreconditionFailed, type ObjectInfo, type ObjectStore, type WriteCondition } from '../core/store';
+import { PreconditionFailed, type ObjectInfo, type ObjectStore, type WriteCondition } from '../core/lake/store';
 
 /** A lock file older than this belongs to a process that died holding it. */
 const STALE_LOCK_MS = 30_000;

@@ -1,4 +1,4 @@
-import { TransientError } from '../core/errors';
+import { TransientError } from '../core/base/errors';
 import type { StageDeps } from './deps';
 
 /**

@@ -13,8 +13,8 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { TransientError } from '../core/errors';
-import { PreconditionFailed, type ObjectInfo, type ObjectStore, type WriteCondition } from '../core/store';
+import { TransientError } from '../core/base/errors';
+import { PreconditionFailed, type ObjectInfo, type ObjectStore, type WriteCondition } from '../core/lake/store';
 
 const missing = (e: unknown) => e instanceof NoSuchKey || e instanceof NotFound || (e instanceof S3ServiceException && e.$metadata?.httpStatusCode === 404);
 

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type PipelineConfig } from '../../lib/config';
-import { layout } from '../../lambdas/core/layout';
+import { layout } from '../../lambdas/core/lake/layout';
 import { c, ms, safe, table } from './format';
 import { OPS_HELP } from './ops/help';
 import { OpsError, parseTime } from './ops/stack';

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
-import type { ObjectStore } from '../../lambdas/core/store';
+import type { ObjectStore } from '../../lambdas/core/lake/store';
 import { DirectoryObjectStore } from '../../lambdas/shared/dir-store';
 import { LOCAL_BUCKETS, runConcurrently, runLocal } from '../../src/cli/local-run';
 import { goldByPartition, referenceGold, silverByPartition } from './lake-reference';

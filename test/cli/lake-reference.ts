@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readParquetObjects } from '../parquet-read';
-import type { Contract } from '../../lambdas/core/contract';
+import type { Contract } from '../../lambdas/core/contract/contract';
 
 /**
  * What a local lake holds, read back from its Parquet files, and the gold a

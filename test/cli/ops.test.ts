@@ -5,8 +5,8 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecut
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { layout } from '../../lambdas/core/layout';
-import type { Manifest } from '../../lambdas/core/manifest';
+import { layout } from '../../lambdas/core/lake/layout';
+import type { Manifest } from '../../lambdas/core/lake/manifest';
 import { OUTPUTS } from '../../lib/pipeline-stack';
 import { main } from '../../src/cli/main';
 

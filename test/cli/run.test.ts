@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
-import { TransientError } from '../../lambdas/core/errors';
+import { TransientError } from '../../lambdas/core/base/errors';
 import { main } from '../../src/cli/main';
 import { inferDataset, runLocal } from '../../src/cli/local-run';
 import { goldByPartition, referenceGold, silverByPartition } from './lake-reference';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
-import { layout } from '../../lambdas/core/layout';
-import { readOutputs } from '../../lambdas/core/outputs';
+import { layout } from '../../lambdas/core/lake/layout';
+import { readOutputs } from '../../lambdas/core/lake/outputs';
 import { DirectoryObjectStore } from '../../lambdas/shared/dir-store';
 import { LOCAL_BUCKETS, runLocal } from '../../src/cli/local-run';
 

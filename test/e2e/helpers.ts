@@ -7,8 +7,8 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCom
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import type { Manifest } from '../../lambdas/core/manifest';
-import { layout } from '../../lambdas/core/layout';
+import type { Manifest } from '../../lambdas/core/lake/manifest';
+import { layout } from '../../lambdas/core/lake/layout';
 import { STACK } from './env';
 
 export const out = () => inject('outputs');

@@ -2,7 +2,7 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { layout } from '../../lambdas/core/layout';
+import { layout } from '../../lambdas/core/lake/layout';
 import { main } from '../../src/cli/main';
 import { executionsForKey, manifestOf, objectCreatedEvent, out, putLanding, RUN, s3, sqs, waitFor, waitForManifest } from './helpers';
 

@@ -6,7 +6,7 @@ import { parquetReadObjects } from 'hyparquet';
 import { compressors } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
-import { layout, sourceId } from '../../lambdas/core/layout';
+import { layout, sourceId } from '../../lambdas/core/lake/layout';
 import { runLocal, LOCAL_BUCKETS } from '../../src/cli/local-run';
 import { executionsForKey, finishedExecutionsForKey, getBytes, historyTypes, listKeys, objectCreatedEvent, out, percentile, putLanding, RUN, sqs, waitFor, waitForManifest } from './helpers';
 

@@ -17,11 +17,11 @@ import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, cl
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { loadConfig } from '../../lib/config';
-import { Aggregator } from '../../lambdas/core/gold';
-import { writeParquetFile, type OutColumn } from '../../lambdas/core/parquet';
-import { ParquetFileWriter } from '../../lambdas/core/parquet-encoder';
-import { runStage } from '../../lambdas/core/stage';
-import { formatDecimal, type Typed } from '../../lambdas/core/types';
+import { Aggregator } from '../../lambdas/core/gold/gold';
+import { writeParquetFile, type OutColumn } from '../../lambdas/core/parquet/writer';
+import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
+import { runStage } from '../../lambdas/core/engine/stage';
+import { formatDecimal, type Typed } from '../../lambdas/core/typing/parse';
 
 const dir = process.argv[2] ?? '.interop/files';
 

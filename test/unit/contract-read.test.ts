@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { readParquetObjects } from '../parquet-read';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract, type ContractInput } from '../../lambdas/core/contract';
-import { compileRules } from '../../lambdas/core/rules';
-import { runStage } from '../../lambdas/core/stage';
-import { cleanerFor } from '../../lambdas/core/cells';
+import { parseContract, type ContractInput } from '../../lambdas/core/contract/contract';
+import { compileRules } from '../../lambdas/core/quality/rules';
+import { runStage } from '../../lambdas/core/engine/stage';
+import { cleanerFor } from '../../lambdas/core/typing/cells';
 
 async function* once(text: string): AsyncGenerator<Uint8Array> {
   yield new TextEncoder().encode(text);

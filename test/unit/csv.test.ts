@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvParser, parseCsv } from '../../lambdas/core/csv';
-import { DataError } from '../../lambdas/core/errors';
+import { CsvParser, parseCsv } from '../../lambdas/core/read/csv';
+import { DataError } from '../../lambdas/core/base/errors';
 
 /** Reference serializer: quote every field that needs it, RFC 4180 style. */
 function toCsv(rows: string[][], eol: string): string {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract';
-import { checkPattern, compileDatePattern, formatSample, MONTHS, resolveLocal } from '../../lambdas/core/date-patterns';
-import { INVALID, parserFor } from '../../lambdas/core/types';
+import { parseContract } from '../../lambdas/core/contract/contract';
+import { checkPattern, compileDatePattern, formatSample, MONTHS, resolveLocal } from '../../lambdas/core/typing/date-patterns';
+import { INVALID, parserFor } from '../../lambdas/core/typing/parse';
 
 const col = (type: 'date' | 'timestamp', format: string, extra: Record<string, unknown> = {}) =>
   parseContract({ dataset: 'd', version: 1, columns: [{ name: 'c', type, format, ...extra }] }).columns[0];
@@ -152,7 +152,7 @@ describe('local times around DST (resolveLocal)', () => {
 
 describe('any pattern text', () => {
   it('compiles or fails with a PatternError; checkPattern always answers (fuzz)', async () => {
-    const { PatternError } = await import('../../lambdas/core/date-patterns');
+    const { PatternError } = await import('../../lambdas/core/typing/date-patterns');
     fc.assert(
       fc.property(fc.array(fc.constantFrom('yyyy', 'yy', 'MMM', 'MM', 'M', 'dd', 'd', 'HH', 'hh', 'mm', 'ss', 'SSS', 'a', 'EEE', "'T'", "'", '-', '/', ' ', ':', '.', 'Y', 'D', 'x', '(', '[', '*'), { maxLength: 10 }).map((t) => t.join('')), (pattern) => {
         try {

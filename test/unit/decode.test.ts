@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeText, endsOnCharBoundary } from '../../lambdas/core/records';
+import { decodeText, endsOnCharBoundary } from '../../lambdas/core/read/source';
 
 const where = { dataset: 'd', key: 'landing/d/f.csv' };
 

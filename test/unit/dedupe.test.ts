@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { readParquetObjects } from '../parquet-read';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract';
-import { runStage, type StageResult } from '../../lambdas/core/stage';
+import { parseContract } from '../../lambdas/core/contract/contract';
+import { runStage, type StageResult } from '../../lambdas/core/engine/stage';
 
 // The disk-backed pre-pass and the in-memory table must keep exactly the same rows.
 const base = {

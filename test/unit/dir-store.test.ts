@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PreconditionFailed } from '../../lambdas/core/store';
+import { PreconditionFailed } from '../../lambdas/core/lake/store';
 import { DirectoryObjectStore } from '../../lambdas/shared/dir-store';
 
 /** The local store's conditional writes must mean what S3's do, or the local runner proves nothing about gold. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DistinctCounter, EXACT_LIMIT } from '../../lambdas/core/distinct';
+import { DistinctCounter, EXACT_LIMIT } from '../../lambdas/core/gold/distinct';
 
 const fill = (from: number, to: number, c = new DistinctCounter()) => {
   for (let i = from; i < to; i++) c.add(`C${i}`);

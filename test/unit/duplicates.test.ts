@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { readParquetObjects } from '../parquet-read';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract, type ContractInput } from '../../lambdas/core/contract';
-import { runStage } from '../../lambdas/core/stage';
+import { parseContract, type ContractInput } from '../../lambdas/core/contract/contract';
+import { runStage } from '../../lambdas/core/engine/stage';
 
 async function* once(text: string): AsyncGenerator<Uint8Array> {
   yield new TextEncoder().encode(text);

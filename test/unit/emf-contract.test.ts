@@ -6,7 +6,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registryOf } from '../../lambdas/core/contract';
+import { registryOf } from '../../lambdas/core/contract/contract';
 import { s3ObjectCreated } from '../s3-events';
 import { makeDispatch } from '../../lambdas/handlers/dispatch';
 import { datasetsFromEnv, makeFreshness } from '../../lambdas/handlers/freshness';

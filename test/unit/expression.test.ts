@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract';
-import { compileExpression, parseExpression } from '../../lambdas/core/expression';
-import { compileRules } from '../../lambdas/core/rules';
-import type { Typed } from '../../lambdas/core/types';
+import { parseContract } from '../../lambdas/core/contract/contract';
+import { compileExpression, parseExpression } from '../../lambdas/core/quality/expression';
+import { compileRules } from '../../lambdas/core/quality/rules';
+import type { Typed } from '../../lambdas/core/typing/parse';
 
 const columns = parseContract({
   dataset: 'd',
@@ -218,7 +218,7 @@ describe('expression rules: the compiled evaluator agrees with a reference inter
 
 describe('expression rules: any input text', () => {
   it('either compiles or fails with an ExpressionError, never another exception (fuzz)', async () => {
-    const { ExpressionError } = await import('../../lambdas/core/expression');
+    const { ExpressionError } = await import('../../lambdas/core/quality/expression');
     const alphabet = fc.constantFrom('a', 'b', 'x', 'obs', 'name', ' ', '(', ')', ',', "'", '1', '2.5', 'e9', '=', '<', '>', '!', '+', '-', '*', '/', '%', 'and', 'or', 'not', 'is', 'null', 'date', 'abs', 'coalesce', 'year', 'true', ';', '"', '\\', '__proto__', 'constructor');
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 25 }).map((t) => t.join(' ')), fc.string({ maxLength: 30 }), (tokens, noise) => {

@@ -3,8 +3,8 @@ import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { assessFreshness, freshnessKeys, minutesBetween, parseStateTime } from '../../lambdas/core/freshness';
-import { layout } from '../../lambdas/core/layout';
+import { assessFreshness, freshnessKeys, minutesBetween, parseStateTime } from '../../lambdas/core/lake/freshness';
+import { layout } from '../../lambdas/core/lake/layout';
 import { datasetsFromEnv, makeFreshness, type FreshnessDeps } from '../../lambdas/handlers/freshness';
 import { DirectoryObjectStore } from '../../lambdas/shared/dir-store';
 import { createTelemetry } from '../../lambdas/shared/telemetry';
@@ -68,7 +68,7 @@ describe('freshness logic (fake clock)', () => {
   });
 
   it('the logic module has no AWS (or Powertools) imports', () => {
-    const imports = [...readFileSync('lambdas/core/freshness.ts', 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    const imports = [...readFileSync('lambdas/core/lake/freshness.ts', 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
     expect(imports).toEqual(['./layout']);
   });
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract';
-import { Aggregator } from '../../lambdas/core/gold';
-import { canonicalDecimal, type Typed } from '../../lambdas/core/types';
+import { parseContract } from '../../lambdas/core/contract/contract';
+import { Aggregator } from '../../lambdas/core/gold/gold';
+import { canonicalDecimal, type Typed } from '../../lambdas/core/typing/parse';
 
 /**
  * The Aggregator (hash table of groups, flat per-group arrays, measures on one

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract';
-import { Aggregator } from '../../lambdas/core/gold';
-import { writeParquetFile } from '../../lambdas/core/parquet';
-import type { Typed } from '../../lambdas/core/types';
+import { parseContract } from '../../lambdas/core/contract/contract';
+import { Aggregator } from '../../lambdas/core/gold/gold';
+import { writeParquetFile } from '../../lambdas/core/parquet/writer';
+import type { Typed } from '../../lambdas/core/typing/parse';
 import { main } from '../../src/cli/main';
 
 const contract = parseContract({

@@ -5,9 +5,9 @@ import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Clie
 import { mockClient } from 'aws-sdk-client-mock';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
-import { TransientError } from '../../lambdas/core/errors';
-import { executionName } from '../../lambdas/core/layout';
-import { PreconditionFailed } from '../../lambdas/core/store';
+import { TransientError } from '../../lambdas/core/base/errors';
+import { executionName } from '../../lambdas/core/lake/layout';
+import { PreconditionFailed } from '../../lambdas/core/lake/store';
 import { makeDispatch, type ExecutionStarter } from '../../lambdas/handlers/dispatch';
 import type { FileState } from '../../lambdas/handlers/state';
 import { S3ObjectStore } from '../../lambdas/shared/s3-store';

@@ -1,14 +1,14 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract';
-import { CsvParser } from '../../lambdas/core/csv';
-import { bounded, DataError, reasonFromCause, withDetails } from '../../lambdas/core/errors';
-import { depthOf, JsonArraySplitter, parseJsonRecord } from '../../lambdas/core/json-read';
-import { DEFAULT_LIMITS, limitsOf } from '../../lambdas/core/limits';
-import { firstInvalidUtf8, readRecords } from '../../lambdas/core/records';
-import { codePoints, keyOf } from '../../lambdas/core/rules';
-import { INVALID, parserFor, wallClockToUtc } from '../../lambdas/core/types';
+import { parseContract } from '../../lambdas/core/contract/contract';
+import { CsvParser } from '../../lambdas/core/read/csv';
+import { bounded, DataError, reasonFromCause, withDetails } from '../../lambdas/core/base/errors';
+import { depthOf, JsonArraySplitter, parseJsonRecord } from '../../lambdas/core/read/json';
+import { DEFAULT_LIMITS, limitsOf } from '../../lambdas/core/contract/limits';
+import { firstInvalidUtf8, readRecords } from '../../lambdas/core/read/source';
+import { codePoints, keyOf } from '../../lambdas/core/quality/rules';
+import { INVALID, parserFor, wallClockToUtc } from '../../lambdas/core/typing/parse';
 
 const col = (type: string, extra: Record<string, unknown> = {}) => parseContract({ dataset: 'd', version: 1, columns: [{ name: 'c', type, ...extra }] }).columns[0];
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseJsonRecord, repeatsKey } from '../../lambdas/core/json-read';
-import { DEFAULT_LIMITS } from '../../lambdas/core/limits';
+import { parseJsonRecord, repeatsKey } from '../../lambdas/core/read/json';
+import { DEFAULT_LIMITS } from '../../lambdas/core/contract/limits';
 
 /** A JSON object with a key twice parses to one value silently: such a record is rejected, not read as the last value. */
 describe('JSON objects that repeat a key', () => {

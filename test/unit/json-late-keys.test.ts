@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract';
-import { readRecords, type RecordBatch } from '../../lambdas/core/records';
+import { parseContract } from '../../lambdas/core/contract/contract';
+import { readRecords, type RecordBatch } from '../../lambdas/core/read/source';
 
 /**
  * JSON column names are learned from a file's first records. A key those

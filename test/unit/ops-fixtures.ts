@@ -1,4 +1,4 @@
-import type { Manifest } from '../../lambdas/core/manifest';
+import type { Manifest } from '../../lambdas/core/lake/manifest';
 
 /** A manifest for landing/orders/a.csv, as the ops commands read them. */
 export function manifest(status: Manifest['status'], source: Partial<Manifest['source']>, failure?: Manifest['failure'], counts: Partial<Manifest['counts']> = {}): Manifest {

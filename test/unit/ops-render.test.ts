@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Manifest } from '../../lambdas/core/manifest';
+import type { Manifest } from '../../lambdas/core/lake/manifest';
 import { manifest as orderManifest } from './ops-fixtures';
 import { FAILING_FATES, fateOf, manifestIsFor, summarize } from '../../src/cli/ops/fate';
 import { renderReconcile, renderStatus, type StatusReport } from '../../src/cli/ops/render';

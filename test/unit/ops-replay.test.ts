@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { executionName } from '../../lambdas/core/layout';
+import { executionName } from '../../lambdas/core/lake/layout';
 import { replayPrefix, replayRunId, replayStart } from '../../src/cli/ops/commands';
 
 describe('replay naming', () => {

@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
-import { ParquetFileWriter, type ParquetFileWriterOptions } from '../../lambdas/core/parquet-encoder';
-import { formatDecimal, type Typed } from '../../lambdas/core/types';
+import { ParquetFileWriter, type ParquetFileWriterOptions } from '../../lambdas/core/parquet/encoder';
+import { formatDecimal, type Typed } from '../../lambdas/core/typing/parse';
 
 const columns = [
   { name: 's', type: 'string', nullable: true },

@@ -6,12 +6,12 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { asyncBufferFromFile, parquetMetadataAsync, snappyUncompress as hyparquetSnappy } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
-import { PartitionedParquetWriter, type OutColumn } from '../../lambdas/core/parquet';
-import { compress, ZSTD_RAW_BELOW } from '../../lambdas/core/parquet-compress';
-import { ParquetFileWriter } from '../../lambdas/core/parquet-encoder';
-import { STAT_BYTES, truncateMax, truncateMin } from '../../lambdas/core/parquet-stats';
-import { snappyCompress, snappyUncompress } from '../../lambdas/core/snappy';
-import type { Typed } from '../../lambdas/core/types';
+import { PartitionedParquetWriter, type OutColumn } from '../../lambdas/core/parquet/writer';
+import { compress, ZSTD_RAW_BELOW } from '../../lambdas/core/parquet/compress';
+import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
+import { STAT_BYTES, truncateMax, truncateMin } from '../../lambdas/core/parquet/stats';
+import { snappyCompress, snappyUncompress } from '../../lambdas/core/parquet/snappy';
+import type { Typed } from '../../lambdas/core/typing/parse';
 import { readParquetObjects } from '../parquet-read';
 
 /**
@@ -140,8 +140,8 @@ describe('open files', () => {
     writeFileSync(
       script,
       `import { readFileSync } from 'node:fs';
-import { parseContract } from ${JSON.stringify(resolve('lambdas/core/contract.ts'))};
-import { runStage } from ${JSON.stringify(resolve('lambdas/core/stage.ts'))};
+import { parseContract } from ${JSON.stringify(resolve('lambdas/core/contract/contract.ts'))};
+import { runStage } from ${JSON.stringify(resolve('lambdas/core/engine/stage.ts'))};
 const contract = parseContract({ dataset: 'many', version: 1, columns: [{ name: 'id', type: 'string' }, { name: 'day', type: 'date' }, { name: 'n', type: 'integer' }], partitionBy: 'day' });
 async function* src() { yield readFileSync(${JSON.stringify(join(dir, 'in.csv'))}); }
 runStage({ contract, source: src(), dataset: 'many', key: 'landing/many/in.csv', ingestDate: '2026-01-01', workDir: ${JSON.stringify(join(dir, 'work'))}, fileId: 'f' })

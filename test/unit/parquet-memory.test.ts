@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
-import { PartitionedParquetWriter, type OutColumn } from '../../lambdas/core/parquet';
-import type { Typed } from '../../lambdas/core/types';
+import { PartitionedParquetWriter, type OutColumn } from '../../lambdas/core/parquet/writer';
+import type { Typed } from '../../lambdas/core/typing/parse';
 
 const columns: OutColumn[] = [
   { name: 'id', type: 'string', nullable: false },

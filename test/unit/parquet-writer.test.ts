@@ -5,9 +5,9 @@ import fc from 'fast-check';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
-import { PartitionedParquetWriter, writeParquetFile, type OutColumn } from '../../lambdas/core/parquet';
-import { ParquetFileWriter } from '../../lambdas/core/parquet-encoder';
-import { formatDecimal, type Typed } from '../../lambdas/core/types';
+import { PartitionedParquetWriter, writeParquetFile, type OutColumn } from '../../lambdas/core/parquet/writer';
+import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
+import { formatDecimal, type Typed } from '../../lambdas/core/typing/parse';
 
 /**
  * The writers callers use (parquet.ts: partitioned silver, gold tables) read

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract';
-import { runStage } from '../../lambdas/core/stage';
+import { parseContract } from '../../lambdas/core/contract/contract';
+import { runStage } from '../../lambdas/core/engine/stage';
 
 async function* once(text: string): AsyncGenerator<Uint8Array> {
   yield new TextEncoder().encode(text);

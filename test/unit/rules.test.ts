@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseContract, type ContractInput } from '../../lambdas/core/contract';
-import { compileRules, FingerprintSet } from '../../lambdas/core/rules';
+import { parseContract, type ContractInput } from '../../lambdas/core/contract/contract';
+import { compileRules, FingerprintSet } from '../../lambdas/core/quality/rules';
 
 const contract = (rules: ContractInput['rules'], columns: ContractInput['columns'] = [
   { name: 'id', type: 'string', nullable: false },

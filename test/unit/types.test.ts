@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract, type Column } from '../../lambdas/core/contract';
-import { rangeParserFor } from '../../lambdas/core/range-parsers';
-import { civilDays, formatDecimal, INVALID, parseDecimal, parserFor, wallClockToUtc } from '../../lambdas/core/types';
+import { parseContract, type Column } from '../../lambdas/core/contract/contract';
+import { rangeParserFor } from '../../lambdas/core/typing/range-parsers';
+import { civilDays, formatDecimal, INVALID, parseDecimal, parserFor, wallClockToUtc } from '../../lambdas/core/typing/parse';
 
 const col = (type: string, extra: Partial<Column> = {}): Column => ({ name: 'c', type, nullable: true, ...extra }) as Column;
 

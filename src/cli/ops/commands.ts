@@ -1,8 +1,8 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { createHash } from 'node:crypto';
 import type { PipelineConfig } from '../../../lib/config';
-import { executionName, layout } from '../../../lambdas/core/layout';
-import type { Manifest } from '../../../lambdas/core/manifest';
+import { executionName, layout } from '../../../lambdas/core/lake/layout';
+import type { Manifest } from '../../../lambdas/core/lake/manifest';
 import type { FileState } from '../../../lambdas/handlers/state';
 import { alarmStates, clients, executionsByStatus, listLanded, listObjects, readJson, runningKeys, type Clients } from './aws';
 import { pool } from './pool';

@@ -1,4 +1,4 @@
-import type { Manifest } from '../../../lambdas/core/manifest';
+import type { Manifest } from '../../../lambdas/core/lake/manifest';
 
 /** What became of one landed object version. */
 export type Fate = 'gold' | 'quarantine' | 'failed' | 'in-flight' | 'missing' | 'superseded' | 'unrouted';

@@ -1,0 +1,439 @@
+import type { Aggregate, Contract } from '../contract/contract';
+import { DistinctCounter, type DistinctDoc } from './distinct';
+import { checkSum, lessThan, measureType, toJson, type PartialDoc } from './types';
+import type { OutColumn } from '../parquet/writer';
+import { GOLD_UPDATED_AT } from '../contract/silver-schema';
+import { canonicalDecimal, decimalSpec, type Typed } from '../typing/parse';
+
+export { measureType, type PartialDoc } from './types';
+
+/**
+ * Gold: declared aggregates per silver partition, built from mergeable
+ * partials. Transform computes one partial per (file, partition) while it
+ * writes silver; Publish merges every partial of a touched partition. A rerun
+ * overwrites its own partial, so gold is the same whatever the order or the
+ * number of times files were processed, and Publish never rereads silver.
+ *
+ * count, sum, min, max and avg are exact: integer and decimal sums run as a
+ * JS number while |sum| <= 2^53 - 1 and spill into a bigint beyond, and a sum
+ * past its result type (BIGINT, DECIMAL(38,s)) throws GoldOverflow (the file
+ * is quarantined); string min/max compare by UTF-8 bytes, as SQL engines do.
+ * Each gold row carries `_updated_at`, the latest landing time of its rows. count_distinct is exact up
+ * to EXACT_LIMIT (2048) distinct values per group and partition (a set of
+ * 64-bit hashes), then a HyperLogLog estimate (2^14 registers, 16 KB, standard
+ * error 0.81%), so its memory is bounded whatever the input size; its output
+ * is the rounded estimate. See distinct.ts.
+ *
+ * The hot path (addRow) allocates nothing and keeps no reference to the row:
+ * groups are found in an open-addressing table over a hash of the group
+ * values, and per-group state lives in flat arrays, one slot per measured
+ * column shared by all its measures (sum and avg of a column add once).
+ * That state is private to Aggregator and every method touches it, which is
+ * why this file is longer than most: split, the table and the arrays would
+ * have to be exposed to each other.
+ */
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+const SUM = 1;
+const MIN = 2;
+const MAX = 4;
+const DISTINCT = 8;
+const NON_NULL = 16;
+const NUMERIC = SUM | MIN | MAX;
+const FLAG = { count: 0, sum: SUM, avg: SUM, min: MIN, max: MAX, count_distinct: DISTINCT } as const;
+
+const f64 = new Float64Array(1);
+const i32 = new Int32Array(f64.buffer);
+
+/** Fold one group value into a 32-bit hash (numbers and bigints of equal value hash alike). */
+function mix(h: number, v: Typed): number {
+  if (typeof v === 'string') {
+    for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193);
+    h ^= v.length;
+  } else if (typeof v === 'number' || typeof v === 'bigint') {
+    const x = typeof v === 'number' ? v : Number(v);
+    if ((x | 0) === x) h = Math.imul(h ^ x, 0x01000193);
+    else {
+      f64[0] = x;
+      h = Math.imul(h ^ i32[0], 0x01000193) ^ i32[1];
+    }
+  } else h ^= v === null ? 0x3c6ef372 : v ? 0x1b873593 : 0x2c1b3c6d;
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+/** Same value, as a Map key would see it (NaN equals NaN). */
+const same = (a: Typed, b: Typed) => a === b || (a !== a && b !== b);
+
+export class Aggregator {
+  readonly columns: OutColumn[];
+  private readonly types: Map<string, string>;
+  private readonly nk: number;
+  private readonly groupIdx: Int32Array;
+  private readonly identity: Int32Array;
+  private readonly g0: number;
+  private readonly g1: number;
+  /** Measured columns ("slots"): row position, what to track, decimal or not. */
+  private readonly S: number;
+  private readonly slotCol: Int32Array;
+  private readonly slotFlags: Int32Array;
+  private readonly slotDecimal: boolean[];
+  /** Summed exactly (integer and decimal columns). */
+  private readonly slotExact: boolean[];
+  private readonly slotNames: string[];
+  /** Per measure: its slot (-1 for count(*)) and its flag. */
+  private readonly mSlot: number[];
+  private readonly mFlag: number[];
+  /**
+   * What a measure's partial entry contributes when merged: measures on one
+   * column share a slot, so its non-null count, sum and distinct state are
+   * taken once, from the first measure that tracks them (they are equal).
+   */
+  private readonly mOwns: number[];
+
+  // Group table: slots hold group id + 1; keys are flat, nk per group.
+  private table = new Int32Array(16);
+  private hashes = new Int32Array(8);
+  private keys: Typed[] = [];
+  private n = 0;
+  private cap = 8;
+
+  // Per-group state. count by group; the rest by group * S + slot.
+  // Numbers (and decimals that are safe integers) run in Float64Arrays: min/max start as
+  // NaN (none yet). Everything else (decimals beyond 2^53, strings, booleans) goes to the
+  // generic arrays: sumBig, minX, maxX.
+  private count = new Float64Array(8);
+  private nonNull: Float64Array;
+  private sum: Float64Array;
+  private minN: Float64Array;
+  private maxN: Float64Array;
+  private sumBig: bigint[] = [];
+  private minX: Typed[] = [];
+  private maxX: Typed[] = [];
+  private distinct: (DistinctCounter | undefined)[] = [];
+
+  constructor(
+    readonly agg: Aggregate,
+    contract: Contract,
+  ) {
+    this.types = new Map(contract.columns.map((c) => [c.name, c.type]));
+    const index = new Map(contract.columns.map((c, i) => [c.name, i]));
+    this.nk = agg.groupBy.length;
+    this.groupIdx = Int32Array.from(agg.groupBy.map((g) => index.get(g)!));
+    this.identity = Int32Array.from(agg.groupBy.map((_, i) => i));
+    this.g0 = this.groupIdx[0] ?? -1;
+    this.g1 = this.groupIdx[1] ?? -1;
+    const cols: string[] = [];
+    const flags: number[] = [];
+    this.mSlot = agg.measures.map((m) => {
+      if (!m.column) return -1;
+      let s = cols.indexOf(m.column);
+      if (s < 0) {
+        s = cols.push(m.column) - 1;
+        flags.push(0);
+      }
+      flags[s] |= FLAG[m.fn];
+      return s;
+    });
+    this.mFlag = agg.measures.map((m) => FLAG[m.fn]);
+    const taken = cols.map(() => 0);
+    this.mOwns = this.mFlag.map((f, m) => {
+      const s = this.mSlot[m];
+      if (s < 0) return 0;
+      const owns = (f | NON_NULL) & ~taken[s] & (NON_NULL | SUM | DISTINCT);
+      taken[s] |= owns;
+      return owns;
+    });
+    this.S = cols.length;
+    this.slotCol = Int32Array.from(cols.map((c) => index.get(c)!));
+    this.slotFlags = Int32Array.from(flags);
+    this.slotDecimal = cols.map((c) => decimalSpec(this.types.get(c)!) !== undefined);
+    this.slotNames = cols;
+    this.slotExact = cols.map((c, s) => this.slotDecimal[s] || this.types.get(c) === 'integer');
+    this.nonNull = new Float64Array(this.cap * this.S);
+    this.sum = new Float64Array(this.cap * this.S);
+    this.minN = new Float64Array(this.cap * this.S).fill(NaN);
+    this.maxN = new Float64Array(this.cap * this.S).fill(NaN);
+    this.columns = [
+      ...agg.groupBy.map((g) => ({ name: g, type: this.types.get(g)! as OutColumn['type'], nullable: true })),
+      ...agg.measures.map((m) => ({ name: m.as, type: measureType(m.fn, m.column && this.types.get(m.column)), nullable: m.fn !== 'count' && m.fn !== 'count_distinct' })),
+      GOLD_UPDATED_AT,
+    ];
+  }
+
+  /** Landing time of the rows added by addRow (the stage's file); NaN when unknown. */
+  ingestedAt = NaN;
+  /** Per group: the latest landing time of its rows. */
+  private updated = new Float64Array(8).fill(NaN);
+
+  /** The id of the group of these key values (read from `src` at `idx`), created when new; values are copied. */
+  private group(src: readonly Typed[], idx: Int32Array): number {
+    const nk = this.nk;
+    let h = 0x9747b28c | 0; // int32, as the hashes array stores it (with no group columns it is the hash)
+    for (let k = 0; k < nk; k++) h = mix(h, src[idx[k]]);
+    const table = this.table;
+    const mask = table.length - 1;
+    const keys = this.keys;
+    let i = h & mask;
+    for (;;) {
+      const g = table[i] - 1;
+      if (g < 0) break;
+      if (this.hashes[g] === h) {
+        let k = 0;
+        const base = g * nk;
+        while (k < nk && same(keys[base + k], src[idx[k]])) k++;
+        if (k === nk) return g;
+      }
+      i = (i + 1) & mask;
+    }
+    return this.create(src, idx, h, i);
+  }
+
+  /** group() for the common one- and two-column keys: the generic loops cost a third of the row. */
+  private group2(row: readonly Typed[]): number {
+    const a = row[this.g0];
+    const b = row[this.g1];
+    const h = mix(mix(0x9747b28c, a), b);
+    const table = this.table;
+    const mask = table.length - 1;
+    const keys = this.keys;
+    let i = h & mask;
+    for (;;) {
+      const g = table[i] - 1;
+      if (g < 0) break;
+      if (this.hashes[g] === h && same(keys[2 * g], a) && same(keys[2 * g + 1], b)) return g;
+      i = (i + 1) & mask;
+    }
+    return this.create(row, this.groupIdx, h, i);
+  }
+
+  private group1(row: readonly Typed[]): number {
+    const a = row[this.g0];
+    const h = mix(0x9747b28c, a);
+    const table = this.table;
+    const mask = table.length - 1;
+    let i = h & mask;
+    for (;;) {
+      const g = table[i] - 1;
+      if (g < 0) break;
+      if (this.hashes[g] === h && same(this.keys[g], a)) return g;
+      i = (i + 1) & mask;
+    }
+    return this.create(row, this.groupIdx, h, i);
+  }
+
+  private create(src: readonly Typed[], idx: Int32Array, h: number, at: number): number {
+    const g = this.n++;
+    if (g === this.cap) this.grow();
+    for (let k = 0; k < this.nk; k++) this.keys.push(src[idx[k]]);
+    this.hashes[g] = h;
+    this.updated[g] = this.ingestedAt;
+    this.table[at] = g + 1;
+    for (let s = 0; s < this.S; s++) {
+      this.sumBig.push(0n);
+      this.minX.push(null);
+      this.maxX.push(null);
+      this.distinct.push(this.slotFlags[s] & DISTINCT ? new DistinctCounter() : undefined);
+    }
+    if (this.n * 2 > this.table.length) {
+      const table = new Int32Array(this.table.length * 2);
+      const mask = table.length - 1;
+      for (let j = 0; j < this.n; j++) {
+        let i = this.hashes[j] & mask;
+        while (table[i] !== 0) i = (i + 1) & mask;
+        table[i] = j + 1;
+      }
+      this.table = table;
+    }
+    return g;
+  }
+
+  private grow(): void {
+    const cap = this.cap * 2;
+    const widen = (a: Float64Array, size: number, fill = 0) => {
+      const b = new Float64Array(size).fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.count = widen(this.count, cap);
+    this.updated = widen(this.updated, cap, NaN);
+    this.nonNull = widen(this.nonNull, cap * this.S);
+    this.sum = widen(this.sum, cap * this.S);
+    this.minN = widen(this.minN, cap * this.S, NaN);
+    this.maxN = widen(this.maxN, cap * this.S, NaN);
+    const hashes = new Int32Array(cap);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+    this.cap = cap;
+  }
+
+  /** Add one typed row laid out in contract column order. Values are copied out; the row may be reused. */
+  addRow(row: readonly Typed[]): void {
+    const nk = this.nk;
+    const g = nk === 2 ? this.group2(row) : nk === 1 ? this.group1(row) : this.group(row, this.groupIdx);
+    this.count[g]++;
+    const S = this.S;
+    const slotCol = this.slotCol;
+    const slotFlags = this.slotFlags;
+    for (let s = 0, i = g * S; s < S; s++, i++) {
+      const v = row[slotCol[s]];
+      if (v === null) continue;
+      this.nonNull[i]++;
+      const f = slotFlags[s];
+      if (f & NUMERIC) this.addValue(i, s, f, v);
+      if (f & DISTINCT) this.distinct[i]!.add(v);
+    }
+  }
+
+  /**
+   * Sum, min and max of one value (`f` says which). A decimal runs as a JS
+   * number while it and the sum are safe integers, so results stay exact and
+   * the hot path neither allocates nor compares bigints.
+   */
+  private addValue(i: number, s: number, f: number, v: Typed): void {
+    let x: number;
+    const exact = this.slotExact[s];
+    // A decimal number is a safe scaled integer (types.ts: Scaled), an integer one a safe integer;
+    // a bigint may still be one (merged partials).
+    if (typeof v === 'number') x = v;
+    else if (typeof v === 'bigint' && exact && (x = Number(v)) <= SAFE && x >= -SAFE) {
+      // safe decimal
+    } else return this.addOther(i, f, v);
+    if (f & SUM) {
+      const t = this.sum[i] + x;
+      if (!exact || (t <= SAFE && t >= -SAFE)) this.sum[i] = t;
+      else this.sumBig[i] += BigInt(x);
+    }
+    if (f & MIN && !(x >= this.minN[i])) this.minN[i] = x;
+    if (f & MAX && !(x <= this.maxN[i])) this.maxN[i] = x;
+  }
+
+  private addOther(i: number, f: number, v: Typed): void {
+    if (f & SUM) {
+      if (typeof v === 'bigint') this.sumBig[i] += v;
+      else if (typeof v === 'number') this.sum[i] += v;
+      else if (typeof v === 'boolean') this.sum[i] += v ? 1 : 0;
+    }
+    if (f & MIN && v !== null && (this.minX[i] === null || lessThan(v, this.minX[i]))) this.minX[i] = v;
+    if (f & MAX && v !== null && (this.maxX[i] === null || lessThan(this.maxX[i], v))) this.maxX[i] = v;
+  }
+
+  private extreme(i: number, max: boolean): Typed {
+    const n = max ? this.maxN[i] : this.minN[i];
+    const x = max ? this.maxX[i] : this.minX[i];
+    const a: Typed = n !== n ? null : n;
+    if (a === null || x === null) return a ?? x;
+    return (max ? (x as number) > a : (x as number) < a) ? x : a;
+  }
+
+  /** The sum; an exact one in canonical form (types.ts: Scaled), checked against its result type. */
+  private total(i: number, s: number): number | bigint {
+    if (!this.slotExact[s] || this.sumBig[i] === 0n) return this.sum[i];
+    const t = canonicalDecimal(BigInt(this.sum[i]) + this.sumBig[i]);
+    checkSum(t, this.slotDecimal[s], `sum(${this.slotNames[s]}) of a group in gold ${this.agg.name}`);
+    return t;
+  }
+
+  /** Throws GoldOverflow when any sum is past its result type (the stage checks its file's partial). */
+  checkOverflow(): void {
+    for (let g = 0; g < this.n; g++) for (let s = 0; s < this.S; s++) if (this.slotFlags[s] & SUM) this.total(g * this.S + s, s);
+  }
+
+  toPartial(): PartialDoc {
+    const groups: PartialDoc['groups'] = [];
+    for (let g = 0; g < this.n; g++) {
+      groups.push({
+        keys: this.keys.slice(g * this.nk, (g + 1) * this.nk).map(toJson),
+        updatedAt: this.updated[g] === this.updated[g] ? this.updated[g] : undefined,
+        accs: this.agg.measures.map((_, m) => {
+          const s = this.mSlot[m];
+          const f = this.mFlag[m];
+          if (s < 0) return { count: this.count[g], nonNull: 0, sum: 0, min: null, max: null, distinct: undefined };
+          const i = g * this.S + s;
+          const sum = f & SUM ? this.total(i, s) : 0;
+          return {
+            count: this.count[g],
+            nonNull: this.nonNull[i],
+            sum: toJson(sum) as string | number,
+            min: f & MIN ? toJson(this.extreme(i, false)) : null,
+            max: f & MAX ? toJson(this.extreme(i, true)) : null,
+            distinct: f & DISTINCT ? this.distinct[i]!.toDoc() : undefined,
+          };
+        }),
+      });
+    }
+    return { aggregate: this.agg.name, groups };
+  }
+
+  /** Merge a partial written by another run (or file) into this one. */
+  merge(doc: PartialDoc): void {
+    const back = (v: Typed, col: string | undefined): Typed => {
+      if (v === null || !col) return v;
+      const type = this.types.get(col)!;
+      if (decimalSpec(type)) return canonicalDecimal(BigInt(v as string | number));
+      return type === 'double' && typeof v === 'string' ? Number(v) : v; // 'Infinity', '-Infinity', 'NaN'
+    };
+    for (const pg of doc.groups) {
+      const g = this.group(
+        pg.keys.map((k, i) => back(k, this.agg.groupBy[i])),
+        this.identity,
+      );
+      if (pg.accs.length) this.count[g] += pg.accs[0].count;
+      if (pg.updatedAt !== undefined && !(this.updated[g] >= pg.updatedAt)) this.updated[g] = pg.updatedAt;
+      pg.accs.forEach((p, m) => {
+        const s = this.mSlot[m];
+        if (s === undefined || s < 0) return;
+        const i = g * this.S + s;
+        const f = this.mFlag[m];
+        const owns = this.mOwns[m];
+        const col = this.agg.measures[m].column;
+        if (owns & NON_NULL) this.nonNull[i] += p.nonNull;
+        if (owns & SUM) {
+          if (this.slotExact[s]) this.addValue(i, s, SUM, BigInt(p.sum));
+          else this.sum[i] += Number(p.sum);
+        }
+        const min = back(p.min, col);
+        const max = back(p.max, col);
+        if (f & MIN && min !== null) this.addValue(i, s, MIN, min);
+        if (f & MAX && max !== null) this.addValue(i, s, MAX, max);
+        if (owns & DISTINCT && p.distinct) this.distinct[i]!.merge(p.distinct as DistinctDoc | (string | number | boolean)[]);
+      });
+    }
+  }
+
+  rows(): Typed[][] {
+    const out: { key: string; row: Typed[] }[] = [];
+    for (let g = 0; g < this.n; g++) {
+      const keys = this.keys.slice(g * this.nk, (g + 1) * this.nk);
+      const row = [
+        ...keys,
+        ...this.agg.measures.map((m, k): Typed => {
+          const s = this.mSlot[k];
+          const i = g * this.S + s;
+          switch (m.fn) {
+            case 'count':
+              return m.column ? this.nonNull[i] : this.count[g];
+            case 'count_distinct':
+              return this.distinct[i]!.size;
+            case 'sum':
+              return this.nonNull[i] ? this.total(i, s) : null;
+            case 'avg': {
+              if (!this.nonNull[i]) return null;
+              const scale = decimalSpec(this.types.get(m.column!)!)?.scale;
+              const sum = this.total(i, s);
+              return scale !== undefined ? Number(sum) / 10 ** scale / this.nonNull[i] : Number(sum) / this.nonNull[i];
+            }
+            case 'min':
+              return this.extreme(i, false);
+            case 'max':
+              return this.extreme(i, true);
+          }
+        }),
+        this.updated[g] === this.updated[g] ? this.updated[g] : null,
+      ];
+      out.push({ key: JSON.stringify(keys.map(toJson)), row });
+    }
+    // Deterministic order: identical inputs give byte-identical gold files.
+    return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0)).map((r) => r.row);
+  }
+}

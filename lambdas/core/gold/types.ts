@@ -1,0 +1,82 @@
+import { DataError } from '../base/errors';
+import type { OutColumn } from '../parquet/writer';
+import { decimalSpec, type Typed } from '../typing/parse';
+
+/**
+ * Gold's value rules, apart from the aggregator's state: result types, the
+ * JSON form of partials, exact-sum limits and the string order SQL engines use.
+ */
+
+/** JSON form of a partial: bigints as strings tagged by the column type. */
+export interface PartialDoc {
+  aggregate: string;
+  groups: {
+    keys: Typed[];
+    /** Latest `_ingested_at` (epoch ms) of the rows in the group; absent in partials written before it existed. */
+    updatedAt?: number;
+    accs: { count: number; nonNull: number; sum: string | number; min: Typed; max: Typed; distinct?: unknown }[];
+  }[];
+}
+
+/**
+ * A sum past its result type's range: the file is quarantined
+ * (`gold.overflow`) rather than gold being wrong. A DataError, so Publish's
+ * failure path quarantines too; the stage adds the dataset and key.
+ */
+export class GoldOverflow extends DataError {
+  constructor(
+    readonly detail: string,
+    hint: string,
+  ) {
+    super('gold.overflow', detail, {}, hint);
+  }
+}
+
+export function measureType(fn: string, colType: string | undefined): OutColumn['type'] {
+  if (fn === 'count' || fn === 'count_distinct') return 'integer';
+  if (fn === 'avg') return 'double';
+  if (fn === 'sum' && colType && decimalSpec(colType)) return `decimal(38,${decimalSpec(colType)!.scale})`;
+  return (colType ?? 'integer') as OutColumn['type'];
+}
+
+const INT64_MAX = (1n << 63n) - 1n;
+const DEC38_MAX = 10n ** 38n - 1n;
+
+/** Throws GoldOverflow when an exact sum does not fit its result type (BIGINT, or DECIMAL(38,s)). */
+export function checkSum(sum: number | bigint, decimal: boolean, what: string): void {
+  if (typeof sum === 'number') return; // a safe integer (or a double sum): fits
+  const max = decimal ? DEC38_MAX : INT64_MAX;
+  const min = decimal ? -DEC38_MAX : -INT64_MAX - 1n;
+  if (sum > max || sum < min) {
+    throw new GoldOverflow(
+      `${what} = ${sum} does not fit ${decimal ? 'decimal(38,s)' : 'a 64-bit integer'}`,
+      decimal ? 'Check the source values (a sum past 10^38 is almost always bad data), or aggregate a smaller groupBy' : 'Check the source values, or declare the column decimal(38,0) so its sum has 38 digits',
+    );
+  }
+}
+
+/**
+ * a < b in UTF-8 byte order (= code point order), the order of SQL engines
+ * and Parquet statistics. JS compares UTF-16 units, which puts U+E000..U+FFFF
+ * after astral characters (surrogates): remap surrogates above them.
+ */
+export function utf8Less(a: string, b: string): boolean {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800) x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+    if (y >= 0xd800) y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    return x < y;
+  }
+  return a.length < b.length;
+}
+
+/** v < w for gold min/max: strings by UTF-8 bytes, everything else by JS order (numbers, bigints, booleans). */
+export function lessThan(v: Typed, w: Typed): boolean {
+  return typeof v === 'string' && typeof w === 'string' ? utf8Less(v, w) : (v as number) < (w as number);
+}
+
+/** JSON-safe: bigints and non-finite doubles (JSON would turn those into null) as strings. */
+export const toJson = (v: Typed): Typed => (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v) : v);
