@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseContract, type Contract } from '../lambdas/core/contract/contract';
+import { parseContract } from '../lambdas/core/contract/load';
+import { type Contract } from '../lambdas/core/contract/contract';
 import { CODECS, DEFAULT_CODEC } from '../lambdas/core/parquet/compress';
 
 /**

@@ -4,7 +4,7 @@ import { layout } from '../lambdas/core/lake/layout';
 import type { OutColumn } from '../lambdas/core/parquet/writer';
 import { silverColumns } from '../lambdas/core/contract/silver-schema';
 import { goldView } from '../lambdas/core/gold/view';
-import { decimalSpec } from '../lambdas/core/typing/parse';
+import { decimalSpec } from '../lambdas/core/typing/decimal';
 import { ConfigError, type PipelineConfig } from './config';
 
 /**
@@ -103,7 +103,7 @@ const limit = (s: string) => (s.length > 255 ? `${s.slice(0, 254)}…` : s);
 export function contractTables(contract: Contract): LakeTable[] {
   const d = contract.dataset;
   const granularity: Granularity = contract.partitionBy ? contract.partitionGranularity : 'day';
-  // Date-part groups and filtered measures are derived columns of the gold view (gold-view.ts).
+  // Date-part groups and filtered measures are derived columns of the gold view (gold/view.ts).
   const view = goldView(contract).contract;
   const described = new Map(contract.columns.map((c) => [c.name, c.description]));
   const silver: LakeTable = {

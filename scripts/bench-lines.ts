@@ -15,7 +15,7 @@
  * shape), then the worst per-shape median and single-step ratios.
  */
 import { parseArgs } from 'node:util';
-import { parseContract } from '../lambdas/core/contract/contract';
+import { parseContract } from '../lambdas/core/contract/load';
 import { CsvScanner } from '../lambdas/core/read/csv';
 import { readRecords } from '../lambdas/core/read/source';
 

@@ -9,7 +9,7 @@ import { contractSchema } from '../lambdas/core/contract/contract';
  * schemas the loader uses, so editors validate and complete the files the
  * pipeline will accept. Run `npm run schemas` after changing a zod schema;
  * test/unit/schemas.test.ts fails while the shipped files are stale.
- * Type checks against the columns (contract-check.ts) need the whole
+ * Type checks against the columns (contract/check.ts) need the whole
  * contract and stay with `pipeline check-config`.
  */
 

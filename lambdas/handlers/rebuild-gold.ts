@@ -35,7 +35,7 @@ const PARALLEL = 16;
  * (written the same way) rather than a delete, which S3 cannot make conditional.
  */
 export async function rebuildGold(deps: StageDeps, contract: Contract, dataset: string, partitions: string[], workDir: string): Promise<{ attempts: number }> {
-  // Date-part groups and filtered measures are derived columns of the gold view (gold-view.ts).
+  // Date-part groups and filtered measures are derived columns of the gold view (gold/view.ts).
   contract = goldView(contract).contract;
   let attempts = 0;
   await forEachLimit(partitions, PARALLEL, async (dt) => {

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import type { FileRef, Manifest } from '../core/lake/manifest';
+import type { FileRef, Manifest, RowCounts } from '../core/lake/manifest';
 
 /** The document each state hands to the next. Small whatever the file: references and bounded summaries, never lists per partition. */
 export interface FileState extends FileRef {
@@ -12,7 +12,7 @@ export interface FileState extends FileRef {
   matchedVersion?: number | null;
   durationsMs?: Record<string, number>;
   transform?: {
-    counts: Manifest['counts'];
+    counts: RowCounts;
     reasons: Record<string, number>;
     warnings: Record<string, number>;
     schemaChanges: NonNullable<Manifest['schemaChanges']>;

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseContract, registryOf, type Contract, type ContractRegistry } from '../core/contract/contract';
+import { parseContract } from '../core/contract/load';
+import { registryOf, type Contract, type ContractRegistry } from '../core/contract/contract';
 import { DataError } from '../core/base/errors';
 import type { ObjectStore } from '../core/lake/store';
 import type { Handler } from '../handlers/state';

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type PipelineConfig } from '../../lib/config';
-import { parseContract, type ContractInput } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
+import { type ContractInput } from '../../lambdas/core/contract/contract';
 import { runLocal } from '../../src/cli/local-run';
 
 /**

@@ -21,7 +21,8 @@ import { Aggregator } from '../../lambdas/core/gold/gold';
 import { writeParquetFile, type OutColumn } from '../../lambdas/core/parquet/writer';
 import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
 import { runStage } from '../../lambdas/core/engine/stage';
-import { formatDecimal, type Typed } from '../../lambdas/core/typing/parse';
+import { formatDecimal } from '../../lambdas/core/typing/decimal';
+import { type Typed } from '../../lambdas/core/typing/values';
 
 const dir = process.argv[2] ?? '.interop/files';
 

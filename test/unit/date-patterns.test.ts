@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
 import { checkPattern, compileDatePattern, formatSample, MONTHS, resolveLocal } from '../../lambdas/core/typing/date-patterns';
-import { INVALID, parserFor } from '../../lambdas/core/typing/parse';
+import { INVALID } from '../../lambdas/core/typing/values';
+import { parserFor } from '../../lambdas/core/typing/parse';
 
 const col = (type: 'date' | 'timestamp', format: string, extra: Record<string, unknown> = {}) =>
   parseContract({ dataset: 'd', version: 1, columns: [{ name: 'c', type, format, ...extra }] }).columns[0];

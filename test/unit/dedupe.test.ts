@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { readParquetObjects } from '../parquet-read';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract/contract';
-import { runStage, type StageResult } from '../../lambdas/core/engine/stage';
+import { parseContract } from '../../lambdas/core/contract/load';
+import { runStage } from '../../lambdas/core/engine/stage';
+import type { StageResult } from '../../lambdas/core/engine/stage-io';
 
 // The disk-backed pre-pass and the in-memory table must keep exactly the same rows.
 const base = {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { readParquetObjects } from '../parquet-read';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract, type ContractInput } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
+import { type ContractInput } from '../../lambdas/core/contract/contract';
 import { runStage } from '../../lambdas/core/engine/stage';
 
 async function* once(text: string): AsyncGenerator<Uint8Array> {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
 import { compileExpression, parseExpression } from '../../lambdas/core/quality/expression';
 import { compileRules } from '../../lambdas/core/quality/rules';
-import type { Typed } from '../../lambdas/core/typing/parse';
+import type { Typed } from '../../lambdas/core/typing/values';
 
 const columns = parseContract({
   dataset: 'd',

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
 import { Aggregator } from '../../lambdas/core/gold/gold';
-import { canonicalDecimal, type Typed } from '../../lambdas/core/typing/parse';
+import { canonicalDecimal } from '../../lambdas/core/typing/decimal';
+import { type Typed } from '../../lambdas/core/typing/values';
 
 /**
  * The Aggregator (hash table of groups, flat per-group arrays, measures on one

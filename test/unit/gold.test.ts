@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
 import { Aggregator } from '../../lambdas/core/gold/gold';
 import { writeParquetFile } from '../../lambdas/core/parquet/writer';
-import type { Typed } from '../../lambdas/core/typing/parse';
+import type { Typed } from '../../lambdas/core/typing/values';
 import { main } from '../../src/cli/main';
 
 const contract = parseContract({

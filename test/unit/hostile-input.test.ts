@@ -1,14 +1,16 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
 import { CsvParser } from '../../lambdas/core/read/csv';
 import { bounded, DataError, reasonFromCause, withDetails } from '../../lambdas/core/base/errors';
 import { depthOf, JsonArraySplitter, parseJsonRecord } from '../../lambdas/core/read/json';
 import { DEFAULT_LIMITS, limitsOf } from '../../lambdas/core/contract/limits';
 import { firstInvalidUtf8, readRecords } from '../../lambdas/core/read/source';
 import { codePoints, keyOf } from '../../lambdas/core/quality/rules';
-import { INVALID, parserFor, wallClockToUtc } from '../../lambdas/core/typing/parse';
+import { INVALID } from '../../lambdas/core/typing/values';
+import { parserFor } from '../../lambdas/core/typing/parse';
+import { wallClockToUtc } from '../../lambdas/core/typing/time';
 
 const col = (type: string, extra: Record<string, unknown> = {}) => parseContract({ dataset: 'd', version: 1, columns: [{ name: 'c', type, ...extra }] }).columns[0];
 

@@ -6,7 +6,8 @@ import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { ParquetFileWriter, type ParquetFileWriterOptions } from '../../lambdas/core/parquet/encoder';
-import { formatDecimal, type Typed } from '../../lambdas/core/typing/parse';
+import { formatDecimal } from '../../lambdas/core/typing/decimal';
+import { type Typed } from '../../lambdas/core/typing/values';
 
 const columns = [
   { name: 's', type: 'string', nullable: true },

@@ -11,7 +11,7 @@ import { compress, ZSTD_RAW_BELOW } from '../../lambdas/core/parquet/compress';
 import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
 import { STAT_BYTES, truncateMax, truncateMin } from '../../lambdas/core/parquet/stats';
 import { snappyCompress, snappyUncompress } from '../../lambdas/core/parquet/snappy';
-import type { Typed } from '../../lambdas/core/typing/parse';
+import type { Typed } from '../../lambdas/core/typing/values';
 import { readParquetObjects } from '../parquet-read';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { PartitionedParquetWriter, type OutColumn } from '../../lambdas/core/parquet/writer';
-import type { Typed } from '../../lambdas/core/typing/parse';
+import type { Typed } from '../../lambdas/core/typing/values';
 
 const columns: OutColumn[] = [
   { name: 'id', type: 'string', nullable: false },

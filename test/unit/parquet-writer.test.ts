@@ -7,10 +7,11 @@ import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { PartitionedParquetWriter, writeParquetFile, type OutColumn } from '../../lambdas/core/parquet/writer';
 import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
-import { formatDecimal, type Typed } from '../../lambdas/core/typing/parse';
+import { formatDecimal } from '../../lambdas/core/typing/decimal';
+import { type Typed } from '../../lambdas/core/typing/values';
 
 /**
- * The writers callers use (parquet.ts: partitioned silver, gold tables) read
+ * The writers callers use (parquet/writer.ts: partitioned silver, gold tables) read
  * back by hyparquet and DuckDB: values, nulls, row groups under a byte budget,
  * schema, statistics and key/value metadata. parquet-encoder.test.ts covers
  * the single-file encoder's round trip and dictionary fallback.
@@ -84,7 +85,7 @@ const fixedRows: Typed[][] = [
   ['US', 42, 2.5, false, 20779, 1795337895000, -1n, -1234567n],
 ];
 
-describe('Parquet writers (parquet.ts)', () => {
+describe('Parquet writers (parquet/writer.ts)', () => {
   it('writeParquetFile: every type, extremes, unicode and empty strings, nulls, schema and key/value metadata', async () => {
     const path = tmp('gold.parquet');
     writeParquetFile(path, columns, fixedRows, { dataset: 'sales', aggregate: 'by_region' });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
 import { runStage } from '../../lambdas/core/engine/stage';
 
 async function* once(text: string): AsyncGenerator<Uint8Array> {

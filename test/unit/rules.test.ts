@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseContract, type ContractInput } from '../../lambdas/core/contract/contract';
-import { compileRules, FingerprintSet } from '../../lambdas/core/quality/rules';
+import { parseContract } from '../../lambdas/core/contract/load';
+import { type ContractInput } from '../../lambdas/core/contract/contract';
+import { compileRules } from '../../lambdas/core/quality/rules';
+import { FingerprintSet } from '../../lambdas/core/quality/fingerprints';
 
 const contract = (rules: ContractInput['rules'], columns: ContractInput['columns'] = [
   { name: 'id', type: 'string', nullable: false },

@@ -4,7 +4,8 @@ import Ajv2020 from 'ajv/dist/2020';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pipelineConfigSchema } from '../../lib/config';
-import { contractSchema, parseContract } from '../../lambdas/core/contract/contract';
+import { contractSchema } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
 import { renderSchemas } from '../../scripts/gen-schemas';
 
 const shipped = (f: string) => JSON.parse(readFileSync(join('schemas', f), 'utf8'));

@@ -3,13 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract, type ContractInput } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
+import { type ContractInput } from '../../lambdas/core/contract/contract';
 import { DataError } from '../../lambdas/core/base/errors';
 import { Aggregator } from '../../lambdas/core/gold/gold';
-import { GoldOverflow, utf8Less } from '../../lambdas/core/gold/types';
-import { AUDIT_COLUMNS, keptColumnNames, silverColumns } from '../../lambdas/core/contract/silver-schema';
+import { GoldOverflow, utf8Less } from '../../lambdas/core/gold/measures';
+import { AUDIT_COLUMNS } from '../../lambdas/core/contract/audit';
+import { keptColumnNames, silverColumns } from '../../lambdas/core/contract/silver-schema';
 import { runStage } from '../../lambdas/core/engine/stage';
-import type { Typed } from '../../lambdas/core/typing/parse';
+import type { Typed } from '../../lambdas/core/typing/values';
 import { readParquetObjects } from '../parquet-read';
 
 /**

@@ -5,10 +5,11 @@ import { gzipSync } from 'node:zlib';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
-import { parseContract, type Contract, type ContractInput } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
+import { type Contract, type ContractInput } from '../../lambdas/core/contract/contract';
 import { DataError } from '../../lambdas/core/base/errors';
 import { runStage } from '../../lambdas/core/engine/stage';
-import { AUDIT_COLUMNS } from '../../lambdas/core/contract/silver-schema';
+import { AUDIT_COLUMNS } from '../../lambdas/core/contract/audit';
 
 const cfg = loadConfig('config/pipeline.json', 'dev');
 const contractOf = (name: string) => cfg.datasets.find((d) => d.name === name)!.contract;

@@ -1,8 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContract, type Column } from '../../lambdas/core/contract/contract';
+import { parseContract } from '../../lambdas/core/contract/load';
+import { type Column } from '../../lambdas/core/contract/contract';
 import { rangeParserFor } from '../../lambdas/core/typing/range-parsers';
-import { civilDays, formatDecimal, INVALID, parseDecimal, parserFor, wallClockToUtc } from '../../lambdas/core/typing/parse';
+import { civilDays, wallClockToUtc } from '../../lambdas/core/typing/time';
+import { formatDecimal, parseDecimal } from '../../lambdas/core/typing/decimal';
+import { INVALID } from '../../lambdas/core/typing/values';
+import { parserFor } from '../../lambdas/core/typing/parse';
 
 const col = (type: string, extra: Partial<Column> = {}): Column => ({ name: 'c', type, nullable: true, ...extra }) as Column;
 

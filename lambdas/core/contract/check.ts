@@ -2,7 +2,9 @@ import type { Column, Contract } from './contract';
 import { DATE_PART } from './input';
 import { checkPattern } from '../typing/date-patterns';
 import { compileExpression, ExpressionError } from '../quality/expression';
-import { decimalSpec, INVALID, parserFor } from '../typing/parse';
+import { decimalSpec } from '../typing/decimal';
+import { INVALID } from '../typing/values';
+import { parserFor } from '../typing/parse';
 
 /**
  * Type checks of a contract against its own columns, run on load (so by
@@ -37,7 +39,7 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
       }
     }
     if (col.timezone !== undefined) {
-      // An unknown zone is a shape error (contract.ts validZone).
+      // An unknown zone is a shape error (contract/contract.ts validZone).
       if (col.type !== 'timestamp') add(at('timezone'), `${col.name} is ${col.type}: timezone applies to timestamp columns only`);
     }
     if (col.dst !== undefined && col.type !== 'timestamp') add(at('dst'), `${col.name} is ${col.type}: dst applies to timestamp columns only`);

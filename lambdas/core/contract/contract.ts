@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { columnReadOptions, COLUMN_TYPES, DATE_PART, groupColumnName, inputSchema, withInput } from './input';
-import { typeCheckContract } from './check';
+import { columnReadOptions, COLUMN_TYPES, DATE_PART, groupColumnName, inputSchema } from './input';
 import { CODECS } from '../parquet/compress';
-import { isReserved, RESERVED_NAMES } from './silver-schema';
+import { isReserved, RESERVED_NAMES } from './audit';
+import { validOffset } from '../typing/time';
 
 /**
  * A data contract: what a dataset's files must look like and what the pipeline
@@ -26,16 +26,6 @@ export const columnTypeSchema = z.union(
   ],
   { error: unknownType },
 );
-
-/** A fixed UTC offset: ±HH:MM (or ±HHMM) up to ±18:00, as java.time allows. */
-export const OFFSET_RE = /^([+-])(\d{2}):?(\d{2})$/;
-export function validOffset(s: string): boolean {
-  const m = OFFSET_RE.exec(s);
-  if (!m) return false;
-  const h = Number(m[2]);
-  const min = Number(m[3]);
-  return min < 60 && h * 60 + min <= 18 * 60;
-}
 
 function validZone(z: string): boolean {
   if (z === 'UTC' || z === 'Z') return true;
@@ -87,7 +77,7 @@ export const ruleSchema = z.discriminatedUnion('rule', [
   z.strictObject({ rule: z.literal('not_in'), column: identifier, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), ...ruleBase }),
   /** `match: false` fails the values that DO match. */
   z.strictObject({ rule: z.literal('regex'), column: identifier, pattern: z.string(), match: z.boolean().default(true), ...ruleBase }),
-  /** A boolean expression over the row's typed columns (grammar in expression.ts and README); fails when false. */
+  /** A boolean expression over the row's typed columns (grammar in quality/expression.ts and README); fails when false. */
   z.strictObject({ rule: z.literal('expression'), expression: z.string().min(1), ...ruleBase }),
   z.strictObject({ rule: z.literal('length'), column: identifier, min: z.number().int().nonnegative().optional(), max: z.number().int().positive().optional(), ...ruleBase }),
 ]);
@@ -106,7 +96,7 @@ const formatSchema = z.discriminatedUnion('type', [
 
 const aggregateSchema = z.strictObject({
   name: identifier,
-  /** Columns, or a date part of one: year(col), month(col), day(col), hour(col), date(col) (gold-view.ts). */
+  /** Columns, or a date part of one: year(col), month(col), day(col), hour(col), date(col) (gold/view.ts). */
   groupBy: z.array(z.union([identifier, z.string().regex(DATE_PART, 'a column or year(col), month(col), day(col), hour(col), date(col)')])).default([]),
   measures: z
     .array(
@@ -135,7 +125,7 @@ export const contractSchema = z
     columns: z.array(columnSchema).min(1),
     /** Key columns: silver keeps one row per key (onDuplicate) and counts the rest as duplicates. */
     keys: z.array(identifier).default([]),
-    /** Rows sharing a key: keep the first, keep the last, or quarantine every row of a key whose rows differ (duplicates.ts). */
+    /** Rows sharing a key: keep the first, keep the last, or quarantine every row of a key whose rows differ (quality/duplicates.ts). */
     onDuplicate: z.enum(['first', 'last', 'quarantine']).default('first'),
     /** Also write the dropped duplicate rows to quarantine/<dataset>/duplicates/. */
     keepDuplicates: z.boolean().default(false),
@@ -227,8 +217,6 @@ export const contractSchema = z
     });
     const versions = c.history.map((h) => h.version);
     if (versions.some((v) => v >= c.version)) ctx.addIssue({ code: 'custom', message: 'history versions must be older than version', path: ['history'] });
-    // Type checks against the columns (contract-check.ts), only once the shape above is sound.
-    if (!(ctx as { issues?: unknown[] }).issues?.length) for (const issue of typeCheckContract(withInput(c))) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 export type Contract = z.output<typeof contractSchema>;
@@ -237,16 +225,6 @@ export type Column = Contract['columns'][number];
 export type Rule = Contract['rules'][number];
 export type Aggregate = Contract['gold'][number];
 export type ColumnType = Column['type'];
-
-/** Validate a parsed contract document; errors name the file and every offending path. */
-export function parseContract(raw: unknown, source = 'contract'): Contract {
-  const result = contractSchema.safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`Invalid contract ${source}:\n${lines.join('\n')}\nFix the contract file and run \`pipeline check-config\`.`);
-  }
-  return withInput(result.data);
-}
 
 /** Stable id of a rule, used as `_rule` in quarantine rows and as the per-reason key in manifests. */
 export function ruleId(rule: Rule): string {

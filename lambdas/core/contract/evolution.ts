@@ -30,7 +30,7 @@ export function planColumns(header: string[], contract: Contract, where: { datas
     diagnoseHeader(names, contract, where);
     throw new DataError('schema.incompatible', `duplicate source columns: ${bounded([...new Set(dupes)].join(', '), 1000)}`, where, 'Rename or remove the duplicated header fields');
   }
-  // Header names as the contract compares them (contract-read.ts headerKey), and each column's own.
+  // Header names as the contract compares them (contract/input.ts headerKey), and each column's own.
   const position = new Map(names.map((n, i) => [headerKey(n, match), i]));
   const own = (c: Contract['columns'][number]) => headerKey(c.source ?? c.name, match);
   const renamed: Record<string, string> = {};

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * How a contract reads real-world files: header names that are not
  * identifiers, null markers, padding, empty fields, and local times around DST.
- * Kept apart from contract.ts so the options and their meaning live together.
+ * Kept apart from contract/contract.ts so the options and their meaning live together.
  */
 
 export const COLUMN_TYPES = 'string, integer, double, boolean, date, timestamp, decimal(p,s) with p <= 38';
@@ -47,7 +47,7 @@ export const columnReadOptions = {
   dst: dstSchema.optional(),
 };
 
-/** A gold groupBy entry that groups by a date part of a column: `year(obs_date)` (gold-view.ts). */
+/** A gold groupBy entry that groups by a date part of a column: `year(obs_date)` (gold/view.ts). */
 export const DATE_PART = /^(year|month|day|hour|date)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$/;
 
 /** The gold output column of a groupBy entry: the column itself, or `year_obs_date` for `year(obs_date)`. */

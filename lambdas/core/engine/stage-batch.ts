@@ -1,8 +1,8 @@
 import { InMemoryDeduper, type Deduper } from '../quality/dedupe';
 import type { PartitionAggregates } from '../gold/partitions';
 import type { PartitionedParquetWriter } from '../parquet/writer';
-import type { StageCounts } from './stage';
-import type { Typed } from '../typing/parse';
+import type { RowCounts } from '../lake/manifest';
+import type { Typed } from '../typing/values';
 
 /** Rows deduplicated and written together. */
 const BATCH = 512; // 256 to 1024 measure alike; 4096 is ~15% slower (the batch falls out of L2)
@@ -11,7 +11,7 @@ export interface BatchSink {
   readonly dedupe: Deduper | undefined;
   readonly writer: PartitionedParquetWriter;
   readonly gold: PartitionAggregates;
-  readonly counts: StageCounts;
+  readonly counts: RowCounts;
   /** The partition (silver dt=...) of a typed row; the same string object for the same partition. */
   partitionOf(row: Typed[]): string;
 }

@@ -13,10 +13,13 @@ import type { SourceRecord } from '../read/source';
 import { compileRules, type CompiledRule } from '../quality/rules';
 import { cleanerFor, type Cleaner } from '../typing/cells';
 import { DuplicatePolicy } from '../quality/duplicates';
-import type { StageCounts, StageInput } from './stage';
+import type { StageInput } from './stage-io';
+import { emptyCounts, type RowCounts } from '../lake/manifest';
 import { rangeParserFor, type RangeParser } from '../typing/range-parsers';
-import { AUDIT_COLUMNS, silverColumns } from '../contract/silver-schema';
-import { displayFor, fromJson, INVALID, parserFor, type Parser, type Typed } from '../typing/parse';
+import { AUDIT_COLUMNS } from '../contract/audit';
+import { silverColumns } from '../contract/silver-schema';
+import { displayFor, fromJson, parserFor } from '../typing/parse';
+import { INVALID, type Parser, type Typed } from '../typing/values';
 
 /**
  * The state of one file's run through the stage: typing, rules, dedupe,
@@ -27,7 +30,7 @@ import { displayFor, fromJson, INVALID, parserFor, type Parser, type Typed } fro
 const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
 
 export class StageRun {
-  readonly counts: StageCounts = { rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDeduplicated: 0, rowsWarned: 0 };
+  readonly counts: RowCounts = emptyCounts();
   readonly reasons: Record<string, number> = {};
   readonly warnings: Record<string, number> = {};
   readonly coerced = new Set<string>();
@@ -46,7 +49,7 @@ export class StageRun {
   readonly parsers: Parser[];
   readonly rangeParsers: RangeParser[];
   readonly defaults: (Typed | undefined)[];
-  /** Per column, its nullValues/trim/emptyAs as a function (cells.ts), or undefined. */
+  /** Per column, its nullValues/trim/emptyAs as a function (typing/cells.ts), or undefined. */
   readonly cleaners: (Cleaner | undefined)[];
   private readonly errorRules: CompiledRule[];
   private readonly warnRules: CompiledRule[];
@@ -104,7 +107,7 @@ export class StageRun {
     this.quarantinePath = join(input.workDir, 'rejects.jsonl');
   }
 
-  /** Hands key dedupe to the contract's onDuplicate policy (duplicates.ts); `candidates` from the CSV pre-pass. */
+  /** Hands key dedupe to the contract's onDuplicate policy (quality/duplicates.ts); `candidates` from the CSV pre-pass. */
   useDuplicatePolicy(candidates: Uint8Array | undefined): void {
     const { contract, workDir } = this.input;
     this.dedupe = undefined;
@@ -132,7 +135,7 @@ export class StageRun {
     this.row = this.batch.slot();
   }
 
-  /** Audit values (silver-schema.ts), after the contract's columns; the line is the row's own. */
+  /** Audit values (contract/silver-schema.ts), after the contract's columns; the line is the row's own. */
   private audit(row: Typed[], line: number): void {
     const n = this.nCols;
     // Copied from one array: a double read from a number field is boxed anew per store (2M
@@ -208,7 +211,7 @@ export class StageRun {
     return undefined;
   }
 
-  /** Dedupe, route to its partition, write silver and feed gold: through the batch (stage-batch.ts). */
+  /** Dedupe, route to its partition, write silver and feed gold: through the batch (engine/stage-batch.ts). */
   emit(row: Typed[], ordinal: number): void {
     this.row = this.batch!.push(row, ordinal);
   }

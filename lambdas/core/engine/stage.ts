@@ -3,11 +3,10 @@ import type { Contract } from '../contract/contract';
 import { CsvScanner } from '../read/csv';
 import { CandidateDeduper, findRepeatedKeys, InMemoryDeduper } from '../quality/dedupe';
 import { DataError } from '../base/errors';
-import type { ColumnPlan } from '../contract/evolution';
-import { GoldOverflow, type PartialDoc } from '../gold/types';
-import type { OutColumn, WrittenFile } from '../parquet/writer';
+import { GoldOverflow } from '../gold/measures';
 import { decodeText, readRecords } from '../read/source';
 import { StageRun } from './stage-run';
+import type { StageInput, StageResult } from './stage-io';
 
 /**
  * The validate + type + dedupe + write engine for one file. Pure with respect
@@ -19,59 +18,9 @@ import { StageRun } from './stage-run';
  * keeps; JSON sources go through the record reader.
  */
 
-export interface StageInput {
-  contract: Contract;
-  source: AsyncIterable<Uint8Array>;
-  dataset: string;
-  key: string;
-  /** Partition used when the contract has no partitionBy (and for null partition values). */
-  ingestDate: string;
-  workDir: string;
-  /** Stable id of this file, used in output file names so a rerun overwrites. */
-  fileId: string;
-  /** The landing object's version id: silver's `_source_version`. */
-  sourceVersion?: string;
-  /** When the object landed (epoch ms): silver's `_ingested_at`, gold's `_updated_at`. @default ingestDate's midnight UTC */
-  ingestedAt?: number;
-  rowGroupSize?: number;
-  /** Size of the source object in bytes, to choose the dedupe strategy. */
-  sizeBytes?: number;
-  /** Opens the source again from the start: enables the dedupe pre-pass on large CSV files. */
-  reopen?: () => Promise<AsyncIterable<Uint8Array>>;
-  /**
-   * Above this many expected rows, CSV dedupe uses the disk-backed pre-pass
-   * instead of an in-memory table of every key.
-   * @default 2_500_000 (about 40 MB of table)
-   */
-  inMemoryDedupeRows?: number;
-}
-
 /** Rough width of a value in a CSV, to guess row counts from object sizes. */
 const TYPICAL_WIDTH: Record<string, number> = { string: 8, integer: 4, double: 8, boolean: 4, date: 10, timestamp: 20 };
 
-export interface StageCounts {
-  rowsIn: number;
-  rowsOut: number;
-  rowsQuarantined: number;
-  rowsDeduplicated: number;
-  rowsWarned: number;
-}
-
-export interface StageResult {
-  counts: StageCounts;
-  /** Rejects and warnings per rule id. */
-  reasons: Record<string, number>;
-  warnings: Record<string, number>;
-  silver: WrittenFile[];
-  /** JSON Lines of rejected rows, if any. */
-  quarantinePath?: string;
-  /** JSON Lines of dropped duplicate rows, when the contract keeps them and there were any. */
-  duplicatesPath?: string;
-  columns: OutColumn[];
-  /** Gold partials of this file, per silver partition. */
-  partials: Map<string, PartialDoc[]>;
-  plan: Pick<ColumnPlan, 'matchedVersion' | 'added' | 'missing' | 'renamed' | 'warnings'>;
-}
 
 const SAMPLE = 5;
 
@@ -102,7 +51,7 @@ async function readCsv(run: StageRun, input: StageInput): Promise<void> {
   if (!run.plan) throw new DataError('file.empty', 'file has no header row', where, 'Upload a file with a header line');
 }
 
-/** Whether the contract asks for more than first-row-wins dedupe (duplicates.ts). */
+/** Whether the contract asks for more than first-row-wins dedupe (quality/duplicates.ts). */
 const needsPolicy = (c: Contract) => c.keys.length > 0 && (c.onDuplicate !== 'first' || c.keepDuplicates);
 
 async function readJson(run: StageRun, input: StageInput): Promise<void> {

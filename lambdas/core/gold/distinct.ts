@@ -13,6 +13,7 @@
  * groups, a cache miss per row was most of gold's cost).
  */
 
+import { finish1, finish2, SEED1, SEED2, step1, step2 } from '../base/hash';
 export const EXACT_LIMIT = 2048;
 
 /** Serialised form inside gold partials. */
@@ -50,25 +51,23 @@ export class DistinctCounter {
    * without building the string (-0 prints, and hashes, as 0).
    */
   add(v: string | number | bigint | boolean): void {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c;
+    let h1 = SEED1;
+    let h2 = SEED2;
     let len: number;
     if (typeof v === 'string' || !isSafeIntegral(v)) {
       const s = typeof v === 'string' ? v : String(v);
       len = s.length;
       for (let i = 0; i < len; i++) {
         const c = s.charCodeAt(i);
-        h1 = Math.imul(h1 ^ c, 0x01000193);
-        h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-        h2 ^= h2 >>> 15;
+        h1 = step1(h1, c);
+        h2 = step2(h2, c);
       }
     } else {
       let x = typeof v === 'bigint' ? Number(v) : (v as number);
       len = 0;
       if (x < 0) {
-        h1 = Math.imul(h1 ^ 45, 0x01000193);
-        h2 = Math.imul(h2 ^ 45, 0x5bd1e995);
-        h2 ^= h2 >>> 15;
+        h1 = step1(h1, 45);
+        h2 = step2(h2, 45);
         x = -x;
         len = 1;
       }
@@ -81,21 +80,14 @@ export class DistinctCounter {
       len += d;
       while (d > 0) {
         const c = digits[--d];
-        h1 = Math.imul(h1 ^ c, 0x01000193);
-        h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-        h2 ^= h2 >>> 15;
+        h1 = step1(h1, c);
+        h2 = step2(h2, c);
       }
     }
-    h1 ^= len;
-    h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
-    h1 = Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35);
-    h1 ^= h1 >>> 16;
-    h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
-    h2 ^= h2 >>> 16;
     const q = this.queue;
     const k = this.queued;
-    q[k] = h1 | 0;
-    q[k + 1] = h2 | 1;
+    q[k] = finish1(h1, len);
+    q[k + 1] = finish2(h2);
     this.queued = k + 2;
     if (k + 2 === q.length) this.flush();
   }

@@ -1,11 +1,13 @@
+import { step1 } from '../base/hash';
 import type { Aggregate, Contract } from '../contract/contract';
 import { DistinctCounter, type DistinctDoc } from './distinct';
-import { checkSum, lessThan, measureType, toJson, type PartialDoc } from './types';
+import { checkSum, lessThan, measureType, toJson, type PartialDoc } from './measures';
 import type { OutColumn } from '../parquet/writer';
-import { GOLD_UPDATED_AT } from '../contract/silver-schema';
-import { canonicalDecimal, decimalSpec, type Typed } from '../typing/parse';
+import { GOLD_UPDATED_AT } from '../contract/audit';
+import { canonicalDecimal, decimalSpec } from '../typing/decimal';
+import { type Typed } from '../typing/values';
 
-export { measureType, type PartialDoc } from './types';
+export { measureType, type PartialDoc } from './measures';
 
 /**
  * Gold: declared aggregates per silver partition, built from mergeable
@@ -22,7 +24,7 @@ export { measureType, type PartialDoc } from './types';
  * to EXACT_LIMIT (2048) distinct values per group and partition (a set of
  * 64-bit hashes), then a HyperLogLog estimate (2^14 registers, 16 KB, standard
  * error 0.81%), so its memory is bounded whatever the input size; its output
- * is the rounded estimate. See distinct.ts.
+ * is the rounded estimate. See gold/distinct.ts.
  *
  * The hot path (addRow) allocates nothing and keeps no reference to the row:
  * groups are found in an open-addressing table over a hash of the group
@@ -48,14 +50,14 @@ const i32 = new Int32Array(f64.buffer);
 /** Fold one group value into a 32-bit hash (numbers and bigints of equal value hash alike). */
 function mix(h: number, v: Typed): number {
   if (typeof v === 'string') {
-    for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193);
+    for (let i = 0; i < v.length; i++) h = step1(h, v.charCodeAt(i));
     h ^= v.length;
   } else if (typeof v === 'number' || typeof v === 'bigint') {
     const x = typeof v === 'number' ? v : Number(v);
-    if ((x | 0) === x) h = Math.imul(h ^ x, 0x01000193);
+    if ((x | 0) === x) h = step1(h, x);
     else {
       f64[0] = x;
-      h = Math.imul(h ^ i32[0], 0x01000193) ^ i32[1];
+      h = step1(h, i32[0]) ^ i32[1];
     }
   } else h ^= v === null ? 0x3c6ef372 : v ? 0x1b873593 : 0x2c1b3c6d;
   h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
@@ -293,7 +295,7 @@ export class Aggregator {
   private addValue(i: number, s: number, f: number, v: Typed): void {
     let x: number;
     const exact = this.slotExact[s];
-    // A decimal number is a safe scaled integer (types.ts: Scaled), an integer one a safe integer;
+    // A decimal number is a safe scaled integer (typing/parse.ts: Scaled), an integer one a safe integer;
     // a bigint may still be one (merged partials).
     if (typeof v === 'number') x = v;
     else if (typeof v === 'bigint' && exact && (x = Number(v)) <= SAFE && x >= -SAFE) {
@@ -326,7 +328,7 @@ export class Aggregator {
     return (max ? (x as number) > a : (x as number) < a) ? x : a;
   }
 
-  /** The sum; an exact one in canonical form (types.ts: Scaled), checked against its result type. */
+  /** The sum; an exact one in canonical form (typing/parse.ts: Scaled), checked against its result type. */
   private total(i: number, s: number): number | bigint {
     if (!this.slotExact[s] || this.sumBig[i] === 0n) return this.sum[i];
     const t = canonicalDecimal(BigInt(this.sum[i]) + this.sumBig[i]);

@@ -1,7 +1,7 @@
 import type { Contract } from '../contract/contract';
 import { Aggregator } from './gold';
-import type { PartialDoc } from './types';
-import type { Typed } from '../typing/parse';
+import type { PartialDoc } from './measures';
+import type { Typed } from '../typing/values';
 
 /** Per-partition aggregators for every gold aggregate of a contract: the stage's side of gold. */
 export class PartitionAggregates {

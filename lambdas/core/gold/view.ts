@@ -2,11 +2,11 @@ import type { Column, Contract } from '../contract/contract';
 import { compileExpression, type CompiledExpression } from '../quality/expression';
 import { PartitionAggregates } from './partitions';
 import { DATE_PART, groupColumnName } from '../contract/input';
-import type { Typed } from '../typing/parse';
+import type { Typed } from '../typing/values';
 
 /**
  * Gold's date-part grouping (`"groupBy": ["year(obs_date)"]`) and filtered
- * measures (`"where": "precip_in > 0"`), as a view in front of gold.ts: the
+ * measures (`"where": "precip_in > 0"`), as a view in front of gold/gold.ts: the
  * aggregates see a contract with derived columns appended to each row
  * (`year_obs_date`; a measure's column, or 1 for count, where the filter
  * holds and null elsewhere), so the aggregation engine itself is unchanged.
@@ -16,7 +16,7 @@ import type { Typed } from '../typing/parse';
 
 
 export interface GoldView {
-  /** The contract gold.ts sees: derived columns appended, aggregates rewritten onto them. */
+  /** The contract gold/gold.ts sees: derived columns appended, aggregates rewritten onto them. */
   contract: Contract;
   /** Writes a row's derived values after its own; undefined when the contract needs none. */
   derive: ((row: readonly Typed[], out: Typed[]) => void) | undefined;

@@ -50,7 +50,7 @@ export const layout = {
   /** Per-file mergeable aggregates that gold is built from (outside the query paths). */
   goldPartial: (dataset: string, dt: string, key: string) => `_partials/gold/${dataset}/dt=${dt}/${sourceId(key)}.json`,
   goldPartialPrefix: (dataset: string, dt: string) => `_partials/gold/${dataset}/dt=${dt}/`,
-  /** Which partitions a landing key's rows are in (see outputs.ts): the per-partition detail the state does not carry. */
+  /** Which partitions a landing key's rows are in (see lake/outputs.ts): the per-partition detail the state does not carry. */
   outputs: (dataset: string, key: string) => `_partials/outputs/${dataset}/${sourceId(key)}.json`,
   quarantineRows: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/rows/ingest_date=${ingestDate}/${sourceId(key)}.jsonl`,
   /** Rows dropped as duplicates, when the contract keeps them (keepDuplicates). */

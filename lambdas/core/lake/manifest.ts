@@ -24,7 +24,7 @@ export interface Manifest {
   contractVersion?: number;
   matchedVersion?: number | null;
   schemaChanges?: { added: string[]; missing: string[]; renamed: Record<string, string>; warnings: string[] };
-  counts: { rowsIn: number; rowsOut: number; rowsQuarantined: number; rowsDeduplicated: number; rowsWarned: number };
+  counts: RowCounts;
   reasons: Record<string, number>;
   warnings: Record<string, number>;
   outputs: { bronze?: string; silver: string[]; gold: string[]; quarantineRows?: string; quarantineFile?: string; duplicates?: string };
@@ -34,4 +34,13 @@ export interface Manifest {
   finishedAt: string;
 }
 
-export const emptyCounts = () => ({ rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDeduplicated: 0, rowsWarned: 0 });
+/** Rows of one file by fate: the stage counts them, the manifest records them, metrics and `pipeline status` report them. */
+export interface RowCounts {
+  rowsIn: number;
+  rowsOut: number;
+  rowsQuarantined: number;
+  rowsDeduplicated: number;
+  rowsWarned: number;
+}
+
+export const emptyCounts = (): RowCounts => ({ rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDeduplicated: 0, rowsWarned: 0 });

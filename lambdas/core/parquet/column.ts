@@ -1,14 +1,15 @@
 import { Bytes } from './bytes';
 import { Phys, type EncoderColumn } from './schema';
-import { recentSlot, type Typed } from '../typing/parse';
+import { recentSlot } from '../base/hash';
+import type { Value } from './values';
 
 export { ENC, Phys, physicalOf, type EncoderColumn } from './schema';
 
 /**
  * One column chunk being built: values are encoded as they arrive into typed
  * buffers (definition levels, fixed-width values, a string dictionary or PLAIN
- * bytes), then cut into pages (parquet-pages.ts) with statistics
- * (parquet-stats.ts) at flush. One class with per-type append loops (the
+ * bytes), then cut into pages (parquet/pages.ts) with statistics
+ * (parquet/stats.ts) at flush. One class with per-type append loops (the
  * stage's hottest code after the scanner), which is why the file runs long.
  */
 
@@ -83,7 +84,7 @@ export class ColumnBuffer {
     this.f64s = new Float64Array(b.buffer, b.byteOffset, b.byteLength >>> 3);
   }
 
-  append(v: Typed): void {
+  append(v: Value): void {
     if (this.runLen) this.settle(true);
     if (v === null || v === undefined) return this.appendNull();
     this.present();
@@ -107,7 +108,7 @@ export class ColumnBuffer {
    * Column c of rows[order[from]] .. rows[order[from + n - 1]]: append() for a
    * batch, with the type dispatch taken once rather than per value.
    */
-  appendColumn(rows: readonly (readonly Typed[])[], order: Int32Array, from: number, n: number, c: number): void {
+  appendColumn(rows: readonly (readonly Value[])[], order: Int32Array, from: number, n: number, c: number): void {
     const end = from + n;
     if (this.runLen === this.count && this.runnable) {
       // Run mode: every value of the chunk so far is one value (the audit columns), counted only.
@@ -180,7 +181,7 @@ export class ColumnBuffer {
   /**
    * Leaves run mode: the run becomes what appending it value by value would
    * have made. At flush (`values` false) an integer run is left as its
-   * extremes alone: a chunk of one value is written from them (parquet-pages.ts).
+   * extremes alone: a chunk of one value is written from them (parquet/pages.ts).
    */
   settle(values = false): void {
     const n = this.runLen;
@@ -309,7 +310,7 @@ export class ColumnBuffer {
 
   private lastStr: string | undefined;
   private lastId = 0;
-  /** Recent dictionary entries (types.ts recentSlot); valid for the current dictionary only. */
+  /** Recent dictionary entries (base/hash.ts recentSlot); valid for the current dictionary only. */
   private readonly recentStr: (string | undefined)[] = new Array(32).fill(undefined);
   private readonly recentId = new Int32Array(32);
 

@@ -6,7 +6,7 @@ import { chunkPages } from './pages';
 import { columnOrders, createdBy, schemaElements } from './schema';
 import { statisticsOf } from './stats';
 import { encodeStruct, type ThriftStruct } from './thrift';
-import type { Typed } from '../typing/parse';
+import type { Value } from './values';
 
 /**
  * A streaming Parquet writer built for the stage's hot loop: each value is
@@ -14,8 +14,8 @@ import type { Typed } from '../typing/parse';
  * itself is never kept), and a row group is written when the buffers reach a
  * byte budget. Data pages v1, compressed (ZSTD by default): PLAIN for numbers,
  * a fresh dictionary per chunk for strings while it has few distinct values,
- * PLAIN past that. Statistics on every column (parquet-stats.ts), logical
- * types and column orders in the footer (parquet-schema.ts).
+ * PLAIN past that. Statistics on every column (parquet/stats.ts), logical
+ * types and column orders in the footer (parquet/schema.ts).
  *
  * The file descriptor is opened when there is something to write and may be
  * closed between row groups (FilePool): a file per partition, thousands of
@@ -33,7 +33,7 @@ export interface ParquetFileWriterOptions {
   createdBy?: string;
   /** @default 'zstd' */
   compression?: Codec;
-  /** Uncompressed bytes per data page (parquet-pages.ts). */
+  /** Uncompressed bytes per data page (parquet/pages.ts). */
   pageBytes?: number;
   /** Shares a bounded number of open descriptors among many writers. */
   pool?: FilePool;
@@ -162,7 +162,7 @@ export class ParquetFileWriter {
   }
 
   /** Encodes the row's values now; the array is not kept. */
-  appendRow(row: readonly Typed[]): void {
+  appendRow(row: readonly Value[]): void {
     const bufs = this.buffers;
     for (let c = 0; c < bufs.length; c++) bufs[c].append(row[c]);
     this.added(1);
@@ -172,7 +172,7 @@ export class ParquetFileWriter {
    * Rows rows[order[from]] .. (n of them), column by column. Returns how many
    * it took: it stops at a row-group boundary, so call again for the rest.
    */
-  appendRows(rows: readonly (readonly Typed[])[], order: Int32Array, from: number, n: number): number {
+  appendRows(rows: readonly (readonly Value[])[], order: Int32Array, from: number, n: number): number {
     const m = Math.min(n, (this.opts.rowGroupRows ?? 1_000_000) - this.pending);
     const bufs = this.buffers;
     for (let c = 0; c < bufs.length; c++) bufs[c].appendColumn(rows, order, from, m, c);

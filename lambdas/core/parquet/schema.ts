@@ -1,5 +1,4 @@
 import type { ThriftStruct } from './thrift';
-import { decimalSpec } from '../typing/parse';
 import pkg from '../../../package.json';
 
 /**
@@ -43,9 +42,10 @@ export function physicalOf(col: EncoderColumn): { phys: Phys; typeLength?: numbe
     case 'timestamp':
       return { phys: Phys.INT64, converted: CONVERTED.TIMESTAMP_MILLIS };
     default: {
-      const spec = decimalSpec(col.type);
-      if (!spec) throw new Error(`no Parquet type for column ${col.name}: ${col.type}`);
-      const { precision, scale } = spec;
+      const m = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(col.type);
+      if (!m) throw new Error(`no Parquet type for column ${col.name}: ${col.type}`);
+      const precision = Number(m[1]);
+      const scale = Number(m[2]);
       if (precision <= 18) return { phys: Phys.INT64, converted: CONVERTED.DECIMAL, precision, scale };
       return { phys: Phys.FIXED, typeLength: Math.ceil((precision * Math.log2(10) + 1) / 8), converted: CONVERTED.DECIMAL, precision, scale };
     }

@@ -1,7 +1,6 @@
-import type { ColumnType } from '../contract/contract';
 import type { Codec } from './compress';
 import { FilePool, ParquetFileWriter } from './encoder';
-import type { Typed } from '../typing/parse';
+import type { Value } from './values';
 
 /**
  * Silver and gold Parquet output: one file per partition, each a streaming
@@ -19,7 +18,8 @@ import type { Typed } from '../typing/parse';
 
 export interface OutColumn {
   name: string;
-  type: ColumnType;
+  /** A contract column type: string, integer, double, boolean, date, timestamp or decimal(p,s). */
+  type: string;
   nullable: boolean;
 }
 
@@ -51,13 +51,13 @@ export class PartitionedParquetWriter {
   ) {}
 
   /** Encodes the row now (the caller may reuse the array). */
-  append(partition: string, row: readonly Typed[]): void {
+  append(partition: string, row: readonly Value[]): void {
     this.fileFor(partition).appendRow(row);
     this.appendedRows(1);
   }
 
   /** append() for rows[order[from]] .. (n rows, in that order), all of one partition. */
-  appendMany(partition: string, rows: readonly (readonly Typed[])[], order: Int32Array, from: number, n: number): void {
+  appendMany(partition: string, rows: readonly (readonly Value[])[], order: Int32Array, from: number, n: number): void {
     const f = this.fileFor(partition);
     for (let k = from, end = from + n; k < end; ) k += f.appendRows(rows, order, k, end - k);
     this.appendedRows(n);
@@ -145,7 +145,7 @@ export class PartitionedParquetWriter {
 }
 
 /** Write a small, fully materialised table (gold aggregates). */
-export function writeParquetFile(path: string, columns: OutColumn[], rows: Typed[][], kv: Record<string, string> = {}, compression?: Codec): void {
+export function writeParquetFile(path: string, columns: OutColumn[], rows: Value[][], kv: Record<string, string> = {}, compression?: Codec): void {
   const f = new ParquetFileWriter(path, columns, { kv, compression });
   for (const r of rows) f.appendRow(r);
   f.finish();

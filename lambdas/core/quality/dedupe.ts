@@ -4,11 +4,13 @@ import type { Contract } from '../contract/contract';
 import { CsvScanner } from '../read/csv';
 import { limitsOf } from '../contract/limits';
 import { decodeText } from '../read/source';
-import { FingerprintSet, keyOf } from './rules';
+import { FingerprintSet } from './fingerprints';
+import { keyOf } from './rules';
 import { cleanerFor } from '../typing/cells';
 import { planColumns } from '../contract/evolution';
 import { rangeParserFor } from '../typing/range-parsers';
-import { INVALID, parserFor, type Typed } from '../typing/parse';
+import { INVALID, type Typed } from '../typing/values';
+import { parserFor } from '../typing/parse';
 
 /**
  * Deduplication by the contract's key columns: the first valid row of a key

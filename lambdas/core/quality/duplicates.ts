@@ -1,6 +1,7 @@
+import type { RowCounts } from '../lake/manifest';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { keyOf } from './rules';
-import type { Typed } from '../typing/parse';
+import type { Typed } from '../typing/values';
 
 /**
  * What happens to valid rows that share a key (contract `onDuplicate`), when
@@ -14,7 +15,7 @@ import type { Typed } from '../typing/parse';
  * Dropped rows are counted (rowsDeduplicated) and, with `keepDuplicates`,
  * written with their line and original fields to a duplicates file.
  *
- * Only keys that can repeat are held: with the CSV pre-pass (dedupe.ts) that is
+ * Only keys that can repeat are held: with the CSV pre-pass (quality/dedupe.ts) that is
  * the rows whose key fingerprint occurs more than once; without it (JSON, or
  * no way to reread the source) every keyed row of the file is, so memory then
  * grows with the file's distinct keys as the in-memory deduper's table does.
@@ -25,7 +26,7 @@ export type OnDuplicate = 'first' | 'last' | 'quarantine';
 export interface DuplicateSink {
   emit(row: Typed[], ordinal: number): void;
   reject(line: number, original: Record<string, unknown>, rule: string, reason: string): void;
-  readonly counts: { rowsDeduplicated: number };
+  readonly counts: Pick<RowCounts, 'rowsDeduplicated'>;
 }
 
 interface Held {
@@ -52,7 +53,7 @@ export class DuplicatePolicy {
     private readonly mode: OnDuplicate,
     private readonly keyIdx: number[],
     keyNames: string[],
-    /** Per key column, its value as people read it (types.ts displayFor). */
+    /** Per key column, its value as people read it (typing/parse.ts displayFor). */
     private readonly show: ((v: Typed) => string)[],
     width: number,
     private readonly sink: DuplicateSink,
@@ -120,7 +121,7 @@ export class DuplicatePolicy {
     this.dropped++;
     this.sink.counts.rowsDeduplicated++;
     if (this.droppedPath === undefined) return;
-    // The quarantine row shape (stage-run.ts reject): the source fields under `row`.
+    // The quarantine row shape (engine/stage-run.ts reject): the source fields under `row`.
     this.pending += `${JSON.stringify({ _line: line, _rule: this.rule, row: original() })}\n`;
     if (this.pending.length > 65536) this.flush();
   }

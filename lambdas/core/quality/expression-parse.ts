@@ -1,6 +1,6 @@
 /**
  * The `expression` rule's syntax: tokens and a recursive-descent parser into a
- * tree that expression.ts type-checks and compiles. The grammar is documented
+ * tree that quality/expression.ts type-checks and compiles. The grammar is documented
  * there and in README.
  */
 

@@ -1,6 +1,9 @@
 import type { Column } from '../contract/contract';
 import { CMP, ExpressionError, parseExpression, type Node } from './expression-parse';
-import { civilDays, decimalSpec, displayFor, INVALID, type Typed } from '../typing/parse';
+import { civilDays } from '../typing/time';
+import { decimalSpec } from '../typing/decimal';
+import { displayFor } from '../typing/parse';
+import { INVALID, type Typed } from '../typing/values';
 
 export { ExpressionError, parseExpression, type Node };
 

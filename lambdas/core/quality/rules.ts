@@ -1,6 +1,10 @@
 import { ruleId, type Column, type Contract, type Rule } from '../contract/contract';
-import { boundOf, expressionRule } from './rules-extra';
-import { canonicalDecimal, decimalSpec, displayFor, parseDecimal, recentSlot, type Scaled, type Typed } from '../typing/parse';
+import { compileExpression } from './expression';
+import { FingerprintSet } from './fingerprints';
+import { recentSlot } from '../base/hash';
+import { canonicalDecimal, decimalSpec, parseDecimal, type Scaled } from '../typing/decimal';
+import { displayFor, parserFor } from '../typing/parse';
+import { INVALID, type Typed } from '../typing/values';
 
 /**
  * Row rules compiled against the contract's columns. A check returns a
@@ -14,88 +18,6 @@ export interface CompiledRule {
   check(row: Typed[]): string | undefined;
 }
 
-/**
- * 64-bit fingerprints in an open-addressing table: exact enough for per-file
- * uniqueness, 8 bytes a slot. Both halves sit side by side so a probe costs one
- * cache miss, not three; a zero low half marks an empty slot (the stored low
- * half always has its lowest bit set, leaving 63 bits of fingerprint).
- */
-/** Scratch for FingerprintSet.add's single fingerprint. */
-const one1 = new Int32Array(1);
-const one2 = new Int32Array(1);
-
-export class FingerprintSet {
-  private t: Int32Array;
-  size = 0;
-
-  constructor(capacity = 1 << 16) {
-    let cap = 16;
-    while (cap < capacity) cap *= 2; // probes mask the index: a power of two
-    this.t = new Int32Array(cap * 2);
-  }
-
-  /** Writes the key's fingerprint to h1s[k], h2s[k]: what add() inserts (for insert()). */
-  static fingerprint(key: string, h1s: Int32Array, h2s: Int32Array, k: number): void {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c;
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
-    }
-    h1s[k] = h1 ^ key.length;
-    h2s[k] = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35) | 1;
-  }
-
-  /**
-   * Reads the home slots of n fingerprints, in a loop of their own: the loads
-   * do not depend on each other, so the CPU keeps many cache misses in flight,
-   * and the inserts that follow find their lines in cache. A table of millions
-   * of keys is far larger than the caches, and one miss at a time (~130 ns
-   * each here) was the stage's largest single cost.
-   */
-  touch(h1s: Int32Array, h2s: Int32Array, n: number): void {
-    const t = this.t;
-    const mask = (t.length >>> 1) - 1;
-    let acc = 0;
-    for (let k = 0; k < n; k++) acc ^= t[2 * ((h1s[k] ^ Math.imul(h2s[k], 0x27d4eb2d)) & mask) + 1];
-    this.sink ^= acc;
-  }
-
-  /** Keeps the loads above from being optimised away. */
-  private sink = 0;
-
-  /** Adds the key; returns false when it was already present. */
-  add(key: string): boolean {
-    FingerprintSet.fingerprint(key, one1, one2, 0);
-    return this.insert(one1[0], one2[0]);
-  }
-
-  /** Adds a fingerprint made by fingerprint(); returns false when it was already present. */
-  insert(h1: number, h2: number): boolean {
-    const t = this.t;
-    const mask = (t.length >>> 1) - 1;
-    let i = (h1 ^ Math.imul(h2, 0x27d4eb2d)) & mask;
-    for (;;) {
-      const lo = t[2 * i + 1];
-      if (lo === 0) break;
-      if (lo === h2 && t[2 * i] === h1) return false;
-      i = (i + 1) & mask;
-    }
-    t[2 * i] = h1;
-    t[2 * i + 1] = h2;
-    if (++this.size * 10 > (mask + 1) * 7) this.grow();
-    return true;
-  }
-
-  private grow(): void {
-    const old = this.t;
-    this.t = new Int32Array(old.length * 2);
-    this.size = 0;
-    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.insert(old[i], old[i + 1]);
-  }
-}
 
 /** Characters as a reader counts them: code points (an emoji is 1, not its 2 UTF-16 units). */
 export function codePoints(s: string): number {
@@ -198,7 +120,7 @@ export function compileRules(contract: Contract): CompiledRule[] {
         const allowed = new Set(r.values.map((v) => String(v)));
         const fail = (v: Typed) => `${r.column}='${show(v)}' is not one of ${[...allowed].join(', ')}`;
         if (col.type === 'string') {
-          // Accepted strings seen lately (types.ts recentSlot), compared by content.
+          // Accepted strings seen lately (base/hash.ts recentSlot), compared by content.
           const recent: (string | undefined)[] = new Array(32).fill(undefined);
           return {
             id, severity, column: r.column,
@@ -257,4 +179,31 @@ export function compileRules(contract: Contract): CompiledRule[] {
         };
     }
   }
+}
+
+/**
+ * The rule kinds that need more than one column's value or a typed bound:
+ * date/timestamp bounds for min/max and the `expression` rule.
+ */
+
+/**
+ * A min/max bound in the column's own units: an ISO date or timestamp string
+ * becomes a day number or epoch ms (the contract check has already made sure
+ * it parses). Numbers pass through.
+ */
+export function boundOf(col: Column, value: number | string): number {
+  if (typeof value === 'number') return value;
+  const v = parserFor({ ...col, format: 'iso' })(value);
+  if (v === INVALID || typeof v !== 'number') throw new Error(`bound '${value}' is not a valid ${col.type} for ${col.name}`);
+  return v;
+}
+
+export function expressionRule(r: Extract<Rule, { rule: 'expression' }>, id: string, columns: readonly Column[]): CompiledRule {
+  const expr = compileExpression(r.expression, columns);
+  return {
+    id,
+    severity: r.severity,
+    column: '',
+    check: (row) => (expr.evaluate(row) === false ? `${r.expression} is false for ${expr.explain(row)}` : undefined),
+  };
 }

@@ -8,7 +8,7 @@ import { limitError, limitsOf } from '../contract/limits';
 export { decodeText, endsOnCharBoundary, firstInvalidUtf8 } from './decode';
 
 /**
- * Records from a source: decoded text (decode.ts) read by the contract's
+ * Records from a source: decoded text (read/decode.ts) read by the contract's
  * format into a stream of header + record batches.
  */
 

@@ -1,5 +1,8 @@
-import { OFFSET_RE, validOffset, type Column, type ColumnType } from '../contract/contract';
+import type { Column } from '../contract/contract';
 import { compileDatePattern, resolveLocal } from './date-patterns';
+import { decimalSpec, formatDecimal, parseDecimal } from './decimal';
+import { civilDays, OFFSET_RE, validOffset, wallClockToUtc } from './time';
+import { INVALID, type Parser, type Typed } from './values';
 import { isRawJson } from '../read/json';
 
 /**
@@ -8,123 +11,14 @@ import { isRawJson } from '../read/json';
  * value is a row-level reject, not an exception.
  */
 
-export const INVALID: unique symbol = Symbol('invalid');
-export type Typed = string | number | bigint | boolean | null;
-export type Parser = (raw: string) => Typed | typeof INVALID;
-
-export interface DecimalSpec {
-  precision: number;
-  scale: number;
-}
-
-export function decimalSpec(type: ColumnType): DecimalSpec | undefined {
-  const m = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(type);
-  return m ? { precision: Number(m[1]), scale: Number(m[2]) } : undefined;
-}
-
 const INT_RE = /^[+-]?\d+$/;
-const DEC_RE = /^([+-]?)(\d*)(?:\.(\d*))?$/;
 const BOOL: Record<string, boolean> = { true: true, false: false, t: true, f: false, '1': true, '0': false, yes: true, no: false, y: true, n: false };
-
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** Days since 1970-01-01 for a civil date, or INVALID when the date does not exist. */
-export function civilDays(y: number, m: number, d: number): number | typeof INVALID {
-  if (m < 1 || m > 12 || d < 1) return INVALID;
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  if (d > (m === 2 && leap ? 29 : MONTH_DAYS[m - 1])) return INVALID;
-  // Hinnant's days_from_civil: arithmetic only, so the hot path allocates nothing.
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-/**
- * A decimal is held as its scaled integer (12.34 in decimal(p,2) is 1234), exact
- * through rules, sums in gold and Parquet. Canonical form: a number while it is
- * a safe integer (|v| <= 2^53 - 1), a bigint beyond. Most values fit a double,
- * and a BigInt per value cost ~6% of the stage (allocation, then conversions in
- * gold and the Parquet writer). Producers return the canonical form, so equal
- * decimals are === equal (gold group keys rely on it).
- */
-export type Scaled = number | bigint;
-
-/** The canonical form of a scaled decimal (see Scaled). */
-export function canonicalDecimal(v: bigint): Scaled {
-  return v <= 9007199254740991n && v >= -9007199254740991n ? Number(v) : v;
-}
-
-export function parseDecimal(raw: string, spec: DecimalSpec): Scaled | typeof INVALID {
-  // Fast path: plain [-]digits[.digits] short enough to be exact as a double.
-  if (raw.length <= 15) {
-    let n = 0;
-    let frac = -1;
-    let i = raw.charCodeAt(0) === 45 ? 1 : 0;
-    const neg = i === 1;
-    let digits = 0;
-    for (; i < raw.length; i++) {
-      const c = raw.charCodeAt(i);
-      if (c === 46 && frac < 0) {
-        frac = 0;
-        continue;
-      }
-      if (c < 48 || c > 57) break;
-      n = n * 10 + (c - 48);
-      digits++;
-      if (frac >= 0) frac++;
-    }
-    if (i === raw.length && digits > 0 && frac <= spec.scale) {
-      const intDigits = digits - Math.max(frac, 0);
-      const scaled = n * 10 ** (spec.scale - Math.max(frac, 0));
-      // Leading zeros do not count against precision; the slow path decides the rare edge cases.
-      if (intDigits <= spec.precision - spec.scale && Number.isSafeInteger(scaled)) return neg ? -scaled || 0 : scaled; // never -0
-    }
-  }
-  const m = DEC_RE.exec(raw);
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return INVALID;
-  const sign = m[1] === '-' ? -1n : 1n;
-  const intPart = m[2].replace(/^0+(?=\d)/, '');
-  let frac = (m[3] ?? '').replace(/0+$/, '');
-  if (frac.length > spec.scale) return INVALID;
-  if (intPart.replace(/^0+/, '').length > spec.precision - spec.scale) return INVALID;
-  frac = frac.padEnd(spec.scale, '0');
-  return canonicalDecimal(sign * BigInt((intPart || '0') + frac));
-}
-
-export function formatDecimal(v: Scaled, scale: number): string {
-  if (typeof v === 'number') v = BigInt(v);
-  const neg = v < 0n;
-  const s = (neg ? -v : v).toString().padStart(scale + 1, '0');
-  const out = scale ? `${s.slice(0, -scale)}.${s.slice(-scale)}` : s;
-  return neg ? `-${out}` : out;
-}
-
-const JAVA_DST = { gap: 'shift_forward', overlap: 'earlier' } as const;
-
-/**
- * Resolve a wall-clock time in `timezone` to epoch ms, as java.time does: a
- * time in a DST gap (02:30 on the spring-forward night) moves forward by the
- * gap (03:30, summer offset); a time that occurs twice (the fall-back hour)
- * takes the earlier offset, i.e. the first of the two instants. A column's
- * `dst` policy changes that (date-patterns.ts resolveLocal).
- */
-export function wallClockToUtc(wallMs: number, timezone: string): number {
-  if (timezone === 'UTC' || timezone === 'Z') return wallMs;
-  const off = OFFSET_RE.exec(timezone);
-  if (off) return wallMs - (off[1] === '-' ? -1 : 1) * (Number(off[2]) * 60 + Number(off[3])) * 60000;
-  const t = resolveLocal(wallMs, timezone, JAVA_DST);
-  if (typeof t !== 'number') throw new RangeError(`unknown time zone ${timezone}`);
-  return t;
-}
 
 const MAX_DATE_MS = 8.64e15;
 
 const ISO_TS = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
-/** Compile a 'dd/MM/yyyy HH:mm:ss' style pattern into a field extractor (date-patterns.ts). */
+/** Compile a 'dd/MM/yyyy HH:mm:ss' style pattern into a field extractor (typing/date-patterns.ts). */
 function patternParser(pattern: string, col: Column): (raw: string) => number[] | undefined {
   return compileDatePattern(pattern, col.pivotYear);
 }
@@ -259,7 +153,7 @@ export function parserFor(col: Column): Parser {
 export function fromJson(value: unknown, col: Column, parse: Parser): { value: Typed | typeof INVALID; coerced: boolean } {
   if (value === null || value === undefined) return { value: null, coerced: false };
   const t = col.type;
-  // A number a double cannot hold exactly arrives as its source text (json-read.ts), typed from that text.
+  // A number a double cannot hold exactly arrives as its source text (read/json.ts), typed from that text.
   if (isRawJson(value)) return { value: parse(value.rawJSON), coerced: t !== 'integer' && t !== 'double' && !t.startsWith('decimal') };
   const native =
     (t === 'string' && typeof value === 'string') ||
@@ -282,15 +176,4 @@ export function displayFor(col: Column): (v: Typed) => string {
   if (col.type === 'date') return (v) => (v === null ? '' : typeof v === 'number' ? new Date(v * 86400000).toISOString().slice(0, 10) : String(v));
   if (col.type === 'timestamp') return (v) => (v === null ? '' : typeof v === 'number' ? new Date(v).toISOString() : String(v));
   return (v) => (v === null ? '' : String(v));
-}
-
-/**
- * Slot (0-31) of a string in a small direct-mapped cache of recent values, from
- * its length and end characters: a repeated value is then found by comparing a
- * few characters, where a Map or Set lookup hashes every fresh slice (~40 ns).
- * Used in front of the Parquet dictionary and accepted-values sets.
- */
-export function recentSlot(s: string): number {
-  const n = s.length;
-  return n ? (n * 31 + s.charCodeAt(0) * 7 + s.charCodeAt(n - 1)) & 31 : 0;
 }

@@ -1,5 +1,8 @@
 import type { Column } from '../contract/contract';
-import { civilDays, decimalSpec, INVALID, parserFor, type Typed } from './parse';
+import { civilDays } from './time';
+import { decimalSpec } from './decimal';
+import { INVALID, type Typed } from './values';
+import { parserFor } from './parse';
 
 /**
  * Parse the value src.slice(s, e) without cutting it out first where the shape
