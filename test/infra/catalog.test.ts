@@ -97,7 +97,7 @@ describe('Glue catalog from the contracts', () => {
       started_at: 'timestamp',
       spend: 'decimal(10,3)',
       big: 'decimal(38,0)',
-      // silver's audit columns (lambdas/core/contract/silver-schema.ts)
+      // silver's audit columns (lambdas/core/contract/audit.ts)
       _source_key: 'string',
       _source_version: 'string',
       _ingested_at: 'timestamp',

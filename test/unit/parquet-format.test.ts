@@ -140,7 +140,7 @@ describe('open files', () => {
     writeFileSync(
       script,
       `import { readFileSync } from 'node:fs';
-import { parseContract } from ${JSON.stringify(resolve('lambdas/core/contract/contract.ts'))};
+import { parseContract } from ${JSON.stringify(resolve('lambdas/core/contract/load.ts'))};
 import { runStage } from ${JSON.stringify(resolve('lambdas/core/engine/stage.ts'))};
 const contract = parseContract({ dataset: 'many', version: 1, columns: [{ name: 'id', type: 'string' }, { name: 'day', type: 'date' }, { name: 'n', type: 'integer' }], partitionBy: 'day' });
 async function* src() { yield readFileSync(${JSON.stringify(join(dir, 'in.csv'))}); }
