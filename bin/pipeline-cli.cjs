@@ -31,7 +31,7 @@ const drained = (stream) => new Promise((res) => (stream.writableLength ? stream
 main(process.argv.slice(2)).then(
   (code) => Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit(code)),
   (err) => {
-    console.error(err && err.stack ? err.stack : err);
+    console.error(err?.stack ? err.stack : err);
     process.exit(3);
   },
 );

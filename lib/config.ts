@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseContract } from '../lambdas/core/contract/load';
-import { type Contract } from '../lambdas/core/contract/contract';
+import type { Contract } from '../lambdas/core/contract/contract';
 import { CODECS, DEFAULT_CODEC } from '../lambdas/core/parquet/compress';
 
 /**

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { parseContract } from '../lambdas/core/contract/load';
-import { type Contract } from '../lambdas/core/contract/contract';
+import type { Contract } from '../lambdas/core/contract/contract';
 import { ConfigError, pipelineConfigSchema, readContractFile, type PipelineConfig } from './config';
 
 /**

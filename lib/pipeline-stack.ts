@@ -1,5 +1,5 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import type { Catalog } from './catalog';
 import type { PipelineConfig } from './config';
 import { propsFromConfig } from './construct-props';

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 
 export interface SecureQueueProps {
   visibilityTimeout: Duration;

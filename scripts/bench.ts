@@ -54,7 +54,7 @@ async function generate(path: string, bytes: number): Promise<number> {
   while (written < bytes) {
     let chunk = '';
     for (let i = 0; i < 10000; i++, rows++) {
-      const ts = new Date(base + Math.floor(r() * 14 * 86400000)).toISOString().slice(0, 19) + 'Z';
+      const ts = `${new Date(base + Math.floor(r() * 14 * 86400000)).toISOString().slice(0, 19)}Z`;
       // About 1 row in 200 repeats an earlier order (dedupe), 1 in 400 has a negative amount and
       // 1 in 500 an unknown status (rejects), so every path of the stage does real work.
       const u = r();

@@ -308,7 +308,7 @@ async function cmdOps(command: 'status' | 'reconcile' | 'redrive' | 'replay', ar
   } catch (e) {
     // An AWS API error after the stack was found: say which call and why, no stack trace.
     const err = e as Error & { $metadata?: { httpStatusCode?: number } };
-    if (err && err.$metadata && !(e instanceof OpsError)) {
+    if (err?.$metadata && !(e instanceof OpsError)) {
       out.err(`${c.red('error:')} AWS ${err.name}${err.$metadata.httpStatusCode ? ` (HTTP ${err.$metadata.httpStatusCode})` : ''}: ${err.message}`);
       if (/AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(err.name)) out.err('The credentials in use lack a permission this command needs (see docs/runbook.md, "Operating the pipeline").');
       return EXIT.aws;

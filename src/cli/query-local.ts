@@ -102,7 +102,7 @@ export async function localQuery(sql: string, sources: LocalTableSource[], range
         throw new QueryError(bounded(`cannot read table ${s.table.name} from ${s.dir}: ${(e as Error).message.split('\n')[0]} (a damaged or foreign file under it? rerun 'pipeline run' for its source, or remove the file)`));
       }
     }
-    let reader;
+    let reader: Awaited<ReturnType<typeof con.runAndReadAll>>;
     try {
       reader = await con.runAndReadAll(sql);
     } catch (e) {

@@ -100,7 +100,7 @@ export async function cmdQuery(args: string[], out: Out): Promise<number> {
       return 2;
     }
     const err = e as Error & { $metadata?: { httpStatusCode?: number } };
-    if (err && err.$metadata) {
+    if (err?.$metadata) {
       out.err(`${c.red('error:')} AWS ${err.name}${err.$metadata.httpStatusCode ? ` (HTTP ${err.$metadata.httpStatusCode})` : ''}: ${err.message}`);
       return 3;
     }

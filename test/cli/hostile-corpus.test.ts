@@ -7,7 +7,7 @@ import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type PipelineConfig } from '../../lib/config';
 import { parseContract } from '../../lambdas/core/contract/load';
-import { type ContractInput } from '../../lambdas/core/contract/contract';
+import type { ContractInput } from '../../lambdas/core/contract/contract';
 import { runLocal } from '../../src/cli/local-run';
 
 /**
@@ -57,7 +57,7 @@ const config: PipelineConfig = {
 const HEADER = 'id,n,x,amount,ts,note\n';
 const row = (i: number, over: Partial<Record<'n' | 'x' | 'amount' | 'ts' | 'note', string>> = {}) =>
   [`r${i}`, over.n ?? String(i), over.x ?? '1.5', over.amount ?? '10.00', over.ts ?? '2026-01-02T03:04:05Z', over.note ?? 'ok'].join(',');
-const rows = (n: number) => Array.from({ length: n }, (_, i) => row(i)).join('\n') + '\n';
+const rows = (n: number) => `${Array.from({ length: n }, (_, i) => row(i)).join('\n')}\n`;
 const jrow = (i: number, extra: string = '') => `{"id":"r${i}","n":${i},"x":1.5,"amount":10.5,"ts":"2026-01-02T03:04:05Z","note":"ok"${extra}}`;
 
 type Outcome = 'succeeded' | `quarantined:${string}`;
@@ -76,11 +76,11 @@ const bytes = (...b: number[]) => new Uint8Array(b);
 
 const CASES: Case[] = [
   { name: 'good csv', dataset: 'hcsv', file: 'good.csv', data: HEADER + rows(20), expect: 'succeeded' },
-  { name: 'line longer than maxRecordLength', dataset: 'hcsv', file: 'longline.csv', data: HEADER + row(1, { note: 'y'.repeat(300_000) }) + '\n', expect: 'quarantined:parse.limit' },
-  { name: 'quoted field past maxFieldLength across chunks', dataset: 'hcsv', file: 'longfield.csv', data: HEADER + `r1,1,1.5,1.00,2026-01-01T00:00:00Z,"${'a\n'.repeat(60_000)}"\n`, expect: 'quarantined:parse.limit' },
-  { name: 'too many columns', dataset: 'hcsv', file: 'wide.csv', data: HEADER + Array.from({ length: 400 }, () => 'x').join(',') + '\n', expect: 'quarantined:parse.limit' },
-  { name: 'header-only huge header', dataset: 'hcsv', file: 'hugeheader.csv', data: 'id,' + 'c'.repeat(150_000) + '\n', expect: 'quarantined:parse.limit' },
-  { name: 'too many partitions', dataset: 'hcsv', file: 'parts.csv', data: HEADER + Array.from({ length: 60 }, (_, i) => row(i, { ts: new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 19) + 'Z' })).join('\n') + '\n', expect: 'quarantined:parse.limit' },
+  { name: 'line longer than maxRecordLength', dataset: 'hcsv', file: 'longline.csv', data: `${HEADER + row(1, { note: 'y'.repeat(300_000) })}\n`, expect: 'quarantined:parse.limit' },
+  { name: 'quoted field past maxFieldLength across chunks', dataset: 'hcsv', file: 'longfield.csv', data: `${HEADER}r1,1,1.5,1.00,2026-01-01T00:00:00Z,"${'a\n'.repeat(60_000)}"\n`, expect: 'quarantined:parse.limit' },
+  { name: 'too many columns', dataset: 'hcsv', file: 'wide.csv', data: `${HEADER + Array.from({ length: 400 }, () => 'x').join(',')}\n`, expect: 'quarantined:parse.limit' },
+  { name: 'header-only huge header', dataset: 'hcsv', file: 'hugeheader.csv', data: `id,${'c'.repeat(150_000)}\n`, expect: 'quarantined:parse.limit' },
+  { name: 'too many partitions', dataset: 'hcsv', file: 'parts.csv', data: `${HEADER + Array.from({ length: 60 }, (_, i) => row(i, { ts: `${new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 19)}Z` })).join('\n')}\n`, expect: 'quarantined:parse.limit' },
   { name: 'gzip bomb (ratio)', dataset: 'hcsv', file: 'bomb.csv', data: gzipSync(Buffer.concat([Buffer.from(HEADER), Buffer.alloc(40_000_000, 0x0a)])), expect: 'quarantined:file.too_large' },
   { name: 'decompressed past maxDecompressedBytes', dataset: 'hcsv', file: 'big.csv', data: gzipSync(HEADER + rows(200_000)), expect: 'quarantined:file.too_large' },
   { name: 'semicolon delimiter', dataset: 'hcsv', file: 'semi.csv', data: 'id;n;x;amount;ts;note\nr1;1;1.5;1.00;2026-01-01T00:00:00Z;a\n', expect: 'quarantined:parse.framing', check: (r) => expect(r.manifest!.failure!.message).toMatch(/delimiter looks like ';'/) },
@@ -93,14 +93,14 @@ const CASES: Case[] = [
   { name: 'zip sent as csv', dataset: 'hcsv', file: 'zip.csv', data: bytes(0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00), expect: 'quarantined:parse.framing' },
   { name: 'JSON document as csv', dataset: 'hcsv', file: 'doc.csv', data: '[{"id":"a","n":1}]\n', expect: 'quarantined:parse.framing' },
   { name: 'blank header', dataset: 'hcsv', file: 'blank.csv', data: ',,,\nr1,1,2,3\n', expect: 'quarantined:parse.framing' },
-  { name: 'invalid UTF-8 reported at its own byte', dataset: 'hcsv', file: 'badutf8.csv', data: Buffer.concat([Buffer.from(HEADER + 'r1,1,1.5,1.00,2026-01-01T00:00:00Z,abc\nr2,2,1.5,1.00,2026-01-01T00:00:00Z,'), bytes(0xff, 0x0a)]), expect: 'quarantined:parse.encoding', check: (r) => expect(r.manifest!.failure!.message).toMatch(/at byte 96: 0xff/) },
-  { name: 'unterminated quote', dataset: 'hcsv', file: 'unterminated.csv', data: HEADER + 'r1,1,1.5,1.00,2026-01-01T00:00:00Z,"open\n', expect: 'quarantined:parse.error' },
+  { name: 'invalid UTF-8 reported at its own byte', dataset: 'hcsv', file: 'badutf8.csv', data: Buffer.concat([Buffer.from(`${HEADER}r1,1,1.5,1.00,2026-01-01T00:00:00Z,abc\nr2,2,1.5,1.00,2026-01-01T00:00:00Z,`), bytes(0xff, 0x0a)]), expect: 'quarantined:parse.encoding', check: (r) => expect(r.manifest!.failure!.message).toMatch(/at byte 96: 0xff/) },
+  { name: 'unterminated quote', dataset: 'hcsv', file: 'unterminated.csv', data: `${HEADER}r1,1,1.5,1.00,2026-01-01T00:00:00Z,"open\n`, expect: 'quarantined:parse.error' },
   { name: 'empty file', dataset: 'hcsv', file: 'empty.csv', data: '', expect: 'quarantined:file.empty' },
   {
     name: 'INT64 beyond 2^53, strict doubles, bad offsets: row rejects, exact values kept',
     dataset: 'hcsv',
     file: 'values.csv',
-    data: HEADER + [row(1, { n: '9223372036854775807' }), row(2, { n: '9223372036854775808' }), row(3, { x: '1e400' }), row(4, { x: 'Infinity' }), row(5, { x: '0x10' }), row(6, { x: '0b11' }), row(7, { ts: '2026-01-01T00:00:00+25:00' }), row(8, { ts: '2026-01-01T00:00:00-99:99' }), row(9, { note: '😀😀' }), ...Array.from({ length: 12 }, (_, i) => row(10 + i))].join('\n') + '\n',
+    data: `${HEADER + [row(1, { n: '9223372036854775807' }), row(2, { n: '9223372036854775808' }), row(3, { x: '1e400' }), row(4, { x: 'Infinity' }), row(5, { x: '0x10' }), row(6, { x: '0b11' }), row(7, { ts: '2026-01-01T00:00:00+25:00' }), row(8, { ts: '2026-01-01T00:00:00-99:99' }), row(9, { note: '😀😀' }), ...Array.from({ length: 12 }, (_, i) => row(10 + i))].join('\n')}\n`,
     expect: 'succeeded',
     check: (r, root) => {
       expect(r.manifest!.counts).toMatchObject({ rowsIn: 21, rowsOut: 14, rowsQuarantined: 7 });
@@ -115,7 +115,7 @@ const CASES: Case[] = [
     name: 'empty key and the text null do not collide',
     dataset: 'hcsv',
     file: 'nullkey.csv',
-    data: HEADER + 'null,1,1,1.00,2026-01-01T00:00:00Z,a\n,2,1,1.00,2026-01-01T00:00:00Z,b\n',
+    data: `${HEADER}null,1,1,1.00,2026-01-01T00:00:00Z,a\n,2,1,1.00,2026-01-01T00:00:00Z,b\n`,
     expect: 'succeeded',
     check: (r) => expect(r.manifest!.counts).toMatchObject({ rowsOut: 1, rowsQuarantined: 1, rowsDeduplicated: 0 }),
   },
@@ -123,7 +123,7 @@ const CASES: Case[] = [
     name: 'quarantined rows keep extra fields and metadata-named columns',
     dataset: 'hcsv',
     file: 'meta.csv',
-    data: 'id,n,x,amount,ts,note,_rule,_line,_raw\n' + Array.from({ length: 6 }, (_, i) => `r${i},1,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W`).join('\n') + '\nr9,zz,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W,extra1,extra2\nr10,zz,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W\n',
+    data: `id,n,x,amount,ts,note,_rule,_line,_raw\n${Array.from({ length: 6 }, (_, i) => `r${i},1,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W`).join('\n')}\nr9,zz,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W,extra1,extra2\nr10,zz,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W\n`,
     expect: 'succeeded',
     check: (r, root) => {
       const lines = readFileSync(join(root, 'lake-bucket', r.manifest!.outputs.quarantineRows!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -136,7 +136,7 @@ const CASES: Case[] = [
     name: 'reject ratio: manifest counts and the row file',
     dataset: 'hcsv',
     file: 'ratio.csv',
-    data: HEADER + Array.from({ length: 10 }, (_, i) => row(i, { n: i < 7 ? 'bad' : '1' })).join('\n') + '\n',
+    data: `${HEADER + Array.from({ length: 10 }, (_, i) => row(i, { n: i < 7 ? 'bad' : '1' })).join('\n')}\n`,
     expect: 'quarantined:quality.reject_ratio',
     check: (r, root) => {
       expect(r.manifest!.counts).toMatchObject({ rowsIn: 10, rowsQuarantined: 7 });

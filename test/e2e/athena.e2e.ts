@@ -8,7 +8,7 @@ import { loadConfig } from '../../lib/config';
 import type { Manifest } from '../../lambdas/core/lake/manifest';
 import { writeParquetFile } from '../../lambdas/core/parquet/writer';
 import { parserFor } from '../../lambdas/core/typing/parse';
-import { type Typed } from '../../lambdas/core/typing/values';
+import type { Typed } from '../../lambdas/core/typing/values';
 import { LOCAL_BUCKETS, runLocal } from '../../src/cli/local-run';
 import { main } from '../../src/cli/main';
 import { listKeys, out, putLanding, RUN, s3, waitForManifest } from './helpers';

@@ -57,7 +57,7 @@ describe('operations', () => {
     expect(JSON.parse(r.out)).toMatchObject({ files: 1, started: 1, alreadyStarted: 0, failed: 0 });
     const again = await waitFor('replayed manifest', async () => {
       const m = await manifestOf('orders', key);
-      return m && m.execution?.startsWith('replay-') ? m : undefined;
+      return m?.execution?.startsWith('replay-') ? m : undefined;
     });
     expect(Date.parse(again.finishedAt)).toBeGreaterThan(Date.parse(first.finishedAt));
     expect(again.counts).toEqual(first.counts);

@@ -64,6 +64,7 @@ function synth(configFile: string, env = 'qa') {
   return { stack, t: Template.fromStack(stack) };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation is untyped JSON, read field by field
 type Resource = { Properties: Record<string, any> };
 let t: Template;
 let tables: Record<string, Resource>;

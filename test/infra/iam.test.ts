@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import { loadConfig } from '../../lib/config';
 import { PipelineStack } from '../../lib/pipeline-stack';
 import { synth } from './synth';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation is untyped JSON, read field by field
+type Json = Record<string, any>;
 interface Statement {
   Action: string | string[];
   Resource: unknown;
@@ -40,7 +41,7 @@ function statements(t: Template): { id: string; s: Statement }[] {
 }
 
 /** `policy: action` for every action granted on "Resource": "*" that has resource-level permissions. */
-export function resourceStarViolations(t: Template): string[] {
+function resourceStarViolations(t: Template): string[] {
   return statements(t)
     .filter(({ s }) => list(s.Resource).includes('*'))
     .flatMap(({ id, s }) => list(s.Action).filter((a) => !NO_RESOURCE_LEVEL.has(a)).map((a) => `${id}: ${a}`));
@@ -51,7 +52,7 @@ function prefixes(t: Template, policyPrefix: string, action: string): string[] {
   return statements(t)
     .filter(({ id, s }) => id.startsWith(policyPrefix) && list(s.Action).includes(action))
     .flatMap(({ s }) => list(s.Resource))
-    .map((r) => (typeof r === 'string' ? r : ((r as Json)['Fn::Join']?.[1] as unknown[]).filter((p) => typeof p === 'string').join('')))
+    .map((r) => (typeof r === 'string' ? r : (((r as Json)['Fn::Join']?.[1] ?? []) as unknown[]).filter((p) => typeof p === 'string').join('')))
     .filter((r) => r.startsWith('/'))
     .sort();
 }

@@ -6,7 +6,8 @@ import { ConfigError, loadConfig, type PipelineConfig } from '../../lib/config';
 import { RUNBOOK, RUNBOOK_PATH } from '../../lib/monitoring';
 import { PipelineStack } from '../../lib/pipeline-stack';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation is untyped JSON, read field by field
+type Json = Record<string, any>;
 
 /** Synthesized without esbuild bundling (assets are irrelevant to the template's shape). */
 function synth(env = 'dev', tweak: (c: PipelineConfig) => PipelineConfig = (c) => c) {

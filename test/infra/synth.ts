@@ -26,7 +26,8 @@ export interface Retrier {
 }
 
 /** A state machine's definition with every CloudFormation reference replaced by REF. */
-export function definitionOf(machine: { [key: string]: any }): Asl { // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation is untyped JSON, read field by field
+export function definitionOf(machine: { [key: string]: any }): Asl {
   const def = machine.Properties.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
   if (typeof def === 'string') return JSON.parse(def);
   return JSON.parse(def['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : 'REF')).join(''));

@@ -22,7 +22,7 @@ import { writeParquetFile, type OutColumn } from '../../lambdas/core/parquet/wri
 import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
 import { runStage } from '../../lambdas/core/engine/stage';
 import { formatDecimal } from '../../lambdas/core/typing/decimal';
-import { type Typed } from '../../lambdas/core/typing/values';
+import type { Typed } from '../../lambdas/core/typing/values';
 
 const dir = process.argv[2] ?? '.interop/files';
 

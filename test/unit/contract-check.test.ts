@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../lambdas/core/contract/load';
-import { type ContractInput } from '../../lambdas/core/contract/contract';
+import type { ContractInput } from '../../lambdas/core/contract/contract';
 
 /** The error text of loading a contract with these columns and rules (or 'ok'). */
 function problems(columns: ContractInput['columns'], rules: ContractInput['rules'] = [], extra: Partial<ContractInput> = {}): string {

@@ -5,7 +5,7 @@ import { readParquetObjects } from '../parquet-read';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../lambdas/core/contract/load';
-import { type ContractInput } from '../../lambdas/core/contract/contract';
+import type { ContractInput } from '../../lambdas/core/contract/contract';
 import { compileRules } from '../../lambdas/core/quality/rules';
 import { runStage } from '../../lambdas/core/engine/stage';
 import { cleanerFor } from '../../lambdas/core/typing/cells';

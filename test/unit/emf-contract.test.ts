@@ -32,7 +32,8 @@ import { PipelineStack } from '../../lib/pipeline-stack';
  * namespace, metric name and dimension set (names and values).
  */
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation is untyped JSON, read field by field
+type Json = Record<string, any>;
 interface MetricRef {
   namespace: string;
   metricName: string;

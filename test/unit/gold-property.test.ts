@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../lambdas/core/contract/load';
 import { Aggregator } from '../../lambdas/core/gold/gold';
 import { canonicalDecimal } from '../../lambdas/core/typing/decimal';
-import { type Typed } from '../../lambdas/core/typing/values';
+import type { Typed } from '../../lambdas/core/typing/values';
 
 /**
  * The Aggregator (hash table of groups, flat per-group arrays, measures on one

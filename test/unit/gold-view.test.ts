@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../lambdas/core/contract/load';
-import { type ContractInput } from '../../lambdas/core/contract/contract';
+import type { ContractInput } from '../../lambdas/core/contract/contract';
 import { Aggregator } from '../../lambdas/core/gold/gold';
 import { goldAggregates, goldView } from '../../lambdas/core/gold/view';
 import { decimalSpec } from '../../lambdas/core/typing/decimal';
-import { type Typed } from '../../lambdas/core/typing/values';
+import type { Typed } from '../../lambdas/core/typing/values';
 
 const contractOf = (gold: ContractInput['gold']) =>
   parseContract({ dataset: 'w', version: 1, columns: [{ name: 'station', type: 'string' }, { name: 'obs', type: 'date' }, { name: 'precip', type: 'decimal(6,2)' }, { name: 'at', type: 'timestamp' }], gold });

@@ -48,7 +48,7 @@ function startWorker(source: string, handler = 'index.handler') {
   let n = 0;
   const invoke = async (event: unknown) => {
     const id = `req-${++n}`;
-    (child.stdin as Writable).write(JSON.stringify({ id, arn: 'arn:aws:lambda:us-east-1:000000000000:function:f', payload: JSON.stringify(event), traceId: 'Root=1', deadlineMs: Date.now() + 60_000 }) + '\n');
+    (child.stdin as Writable).write(`${JSON.stringify({ id, arn: 'arn:aws:lambda:us-east-1:000000000000:function:f', payload: JSON.stringify(event), traceId: 'Root=1', deadlineMs: Date.now() + 60_000 })}\n`);
     const m = await next();
     expect(m).toMatchObject({ type: 'result', id });
     return m;

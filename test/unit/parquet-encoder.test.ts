@@ -7,7 +7,7 @@ import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { ParquetFileWriter, type ParquetFileWriterOptions } from '../../lambdas/core/parquet/encoder';
 import { formatDecimal } from '../../lambdas/core/typing/decimal';
-import { type Typed } from '../../lambdas/core/typing/values';
+import type { Typed } from '../../lambdas/core/typing/values';
 
 const columns = [
   { name: 's', type: 'string', nullable: true },

@@ -11,7 +11,6 @@ import { compress, ZSTD_RAW_BELOW } from '../../lambdas/core/parquet/compress';
 import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
 import { STAT_BYTES, truncateMax, truncateMin } from '../../lambdas/core/parquet/stats';
 import { snappyCompress, snappyUncompress } from '../../lambdas/core/parquet/snappy';
-import type { Typed } from '../../lambdas/core/typing/values';
 import { readParquetObjects } from '../parquet-read';
 
 /**
@@ -92,14 +91,14 @@ describe('string statistics', () => {
   it('a long max is cut and rounded up, and flagged inexact', async () => {
     const path = join(tmp(), 'long.parquet');
     const w = new ParquetFileWriter(path, [{ name: 's', type: 'string', nullable: false }]);
-    const long = 'k'.repeat(STAT_BYTES - 1) + '東京';
+    const long = `${'k'.repeat(STAT_BYTES - 1)}東京`;
     w.appendRow([long]);
     w.appendRow(['a'.repeat(200)]);
     w.finish();
     const st = (await parquetMetadataAsync(await asyncBufferFromFile(path))).row_groups[0].columns[0].meta_data!.statistics!;
     expect(st.min_value).toBe('a'.repeat(STAT_BYTES));
     // 東 does not fit whole in 64 bytes: the bound is the 63 k's with the last one rounded up.
-    expect(st.max_value).toBe('k'.repeat(STAT_BYTES - 2) + 'l');
+    expect(st.max_value).toBe(`${'k'.repeat(STAT_BYTES - 2)}l`);
     expect([st.is_min_value_exact, st.is_max_value_exact]).toEqual([false, false]);
   });
 });
@@ -155,7 +154,6 @@ runStage({ contract, source: src(), dataset: 'many', key: 'landing/many/in.csv',
   }, 120_000);
 });
 
-export type { Typed };
 
 describe('ZSTD', () => {
   it('small pages go in a raw-block frame any ZSTD decoder reads; larger ones are compressed', () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { PartitionedParquetWriter, writeParquetFile, type OutColumn } from '../../lambdas/core/parquet/writer';
 import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
 import { formatDecimal } from '../../lambdas/core/typing/decimal';
-import { type Typed } from '../../lambdas/core/typing/values';
+import type { Typed } from '../../lambdas/core/typing/values';
 
 /**
  * The writers callers use (parquet/writer.ts: partitioned silver, gold tables) read

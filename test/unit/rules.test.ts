@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../lambdas/core/contract/load';
-import { type ContractInput } from '../../lambdas/core/contract/contract';
+import type { ContractInput } from '../../lambdas/core/contract/contract';
 import { compileRules } from '../../lambdas/core/quality/rules';
 import { FingerprintSet } from '../../lambdas/core/quality/fingerprints';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../lambdas/core/contract/load';
-import { type ContractInput } from '../../lambdas/core/contract/contract';
+import type { ContractInput } from '../../lambdas/core/contract/contract';
 import { DataError } from '../../lambdas/core/base/errors';
 import { Aggregator } from '../../lambdas/core/gold/gold';
 import { GoldOverflow, utf8Less } from '../../lambdas/core/gold/measures';

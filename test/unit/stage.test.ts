@@ -6,7 +6,7 @@ import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { parseContract } from '../../lambdas/core/contract/load';
-import { type Contract, type ContractInput } from '../../lambdas/core/contract/contract';
+import type { Contract, ContractInput } from '../../lambdas/core/contract/contract';
 import { DataError } from '../../lambdas/core/base/errors';
 import { runStage } from '../../lambdas/core/engine/stage';
 import { AUDIT_COLUMNS } from '../../lambdas/core/contract/audit';
@@ -128,7 +128,7 @@ describe('row quality (sales seed)', () => {
   });
 
   it('above maxRejectRatio the whole file is quality.reject_ratio, with the top rules', async () => {
-    const bad = 'order_id,customer_id,amount,quantity,status,order_ts,region\n' + Array.from({ length: 10 }, (_, i) => `S${i},C00000${i},-1,1,paid,2026-11-20T10:00:00Z,EU`).join('\n');
+    const bad = `order_id,customer_id,amount,quantity,status,order_ts,region\n${Array.from({ length: 10 }, (_, i) => `S${i},C00000${i},-1,1,paid,2026-11-20T10:00:00Z,EU`).join('\n')}`;
     const err = await stage(sales, bad).catch((e) => e);
     expect(err).toBeInstanceOf(DataError);
     expect(err.reason).toBe('quality.reject_ratio');

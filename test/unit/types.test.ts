@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseContract } from '../../lambdas/core/contract/load';
-import { type Column } from '../../lambdas/core/contract/contract';
+import type { Column } from '../../lambdas/core/contract/contract';
 import { rangeParserFor } from '../../lambdas/core/typing/range-parsers';
 import { civilDays, wallClockToUtc } from '../../lambdas/core/typing/time';
 import { formatDecimal, parseDecimal } from '../../lambdas/core/typing/decimal';

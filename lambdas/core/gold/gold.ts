@@ -5,7 +5,7 @@ import { checkSum, lessThan, measureType, toJson, type PartialDoc } from './meas
 import type { OutColumn } from '../parquet/writer';
 import { GOLD_UPDATED_AT } from '../contract/audit';
 import { canonicalDecimal, decimalSpec } from '../typing/decimal';
-import { type Typed } from '../typing/values';
+import type { Typed } from '../typing/values';
 
 export { measureType, type PartialDoc } from './measures';
 
@@ -65,7 +65,7 @@ function mix(h: number, v: Typed): number {
 }
 
 /** Same value, as a Map key would see it (NaN equals NaN). */
-const same = (a: Typed, b: Typed) => a === b || (a !== a && b !== b);
+const same = (a: Typed, b: Typed) => a === b || (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b));
 
 export class Aggregator {
   readonly columns: OutColumn[];
@@ -323,7 +323,7 @@ export class Aggregator {
   private extreme(i: number, max: boolean): Typed {
     const n = max ? this.maxN[i] : this.minN[i];
     const x = max ? this.maxX[i] : this.minX[i];
-    const a: Typed = n !== n ? null : n;
+    const a: Typed = Number.isNaN(n) ? null : n;
     if (a === null || x === null) return a ?? x;
     return (max ? (x as number) > a : (x as number) < a) ? x : a;
   }
@@ -346,7 +346,7 @@ export class Aggregator {
     for (let g = 0; g < this.n; g++) {
       groups.push({
         keys: this.keys.slice(g * this.nk, (g + 1) * this.nk).map(toJson),
-        updatedAt: this.updated[g] === this.updated[g] ? this.updated[g] : undefined,
+        updatedAt: !Number.isNaN(this.updated[g]) ? this.updated[g] : undefined,
         accs: this.agg.measures.map((_, m) => {
           const s = this.mSlot[m];
           const f = this.mFlag[m];
@@ -431,7 +431,7 @@ export class Aggregator {
               return this.extreme(i, true);
           }
         }),
-        this.updated[g] === this.updated[g] ? this.updated[g] : null,
+        !Number.isNaN(this.updated[g]) ? this.updated[g] : null,
       ];
       out.push({ key: JSON.stringify(keys.map(toJson)), row });
     }

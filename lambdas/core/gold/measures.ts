@@ -1,7 +1,7 @@
 import { DataError } from '../base/errors';
 import type { OutColumn } from '../parquet/writer';
 import { decimalSpec } from '../typing/decimal';
-import { type Typed } from '../typing/values';
+import type { Typed } from '../typing/values';
 
 /**
  * Gold's value rules, apart from the aggregator's state: result types, the

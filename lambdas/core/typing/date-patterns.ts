@@ -36,13 +36,13 @@ export function compileDatePattern(pattern: string, pivotYear = 1970): FieldRead
   for (const m of pattern.matchAll(TOKEN)) {
     const tok = m[0];
     if (m[1] !== undefined) {
-      source += escape(m[1]);
+      source += escapeRegex(m[1]);
       continue;
     }
     const slot = slotOf(tok);
     if (slot === undefined) {
       if (/^[A-Za-z]$/.test(tok)) throw new PatternError(`unknown pattern letter '${tok}' in '${pattern}' (letters: yyyy yy MMMM MMM MM M dd d EEE HH H hh h mm ss S..S a; quote literal text as 'T')`);
-      source += escape(tok);
+      source += escapeRegex(tok);
       continue;
     }
     slots.push(slot);
@@ -112,7 +112,7 @@ function groupOf(slot: Slot, len: number): string {
   }
 }
 
-function escape(s: string): string {
+function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

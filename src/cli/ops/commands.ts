@@ -213,7 +213,7 @@ export async function replay(config: PipelineConfig, opts: ReplayOptions, out: O
     // Asked first: for a Standard execution still RUNNING with the same name and input,
     // StartExecution answers success with the original execution (no ExecutionAlreadyExists).
     const existing = await aws.sfn
-      .send(new DescribeExecutionCommand({ executionArn: d.outputs.ReplayStateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}` }))
+      .send(new DescribeExecutionCommand({ executionArn: `${d.outputs.ReplayStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}` }))
       .catch((e: Error) => {
         if (e.name === 'ExecutionDoesNotExist') return undefined;
         throw e;
