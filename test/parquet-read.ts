@@ -5,7 +5,7 @@ import { snappyUncompress } from '../lambdas/core/parquet/snappy';
 /**
  * hyparquet reads SNAPPY itself but not ZSTD (silver's default): tests read
  * through these decompressors (node:zlib's ZSTD; our own Snappy decoder is
- * checked against hyparquet's in parquet-compress.test.ts).
+ * checked against hyparquet's in parquet-format.test.ts).
  */
 
 export const compressors: Compressors = {

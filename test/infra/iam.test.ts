@@ -52,7 +52,13 @@ function prefixes(t: Template, policyPrefix: string, action: string): string[] {
   return statements(t)
     .filter(({ id, s }) => id.startsWith(policyPrefix) && list(s.Action).includes(action))
     .flatMap(({ s }) => list(s.Resource))
-    .map((r) => (typeof r === 'string' ? r : (((r as Json)['Fn::Join']?.[1] ?? []) as unknown[]).filter((p) => typeof p === 'string').join('')))
+    .map((r) => {
+      if (typeof r === 'string') return r;
+      const parts: unknown = (r as Json)['Fn::Join']?.[1];
+      // Any other form (Fn::Sub, Fn::GetAtt) fails here rather than passing the prefix checks unseen.
+      if (!Array.isArray(parts)) throw new Error(`unexpected resource form ${JSON.stringify(r)}`);
+      return parts.filter((p) => typeof p === 'string').join('');
+    })
     .filter((r) => r.startsWith('/'))
     .sort();
 }

@@ -4,9 +4,18 @@ import Ajv2020 from 'ajv/dist/2020';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pipelineConfigSchema } from '../../lib/config';
-import { contractSchema } from '../../lambdas/core/contract/contract';
 import { parseContract } from '../../lambdas/core/contract/load';
 import { renderSchemas } from '../../scripts/gen-schemas';
+
+/** Whether the pipeline's contract loader (shape, then type checks) accepts a document. */
+function loads(doc: unknown): boolean {
+  try {
+    parseContract(doc);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const shipped = (f: string) => JSON.parse(readFileSync(join('schemas', f), 'utf8'));
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
@@ -47,7 +56,7 @@ describe('JSON Schemas for contracts and the config', () => {
         for (const k of p.slice(0, -1)) o = o[k];
         o[p[p.length - 1]] = v;
         const schemaSays = contractValid(doc);
-        const loaderSays = contractSchema.safeParse(doc).success;
+        const loaderSays = loads(doc);
         // The loader also type-checks against the columns: it may reject what the shape allows, never the reverse.
         if (loaderSays) expect(schemaSays).toBe(true);
         if (!schemaSays) expect(loaderSays).toBe(false);

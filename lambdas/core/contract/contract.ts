@@ -39,7 +39,7 @@ function validZone(z: string): boolean {
 }
 
 const positive = z.number().int().positive();
-/** Bounds on one file's cost (lambdas/core/limits.ts has the defaults and what each means). */
+/** Bounds on one file's cost (contract/limits.ts has the defaults and what each means). */
 const limitsSchema = z.strictObject({
   maxDecompressedBytes: positive.optional(),
   maxCompressionRatio: z.number().positive().optional(),
@@ -111,6 +111,11 @@ const aggregateSchema = z.strictObject({
     .min(1),
 });
 
+/**
+ * The contract document's shape (and the checks that need only the document).
+ * Load contracts with parseContract (load.ts), which adds the type checks
+ * against the columns; this schema alone also feeds the editors' JSON Schema.
+ */
 export const contractSchema = z
   .strictObject({
     /** Editors' JSON Schema (schemas/contract.schema.json); ignored by the pipeline. */

@@ -135,7 +135,7 @@ export class StageRun {
     this.row = this.batch.slot();
   }
 
-  /** Audit values (contract/silver-schema.ts), after the contract's columns; the line is the row's own. */
+  /** Audit values (contract/audit.ts), after the contract's columns; the line is the row's own. */
   private audit(row: Typed[], line: number): void {
     const n = this.nCols;
     // Copied from one array: a double read from a number field is boxed anew per store (2M

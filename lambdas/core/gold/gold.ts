@@ -295,7 +295,7 @@ export class Aggregator {
   private addValue(i: number, s: number, f: number, v: Typed): void {
     let x: number;
     const exact = this.slotExact[s];
-    // A decimal number is a safe scaled integer (typing/parse.ts: Scaled), an integer one a safe integer;
+    // A decimal number is a safe scaled integer (typing/decimal.ts: Scaled), an integer one a safe integer;
     // a bigint may still be one (merged partials).
     if (typeof v === 'number') x = v;
     else if (typeof v === 'bigint' && exact && (x = Number(v)) <= SAFE && x >= -SAFE) {
@@ -328,7 +328,7 @@ export class Aggregator {
     return (max ? (x as number) > a : (x as number) < a) ? x : a;
   }
 
-  /** The sum; an exact one in canonical form (typing/parse.ts: Scaled), checked against its result type. */
+  /** The sum; an exact one in canonical form (typing/decimal.ts: Scaled), checked against its result type. */
   private total(i: number, s: number): number | bigint {
     if (!this.slotExact[s] || this.sumBig[i] === 0n) return this.sum[i];
     const t = canonicalDecimal(BigInt(this.sum[i]) + this.sumBig[i]);
