@@ -143,7 +143,9 @@ function plugin(transformSync) {
       // The project's sources: __dirname and __filename are the source file's.
       build.onLoad({ filter: /\.ts$/ }, (a) => {
         if (a.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
-        const { code } = transformSync(fs.readFileSync(a.path, 'utf8'), {
+        const source = fs.readFileSync(a.path, 'utf8');
+        if (!/__(dirname|filename)/.test(source)) return { contents: source, loader: 'ts' };
+        const { code } = transformSync(source, {
           loader: 'ts',
           target: 'node24',
           sourcefile: a.path,
