@@ -31,7 +31,9 @@ async function load() {
     return require(cache.current(entry) ?? (await cache.build(entry)));
   } catch (e) {
     if (process.env.PIPELINE_TSX !== '1' && !(e && (e.code === 'EACCES' || e.code === 'EROFS'))) throw e;
-    require('tsx/cjs');
+    // Both hooks: a definition-cache miss import()s lib/ through the ESM loader.
+    require('tsx/cjs/api').register();
+    require('tsx/esm/api').register();
     return require('../src/cli/main.ts');
   }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,27 @@ describe('the bundled CLI', () => {
       expect(modules.filter((m) => !m.startsWith(join(ROOT, 'bin')))).toEqual([join(ROOT, 'node_modules', '.cache', 'landing-to-lake', 'cli', 'main.js')]);
     } finally {
       rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  it('falls back to running the sources with tsx (PIPELINE_TSX=1), definition-cache miss included', () => {
+    // A config of its own name: its definition is not cached yet, so the run synthesizes it (lib/ through import()).
+    const dir = mkdtempSync(join(tmpdir(), 'bundle-tsx-'));
+    const definitions = join(ROOT, 'node_modules', '.cache', 'landing-to-lake', 'asl');
+    const before = new Set(existsSync(definitions) ? readdirSync(definitions) : []);
+    try {
+      const cfg = JSON.parse(readFileSync(join(ROOT, 'config', 'pipeline.json'), 'utf8')) as { name: string; datasets: { contract: string }[] };
+      cfg.name = `tsx-${process.pid}-${Date.now()}`;
+      for (const d of cfg.datasets) d.contract = join(ROOT, 'config', d.contract);
+      writeFileSync(join(dir, 'pipeline.json'), JSON.stringify(cfg));
+      const r = spawnSync(process.execPath, [BIN, 'run', 'samples/orders/orders_v1.csv', '--config', join(dir, 'pipeline.json'), '--store', join(dir, 'store')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PIPELINE_TSX: '1' } });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('rows in 3 · out 3 · quarantined 0');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      // The entry this one-off config left behind.
+      for (const f of existsSync(definitions) ? readdirSync(definitions) : []) if (!before.has(f)) rmSync(join(definitions, f), { force: true });
     }
   });
 
