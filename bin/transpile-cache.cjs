@@ -95,7 +95,7 @@ async function build(entry) {
     // import() of a source file becomes a lazy require inside the bundle.
     supported: { 'dynamic-import': false },
     tsconfigRaw: { compilerOptions: { target: 'ES2022', useDefineForClassFields: true } },
-    plugins: [plugin(esbuild.transformSync)],
+    plugins: [plugin(esbuild.transform)],
   });
   fs.mkdirSync(CACHE, { recursive: true });
   // Write then rename: a concurrent run reads the old bundle or the new one, never half of one.
@@ -116,7 +116,7 @@ function bundleOf(entry) {
   return path.join(CACHE, `${path.basename(entry, '.ts')}.js`);
 }
 
-function plugin(transformSync) {
+function plugin(transform) {
   return {
     name: 'landing-to-lake-cli',
     setup(build) {
@@ -141,11 +141,11 @@ function plugin(transformSync) {
               'module.exports = new Proxy({}, { get: (_, k) => load()[k], has: (_, k) => k in load(), ownKeys: () => Reflect.ownKeys(load()), getOwnPropertyDescriptor: (_, k) => { const d = Object.getOwnPropertyDescriptor(load(), k); return d && { ...d, configurable: true }; } });',
       }));
       // The project's sources: __dirname and __filename are the source file's.
-      build.onLoad({ filter: /\.ts$/ }, (a) => {
+      build.onLoad({ filter: /\.ts$/ }, async (a) => {
         if (a.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
         const source = fs.readFileSync(a.path, 'utf8');
         if (!/__(dirname|filename)/.test(source)) return { contents: source, loader: 'ts' };
-        const { code } = transformSync(source, {
+        const { code } = await transform(source, {
           loader: 'ts',
           target: 'node24',
           sourcefile: a.path,
