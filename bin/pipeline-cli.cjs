@@ -14,13 +14,6 @@ if (!require('node:fs').existsSync(require('node:path').join(__dirname, '..', 's
   console.error('pipeline: this installation has the LandingToLake construct only; the `pipeline` CLI runs from a checkout of the landing-to-lake repository (npm ci, then npx pipeline ...).');
   process.exit(2);
 }
-// Node's on-disk compile cache (V8 code cache, keyed by file contents) for the
-// bundle below and whatever it requires: a warm start skips compiling them.
-try {
-  require('node:module').enableCompileCache?.(require('node:path').join(__dirname, '..', 'node_modules', '.cache', 'landing-to-lake', 'v8'));
-} catch {
-  // no cache: compile as usual
-}
 // One JavaScript file bundled from the sources (bin/transpile-cache.cjs); tsx
 // only where that cannot be written (a read-only checkout) or PIPELINE_TSX=1.
 async function load() {
@@ -28,7 +21,7 @@ async function load() {
   try {
     if (process.env.PIPELINE_TSX === '1') throw new Error('tsx requested');
     const cache = require('./transpile-cache.cjs');
-    return require(cache.current(entry) ?? (await cache.build(entry)));
+    return cache.requireBundle(cache.current(entry) ?? (await cache.build(entry)));
   } catch (e) {
     if (process.env.PIPELINE_TSX !== '1' && !(e && (e.code === 'EACCES' || e.code === 'EROFS'))) throw e;
     // Both hooks: a definition-cache miss import()s lib/ through the ESM loader.

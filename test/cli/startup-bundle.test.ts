@@ -115,20 +115,26 @@ describe('the bundled CLI', () => {
         "import { value } from '../../lib/config';\nimport { x } from '../../lambdas/core/x';\nconst pkg = require('../../package.json') as { version: string };\nexport const read = () => `${value} ${x} ${pkg.version} ${__dirname}`;\n",
       );
       const entry = join(root, 'src', 'cli', 'main.ts');
-      // Each read in a fresh process, as the CLI does.
+      // Each read in a fresh process, as the CLI does: the second and later ones through the code cache
+      // the first wrote (V8 itself checks a code cache against the source's length only).
+      const cache = JSON.stringify(join(root, 'bin', 'transpile-cache.cjs'));
       const read = () => {
-        const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(join(root, 'bin', 'transpile-cache.cjs'))}).bundled(${JSON.stringify(entry)}).then((f) => console.log(require(f).read()))`], { encoding: 'utf8' });
+        const r = spawnSync(process.execPath, ['-e', `const c = require(${cache}); c.bundled(${JSON.stringify(entry)}).then((f) => console.log(c.requireBundle(f).read()))`], { encoding: 'utf8' });
         expect(r.stderr).toBe('');
         return r.stdout.trim();
       };
+      const codeCache = join(root, 'node_modules', '.cache', 'landing-to-lake', 'cli', 'main.js.v8');
       const current = () => spawnSync(process.execPath, ['-e', `process.exit(require(${JSON.stringify(join(root, 'bin', 'transpile-cache.cjs'))}).current(${JSON.stringify(entry)}) ? 0 : 1)`]).status;
       expect(read()).toBe(`one 1 1.0.0 ${join(root, 'src', 'cli')}`);
       expect(current()).toBe(0);
+      expect(existsSync(codeCache)).toBe(true);
+      expect(read()).toBe(`one 1 1.0.0 ${join(root, 'src', 'cli')}`);
 
-      // Same size, same content length: the mtime alone tells.
+      // Same size, so a bundle and code cache of the same length: the mtime tells the bundle, the hash the cache.
       writeFileSync(join(root, 'lib', 'config.ts'), "export const value: string = 'two';\n");
       utimesSync(join(root, 'lib', 'config.ts'), new Date(), new Date(Date.now() + 5_000));
       expect(current()).toBe(1);
+      expect(read()).toBe(`two 1 1.0.0 ${join(root, 'src', 'cli')}`);
       expect(read()).toBe(`two 1 1.0.0 ${join(root, 'src', 'cli')}`);
 
       writeFileSync(join(root, 'lambdas', 'core', 'x.ts'), 'export const x = 22;\n');
