@@ -21,7 +21,7 @@ async function load() {
   try {
     if (process.env.PIPELINE_TSX === '1') throw new Error('tsx requested');
     const cache = require('./transpile-cache.cjs');
-    return cache.requireBundle(cache.current(entry) ?? (await cache.build(entry)));
+    return cache.requireBundle(cache.current(entry) ?? (await cache.build(entry)), process.argv[2]);
   } catch (e) {
     if (process.env.PIPELINE_TSX !== '1' && !(e && (e.code === 'EACCES' || e.code === 'EROFS'))) throw e;
     // Both hooks: a definition-cache miss import()s lib/ through the ESM loader.

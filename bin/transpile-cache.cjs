@@ -102,8 +102,9 @@ async function build(entry) {
   const tmp = `${out}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, result.outputFiles[0].contents);
   fs.renameSync(tmp, out);
-  // The per-file mirror earlier versions kept here.
-  for (const old of ['manifest.json', 'package.json', ...DIRS]) fs.rmSync(path.join(CACHE, old), { recursive: true, force: true });
+  // The code caches of the previous bundle, and the per-file mirror earlier versions kept here.
+  const stale = fs.readdirSync(CACHE).filter((f) => f.startsWith(`${path.basename(out)}.`) && f.endsWith('.v8'));
+  for (const old of [...stale, 'manifest.json', 'package.json', ...DIRS]) fs.rmSync(path.join(CACHE, old), { recursive: true, force: true });
   return out;
 }
 
@@ -113,22 +114,22 @@ async function bundled(entry) {
 }
 
 /**
- * Requires the bundle `file` with a V8 code cache beside it (`<file>.v8`), so a
- * warm start does not compile it again. The cache is written after the run
- * (at exit), so it holds the functions the run compiled, not only the top
- * level. V8 checks a cache against the source's length only, so the file
+ * Requires the bundle `file` with a V8 code cache beside it (`<file>.<use>.v8`,
+ * one per command: each compiles different functions), so a warm start does
+ * not compile it again. The cache is written after the run (at exit), so it
+ * holds the functions the run compiled, not only the top level. V8 checks a cache against the source's length only, so the file
  * starts with the SHA-256 of the source it was made from and is used only for
  * that source; a missing, stale or rejected cache is written anew.
  * (Node's own compile cache keeps only the top level, and caches every module
  * loaded after it, aws-cdk-lib's hundreds included: writing those made a cold
  * run about 0.7 s slower.)
  */
-function requireBundle(file) {
+function requireBundle(file, use = 'other') {
   const Module = require('node:module');
   const vm = require('node:vm');
   const source = fs.readFileSync(file, 'utf8');
   const hash = Buffer.from(createHash('sha256').update(source).digest('hex'), 'latin1');
-  const cacheFile = `${file}.v8`;
+  const cacheFile = `${file}.${/^[a-z][a-z-]{0,31}$/.test(use) ? use : 'other'}.v8`;
   let cachedData;
   try {
     const bytes = fs.readFileSync(cacheFile);

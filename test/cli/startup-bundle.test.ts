@@ -119,11 +119,11 @@ describe('the bundled CLI', () => {
       // the first wrote (V8 itself checks a code cache against the source's length only).
       const cache = JSON.stringify(join(root, 'bin', 'transpile-cache.cjs'));
       const read = () => {
-        const r = spawnSync(process.execPath, ['-e', `const c = require(${cache}); c.bundled(${JSON.stringify(entry)}).then((f) => console.log(c.requireBundle(f).read()))`], { encoding: 'utf8' });
+        const r = spawnSync(process.execPath, ['-e', `const c = require(${cache}); c.bundled(${JSON.stringify(entry)}).then((f) => console.log(c.requireBundle(f, 'read').read()))`], { encoding: 'utf8' });
         expect(r.stderr).toBe('');
         return r.stdout.trim();
       };
-      const codeCache = join(root, 'node_modules', '.cache', 'landing-to-lake', 'cli', 'main.js.v8');
+      const codeCache = join(root, 'node_modules', '.cache', 'landing-to-lake', 'cli', 'main.js.read.v8');
       const current = () => spawnSync(process.execPath, ['-e', `process.exit(require(${JSON.stringify(join(root, 'bin', 'transpile-cache.cjs'))}).current(${JSON.stringify(entry)}) ? 0 : 1)`]).status;
       expect(read()).toBe(`one 1 1.0.0 ${join(root, 'src', 'cli')}`);
       expect(current()).toBe(0);
