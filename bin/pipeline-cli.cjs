@@ -14,24 +14,31 @@ if (!require('node:fs').existsSync(require('node:path').join(__dirname, '..', 's
   console.error('pipeline: this installation has the LandingToLake construct only; the `pipeline` CLI runs from a checkout of the landing-to-lake repository (npm ci, then npx pipeline ...).');
   process.exit(2);
 }
-// Plain JavaScript transpiled from the sources (bin/transpile-cache.cjs); tsx
+// One JavaScript file bundled from the sources (bin/transpile-cache.cjs); tsx
 // only where that cannot be written (a read-only checkout) or PIPELINE_TSX=1.
-let main;
-try {
-  if (process.env.PIPELINE_TSX === '1') throw new Error('tsx requested');
-  ({ main } = require(require('./transpile-cache.cjs').transpiled(require('node:path').join(__dirname, '..', 'src', 'cli', 'main.ts'))));
-} catch (e) {
-  if (process.env.PIPELINE_TSX !== '1' && !(e && (e.code === 'EACCES' || e.code === 'EROFS'))) throw e;
-  require('tsx/cjs');
-  ({ main } = require('../src/cli/main.ts'));
+async function load() {
+  const entry = require('node:path').join(__dirname, '..', 'src', 'cli', 'main.ts');
+  try {
+    if (process.env.PIPELINE_TSX === '1') throw new Error('tsx requested');
+    const cache = require('./transpile-cache.cjs');
+    return cache.requireBundle(cache.current(entry) ?? (await cache.build(entry)), process.argv[2]);
+  } catch (e) {
+    if (process.env.PIPELINE_TSX !== '1' && !(e && (e.code === 'EACCES' || e.code === 'EROFS'))) throw e;
+    // Both hooks: a definition-cache miss import()s lib/ through the ESM loader.
+    require('tsx/cjs/api').register();
+    require('tsx/esm/api').register();
+    return require('../src/cli/main.ts');
+  }
 }
 // Exit only once stdout and stderr are written out: piped, they are asynchronous, and an
 // immediate exit cut `--json` output at 64 KiB.
 const drained = (stream) => new Promise((res) => (stream.writableLength ? stream.write('', () => res()) : res()));
-main(process.argv.slice(2)).then(
-  (code) => Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit(code)),
-  (err) => {
-    console.error(err?.stack ? err.stack : err);
-    process.exit(3);
-  },
-);
+load()
+  .then(({ main }) => main(process.argv.slice(2)))
+  .then(
+    (code) => Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit(code)),
+    (err) => {
+      console.error(err?.stack ? err.stack : err);
+      process.exit(3);
+    },
+  );

@@ -1,3 +1,4 @@
+import './zod-jitless';
 import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
