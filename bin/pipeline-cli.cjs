@@ -6,12 +6,16 @@
 // handlers on a runtime they never run on, so say so instead of running.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
-  console.error(`pipeline: running on Node v${process.versions.node}, but the Lambdas run Node 24. Run it as \`npx pipeline ...\` after \`npm ci\` (which installs the project's Node 24 into node_modules/.bin).`);
+  console.error(
+    `pipeline: running on Node v${process.versions.node}, but the Lambdas run Node 24. Run it as \`npx pipeline ...\` after \`npm ci\` (which installs the project's Node 24 into node_modules/.bin).`,
+  );
   process.exit(2);
 }
 // The published package ships the construct, not the CLI's sources: say so instead of a stack trace.
 if (!require('node:fs').existsSync(require('node:path').join(__dirname, '..', 'src', 'cli', 'main.ts'))) {
-  console.error('pipeline: this installation has the LandingToLake construct only; the `pipeline` CLI runs from a checkout of the landing-to-lake repository (npm ci, then npx pipeline ...).');
+  console.error(
+    'pipeline: this installation has the LandingToLake construct only; the `pipeline` CLI runs from a checkout of the landing-to-lake repository (npm ci, then npx pipeline ...).',
+  );
   process.exit(2);
 }
 // One JavaScript file bundled from the sources (bin/transpile-cache.cjs); tsx

@@ -83,7 +83,14 @@ export class Catalog extends Construct {
             pipeline_layer: t.kind,
           },
           // A month, year or hour partition is not a date: such dt keys are strings ('2026-11').
-          partitionKeys: [{ name: PARTITION_KEY, type: t.granularity === 'day' ? 'date' : 'string', comment: t.kind === 'silver' ? 'partition: the partitionBy column as a date, else the ingest date (UTC)' : 'partition: the silver partition aggregated' }],
+          partitionKeys: [
+            {
+              name: PARTITION_KEY,
+              type: t.granularity === 'day' ? 'date' : 'string',
+              comment:
+                t.kind === 'silver' ? 'partition: the partitionBy column as a date, else the ingest date (UTC)' : 'partition: the silver partition aggregated',
+            },
+          ],
           storageDescriptor: {
             location,
             ...PARQUET,
@@ -97,7 +104,12 @@ export class Catalog extends Construct {
     }
 
     // Results in the lake bucket (SSE-S3 like the rest, TLS-only by its policy), expired by a lifecycle rule.
-    lake.addLifecycleRule({ id: 'expire-athena-results', prefix: RESULTS_PREFIX, expiration: Duration.days(config.catalog.resultsDays), abortIncompleteMultipartUploadAfter: Duration.days(1) });
+    lake.addLifecycleRule({
+      id: 'expire-athena-results',
+      prefix: RESULTS_PREFIX,
+      expiration: Duration.days(config.catalog.resultsDays),
+      abortIncompleteMultipartUploadAfter: Duration.days(1),
+    });
     this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: this.workGroupName,
       description: `Queries over the ${this.databaseName} tables; results under s3://<lake>/${RESULTS_PREFIX}.`,
@@ -142,7 +154,11 @@ export class Catalog extends Construct {
    * prefixes and a listing limited to them. The reader policy and the
    * construct's grantRead* methods are both made of these.
    */
-  tableReadStatements(tables: readonly LakeTable[], lake: s3.IBucket, opts: { folders?: string[]; alsoList?: string[]; sids?: boolean } = {}): iam.PolicyStatement[] {
+  tableReadStatements(
+    tables: readonly LakeTable[],
+    lake: s3.IBucket,
+    opts: { folders?: string[]; alsoList?: string[]; sids?: boolean } = {},
+  ): iam.PolicyStatement[] {
     // Sids must be unique in a policy: a role granted several subsets gets its statements unnamed.
     const sid = (name: string) => (opts.sids === false ? undefined : name);
     const stack = Stack.of(this);

@@ -34,7 +34,10 @@ const envSchema = z.strictObject({
 export const pipelineConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   /** Prefix of every resource name and the Powertools service name. */
-  name: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/).default('landing-to-lake'),
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,30}$/)
+    .default('landing-to-lake'),
   metricsNamespace: z.string().min(1).default('LandingToLake'),
   alarmEmails: z.array(z.email()).default([]),
   /** Extra alarm subscribers. */
@@ -99,7 +102,10 @@ export const pipelineConfigSchema = z.strictObject({
   catalog: z
     .strictObject({
       /** Glue database. @default `<name>_<env>` with `-` as `_` */
-      database: z.string().regex(/^[a-z][a-z0-9_]{0,254}$/, 'lower-case letters, digits and _ (a Glue database name)').optional(),
+      database: z
+        .string()
+        .regex(/^[a-z][a-z0-9_]{0,254}$/, 'lower-case letters, digits and _ (a Glue database name)')
+        .optional(),
       /** Athena stops (and bills no further than) a query scanning more than this. Athena's minimum is 10 MB. */
       bytesScannedCutoffMb: z.number().int().min(10).default(10240),
       /** Athena query results under athena-results/ in the lake bucket expire after this. */

@@ -44,7 +44,10 @@ export class Ingest extends Construct {
     this.dlq = dlq;
     this.targetDlq = deadLetterQueue(this, 'RuleTargetDlq');
     NagSuppressions.addResourceSuppressions(this.targetDlq, [
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is the EventBridge rule target dead-letter queue: the last stop, alarmed on, redriven with `pipeline redrive target`.' },
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is the EventBridge rule target dead-letter queue: the last stop, alarmed on, redriven with `pipeline redrive target`.',
+      },
     ]);
 
     for (const d of config.datasets) {
@@ -77,7 +80,12 @@ export class Ingest extends Construct {
     });
     stateMachine.grantStartExecution(this.dispatcher);
     this.dispatcher.addEventSource(
-      new SqsEventSource(queue, { batchSize: config.ingest.batchSize, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true, maxConcurrency: config.concurrency.dispatchers }),
+      new SqsEventSource(queue, {
+        batchSize: config.ingest.batchSize,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+        maxConcurrency: config.concurrency.dispatchers,
+      }),
     );
   }
 }

@@ -84,7 +84,10 @@ function columnsOf(out: OutColumn[], comment: (c: OutColumn) => string, where: s
     const name = c.name.toLowerCase();
     // Athena folds names to lower case: two columns that differ only in case, or a column
     // named like the partition key, would be one column there.
-    if (seen.has(name)) throw new ConfigError(`${where}: column ${c.name} clashes with another column or the partition key '${PARTITION_KEY}' once lower-cased (Athena is case-insensitive); rename it in the contract`);
+    if (seen.has(name))
+      throw new ConfigError(
+        `${where}: column ${c.name} clashes with another column or the partition key '${PARTITION_KEY}' once lower-cased (Athena is case-insensitive); rename it in the contract`,
+      );
     seen.add(name);
     return { name, source: c.name, type: glueType(c.type), comment: comment(c) };
   });
@@ -111,7 +114,9 @@ export function contractTables(contract: Contract): LakeTable[] {
     dataset: d,
     kind: 'silver',
     prefix: tablePrefix(layout.silver(d, DT, 'x')),
-    description: limit(`${contract.description ?? `Dataset ${d}`} Silver: typed, deduplicated rows (contract v${contract.version}), partitioned by ${contract.partitionBy ? `${contract.partitionBy}'s date` : 'ingest date'}.`),
+    description: limit(
+      `${contract.description ?? `Dataset ${d}`} Silver: typed, deduplicated rows (contract v${contract.version}), partitioned by ${contract.partitionBy ? `${contract.partitionBy}'s date` : 'ingest date'}.`,
+    ),
     columns: columnsOf(silverColumns(contract), (c) => limit(described.get(c.name) ?? `${c.type}${c.nullable ? '' : ', not null'}`), `dataset ${d}`),
     contractVersion: contract.version,
     granularity,
@@ -124,8 +129,14 @@ export function contractTables(contract: Contract): LakeTable[] {
       kind: 'gold',
       aggregate: agg.name,
       prefix: tablePrefix(layout.gold(d, agg.name, DT)),
-      description: limit(`Gold ${agg.name} of ${d}: ${agg.measures.map((m) => `${m.fn}(${m.column ?? '*'})`).join(', ')}${agg.groupBy.length ? ` by ${agg.groupBy.join(', ')}` : ''}, per ${PARTITION_KEY} partition.`),
-      columns: columnsOf(new Aggregator(view.gold[i], view).columns, (c) => limit(measures.get(c.name) ?? described.get(c.name) ?? `group key (${c.type})`), `dataset ${d}, gold ${agg.name}`),
+      description: limit(
+        `Gold ${agg.name} of ${d}: ${agg.measures.map((m) => `${m.fn}(${m.column ?? '*'})`).join(', ')}${agg.groupBy.length ? ` by ${agg.groupBy.join(', ')}` : ''}, per ${PARTITION_KEY} partition.`,
+      ),
+      columns: columnsOf(
+        new Aggregator(view.gold[i], view).columns,
+        (c) => limit(measures.get(c.name) ?? described.get(c.name) ?? `group key (${c.type})`),
+        `dataset ${d}, gold ${agg.name}`,
+      ),
       contractVersion: contract.version,
       granularity,
     };

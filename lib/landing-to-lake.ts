@@ -94,7 +94,14 @@ export class LandingToLake extends Construct {
     this.storage = new Storage(this, 'Storage', { config, landing: props.landingBucket });
     this.orchestration = new Orchestration(this, 'Orchestration', { config, landing: this.storage.landing, lake: this.storage.lake });
     this.ingest = new Ingest(this, 'Ingest', { config, landing: this.storage.landing, stateMachine: this.orchestration.stateMachine });
-    this.monitoring = new Monitoring(this, 'Monitoring', { config, storage: this.storage, orchestration: this.orchestration, ingest: this.ingest, topic: props.alarmTopic, topicKey: props.alarmTopicKey });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      config,
+      storage: this.storage,
+      orchestration: this.orchestration,
+      ingest: this.ingest,
+      topic: props.alarmTopic,
+      topicKey: props.alarmTopicKey,
+    });
     this.replay = new Replay(this, 'Replay', { config, landing: this.storage.landing, filePipeline: this.orchestration.stateMachine });
     this.catalog = new Catalog(this, 'Catalog', { config, lake: this.storage.lake });
 

@@ -21,13 +21,19 @@ export function applyNagSuppressions(scope: Construct): void {
       [
         {
           id: 'AwsSolutions-IAM4',
-          reason: 'AWSLambdaBasicExecutionRole is the AWS-maintained minimum for a function to write its own log group; CDK attaches it to every function role.',
+          reason:
+            'AWSLambdaBasicExecutionRole is the AWS-maintained minimum for a function to write its own log group; CDK attaches it to every function role.',
           appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
         },
-        { id: 'AwsSolutions-IAM5', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) do not support resource-level permissions.', appliesTo: ['Resource::*'] },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) do not support resource-level permissions.',
+          appliesTo: ['Resource::*'],
+        },
         {
           id: 'AwsSolutions-L1',
-          reason: 'Node.js 22 is the runtime this project targets and tests against (Lambda supports it until 2027); newer runtimes are adopted deliberately, not by the linter.',
+          reason:
+            'Node.js 22 is the runtime this project targets and tests against (Lambda supports it until 2027); newer runtimes are adopted deliberately, not by the linter.',
         },
       ],
       true,
@@ -36,7 +42,13 @@ export function applyNagSuppressions(scope: Construct): void {
   for (const machine of all.filter((c): c is sfn.StateMachine => c instanceof sfn.StateMachine)) {
     NagSuppressions.addResourceSuppressions(
       machine,
-      [{ id: 'AwsSolutions-IAM5', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords and the Step Functions log-delivery actions do not support resource-level permissions.', appliesTo: ['Resource::*'] }],
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'X-Ray PutTraceSegments/PutTelemetryRecords and the Step Functions log-delivery actions do not support resource-level permissions.',
+          appliesTo: ['Resource::*'],
+        },
+      ],
       true,
     );
   }

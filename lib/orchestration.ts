@@ -57,7 +57,8 @@ export const THROTTLE_RETRY: sfn.RetryProps = {
 /** Longest total wait a retrier can draw (each wait capped at maxDelay). */
 export function retryWaitSeconds(r: sfn.RetryProps): number {
   let total = 0;
-  for (let i = 0; i < (r.maxAttempts ?? 3); i++) total += Math.min((r.interval?.toSeconds() ?? 1) * (r.backoffRate ?? 2) ** i, r.maxDelay?.toSeconds() ?? Infinity);
+  for (let i = 0; i < (r.maxAttempts ?? 3); i++)
+    total += Math.min((r.interval?.toSeconds() ?? 1) * (r.backoffRate ?? 2) ** i, r.maxDelay?.toSeconds() ?? Infinity);
   return total;
 }
 
@@ -73,7 +74,11 @@ const NOTIFY_TIMEOUT = Duration.seconds(60);
  */
 export function worstCaseSeconds(config: PipelineConfig): number {
   const lambdaTask = config.stages.timeoutSeconds + 30;
-  const stage = (1 + (STAGE_RETRY.maxAttempts ?? 0)) * lambdaTask + retryWaitSeconds(STAGE_RETRY) + (THROTTLE_RETRY.maxAttempts ?? 0) * THROTTLED_ATTEMPT_SECONDS + retryWaitSeconds(THROTTLE_RETRY);
+  const stage =
+    (1 + (STAGE_RETRY.maxAttempts ?? 0)) * lambdaTask +
+    retryWaitSeconds(STAGE_RETRY) +
+    (THROTTLE_RETRY.maxAttempts ?? 0) * THROTTLED_ATTEMPT_SECONDS +
+    retryWaitSeconds(THROTTLE_RETRY);
   const notify = (1 + (STAGE_RETRY.maxAttempts ?? 0)) * NOTIFY_TIMEOUT.toSeconds() + retryWaitSeconds(STAGE_RETRY);
   return 4 * stage + notify;
 }
@@ -176,7 +181,8 @@ export class Orchestration extends Construct {
       [
         {
           id: 'AwsSolutions-IAM5',
-          reason: 'Step Functions invokes each stage function by qualified ARN (function:version), which CDK grants as <arn>:*; the four functions themselves are fixed.',
+          reason:
+            'Step Functions invokes each stage function by qualified ARN (function:version), which CDK grants as <arn>:*; the four functions themselves are fixed.',
           appliesTo: Object.values(this.functions).map((f) => `Resource::<${stack.getLogicalId(f.node.defaultChild as CfnElement)}.Arn>:*`),
         },
       ],

@@ -38,7 +38,14 @@ export class PipelineStack extends Stack {
     Tags.of(this).add('environment', config.envName);
 
     const p = (this.pipeline = new LandingToLake(this, 'Default', propsFromConfig(config)));
-    ({ storage: this.storage, orchestration: this.orchestration, ingest: this.ingest, monitoring: this.monitoring, replay: this.replay, catalog: this.catalog } = p);
+    ({
+      storage: this.storage,
+      orchestration: this.orchestration,
+      ingest: this.ingest,
+      monitoring: this.monitoring,
+      replay: this.replay,
+      catalog: this.catalog,
+    } = p);
 
     const out = (name: string, value: string) => new CfnOutput(this, name, { value, exportName: undefined });
     out(OUTPUTS.landingBucket, p.landingBucket.bucketName);

@@ -68,7 +68,10 @@ export class Replay extends Construct {
     // Only what the dataset's rule would have routed (its suffixes), as the dispatcher does.
     const routed = sfn.Condition.or(
       ...config.datasets.map((d) =>
-        sfn.Condition.and(sfn.Condition.stringEquals('$.dataset', d.name), sfn.Condition.or(...d.suffixes.map((x) => sfn.Condition.stringMatches('$.key', `*${x}`)))),
+        sfn.Condition.and(
+          sfn.Condition.stringEquals('$.dataset', d.name),
+          sfn.Condition.or(...d.suffixes.map((x) => sfn.Condition.stringMatches('$.key', `*${x}`))),
+        ),
       ),
     );
     const perFile = new sfn.Choice(this, 'Routed suffix?').when(routed, start).otherwise(new sfn.Pass(this, 'Skip'));
@@ -111,13 +114,11 @@ export class Replay extends Construct {
       [
         {
           id: 'AwsSolutions-IAM5',
-          reason: 'Waiting for a child (startExecution.sync:2) needs DescribeExecution/StopExecution on the file pipeline\'s executions, whose names are per file; the Distributed Map starts executions of its own state machine.',
+          reason:
+            "Waiting for a child (startExecution.sync:2) needs DescribeExecution/StopExecution on the file pipeline's executions, whose names are per file; the Distributed Map starts executions of its own state machine.",
           // The file pipeline's executions (children), and this machine's own (Distributed Map runs);
           // region and account are tokens or literals depending on the stack's env.
-          appliesTo: [
-            { regex: executionsOf(child, '\\*') },
-            { regex: executionsOf(self, ':\\*|\\/\\*:\\*') },
-          ],
+          appliesTo: [{ regex: executionsOf(child, '\\*') }, { regex: executionsOf(self, ':\\*|\\/\\*:\\*') }],
         },
       ],
       true,

@@ -24,7 +24,16 @@ export function grantStageAccess(scope: Construct, config: PipelineConfig, fns: 
       { bucket: landing, actions: ['s3:GetObject', 's3:GetObjectVersion'], prefixes: ['landing/'] },
       { bucket: lake, actions: ['s3:PutObject'], prefixes: ['bronze/', 'silver/', 'quarantine/', '_partials/gold/', '_partials/outputs/'] },
       // Only what a re-upload replaces: the key's silver files and partials, its rejected rows and (keepDuplicates) dropped duplicates.
-      { bucket: lake, actions: ['s3:DeleteObject'], prefixes: ['silver/', '_partials/gold/', ...datasets.map((d) => `quarantine/${d}/rows/`), ...config.datasets.filter((d) => d.contract.keepDuplicates).map((d) => `quarantine/${d.name}/duplicates/`)] },
+      {
+        bucket: lake,
+        actions: ['s3:DeleteObject'],
+        prefixes: [
+          'silver/',
+          '_partials/gold/',
+          ...datasets.map((d) => `quarantine/${d}/rows/`),
+          ...config.datasets.filter((d) => d.contract.keepDuplicates).map((d) => `quarantine/${d.name}/duplicates/`),
+        ],
+      },
       { bucket: lake, actions: ['s3:GetObject'], prefixes: ['manifests/', '_partials/outputs/'] },
     ],
     publish: [
@@ -38,17 +47,26 @@ export function grantStageAccess(scope: Construct, config: PipelineConfig, fns: 
       { bucket: lake, actions: ['s3:GetObject'], prefixes: ['_partials/', 'manifests/', 'gold/'] },
     ],
   };
-  if (config.faultInjection) for (const s of ['validate', 'transform', 'publish'] as const) grants[s].push({ bucket: lake, actions: ['s3:GetObject', 's3:PutObject'], prefixes: ['_faults/'] });
+  if (config.faultInjection)
+    for (const s of ['validate', 'transform', 'publish'] as const)
+      grants[s].push({ bucket: lake, actions: ['s3:GetObject', 's3:PutObject'], prefixes: ['_faults/'] });
 
   for (const [stage, list] of Object.entries(grants) as [Stage, (typeof grants)[Stage]][]) {
     const fn = fns[stage];
     const buckets = new Set(list.map((g) => g.bucket));
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [...buckets].map((b) => b.bucketArn) }));
-    for (const g of list) fn.addToRolePolicy(new iam.PolicyStatement({ actions: g.actions, resources: g.prefixes.map((p) => g.bucket.arnForObjects(`${p}*`)) }));
+    for (const g of list)
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: g.actions, resources: g.prefixes.map((p) => g.bucket.arnForObjects(`${p}*`)) }));
     const resources = [...new Set(list.flatMap((g) => g.prefixes.map((p) => nagResource(scope, g.bucket.arnForObjects(`${p}*`)))))];
     NagSuppressions.addResourceSuppressions(
       fn.role!,
-      [{ id: 'AwsSolutions-IAM5', reason: `The ${stage} stage reads and writes objects whose keys are per file under these prefixes only; keys cannot be enumerated in a policy.`, appliesTo: resources }],
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: `The ${stage} stage reads and writes objects whose keys are per file under these prefixes only; keys cannot be enumerated in a policy.`,
+          appliesTo: resources,
+        },
+      ],
       true,
     );
   }

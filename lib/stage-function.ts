@@ -52,7 +52,9 @@ export function removalPolicy(config: PipelineConfig): RemovalPolicy {
 }
 
 export function retentionDays(days: number): logs.RetentionDays {
-  const allowed = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number' && v > 0).sort((a, b) => a - b);
+  const allowed = Object.values(logs.RetentionDays)
+    .filter((v): v is number => typeof v === 'number' && v > 0)
+    .sort((a, b) => a - b);
   return (allowed.find((v) => v >= days) ?? logs.RetentionDays.TEN_YEARS) as logs.RetentionDays;
 }
 
@@ -135,7 +137,10 @@ export class StageFunction extends NodejsFunction {
 export class PrebuiltStageFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: StageFunctionProps) {
     const bundle = prebuiltBundle(props.entry);
-    if (!bundle) throw new Error(`landing-to-lake: no pre-built bundle for handler ${props.entry} under ${PREBUILT_HANDLERS}; the package was packed without \`npm run bundle:handlers\``);
+    if (!bundle)
+      throw new Error(
+        `landing-to-lake: no pre-built bundle for handler ${props.entry} under ${PREBUILT_HANDLERS}; the package was packed without \`npm run bundle:handlers\``,
+      );
     const code = readFileSync(bundle);
     const contracts = JSON.stringify(contractsOf(props));
     const hash = createHash('sha256').update(code).update('\0').update(contracts).digest('hex').slice(0, 16);

@@ -52,7 +52,11 @@ export class Storage extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'lake/',
       lifecycleRules: [
-        { id: 'bronze-to-infrequent-access', prefix: 'bronze/', transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }] },
+        {
+          id: 'bronze-to-infrequent-access',
+          prefix: 'bronze/',
+          transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }],
+        },
         { id: 'expire-quarantine', prefix: 'quarantine/', expiration: Duration.days(config.retention.quarantineDays) },
         { id: 'expire-fault-markers', prefix: '_faults/', expiration: Duration.days(1) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },

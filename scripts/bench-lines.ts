@@ -30,8 +30,26 @@ async function* chunks(b: Buffer): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < b.length; i += 65536) yield b.subarray(i, i + 65536);
 }
 
-const jsonContract = (type: 'jsonl' | 'json') => parseContract({ dataset: 'bench', version: 1, format: { type }, columns: [{ name: 'id', type: 'string' }, { name: 'big', type: 'string' }], limits });
-const csvContract = parseContract({ dataset: 'bench', version: 1, columns: [{ name: 'id', type: 'string' }, { name: 'big', type: 'string' }], limits });
+const jsonContract = (type: 'jsonl' | 'json') =>
+  parseContract({
+    dataset: 'bench',
+    version: 1,
+    format: { type },
+    columns: [
+      { name: 'id', type: 'string' },
+      { name: 'big', type: 'string' },
+    ],
+    limits,
+  });
+const csvContract = parseContract({
+  dataset: 'bench',
+  version: 1,
+  columns: [
+    { name: 'id', type: 'string' },
+    { name: 'big', type: 'string' },
+  ],
+  limits,
+});
 
 type Shape = { name: string; make: (bytes: number) => string; read: (b: Buffer) => Promise<number> };
 
@@ -56,7 +74,11 @@ const SHAPES: Shape[] = [
   { name: 'csv via readRecords', make: (n) => `id,big\n1,"${'ab\n""c'.repeat(n / 6)}"\n`, read: (b) => readWith(csvContract, b) },
   { name: 'jsonl line', make: (n) => `{"id":"1","big":"${'x'.repeat(n)}"}\n`, read: (b) => readWith(jsonContract('jsonl'), b) },
   { name: 'json array element', make: (n) => `[{"id":"1","big":"${'x\\"['.repeat(n / 4)}"}]`, read: (b) => readWith(jsonContract('json'), b) },
-  { name: 'json array, many records', make: (n) => `[${Array.from({ length: n / 40 }, (_, i) => `{"id":"${i}","big":"abcdefghij"}`).join(',')}]`, read: (b) => readWith(jsonContract('json'), b) },
+  {
+    name: 'json array, many records',
+    make: (n) => `[${Array.from({ length: n / 40 }, (_, i) => `{"id":"${i}","big":"abcdefghij"}`).join(',')}]`,
+    read: (b) => readWith(jsonContract('json'), b),
+  },
 ];
 
 async function time(shape: Shape, b: Buffer): Promise<number> {

@@ -26,7 +26,18 @@ async function main() {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   if (process.env.BENCH_MEM) console.error(process.memoryUsage());
-  console.log(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: process.resourceUsage().maxRSS / 1024, rowsOut: r.counts.rowsOut, rowsQuarantined: r.counts.rowsQuarantined, rowsDeduplicated: r.counts.rowsDeduplicated, files: r.silver.length, silverMb: r.silver.reduce((n, f) => n + statSync(f.path).size, 0) / 1e6 }));
+  console.log(
+    JSON.stringify({
+      seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      rowsOut: r.counts.rowsOut,
+      rowsQuarantined: r.counts.rowsQuarantined,
+      rowsDeduplicated: r.counts.rowsDeduplicated,
+      files: r.silver.length,
+      silverMb: r.silver.reduce((n, f) => n + statSync(f.path).size, 0) / 1e6,
+    }),
+  );
 }
 
 main().catch((e) => {

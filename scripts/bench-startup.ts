@@ -37,7 +37,10 @@ const summary = (all: number[]) => {
   const at = (q: number) => v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)];
   return `median ${s(at(0.5))}, best ${s(v[0])}, p90 ${s(at(0.9))} (${v.length} runs)`;
 };
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 try {
   rmSync(join(ROOT, 'node_modules', '.cache', 'landing-to-lake'), { recursive: true, force: true });

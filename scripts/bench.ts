@@ -20,7 +20,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildSync } from 'esbuild';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '120' }, runs: { type: 'string', default: '3' }, keep: { type: 'boolean' }, dir: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { mb: { type: 'string', default: '120' }, runs: { type: 'string', default: '3' }, keep: { type: 'boolean' }, dir: { type: 'string' } },
+});
 const runs = Math.max(1, Number(values.runs));
 const targetMb = Number(values.mb);
 const dir = values.dir ?? join(tmpdir(), 'pipeline-bench');
@@ -48,7 +50,7 @@ async function generate(path: string, bytes: number): Promise<number> {
   const regions = ['EU', 'US', 'APAC', 'LATAM', 'MEA'];
   let written = 0;
   let rows = 0;
-  const write = (s: string) => (written += s.length, out.write(s) ? Promise.resolve() : new Promise<void>((res) => out.once('drain', () => res())));
+  const write = (s: string) => ((written += s.length), out.write(s) ? Promise.resolve() : new Promise<void>((res) => out.once('drain', () => res())));
   await write('order_id,customer_id,amount,quantity,status,order_ts,region\n');
   const base = Date.UTC(2026, 10, 1);
   while (written < bytes) {
@@ -76,7 +78,16 @@ async function generate(path: string, bytes: number): Promise<number> {
  */
 function bundle(script: string): string {
   const out = join(work, script.replace(/\.ts$/, '.cjs'));
-  buildSync({ entryPoints: [join(__dirname, script)], outfile: out, bundle: true, platform: 'node', format: 'cjs', minify: true, target: 'node24', logLevel: 'warning' });
+  buildSync({
+    entryPoints: [join(__dirname, script)],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    minify: true,
+    target: 'node24',
+    logLevel: 'warning',
+  });
   return out;
 }
 
@@ -112,12 +123,16 @@ async function main() {
     stageCpu.push(stage.cpuSeconds);
     peakRss = Math.max(peakRss, stage.peakRssMb);
     silverOut = stage.silverMb;
-    console.log(`stage  #${r}: ${stage.seconds.toFixed(2)} s, ${(inputMb / stage.seconds).toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, deduplicated ${stage.rowsDeduplicated}, silver ${stage.files} files ${stage.silverMb.toFixed(1)} MB`);
+    console.log(
+      `stage  #${r}: ${stage.seconds.toFixed(2)} s, ${(inputMb / stage.seconds).toFixed(1)} MB/s, peak RSS ${stage.peakRssMb.toFixed(0)} MB, rows out ${stage.rowsOut}, quarantined ${stage.rowsQuarantined}, deduplicated ${stage.rowsDeduplicated}, silver ${stage.files} files ${stage.silverMb.toFixed(1)} MB`,
+    );
     const duck = child('bench-duckdb.ts', [csv, join(work, 'duckdb-out.parquet'), join(work, 'stage-out', 'silver', '*', '*.parquet')], false);
     duckSec.push(duck.seconds);
     duckCpu.push(duck.cpuSeconds);
     duckOut = statSync(join(work, 'duckdb-out.parquet')).size / 1e6;
-    console.log(`duckdb #${r}: ${duck.seconds.toFixed(2)} s, ${(inputMb / duck.seconds).toFixed(1)} MB/s, peak RSS ${duck.peakRssMb.toFixed(0)} MB, output ${duckOut.toFixed(1)} MB (1 thread, COPY read_csv -> parquet, zstd)`);
+    console.log(
+      `duckdb #${r}: ${duck.seconds.toFixed(2)} s, ${(inputMb / duck.seconds).toFixed(1)} MB/s, peak RSS ${duck.peakRssMb.toFixed(0)} MB, output ${duckOut.toFixed(1)} MB (1 thread, COPY read_csv -> parquet, zstd)`,
+    );
     // DuckDB read the stage's silver back: it must hold exactly the rows the stage reported, each key once.
     const ok = duck.silverRows === stage.rowsOut && duck.silverKeys === stage.rowsOut;
     if (!ok) console.log(`check : DuckDB reads ${duck.silverRows} silver rows, ${duck.silverKeys} distinct keys: MISMATCH with ${stage.rowsOut}`);
@@ -132,7 +147,9 @@ async function main() {
   console.log(`medians of ${runs} runs each: stage ${median(stageSec).toFixed(2)} s, DuckDB ${median(duckSec).toFixed(2)} s`);
   // CPU time is steadier than wall time on a shared host (time other guests take is not in it);
   // the stage's includes V8's GC helper threads. Shown for reference; the ratio below is wall time.
-  console.log(`cpu   : stage ${median(stageCpu).toFixed(2)} s, DuckDB ${median(duckCpu).toFixed(2)} s, ratio ${(median(duckCpu) / median(stageCpu)).toFixed(2)}`);
+  console.log(
+    `cpu   : stage ${median(stageCpu).toFixed(2)} s, DuckDB ${median(duckCpu).toFixed(2)} s, ratio ${(median(duckCpu) / median(stageCpu)).toFixed(2)}`,
+  );
   console.log(
     `stage_vs_duckdb=${(stageMbS / duckMbS).toFixed(2)} stage_mb_s=${stageMbS.toFixed(1)} duckdb_mb_s=${duckMbS.toFixed(1)} peak_rss_mb=${peakRss.toFixed(0)} input_mb=${inputMb.toFixed(0)} silver_vs_duckdb_size=${(silverOut / duckOut).toFixed(2)}`,
   );

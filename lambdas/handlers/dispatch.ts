@@ -51,7 +51,8 @@ export function makeDispatch(deps: DispatchDeps) {
       return ignore(deps, 'unknown', 'not an S3 event', { messageId: record.messageId, detailType: String(detailType).slice(0, 100) });
     }
     const msg = parsed.data;
-    if (msg['detail-type'] !== 'Object Created') return ignore(deps, 'unknown', 'not an S3 Object Created event', { messageId: record.messageId, detailType: msg['detail-type'] });
+    if (msg['detail-type'] !== 'Object Created')
+      return ignore(deps, 'unknown', 'not an S3 Object Created event', { messageId: record.messageId, detailType: msg['detail-type'] });
     const { bucket, object: obj } = msg.detail;
     const key = obj.key;
     const dataset = datasetOfKey(key) ?? 'unknown';
@@ -61,7 +62,16 @@ export function makeDispatch(deps: DispatchDeps) {
     }
     const version = obj['version-id'] ?? obj.etag ?? obj.sequencer ?? 'unversioned';
     const name = executionName(dataset, bucket.name, key, version);
-    const input: FileState = { dataset, bucket: bucket.name, key, versionId: obj['version-id'], etag: obj.etag, size: obj.size, landedAt: msg.time, execution: name };
+    const input: FileState = {
+      dataset,
+      bucket: bucket.name,
+      key,
+      versionId: obj['version-id'],
+      etag: obj.etag,
+      size: obj.size,
+      landedAt: msg.time,
+      execution: name,
+    };
     const outcome = await deps.starter.start(name, input);
     deps.logger.info(outcome === 'started' ? 'execution started' : 'duplicate event: execution already exists', { key, dataset, execution: name });
     emitStageMetrics(deps, dataset, 'dispatch', outcome === 'started' ? { ExecutionsStarted: 1 } : { DuplicateEvents: 1 });

@@ -27,13 +27,15 @@ export function makePublish(deps: StageDeps) {
     deps.logger.appendKeys({ dataset, bucket: input.bucket, key, execution: input.execution });
     const contract = deps.contracts.get(dataset);
     const t = input.transform;
-    if (!contract || !t) throw new DataError('pipeline.error', 'publish called without a transform result', { dataset, key }, 'Check the state machine definition');
+    if (!contract || !t)
+      throw new DataError('pipeline.error', 'publish called without a transform result', { dataset, key }, 'Check the state machine definition');
     const lake = deps.lakeBucket;
     const workDir = join(deps.workRoot, `gold-${sourceId(key)}-${randomUUID()}`);
     try {
       await maybeInjectFault(deps, 'publish', key, input.execution);
       const outputs = await readOutputs(deps.store, lake, dataset, key);
-      if (!outputs) throw new DataError('pipeline.error', 'no outputs record for a transformed file', { dataset, key }, 'Replay the file: its Transform did not complete');
+      if (!outputs)
+        throw new DataError('pipeline.error', 'no outputs record for a transformed file', { dataset, key }, 'Replay the file: its Transform did not complete');
       const { partitions } = outputs;
       let goldAttempts = 0;
       if (contract.gold.length) goldAttempts = (await rebuildGold(deps, contract, dataset, union(partitions, outputs.stale), workDir)).attempts;
@@ -45,7 +47,16 @@ export function makePublish(deps: StageDeps) {
       const manifest: Manifest = {
         manifestVersion: 1,
         status: 'succeeded',
-        source: { dataset, bucket: input.bucket, key, versionId: input.versionId, etag: input.etag, size: input.size, landedAt: input.landedAt, sha256: t.sha256 },
+        source: {
+          dataset,
+          bucket: input.bucket,
+          key,
+          versionId: input.versionId,
+          etag: input.etag,
+          size: input.size,
+          landedAt: input.landedAt,
+          sha256: t.sha256,
+        },
         execution: input.execution,
         contractVersion: input.contractVersion,
         matchedVersion: input.matchedVersion,
@@ -53,7 +64,13 @@ export function makePublish(deps: StageDeps) {
         counts: t.counts,
         reasons: t.reasons,
         warnings: t.warnings,
-        outputs: { bronze: t.bronze, silver: partitions.map((dt) => layout.silver(dataset, dt, key)), gold, quarantineRows: t.quarantineRows, duplicates: t.duplicates },
+        outputs: {
+          bronze: t.bronze,
+          silver: partitions.map((dt) => layout.silver(dataset, dt, key)),
+          gold,
+          quarantineRows: t.quarantineRows,
+          duplicates: t.duplicates,
+        },
         durationsMs,
         startedAt: input.startedAt,
         finishedAt: finishedAt.toISOString(),

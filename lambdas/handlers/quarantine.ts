@@ -58,7 +58,17 @@ export function makeQuarantine(deps: StageDeps) {
         status === 'quarantined'
           ? 'Fix the file (or the contract) and upload it again, or run `pipeline replay` after a contract fix.'
           : 'A pipeline fault, not bad data: check the execution history, then `pipeline redrive failed` or `pipeline replay`.';
-      const doc = { dataset, source: { bucket, key, versionId: input.versionId }, status, reason, error: input.error?.Error, message, hint, execution: input.execution, at: deps.now().toISOString() };
+      const doc = {
+        dataset,
+        source: { bucket, key, versionId: input.versionId },
+        status,
+        reason,
+        error: input.error?.Error,
+        message,
+        hint,
+        execution: input.execution,
+        at: deps.now().toISOString(),
+      };
       await deps.store.putText(lake, layout.quarantineReason(dataset, ingestDate, key), JSON.stringify(doc, null, 2));
       const manifest: Manifest = {
         manifestVersion: 1,
@@ -81,7 +91,19 @@ export function makeQuarantine(deps: StageDeps) {
       await deps.store.putText(lake, manifestKey, JSON.stringify(manifest, null, 2));
       deps.logger.warn(`file ${status}`, { reason, error: message, quarantineFile });
       emitStageMetrics(deps, dataset, 'quarantine', status === 'quarantined' ? { FilesFailed: 1, FilesQuarantined: 1 } : { FilesFailed: 1 });
-      return { dataset, bucket, key, versionId: input.versionId, execution: input.execution, status, reason, message, quarantineFile, manifest: manifestKey, hint };
+      return {
+        dataset,
+        bucket,
+        key,
+        versionId: input.versionId,
+        execution: input.execution,
+        status,
+        reason,
+        message,
+        quarantineFile,
+        manifest: manifestKey,
+        hint,
+      };
     } finally {
       emitStageMetrics(deps, dataset, 'quarantine', { StageDurationMs: Date.now() - t0 });
     }

@@ -76,9 +76,21 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
     const lost: Aggregate[] = [];
     for (const [i, g] of pending.entries()) {
       const local = join(workDir, `gold-${g.name}-${dt}-${randomUUID()}.parquet`);
-      writeParquetFile(local, aggs[i].columns, aggs[i].rows(), { dataset, aggregate: g.name, dt, source_files: String(files), generation: randomUUID(), contract_version: String(contract.version) }, contract.compression);
+      writeParquetFile(
+        local,
+        aggs[i].columns,
+        aggs[i].rows(),
+        { dataset, aggregate: g.name, dt, source_files: String(files), generation: randomUUID(), contract_version: String(contract.version) },
+        contract.compression,
+      );
       try {
-        await deps.store.putFile(lake, layout.gold(dataset, g.name, dt), local, 'application/vnd.apache.parquet', etags[i] ? { ifMatch: etags[i] } : { ifNoneMatch: '*' });
+        await deps.store.putFile(
+          lake,
+          layout.gold(dataset, g.name, dt),
+          local,
+          'application/vnd.apache.parquet',
+          etags[i] ? { ifMatch: etags[i] } : { ifNoneMatch: '*' },
+        );
       } catch (e) {
         if (!(e instanceof PreconditionFailed)) throw e;
         lost.push(g);
@@ -91,5 +103,7 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
     // Someone else rebuilt meanwhile: back off a little (full jitter) so a crowd spreads out.
     await sleep(Math.random() * Math.min(1000, 25 * 2 ** attempt));
   }
-  throw new TransientError(`gold of dataset ${dataset} dt=${dt} kept changing during ${GOLD_ATTEMPTS} rebuild attempts; the state machine retries Publish later`);
+  throw new TransientError(
+    `gold of dataset ${dataset} dt=${dt} kept changing during ${GOLD_ATTEMPTS} rebuild attempts; the state machine retries Publish later`,
+  );
 }

@@ -62,7 +62,19 @@ export function makeTransform(deps: StageDeps) {
       await deps.store.putText(
         lake,
         layout.bronzeMetadata(dataset, ingestDate, key),
-        JSON.stringify({ sha256, size: input.size, source: { bucket, key, versionId: input.versionId, etag: input.etag }, landedAt: input.landedAt, ingestedAt: deps.now().toISOString(), execution: input.execution, contractVersion: contract.version }, null, 2),
+        JSON.stringify(
+          {
+            sha256,
+            size: input.size,
+            source: { bucket, key, versionId: input.versionId, etag: input.etag },
+            landedAt: input.landedAt,
+            ingestedAt: deps.now().toISOString(),
+            execution: input.execution,
+            contractVersion: contract.version,
+          },
+          null,
+          2,
+        ),
       );
 
       // A re-upload of the same key replaces its earlier rows. Where they are
@@ -72,8 +84,15 @@ export function makeTransform(deps: StageDeps) {
       // knows every partition that may hold this key's files.
       const partitions = result.silver.map((s) => s.partition);
       const previous = (await readOutputs(deps.store, lake, dataset, key)) ?? { key, partitions: [], stale: [] };
-      await writeOutputs(deps.store, lake, dataset, { key, execution: input.execution, partitions: union(previous.partitions, partitions), stale: previous.stale });
-      await forEachLimit(result.silver, UPLOADS, (f) => deps.store.putFile(lake, layout.silver(dataset, f.partition, key), f.path, 'application/vnd.apache.parquet'));
+      await writeOutputs(deps.store, lake, dataset, {
+        key,
+        execution: input.execution,
+        partitions: union(previous.partitions, partitions),
+        stale: previous.stale,
+      });
+      await forEachLimit(result.silver, UPLOADS, (f) =>
+        deps.store.putFile(lake, layout.silver(dataset, f.partition, key), f.path, 'application/vnd.apache.parquet'),
+      );
       await forEachLimit([...result.partials], UPLOADS, ([dt, docs]) => deps.store.putText(lake, layout.goldPartial(dataset, dt, key), JSON.stringify(docs)));
       const left = previous.partitions.filter((dt) => !partitions.includes(dt));
       await forEachLimit(left, UPLOADS, async (dt) => {
@@ -81,7 +100,12 @@ export function makeTransform(deps: StageDeps) {
         await deps.store.delete(lake, layout.goldPartial(dataset, dt, key));
       });
       // Publish (or Quarantine, if this run fails from here on) rebuilds gold of the partitions left.
-      await writeOutputs(deps.store, lake, dataset, { key, execution: input.execution, partitions, stale: union(previous.stale, left).filter((dt) => !partitions.includes(dt)) });
+      await writeOutputs(deps.store, lake, dataset, {
+        key,
+        execution: input.execution,
+        partitions,
+        stale: union(previous.stale, left).filter((dt) => !partitions.includes(dt)),
+      });
       let quarantineRows: string | undefined;
       const rowsKey = layout.quarantineRows(dataset, ingestDate, key);
       if (result.quarantinePath) {
@@ -133,12 +157,22 @@ export function makeTransform(deps: StageDeps) {
 
 /** A file quarantined for its share of bad rows: keep its row file and counts for Quarantine's manifest. */
 async function rejectedFileRows(deps: StageDeps, e: unknown, where: { dataset: string; key: string; ingestDate: string }): Promise<never> {
-  const d = e instanceof DataError ? (e.details as { counts?: Manifest['counts']; reasons?: Record<string, number>; quarantinePath?: string } | undefined) : undefined;
+  const d =
+    e instanceof DataError ? (e.details as { counts?: Manifest['counts']; reasons?: Record<string, number>; quarantinePath?: string } | undefined) : undefined;
   if (!d?.counts || !(e instanceof DataError)) throw e;
   const rowsKey = layout.quarantineRows(where.dataset, where.ingestDate, where.key);
   if (d.quarantinePath && d.counts.rowsQuarantined) await deps.store.putFile(deps.lakeBucket, rowsKey, d.quarantinePath, 'application/x-ndjson');
-  const top = Object.fromEntries(Object.entries(d.reasons ?? {}).sort((a, b) => b[1] - a[1]).slice(0, 20));
-  emitStageMetrics(deps, where.dataset, 'transform', { RowsIn: d.counts.rowsIn, RowsOut: 0, RowsQuarantined: d.counts.rowsQuarantined, RowsDeduplicated: d.counts.rowsDeduplicated });
+  const top = Object.fromEntries(
+    Object.entries(d.reasons ?? {})
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 20),
+  );
+  emitStageMetrics(deps, where.dataset, 'transform', {
+    RowsIn: d.counts.rowsIn,
+    RowsOut: 0,
+    RowsQuarantined: d.counts.rowsQuarantined,
+    RowsDeduplicated: d.counts.rowsDeduplicated,
+  });
   throw withDetails(e, { counts: d.counts, reasons: top, quarantineRows: d.counts.rowsQuarantined ? rowsKey : undefined });
 }
 

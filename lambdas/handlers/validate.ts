@@ -32,7 +32,8 @@ export function makeValidate(deps: StageDeps) {
       if (head.size === 0) throw new DataError('file.empty', 'file is empty', where, 'Check the producer; upload a file with a header and rows');
       // Refused at the door when even its stored bytes are past the limit (Transform checks the decompressed bytes).
       const { maxDecompressedBytes } = limitsOf(contract.limits);
-      if (head.size > maxDecompressedBytes) throw limitError('maxDecompressedBytes', `file is ${head.size} bytes, more than ${maxDecompressedBytes}`, maxDecompressedBytes, where);
+      if (head.size > maxDecompressedBytes)
+        throw limitError('maxDecompressedBytes', `file is ${head.size} bytes, more than ${maxDecompressedBytes}`, maxDecompressedBytes, where);
 
       let plan: ReturnType<typeof planColumns> | undefined;
       const body = await deps.store.read(bucket, realKey, input.versionId);

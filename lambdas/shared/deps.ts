@@ -40,7 +40,13 @@ export function bundledContracts(): ContractRegistry {
 /** The dataset's contract, or the file-level error every stage reports when it has none. */
 export function requireContract(deps: Pick<StageDeps, 'contracts'>, dataset: string, key: string): Contract {
   const contract = deps.contracts.get(dataset);
-  if (!contract) throw new DataError('contract.unknown_dataset', `no contract for dataset ${dataset}`, { dataset, key }, `Add config/contracts/${dataset}.json and redeploy, then replay the file`);
+  if (!contract)
+    throw new DataError(
+      'contract.unknown_dataset',
+      `no contract for dataset ${dataset}`,
+      { dataset, key },
+      `Add config/contracts/${dataset}.json and redeploy, then replay the file`,
+    );
   return contract;
 }
 

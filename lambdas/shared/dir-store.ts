@@ -88,7 +88,11 @@ export class DirectoryObjectStore implements ObjectStore {
    * as well) removes a lock, after judging it stale again while holding the breaker.
    */
   private async breakIfStale(lock: string): Promise<boolean> {
-    const age = (f: string) => stat(f).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = (f: string) =>
+      stat(f).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
     if ((await age(lock)) <= STALE_LOCK_MS) return false;
     const breaker = `${lock}.break`;
     try {

@@ -32,7 +32,8 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     if (e instanceof S3ServiceException) {
       const status = e.$metadata?.httpStatusCode ?? 0;
-      if (status >= 500 || status === 429 || e.name === 'SlowDown' || e.$retryable) throw new TransientError(`S3 ${what}: ${e.name}: ${e.message}`, { cause: e });
+      if (status >= 500 || status === 429 || e.name === 'SlowDown' || e.$retryable)
+        throw new TransientError(`S3 ${what}: ${e.name}: ${e.message}`, { cause: e });
     } else if (e instanceof Error && /ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|TimeoutError/i.test(`${e.name} ${e.message}`)) {
       throw new TransientError(`S3 ${what}: ${e.message}`, { cause: e });
     }
@@ -101,7 +102,8 @@ export class S3ObjectStore implements ObjectStore {
     let token: string | undefined;
     do {
       const r = await call('ListObjectsV2', () => this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })));
-      for (const o of r.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0), etag: o.ETag?.replace(/"/g, '') });
+      for (const o of r.Contents ?? [])
+        out.push({ key: o.Key!, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0), etag: o.ETag?.replace(/"/g, '') });
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
     return out;

@@ -38,7 +38,7 @@ export function createTelemetry(opts: { silent?: boolean } = {}): Telemetry {
   // tier checks from them that its Lambda workers run the project's pinned Node.
   const logger = new Logger({
     serviceName,
-    logLevel: opts.silent ? 'SILENT' : (process.env.POWERTOOLS_LOG_LEVEL as 'INFO' | undefined) ?? 'INFO',
+    logLevel: opts.silent ? 'SILENT' : ((process.env.POWERTOOLS_LOG_LEVEL as 'INFO' | undefined) ?? 'INFO'),
     persistentKeys: { nodeVersion: process.version },
   });
   // Local runs report through the manifest; EMF lines on a terminal are noise.

@@ -35,7 +35,13 @@ export class AlarmTopic extends Construct {
     if (props.topic) {
       this.topic = props.topic;
     } else {
-      this.key = props.key ?? new kms.Key(this, 'Key', { description: `Encrypts the ${alarmPrefix(config)} alarm topic`, enableKeyRotation: true, removalPolicy: removalPolicy(config) });
+      this.key =
+        props.key ??
+        new kms.Key(this, 'Key', {
+          description: `Encrypts the ${alarmPrefix(config)} alarm topic`,
+          enableKeyRotation: true,
+          removalPolicy: removalPolicy(config),
+        });
       this.topic = this.createTopic(config, this.key);
     }
     this.subscribe(config);
@@ -78,14 +84,15 @@ export class AlarmTopic extends Construct {
   }
 
   private subscribe(config: PipelineConfig): void {
-
     for (const email of config.alarmEmails) this.topic.addSubscription(new subs.EmailSubscription(email));
     for (const [i, s] of config.alarmSubscriptions.entries()) {
       if (s.protocol === 'https') {
-        if (!/^https:\/\/\S+$/.test(s.endpoint)) throw new ConfigError(`alarmSubscriptions[${i}]: an https endpoint must be an https:// URL, got ${s.endpoint}`);
+        if (!/^https:\/\/\S+$/.test(s.endpoint))
+          throw new ConfigError(`alarmSubscriptions[${i}]: an https endpoint must be an https:// URL, got ${s.endpoint}`);
         this.topic.addSubscription(new subs.UrlSubscription(s.endpoint, { protocol: sns.SubscriptionProtocol.HTTPS }));
       } else {
-        if (!/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+(\.fifo)?$/.test(s.endpoint)) throw new ConfigError(`alarmSubscriptions[${i}]: an sqs endpoint must be a queue ARN, got ${s.endpoint}`);
+        if (!/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+(\.fifo)?$/.test(s.endpoint))
+          throw new ConfigError(`alarmSubscriptions[${i}]: an sqs endpoint must be a queue ARN, got ${s.endpoint}`);
         // An existing queue: its owner must allow this topic to SendMessage (and, if it is
         // KMS-encrypted, sns.amazonaws.com to use its key). CDK cannot change an imported queue's policy.
         this.topic.addSubscription(new subs.SqsSubscription(sqs.Queue.fromQueueArn(this, `SubscriberQueue${i}`, s.endpoint)));

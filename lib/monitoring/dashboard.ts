@@ -43,10 +43,13 @@ export class PipelineDashboard extends Construct {
         height: 2,
       }),
     );
-    this.dashboard.addWidgets(new cw.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: 6, sortBy: cw.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP }));
+    this.dashboard.addWidgets(
+      new cw.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: 6, sortBy: cw.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP }),
+    );
 
     for (const d of config.datasets) {
-      const m = (name: Parameters<typeof pipelineMetric>[1], stage: Parameters<typeof pipelineMetric>[3], label: string) => pipelineMetric(config, name, d.name, stage, { label });
+      const m = (name: Parameters<typeof pipelineMetric>[1], stage: Parameters<typeof pipelineMetric>[3], label: string) =>
+        pipelineMetric(config, name, d.name, stage, { label });
       this.dashboard.addWidgets(
         graph(`${d.name}: files`, [
           m('ExecutionsStarted', 'dispatch', 'started'),
@@ -54,10 +57,21 @@ export class PipelineDashboard extends Construct {
           m('FilesQuarantined', 'quarantine', 'quarantined'),
           m('FilesFailed', 'quarantine', 'failed'),
         ]),
-        graph(`${d.name}: rows`, [m('RowsIn', 'transform', 'in'), m('RowsOut', 'transform', 'out'), m('RowsQuarantined', 'transform', 'quarantined'), m('RowsDeduplicated', 'transform', 'deduplicated')]),
+        graph(`${d.name}: rows`, [
+          m('RowsIn', 'transform', 'in'),
+          m('RowsOut', 'transform', 'out'),
+          m('RowsQuarantined', 'transform', 'quarantined'),
+          m('RowsDeduplicated', 'transform', 'deduplicated'),
+        ]),
         graph(
           `${d.name}: minutes since last successful load`,
-          [pipelineMetric(config, 'MinutesSinceLastSuccess', d.name, 'freshness', { statistic: cw.Stats.MAXIMUM, period: Duration.minutes(config.alarms.freshnessCheckMinutes), label: 'minutes' })],
+          [
+            pipelineMetric(config, 'MinutesSinceLastSuccess', d.name, 'freshness', {
+              statistic: cw.Stats.MAXIMUM,
+              period: Duration.minutes(config.alarms.freshnessCheckMinutes),
+              label: 'minutes',
+            }),
+          ],
           { leftAnnotations: [{ value: d.freshnessSlaMinutes, label: `SLA ${d.freshnessSlaMinutes} min`, color: cw.Color.RED }], leftYAxis: { min: 0 } },
         ),
       );
@@ -65,9 +79,18 @@ export class PipelineDashboard extends Construct {
 
     const fns = Object.entries(props.functions);
     this.dashboard.addWidgets(
-      graph('Stage duration p95 (ms)', fns.map(([n, f]) => f.metricDuration({ statistic: cw.Stats.p(95), period: PERIOD, label: n }))),
-      graph('Stage errors', fns.map(([n, f]) => f.metricErrors({ period: PERIOD, label: n }))),
-      graph('Stage throttles', fns.map(([n, f]) => f.metricThrottles({ period: PERIOD, label: n }))),
+      graph(
+        'Stage duration p95 (ms)',
+        fns.map(([n, f]) => f.metricDuration({ statistic: cw.Stats.p(95), period: PERIOD, label: n })),
+      ),
+      graph(
+        'Stage errors',
+        fns.map(([n, f]) => f.metricErrors({ period: PERIOD, label: n })),
+      ),
+      graph(
+        'Stage throttles',
+        fns.map(([n, f]) => f.metricThrottles({ period: PERIOD, label: n })),
+      ),
     );
 
     const sm = props.stateMachine;
@@ -80,7 +103,10 @@ export class PipelineDashboard extends Construct {
         sm.metricTimedOut({ ...sum, label: 'timed out' }),
         sm.metricAborted({ ...sum, label: 'aborted' }),
       ]),
-      graph('Queue depth (visible messages)', Object.entries(props.queues).map(([n, q]) => q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: cw.Stats.MAXIMUM, label: n }))),
+      graph(
+        'Queue depth (visible messages)',
+        Object.entries(props.queues).map(([n, q]) => q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: cw.Stats.MAXIMUM, label: n })),
+      ),
       graph(
         'Age of oldest message (s)',
         Object.entries(props.workQueues).map(([n, q]) => q.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: cw.Stats.MAXIMUM, label: n })),

@@ -57,12 +57,14 @@ export class FreshnessChecker extends Construct {
       [
         {
           id: 'AwsSolutions-IAM5',
-          reason: 'The freshness check reads and writes only the _state/freshness/ prefix of the lake bucket; keys are per dataset (<dataset>.json, <dataset>.first-seen.json).',
+          reason:
+            'The freshness check reads and writes only the _state/freshness/ prefix of the lake bucket; keys are per dataset (<dataset>.json, <dataset>.first-seen.json).',
           appliesTo: [nagResource(this, lake.arnForObjects(FRESHNESS_STATE_PREFIX))],
         },
         {
           id: 'AwsSolutions-IAM5',
-          reason: 'grantRead/grantPut on the _state/freshness/ prefix: object reads (GetObject*), the bucket listing that makes a missing key a 404 (List*, GetBucket*) and multipart abort (Abort*), on that prefix only.',
+          reason:
+            'grantRead/grantPut on the _state/freshness/ prefix: object reads (GetObject*), the bucket listing that makes a missing key a 404 (List*, GetBucket*) and multipart abort (Abort*), on that prefix only.',
           appliesTo: ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:Abort*'],
         },
       ],

@@ -100,14 +100,16 @@ export class Monitoring extends Construct {
         ...this.queues.pipelineAlarms,
         ...lambdas.filter((l) => l.errorRateGroup === 'pipeline').map((l) => l.errorRate),
       ],
-      summary: 'The pipeline itself is failing for every dataset: events are dead-lettered or backing up, executions time out or are aborted, or the dispatcher/quarantine functions fail. Files are not being processed.',
+      summary:
+        'The pipeline itself is failing for every dataset: events are dead-lettered or backing up, executions time out or are aborted, or the dispatcher/quarantine functions fail. Files are not being processed.',
       runbook: RUNBOOK.pipelineFailing,
       routing: 'page',
     });
     this.filesFailing = factory.composite(this, 'FilesFailing', {
       what: 'files-failing',
       children: [this.stateMachine.failed, this.queues.failedQueueVisible, ...lambdas.filter((l) => l.errorRateGroup === 'files').map((l) => l.errorRate)],
-      summary: 'Files are failing: executions end in Failed, the failed queue has messages, or a stage error rate is high. Usually bad data (see the *-files-quarantined warnings); if no file was quarantined, it is a pipeline fault.',
+      summary:
+        'Files are failing: executions end in Failed, the failed queue has messages, or a stage error rate is high. Usually bad data (see the *-files-quarantined warnings); if no file was quarantined, it is a pipeline fault.',
       runbook: RUNBOOK.filesFailing,
       routing: 'warning',
     });
@@ -129,7 +131,13 @@ export class Monitoring extends Construct {
       alarms: [...factory.alarms.filter((a) => a.routing !== 'child'), ...factory.alarms.filter((a) => a.routing === 'child')].map((a) => a.alarm),
       functions: { ...stages, freshness: this.freshnessChecker.fn },
       stateMachine: orchestration.stateMachine,
-      queues: { ingest: ingest.queue, 'ingest DLQ': ingest.dlq, 'target DLQ': ingest.targetDlq, failed: orchestration.failedQueue, 'failed DLQ': orchestration.failedDlq },
+      queues: {
+        ingest: ingest.queue,
+        'ingest DLQ': ingest.dlq,
+        'target DLQ': ingest.targetDlq,
+        failed: orchestration.failedQueue,
+        'failed DLQ': orchestration.failedDlq,
+      },
       workQueues: { ingest: ingest.queue, failed: orchestration.failedQueue },
     });
   }

@@ -40,9 +40,24 @@ export class QueueMonitoring extends Construct {
       });
 
     this.pipelineAlarms = [
-      dlq('IngestDlq', 'ingest-dlq-visible', props.ingestDlq, 'S3 events the dispatcher failed to start an execution for (maxReceiveCount times) are in the ingest DLQ; those files are not being processed. Recover with `pipeline redrive ingest`.'),
-      dlq('TargetDlq', 'target-dlq-visible', props.targetDlq, 'EventBridge could not deliver S3 events to the ingest queue (rule-target DLQ); those files are not being processed. Recover with `pipeline redrive target`.'),
-      dlq('FailedDlq', 'failed-dlq-visible', props.failedDlq, 'Failed-file messages were received and not deleted maxReceiveCount times (failed DLQ). Recover with `pipeline redrive failed`.'),
+      dlq(
+        'IngestDlq',
+        'ingest-dlq-visible',
+        props.ingestDlq,
+        'S3 events the dispatcher failed to start an execution for (maxReceiveCount times) are in the ingest DLQ; those files are not being processed. Recover with `pipeline redrive ingest`.',
+      ),
+      dlq(
+        'TargetDlq',
+        'target-dlq-visible',
+        props.targetDlq,
+        'EventBridge could not deliver S3 events to the ingest queue (rule-target DLQ); those files are not being processed. Recover with `pipeline redrive target`.',
+      ),
+      dlq(
+        'FailedDlq',
+        'failed-dlq-visible',
+        props.failedDlq,
+        'Failed-file messages were received and not deleted maxReceiveCount times (failed DLQ). Recover with `pipeline redrive failed`.',
+      ),
       factory.metricAlarm(this, 'IngestAge', {
         what: 'ingest-oldest-message-age',
         metric: props.ingestQueue.metricApproximateAgeOfOldestMessage(max),

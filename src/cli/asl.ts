@@ -63,7 +63,8 @@ export function definitionKey(config: PipelineConfig): string {
   h.update(JSON.stringify({ ...rest, datasets: rest.datasets.map(({ contractFile: _c, ...d }) => d) }));
   for (const f of [...sourcesOf(join(ROOT, 'lib')), __filename]) h.update('\0').update(f.slice(ROOT.length)).update('\0').update(readFileSync(f));
   // The validator too: an entry is marked validated by the aws-local-stepfunctions that checked it.
-  for (const dep of ['aws-cdk-lib', 'aws-local-stepfunctions']) h.update(`\0${dep}@`).update(JSON.parse(readFileSync(join(ROOT, 'node_modules', dep, 'package.json'), 'utf8')).version);
+  for (const dep of ['aws-cdk-lib', 'aws-local-stepfunctions'])
+    h.update(`\0${dep}@`).update(JSON.parse(readFileSync(join(ROOT, 'node_modules', dep, 'package.json'), 'utf8')).version);
   return h.digest('hex').slice(0, 32);
 }
 
@@ -78,7 +79,11 @@ export interface CachedDefinition {
  * The definition for this config, from the cache or synthesized. `validate`
  * runs on a miss (it throws on an invalid definition, which is then not cached).
  */
-export async function cachedDefinition(config: PipelineConfig, validate: (definition: Record<string, unknown>) => void, dir = DEFINITION_CACHE): Promise<CachedDefinition> {
+export async function cachedDefinition(
+  config: PipelineConfig,
+  validate: (definition: Record<string, unknown>) => void,
+  dir = DEFINITION_CACHE,
+): Promise<CachedDefinition> {
   const file = join(dir, `${definitionKey(config)}.json`);
   try {
     const entry = JSON.parse(readFileSync(file, 'utf8')) as { definition: Record<string, unknown>; validated: boolean };

@@ -13,7 +13,14 @@ export const c = {
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').replace(/\u001b\[\d+m/g, '').length)));
-  return rows.map((r) => r.map((cell, i) => cell + ' '.repeat(widths[i] - cell.replace(/\u001b\[\d+m/g, '').length)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell + ' '.repeat(widths[i] - cell.replace(/\u001b\[\d+m/g, '').length))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function ms(n: number): string {

@@ -55,7 +55,13 @@ function asLambdaError(e: unknown): Error {
   return out;
 }
 
-const globToRegExp = (glob: string) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+const globToRegExp = (glob: string) =>
+  new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 
 /**
  * Infer the dataset of a local file: landing/<d>/ in its path, a dataset's
@@ -105,7 +111,16 @@ export async function runLocal(file: string, dataset: string, opts: LocalRunOpti
   const head = await store.head(LOCAL_BUCKETS.landing, key);
   if (!head) throw new Error(`cannot stage ${file} into the local landing bucket`);
   const execution = executionName(dataset, LOCAL_BUCKETS.landing, key, head.versionId ?? head.etag ?? 'local');
-  const input: FileState = { dataset, bucket: LOCAL_BUCKETS.landing, key, versionId: undefined, etag: head.versionId ?? head.etag, size: head.size, landedAt: head.lastModified.toISOString(), execution };
+  const input: FileState = {
+    dataset,
+    bucket: LOCAL_BUCKETS.landing,
+    key,
+    versionId: undefined,
+    etag: head.versionId ?? head.etag,
+    size: head.size,
+    landedAt: head.lastModified.toISOString(),
+    execution,
+  };
 
   const deps: StageDeps = {
     ...createTelemetry({ silent: true }),

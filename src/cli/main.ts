@@ -136,7 +136,11 @@ type Values = Record<string, string | boolean | undefined>;
 
 function parse(args: string[], options: Options): { values: Values; positionals: string[] } {
   try {
-    const r = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, env: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...options } });
+    const r = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { config: { type: 'string' }, env: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...options },
+    });
     return { values: r.values as Values, positionals: r.positionals };
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -170,7 +174,12 @@ function cmdCheckConfig(args: string[], out: Out): number {
 }
 
 async function cmdRun(args: string[], out: Out): Promise<number> {
-  const { values, positionals } = parse(args, { dataset: { type: 'string' }, json: { type: 'boolean' }, store: { type: 'string' }, concurrency: { type: 'string' } });
+  const { values, positionals } = parse(args, {
+    dataset: { type: 'string' },
+    json: { type: 'boolean' },
+    store: { type: 'string' },
+    concurrency: { type: 'string' },
+  });
   if (values.help) {
     out.log(HELP);
     return EXIT.ok;
@@ -187,7 +196,8 @@ async function cmdRun(args: string[], out: Out): Promise<number> {
   const jobs = files.map((f) => {
     const dataset = (values.dataset as string | undefined) ?? inferDataset(f, cfg);
     if (!dataset) throw new UsageError(`cannot tell which dataset ${f} belongs to; pass --dataset (one of ${cfg.datasets.map((d) => d.name).join(', ')})`);
-    if (!cfg.datasets.some((d) => d.name === dataset)) throw new UsageError(`unknown dataset '${dataset}' (configured: ${cfg.datasets.map((d) => d.name).join(', ')})`);
+    if (!cfg.datasets.some((d) => d.name === dataset))
+      throw new UsageError(`unknown dataset '${dataset}' (configured: ${cfg.datasets.map((d) => d.name).join(', ')})`);
     return { file: f, dataset };
   });
 
@@ -219,7 +229,8 @@ async function runOne(file: string, dataset: string, cfg: PipelineConfig, storeR
       ? undefined
       : (e) => {
           if (e.type === 'StateEntered') started.set(e.state.name, Date.now());
-          if (e.type === 'StateExited' && !caught.has(e.state.name)) out.log(`  ${c.green('✓')} ${e.state.name.padEnd(12)} ${c.dim(ms(Date.now() - (started.get(e.state.name) ?? Date.now())))}`);
+          if (e.type === 'StateExited' && !caught.has(e.state.name))
+            out.log(`  ${c.green('✓')} ${e.state.name.padEnd(12)} ${c.dim(ms(Date.now() - (started.get(e.state.name) ?? Date.now())))}`);
           if (e.type === 'StateRetried') out.log(`  ${c.yellow('↻')} ${e.state.name.padEnd(12)} retrying after a transient error`);
           if (e.type === 'StateCaught') caught.add(e.state.name);
           if (e.type === 'StateCaught') out.log(`  ${c.red('✗')} ${e.state.name.padEnd(12)} failed, handing the file to quarantine`);
@@ -238,8 +249,12 @@ function report(r: LocalRunResult, storeRoot: string, out: Out): void {
   }
   const status = m.status === 'succeeded' ? c.green('processed') : c.red(m.status);
   out.log(`  ${status} in ${ms(r.durationMs)} · contract v${m.contractVersion ?? '?'}${m.matchedVersion ? ` (file matches v${m.matchedVersion})` : ''}`);
-  out.log(`  rows in ${m.counts.rowsIn} · out ${m.counts.rowsOut} · quarantined ${m.counts.rowsQuarantined} · duplicates dropped ${m.counts.rowsDeduplicated} · warned ${m.counts.rowsWarned}`);
-  const top = Object.entries(m.reasons).sort((a, b) => b[1] - a[1]).slice(0, 5);
+  out.log(
+    `  rows in ${m.counts.rowsIn} · out ${m.counts.rowsOut} · quarantined ${m.counts.rowsQuarantined} · duplicates dropped ${m.counts.rowsDeduplicated} · warned ${m.counts.rowsWarned}`,
+  );
+  const top = Object.entries(m.reasons)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5);
   if (top.length) out.log(`  top reasons: ${top.map(([k, n]) => `${safe(k)} ×${n}`).join(', ')}`);
   if (m.failure) out.log(`  ${c.red(safe(m.failure.reason))}: ${safe(m.failure.message)}`);
   for (const w of m.schemaChanges?.warnings ?? []) out.log(`  ${c.yellow('schema:')} ${safe(w)}`);
@@ -277,9 +292,11 @@ async function cmdOps(command: 'status' | 'reconcile' | 'redrive' | 'replay', ar
     replay: ['dataset', 'from', 'to', 'prefix', 'run-id', 'dry-run', 'distributed', 'json'],
   };
   for (const k of Object.keys(values)) {
-    if (!['config', 'env', 'stack', 'help', ...allowed[command]].includes(k)) throw new UsageError(`${command} does not take --${k} (see pipeline ${command} --help)`);
+    if (!['config', 'env', 'stack', 'help', ...allowed[command]].includes(k))
+      throw new UsageError(`${command} does not take --${k} (see pipeline ${command} --help)`);
   }
-  if (command !== 'redrive' && positionals.length) throw new UsageError(`${command} takes no arguments (got '${positionals.join(' ')}'; see pipeline ${command} --help)`);
+  if (command !== 'redrive' && positionals.length)
+    throw new UsageError(`${command} takes no arguments (got '${positionals.join(' ')}'; see pipeline ${command} --help)`);
   const str = (k: string) => values[k] as string | undefined;
   const common = { stack: str('stack'), dataset: str('dataset'), json: !!values.json };
   // Check what can be checked before talking to AWS.
@@ -294,7 +311,8 @@ async function cmdOps(command: 'status' | 'reconcile' | 'redrive' | 'replay', ar
       case 'reconcile':
         return await reconcile(cfg, { ...common, since: time('since') }, out);
       case 'redrive': {
-        if (positionals.length !== 1) throw new UsageError(`redrive needs one of: ingest, failed, target${positionals.length ? ` (got '${positionals.join(' ')}')` : ''}`);
+        if (positionals.length !== 1)
+          throw new UsageError(`redrive needs one of: ingest, failed, target${positionals.length ? ` (got '${positionals.join(' ')}')` : ''}`);
         const max = str('max') === undefined ? undefined : Number(str('max'));
         if (max !== undefined && !(Number.isInteger(max) && max > 0)) throw new UsageError('--max must be a positive whole number');
         return await redriveCmd(cfg, positionals[0], { stack: common.stack, max, json: common.json }, out);
@@ -302,7 +320,17 @@ async function cmdOps(command: 'status' | 'reconcile' | 'redrive' | 'replay', ar
       case 'replay':
         return await replay(
           cfg,
-          { ...common, from: time('from'), to: time('to'), fromArg: str('from'), toArg: str('to'), prefix: str('prefix'), runId: str('run-id'), dryRun: !!values['dry-run'], distributed: !!values.distributed },
+          {
+            ...common,
+            from: time('from'),
+            to: time('to'),
+            fromArg: str('from'),
+            toArg: str('to'),
+            prefix: str('prefix'),
+            runId: str('run-id'),
+            dryRun: !!values['dry-run'],
+            distributed: !!values.distributed,
+          },
           out,
         );
     }
@@ -311,7 +339,8 @@ async function cmdOps(command: 'status' | 'reconcile' | 'redrive' | 'replay', ar
     const err = e as Error & { $metadata?: { httpStatusCode?: number } };
     if (err?.$metadata && !(e instanceof OpsError)) {
       out.err(`${c.red('error:')} AWS ${err.name}${err.$metadata.httpStatusCode ? ` (HTTP ${err.$metadata.httpStatusCode})` : ''}: ${err.message}`);
-      if (/AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(err.name)) out.err('The credentials in use lack a permission this command needs (see docs/runbook.md, "Operating the pipeline").');
+      if (/AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(err.name))
+        out.err('The credentials in use lack a permission this command needs (see docs/runbook.md, "Operating the pipeline").');
       return EXIT.aws;
     }
     throw e;

@@ -22,9 +22,19 @@ export interface AthenaOptions {
 
 const typeOf = (c: ColumnInfo) => (c.Type === 'decimal' && c.Precision ? `decimal(${c.Precision},${c.Scale ?? 0})` : (c.Type ?? 'varchar'));
 
-export async function athenaQuery(sql: string, target: AthenaTarget, tables: LakeTable[], client = new AthenaClient({}), opts: AthenaOptions = {}): Promise<QueryResult> {
+export async function athenaQuery(
+  sql: string,
+  target: AthenaTarget,
+  tables: LakeTable[],
+  client = new AthenaClient({}),
+  opts: AthenaOptions = {},
+): Promise<QueryResult> {
   const started = await client.send(
-    new StartQueryExecutionCommand({ QueryString: sql, WorkGroup: target.workGroup, QueryExecutionContext: { Database: target.database, Catalog: 'AwsDataCatalog' } }),
+    new StartQueryExecutionCommand({
+      QueryString: sql,
+      WorkGroup: target.workGroup,
+      QueryExecutionContext: { Database: target.database, Catalog: 'AwsDataCatalog' },
+    }),
   );
   const id = started.QueryExecutionId!;
   const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
@@ -39,7 +49,10 @@ export async function athenaQuery(sql: string, target: AthenaTarget, tables: Lak
       const reason = q?.Status?.StateChangeReason ?? q?.Status?.AthenaError?.ErrorMessage ?? state;
       throw explainEngineError(reason, tables, sql) ?? new QueryError(bounded(`Athena query ${id} ${state.toLowerCase()}: ${reason}`));
     }
-    if (Date.now() > deadline) throw new QueryError(`Athena query ${id} still ${state ?? 'pending'} after ${Math.round((opts.timeoutMs ?? 300_000) / 1000)} s; see it in workgroup ${target.workGroup}`);
+    if (Date.now() > deadline)
+      throw new QueryError(
+        `Athena query ${id} still ${state ?? 'pending'} after ${Math.round((opts.timeoutMs ?? 300_000) / 1000)} s; see it in workgroup ${target.workGroup}`,
+      );
     await new Promise((r) => setTimeout(r, wait));
     wait = Math.min(wait * 2, 2000);
   }

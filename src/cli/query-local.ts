@@ -99,7 +99,11 @@ export async function localQuery(sql: string, sources: LocalTableSource[], range
       try {
         await createView(con, s.table, tableFiles(s.dir, range, s.table.granularity));
       } catch (e) {
-        throw new QueryError(bounded(`cannot read table ${s.table.name} from ${s.dir}: ${(e as Error).message.split('\n')[0]} (a damaged or foreign file under it? rerun 'pipeline run' for its source, or remove the file)`));
+        throw new QueryError(
+          bounded(
+            `cannot read table ${s.table.name} from ${s.dir}: ${(e as Error).message.split('\n')[0]} (a damaged or foreign file under it? rerun 'pipeline run' for its source, or remove the file)`,
+          ),
+        );
       }
     }
     let reader: Awaited<ReturnType<typeof con.runAndReadAll>>;
@@ -107,7 +111,13 @@ export async function localQuery(sql: string, sources: LocalTableSource[], range
       reader = await con.runAndReadAll(sql);
     } catch (e) {
       const message = (e as Error).message;
-      throw explainEngineError(message, sources.map((s) => s.table), sql) ?? new QueryError(bounded(`SQL error: ${message.split('\n')[0]}`));
+      throw (
+        explainEngineError(
+          message,
+          sources.map((s) => s.table),
+          sql,
+        ) ?? new QueryError(bounded(`SQL error: ${message.split('\n')[0]}`))
+      );
     }
     const types = reader.columnTypes();
     return {

@@ -72,9 +72,14 @@ export function unknownName(kind: 'table' | 'column', name: string, tables: Lake
 /** Map an engine's "no such table/column" message to unknownName; undefined when it is another error. */
 export function explainEngineError(message: string, tables: LakeTable[], sql = ''): QueryError | undefined {
   const table =
-    /Table with name "?([^"\s!]+)"? does not exist/i.exec(message) ?? /TABLE_NOT_FOUND.*Table '(?:[^.']+\.)*([^.']+)' does not exist/i.exec(message) ?? /Table '(?:[^.']+\.)*([^.']+)' does not exist/i.exec(message);
+    /Table with name "?([^"\s!]+)"? does not exist/i.exec(message) ??
+    /TABLE_NOT_FOUND.*Table '(?:[^.']+\.)*([^.']+)' does not exist/i.exec(message) ??
+    /Table '(?:[^.']+\.)*([^.']+)' does not exist/i.exec(message);
   if (table) return unknownName('table', table[1], tables);
-  const column = /Referenced column "?([^"\s]+)"? not found/i.exec(message) ?? /COLUMN_NOT_FOUND.*Column '([^']+)' cannot be resolved/i.exec(message) ?? /Column '([^']+)' cannot be resolved/i.exec(message);
+  const column =
+    /Referenced column "?([^"\s]+)"? not found/i.exec(message) ??
+    /COLUMN_NOT_FOUND.*Column '([^']+)' cannot be resolved/i.exec(message) ??
+    /Column '([^']+)' cannot be resolved/i.exec(message);
   if (column) {
     // The columns of the tables the statement names (all tables when it names none of them).
     const named = tables.filter((t) => new RegExp(`\\b${t.name}\\b`, 'i').test(sql));
@@ -89,7 +94,11 @@ export function renderTable(r: QueryResult): string {
   const cells = [r.columns.map((c) => c.name), ...r.rows.map((row) => row.map(text))];
   const widths = r.columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
   const numeric = r.columns.map((c) => /^(tinyint|smallint|int|integer|bigint|double|float|real|decimal|hugeint)/i.test(c.type));
-  const line = (row: string[]) => row.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const out = [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)];
   out.push(`(${r.rows.length} row${r.rows.length === 1 ? '' : 's'}, ${r.engine})`);
   return out.join('\n');

@@ -56,13 +56,23 @@ export async function runQuery(sql: string, config: PipelineConfig, opts: { remo
   }
   const root = resolve(opts.store ?? '.pipeline');
   const lake = resolve(root, LOCAL_BUCKETS.lake);
-  if (!existsSync(lake)) throw new QueryError(`no local lake at ${lake}: run 'pipeline run <file>' first, or pass --store <dir> (or --remote for the deployed stack)`);
-  return localQuery(sql, tables.map((table) => ({ table, dir: resolve(lake, table.prefix) })), projectedRange(config));
+  if (!existsSync(lake))
+    throw new QueryError(`no local lake at ${lake}: run 'pipeline run <file>' first, or pass --store <dir> (or --remote for the deployed stack)`);
+  return localQuery(
+    sql,
+    tables.map((table) => ({ table, dir: resolve(lake, table.prefix) })),
+    projectedRange(config),
+  );
 }
 
 function describeTables(tables: LakeTable[], config: PipelineConfig): string {
   const lines = [`database ${databaseName(config)} · workgroup ${workGroupName(config)}`];
-  for (const t of tables) lines.push('', `${c.bold(t.name)}  ${c.dim(`${t.kind} of ${t.dataset}, s3://<lake>/${t.prefix}`)}`, ...[...t.columns, { name: 'dt', type: 'date' }].map((col) => `  ${col.name.padEnd(24)} ${col.type}`));
+  for (const t of tables)
+    lines.push(
+      '',
+      `${c.bold(t.name)}  ${c.dim(`${t.kind} of ${t.dataset}, s3://<lake>/${t.prefix}`)}`,
+      ...[...t.columns, { name: 'dt', type: 'date' }].map((col) => `  ${col.name.padEnd(24)} ${col.type}`),
+    );
   return lines.join('\n');
 }
 
@@ -73,7 +83,16 @@ export async function cmdQuery(args: string[], out: Out): Promise<number> {
     ({ values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { config: { type: 'string' }, env: { type: 'string' }, help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, store: { type: 'string' }, remote: { type: 'boolean' }, stack: { type: 'string' }, tables: { type: 'boolean' } },
+      options: {
+        config: { type: 'string' },
+        env: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' },
+        store: { type: 'string' },
+        remote: { type: 'boolean' },
+        stack: { type: 'string' },
+        tables: { type: 'boolean' },
+      },
     }));
   } catch (e) {
     return usage(out, (e as Error).message);
@@ -88,10 +107,22 @@ export async function cmdQuery(args: string[], out: Out): Promise<number> {
       out.log(describeTables(lakeTables(config), config));
       return 0;
     }
-    if (positionals.length !== 1 || !positionals[0].trim()) return usage(out, `query takes one SQL text in quotes${positionals.length > 1 ? ` (got ${positionals.length} arguments: quote the whole statement)` : ''}; tables: ${lakeTables(config).map((t) => t.name).join(', ')}`);
+    if (positionals.length !== 1 || !positionals[0].trim())
+      return usage(
+        out,
+        `query takes one SQL text in quotes${positionals.length > 1 ? ` (got ${positionals.length} arguments: quote the whole statement)` : ''}; tables: ${lakeTables(
+          config,
+        )
+          .map((t) => t.name)
+          .join(', ')}`,
+      );
     if (values.stack && !values.remote) return usage(out, '--stack goes with --remote');
     if (values.store && values.remote) return usage(out, '--store is for local queries, not --remote');
-    const result = await runQuery(positionals[0], config, { remote: !!values.remote, store: values.store as string | undefined, stack: values.stack as string | undefined });
+    const result = await runQuery(positionals[0], config, {
+      remote: !!values.remote,
+      store: values.store as string | undefined,
+      stack: values.stack as string | undefined,
+    });
     out.log(values.json ? JSON.stringify(jsonRows(result), null, 2) : renderTable(result));
     return 0;
   } catch (e) {

@@ -37,16 +37,22 @@ describe('state machine definition cache', () => {
   }, 120_000);
 
   it('does not depend on where the config was read from', () => {
-    expect(definitionKey({ ...config, configFile: '/elsewhere/pipeline.json', datasets: config.datasets.map((d) => ({ ...d, contractFile: '/x.json' })) })).toBe(definitionKey(config));
+    expect(
+      definitionKey({ ...config, configFile: '/elsewhere/pipeline.json', datasets: config.datasets.map((d) => ({ ...d, contractFile: '/x.json' })) }),
+    ).toBe(definitionKey(config));
   });
 
   it('caches nothing the validation rejects', async () => {
     const other: PipelineConfig = { ...config, name: 'other-pipeline' };
     const before = readdirSync(dir).length;
     await expect(
-      cachedDefinition(other, () => {
-        throw new Error('invalid definition');
-      }, dir),
+      cachedDefinition(
+        other,
+        () => {
+          throw new Error('invalid definition');
+        },
+        dir,
+      ),
     ).rejects.toThrow('invalid definition');
     expect(readdirSync(dir)).toHaveLength(before);
   }, 120_000);

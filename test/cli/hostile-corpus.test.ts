@@ -20,9 +20,29 @@ import { runLocal } from '../../src/cli/local-run';
  */
 
 /** The reasons README documents for a quarantined file. */
-const DOCUMENTED = ['parse.error', 'parse.encoding', 'parse.limit', 'parse.framing', 'schema.incompatible', 'schema.missing_columns', 'quality.reject_ratio', 'quality.row_count', 'file.empty', 'file.unsupported', 'file.too_large'];
+const DOCUMENTED = [
+  'parse.error',
+  'parse.encoding',
+  'parse.limit',
+  'parse.framing',
+  'schema.incompatible',
+  'schema.missing_columns',
+  'quality.reject_ratio',
+  'quality.row_count',
+  'file.empty',
+  'file.unsupported',
+  'file.too_large',
+];
 
-const limits = { maxRecordLength: 200_000, maxFieldLength: 100_000, maxColumns: 300, maxPartitions: 40, maxJsonDepth: 32, maxDecompressedBytes: 8_000_000, maxCompressionRatio: 50 };
+const limits = {
+  maxRecordLength: 200_000,
+  maxFieldLength: 100_000,
+  maxColumns: 300,
+  maxPartitions: 40,
+  maxJsonDepth: 32,
+  maxDecompressedBytes: 8_000_000,
+  maxCompressionRatio: 50,
+};
 
 const csvContract: ContractInput = {
   dataset: 'hcsv',
@@ -76,25 +96,126 @@ const bytes = (...b: number[]) => new Uint8Array(b);
 
 const CASES: Case[] = [
   { name: 'good csv', dataset: 'hcsv', file: 'good.csv', data: HEADER + rows(20), expect: 'succeeded' },
-  { name: 'line longer than maxRecordLength', dataset: 'hcsv', file: 'longline.csv', data: `${HEADER + row(1, { note: 'y'.repeat(300_000) })}\n`, expect: 'quarantined:parse.limit' },
-  { name: 'quoted field past maxFieldLength across chunks', dataset: 'hcsv', file: 'longfield.csv', data: `${HEADER}r1,1,1.5,1.00,2026-01-01T00:00:00Z,"${'a\n'.repeat(60_000)}"\n`, expect: 'quarantined:parse.limit' },
-  { name: 'too many columns', dataset: 'hcsv', file: 'wide.csv', data: `${HEADER + Array.from({ length: 400 }, () => 'x').join(',')}\n`, expect: 'quarantined:parse.limit' },
+  {
+    name: 'line longer than maxRecordLength',
+    dataset: 'hcsv',
+    file: 'longline.csv',
+    data: `${HEADER + row(1, { note: 'y'.repeat(300_000) })}\n`,
+    expect: 'quarantined:parse.limit',
+  },
+  {
+    name: 'quoted field past maxFieldLength across chunks',
+    dataset: 'hcsv',
+    file: 'longfield.csv',
+    data: `${HEADER}r1,1,1.5,1.00,2026-01-01T00:00:00Z,"${'a\n'.repeat(60_000)}"\n`,
+    expect: 'quarantined:parse.limit',
+  },
+  {
+    name: 'too many columns',
+    dataset: 'hcsv',
+    file: 'wide.csv',
+    data: `${HEADER + Array.from({ length: 400 }, () => 'x').join(',')}\n`,
+    expect: 'quarantined:parse.limit',
+  },
   { name: 'header-only huge header', dataset: 'hcsv', file: 'hugeheader.csv', data: `id,${'c'.repeat(150_000)}\n`, expect: 'quarantined:parse.limit' },
-  { name: 'too many partitions', dataset: 'hcsv', file: 'parts.csv', data: `${HEADER + Array.from({ length: 60 }, (_, i) => row(i, { ts: `${new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 19)}Z` })).join('\n')}\n`, expect: 'quarantined:parse.limit' },
-  { name: 'gzip bomb (ratio)', dataset: 'hcsv', file: 'bomb.csv', data: gzipSync(Buffer.concat([Buffer.from(HEADER), Buffer.alloc(40_000_000, 0x0a)])), expect: 'quarantined:file.too_large' },
-  { name: 'decompressed past maxDecompressedBytes', dataset: 'hcsv', file: 'big.csv', data: gzipSync(HEADER + rows(200_000)), expect: 'quarantined:file.too_large' },
-  { name: 'semicolon delimiter', dataset: 'hcsv', file: 'semi.csv', data: 'id;n;x;amount;ts;note\nr1;1;1.5;1.00;2026-01-01T00:00:00Z;a\n', expect: 'quarantined:parse.framing', check: (r) => expect(r.manifest!.failure!.message).toMatch(/delimiter looks like ';'/) },
-  { name: 'tab delimiter', dataset: 'hcsv', file: 'tab.csv', data: 'id\tn\tx\tamount\tts\tnote\nr1\t1\t1.5\t1.00\t2026-01-01T00:00:00Z\ta\n', expect: 'quarantined:parse.framing' },
-  { name: 'CR-only line endings', dataset: 'hcsv', file: 'cr.csv', data: (HEADER + rows(5)).replace(/\n/g, '\r'), expect: 'quarantined:parse.framing', check: (r) => expect(r.manifest!.failure!.message).toMatch(/CR-only/) },
-  { name: 'CR-only line endings, larger than maxRecordLength', dataset: 'hcsv', file: 'crbig.csv', data: (HEADER + rows(8000)).replace(/\n/g, '\r'), expect: 'quarantined:parse.framing', check: (r) => expect(r.manifest!.failure!.message).toMatch(/CR-only/) },
-  { name: 'UTF-16 LE with BOM', dataset: 'hcsv', file: 'u16.csv', data: Buffer.concat([bytes(0xff, 0xfe), Buffer.from(HEADER + rows(3), 'utf16le')]), expect: 'quarantined:parse.framing' },
-  { name: 'UTF-16 LE without BOM', dataset: 'hcsv', file: 'u16nobom.csv', data: Buffer.from(HEADER + rows(3), 'utf16le'), expect: 'quarantined:parse.framing', check: (r) => expect(r.manifest!.failure!.message).toMatch(/UTF-16/) },
-  { name: 'binary', dataset: 'hcsv', file: 'bin.csv', data: bytes(0x00, 0x01, 0x02, 0x00, 0x7f, 0x00, 0x00, 0x10, 0xff, 0x00), expect: 'quarantined:parse.framing' },
-  { name: 'zip sent as csv', dataset: 'hcsv', file: 'zip.csv', data: bytes(0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00), expect: 'quarantined:parse.framing' },
+  {
+    name: 'too many partitions',
+    dataset: 'hcsv',
+    file: 'parts.csv',
+    data: `${HEADER + Array.from({ length: 60 }, (_, i) => row(i, { ts: `${new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 19)}Z` })).join('\n')}\n`,
+    expect: 'quarantined:parse.limit',
+  },
+  {
+    name: 'gzip bomb (ratio)',
+    dataset: 'hcsv',
+    file: 'bomb.csv',
+    data: gzipSync(Buffer.concat([Buffer.from(HEADER), Buffer.alloc(40_000_000, 0x0a)])),
+    expect: 'quarantined:file.too_large',
+  },
+  {
+    name: 'decompressed past maxDecompressedBytes',
+    dataset: 'hcsv',
+    file: 'big.csv',
+    data: gzipSync(HEADER + rows(200_000)),
+    expect: 'quarantined:file.too_large',
+  },
+  {
+    name: 'semicolon delimiter',
+    dataset: 'hcsv',
+    file: 'semi.csv',
+    data: 'id;n;x;amount;ts;note\nr1;1;1.5;1.00;2026-01-01T00:00:00Z;a\n',
+    expect: 'quarantined:parse.framing',
+    check: (r) => expect(r.manifest!.failure!.message).toMatch(/delimiter looks like ';'/),
+  },
+  {
+    name: 'tab delimiter',
+    dataset: 'hcsv',
+    file: 'tab.csv',
+    data: 'id\tn\tx\tamount\tts\tnote\nr1\t1\t1.5\t1.00\t2026-01-01T00:00:00Z\ta\n',
+    expect: 'quarantined:parse.framing',
+  },
+  {
+    name: 'CR-only line endings',
+    dataset: 'hcsv',
+    file: 'cr.csv',
+    data: (HEADER + rows(5)).replace(/\n/g, '\r'),
+    expect: 'quarantined:parse.framing',
+    check: (r) => expect(r.manifest!.failure!.message).toMatch(/CR-only/),
+  },
+  {
+    name: 'CR-only line endings, larger than maxRecordLength',
+    dataset: 'hcsv',
+    file: 'crbig.csv',
+    data: (HEADER + rows(8000)).replace(/\n/g, '\r'),
+    expect: 'quarantined:parse.framing',
+    check: (r) => expect(r.manifest!.failure!.message).toMatch(/CR-only/),
+  },
+  {
+    name: 'UTF-16 LE with BOM',
+    dataset: 'hcsv',
+    file: 'u16.csv',
+    data: Buffer.concat([bytes(0xff, 0xfe), Buffer.from(HEADER + rows(3), 'utf16le')]),
+    expect: 'quarantined:parse.framing',
+  },
+  {
+    name: 'UTF-16 LE without BOM',
+    dataset: 'hcsv',
+    file: 'u16nobom.csv',
+    data: Buffer.from(HEADER + rows(3), 'utf16le'),
+    expect: 'quarantined:parse.framing',
+    check: (r) => expect(r.manifest!.failure!.message).toMatch(/UTF-16/),
+  },
+  {
+    name: 'binary',
+    dataset: 'hcsv',
+    file: 'bin.csv',
+    data: bytes(0x00, 0x01, 0x02, 0x00, 0x7f, 0x00, 0x00, 0x10, 0xff, 0x00),
+    expect: 'quarantined:parse.framing',
+  },
+  {
+    name: 'zip sent as csv',
+    dataset: 'hcsv',
+    file: 'zip.csv',
+    data: bytes(0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00),
+    expect: 'quarantined:parse.framing',
+  },
   { name: 'JSON document as csv', dataset: 'hcsv', file: 'doc.csv', data: '[{"id":"a","n":1}]\n', expect: 'quarantined:parse.framing' },
   { name: 'blank header', dataset: 'hcsv', file: 'blank.csv', data: ',,,\nr1,1,2,3\n', expect: 'quarantined:parse.framing' },
-  { name: 'invalid UTF-8 reported at its own byte', dataset: 'hcsv', file: 'badutf8.csv', data: Buffer.concat([Buffer.from(`${HEADER}r1,1,1.5,1.00,2026-01-01T00:00:00Z,abc\nr2,2,1.5,1.00,2026-01-01T00:00:00Z,`), bytes(0xff, 0x0a)]), expect: 'quarantined:parse.encoding', check: (r) => expect(r.manifest!.failure!.message).toMatch(/at byte 96: 0xff/) },
-  { name: 'unterminated quote', dataset: 'hcsv', file: 'unterminated.csv', data: `${HEADER}r1,1,1.5,1.00,2026-01-01T00:00:00Z,"open\n`, expect: 'quarantined:parse.error' },
+  {
+    name: 'invalid UTF-8 reported at its own byte',
+    dataset: 'hcsv',
+    file: 'badutf8.csv',
+    data: Buffer.concat([Buffer.from(`${HEADER}r1,1,1.5,1.00,2026-01-01T00:00:00Z,abc\nr2,2,1.5,1.00,2026-01-01T00:00:00Z,`), bytes(0xff, 0x0a)]),
+    expect: 'quarantined:parse.encoding',
+    check: (r) => expect(r.manifest!.failure!.message).toMatch(/at byte 96: 0xff/),
+  },
+  {
+    name: 'unterminated quote',
+    dataset: 'hcsv',
+    file: 'unterminated.csv',
+    data: `${HEADER}r1,1,1.5,1.00,2026-01-01T00:00:00Z,"open\n`,
+    expect: 'quarantined:parse.error',
+  },
   { name: 'empty file', dataset: 'hcsv', file: 'empty.csv', data: '', expect: 'quarantined:file.empty' },
   {
     name: 'INT64 beyond 2^53, strict doubles, bad offsets: row rejects, exact values kept',
@@ -126,7 +247,10 @@ const CASES: Case[] = [
     data: `id,n,x,amount,ts,note,_rule,_line,_raw\n${Array.from({ length: 6 }, (_, i) => `r${i},1,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W`).join('\n')}\nr9,zz,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W,extra1,extra2\nr10,zz,1,1.00,2026-01-01T00:00:00Z,ok,R,L,W\n`,
     expect: 'succeeded',
     check: (r, root) => {
-      const lines = readFileSync(join(root, 'lake-bucket', r.manifest!.outputs.quarantineRows!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const lines = readFileSync(join(root, 'lake-bucket', r.manifest!.outputs.quarantineRows!), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines[0]).toMatchObject({ _rule: 'parse.field_count', _extra: ['extra1', 'extra2'], row: { _rule: 'R', _line: 'L', _raw: 'W', id: 'r9' } });
       expect(lines[1]).toMatchObject({ _rule: 'type(n)', row: { _rule: 'R', _line: 'L', _raw: 'W', n: 'zz' } });
       expect(lines[1]._raw).toBeUndefined();
@@ -140,7 +264,11 @@ const CASES: Case[] = [
     expect: 'quarantined:quality.reject_ratio',
     check: (r, root) => {
       expect(r.manifest!.counts).toMatchObject({ rowsIn: 10, rowsQuarantined: 7 });
-      expect(readFileSync(join(root, 'lake-bucket', r.manifest!.outputs.quarantineRows!), 'utf8').trim().split('\n')).toHaveLength(7);
+      expect(
+        readFileSync(join(root, 'lake-bucket', r.manifest!.outputs.quarantineRows!), 'utf8')
+          .trim()
+          .split('\n'),
+      ).toHaveLength(7);
     },
   },
   { name: 'good jsonl', dataset: 'hjson', file: 'good.jsonl', data: Array.from({ length: 10 }, (_, i) => jrow(i)).join('\n'), expect: 'succeeded' },
@@ -150,7 +278,11 @@ const CASES: Case[] = [
     name: 'deep nesting and wide records are row rejects',
     dataset: 'hjson',
     file: 'deep.jsonl',
-    data: [...Array.from({ length: 8 }, (_, i) => jrow(i)), jrow(8, `,"deep":${deep(5000)}`), `{${Array.from({ length: 500 }, (_, i) => `"k${i}":1`).join(',')}}`].join('\n'),
+    data: [
+      ...Array.from({ length: 8 }, (_, i) => jrow(i)),
+      jrow(8, `,"deep":${deep(5000)}`),
+      `{${Array.from({ length: 500 }, (_, i) => `"k${i}":1`).join(',')}}`,
+    ].join('\n'),
     expect: 'succeeded',
     check: (r) => expect(r.manifest!.counts).toMatchObject({ rowsIn: 10, rowsOut: 8, rowsQuarantined: 2 }),
   },
@@ -158,14 +290,40 @@ const CASES: Case[] = [
     name: 'JSON integers beyond 2^53 stay exact and distinct',
     dataset: 'hjson',
     file: 'bigint.jsonl',
-    data: ['{"id":"a","n":12345678901234567891}', '{"id":12345678901234567891,"n":1}', '{"id":12345678901234567892,"n":1}', '{"id":"b","n":9007199254740993}', '{"id":"c","x":1e400}', '{"id":"d","note":"\\ud800"}'].join('\n'),
+    data: [
+      '{"id":"a","n":12345678901234567891}',
+      '{"id":12345678901234567891,"n":1}',
+      '{"id":12345678901234567892,"n":1}',
+      '{"id":"b","n":9007199254740993}',
+      '{"id":"c","x":1e400}',
+      '{"id":"d","note":"\\ud800"}',
+    ].join('\n'),
     expect: 'succeeded',
     check: (r) => expect(r.manifest!.counts).toMatchObject({ rowsIn: 6, rowsOut: 3, rowsQuarantined: 3, rowsDeduplicated: 0 }),
   },
-  { name: 'JSON array in a jsonl dataset (.json)', dataset: 'hjson', file: 'arr.json', data: `[\n${Array.from({ length: 5 }, (_, i) => jrow(i)).join(',\n')}\n]`, expect: 'succeeded', check: (r) => expect(r.manifest!.counts.rowsOut).toBe(5) },
+  {
+    name: 'JSON array in a jsonl dataset (.json)',
+    dataset: 'hjson',
+    file: 'arr.json',
+    data: `[\n${Array.from({ length: 5 }, (_, i) => jrow(i)).join(',\n')}\n]`,
+    expect: 'succeeded',
+    check: (r) => expect(r.manifest!.counts.rowsOut).toBe(5),
+  },
   { name: 'truncated JSON array', dataset: 'hjson', file: 'trunc.json', data: `[${jrow(1)},${jrow(2)}`, expect: 'quarantined:parse.error' },
-  { name: 'JSON array element past maxRecordLength', dataset: 'hjson', file: 'longel.json', data: `[${jrow(1, `,"big":"${'z'.repeat(250_000)}"`)}]`, expect: 'quarantined:parse.limit' },
-  { name: 'jsonl line past maxRecordLength', dataset: 'hjson', file: 'longline.jsonl', data: jrow(1, `,"big":"${'z'.repeat(250_000)}"`), expect: 'quarantined:parse.limit' },
+  {
+    name: 'JSON array element past maxRecordLength',
+    dataset: 'hjson',
+    file: 'longel.json',
+    data: `[${jrow(1, `,"big":"${'z'.repeat(250_000)}"`)}]`,
+    expect: 'quarantined:parse.limit',
+  },
+  {
+    name: 'jsonl line past maxRecordLength',
+    dataset: 'hjson',
+    file: 'longline.jsonl',
+    data: jrow(1, `,"big":"${'z'.repeat(250_000)}"`),
+    expect: 'quarantined:parse.limit',
+  },
 ];
 
 const store = () => mkdtempSync(join(tmpdir(), 'pipeline-hostile-'));
@@ -179,7 +337,8 @@ async function run(c: { dataset: string; file: string; data: string | Uint8Array
   return { r, root, ms: performance.now() - t0 };
 }
 
-const outcome = (r: Awaited<ReturnType<typeof runLocal>>): Outcome => (r.status === 'succeeded' ? 'succeeded' : `quarantined:${r.manifest?.failure?.reason ?? `<${r.status}, no manifest>`}`);
+const outcome = (r: Awaited<ReturnType<typeof runLocal>>): Outcome =>
+  r.status === 'succeeded' ? 'succeeded' : `quarantined:${r.manifest?.failure?.reason ?? `<${r.status}, no manifest>`}`;
 
 describe('hostile corpus: every input ends succeeded or quarantined with a documented reason', () => {
   for (const c of CASES) {
@@ -199,7 +358,10 @@ describe('hostile corpus: every input ends succeeded or quarantined with a docum
 
   it('random damage to a good file never ends in a pipeline fault (property)', async () => {
     const good = Buffer.from(HEADER + rows(30));
-    const damage = fc.array(fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), op: fc.constantFrom('set', 'insert', 'delete', 'dup') }), { minLength: 1, maxLength: 6 });
+    const damage = fc.array(fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), op: fc.constantFrom('set', 'insert', 'delete', 'dup') }), {
+      minLength: 1,
+      maxLength: 6,
+    });
     await fc.assert(
       fc.asyncProperty(damage, fc.constantFrom('hcsv', 'hjson'), async (ops, dataset) => {
         let b = dataset === 'hcsv' ? [...good] : [...Buffer.from(Array.from({ length: 10 }, (_, i) => jrow(i)).join('\n'))];

@@ -15,11 +15,19 @@ type Row = Record<string, unknown>;
 async function readAll(dir: string): Promise<Row[]> {
   if (!existsSync(dir)) return [];
   const out: Row[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.parquet')).sort()) out.push(...(await readParquetObjects(join(dir, f))));
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.parquet'))
+    .sort())
+    out.push(...(await readParquetObjects(join(dir, f))));
   return out;
 }
 
-const partitionsUnder = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((d) => d.startsWith('dt=')).map((d) => d.slice(3)) : []);
+const partitionsUnder = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((d) => d.startsWith('dt='))
+        .map((d) => d.slice(3))
+    : [];
 
 /** Silver rows per partition (partitions with no rows left out), each a canonical string, sorted. */
 export async function silverByPartition(lake: string, contract: Contract): Promise<Record<string, string[]>> {

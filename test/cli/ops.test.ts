@@ -24,7 +24,12 @@ async function cli(...args: string[]) {
 }
 
 const outputs: Record<string, string> = Object.fromEntries(Object.values(OUTPUTS).map((k) => [k, `value-of-${k}`]));
-Object.assign(outputs, { LandingBucketName: 'landing', LakeBucketName: 'lake', StateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:files', Datasets: 'orders,sales,events' });
+Object.assign(outputs, {
+  LandingBucketName: 'landing',
+  LakeBucketName: 'lake',
+  StateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:files',
+  Datasets: 'orders,sales,events',
+});
 
 /** Just what readJson uses of a GetObject body. */
 const body = (s: string) => ({ transformToString: async () => s });
@@ -41,7 +46,16 @@ const manifest = (key: string, status: Manifest['status'], versionId: string): M
 });
 
 beforeEach(() => {
-  cfn.on(DescribeStacksCommand, { StackName: 'landing-to-lake-dev' }).resolves({ Stacks: [{ StackName: 'landing-to-lake-dev', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] });
+  cfn.on(DescribeStacksCommand, { StackName: 'landing-to-lake-dev' }).resolves({
+    Stacks: [
+      {
+        StackName: 'landing-to-lake-dev',
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
+  });
   sfn.on(ListExecutionsCommand).resolves({ executions: [] });
 });
 afterEach(() => {
@@ -81,11 +95,15 @@ describe('ops commands: help and usage', () => {
   });
 
   it('no stack, no credentials: exit 2 with what to do', async () => {
-    cfn.on(DescribeStacksCommand, { StackName: 'nope' }).rejects(Object.assign(new Error('Stack with id nope does not exist'), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } }));
+    cfn
+      .on(DescribeStacksCommand, { StackName: 'nope' })
+      .rejects(Object.assign(new Error('Stack with id nope does not exist'), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } }));
     let r = await cli('status', '--stack', 'nope');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/stack nope does not exist .*pass --stack \/ --env/);
-    cfn.on(DescribeStacksCommand, { StackName: 'landing-to-lake-prod' }).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    cfn
+      .on(DescribeStacksCommand, { StackName: 'landing-to-lake-prod' })
+      .rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
     r = await cli('reconcile', '--env', 'prod');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/no usable AWS credentials/);
@@ -115,8 +133,12 @@ describe('reconcile and replay through the CLI (mocked AWS)', () => {
 
   it('reconcile: gold, superseded, missing (exit 1) and unrouted', async () => {
     // b.csv's manifest is about its older version: the latest is missing.
-    s3.on(GetObjectCommand, { Bucket: 'lake', Key: layout.manifest('orders', 'landing/orders/a.csv') }).resolves({ Body: body(JSON.stringify(manifest('landing/orders/a.csv', 'succeeded', 'v1'))) } as never);
-    s3.on(GetObjectCommand, { Bucket: 'lake', Key: layout.manifest('orders', 'landing/orders/b.csv') }).resolves({ Body: body(JSON.stringify(manifest('landing/orders/b.csv', 'succeeded', 'v1'))) } as never);
+    s3.on(GetObjectCommand, { Bucket: 'lake', Key: layout.manifest('orders', 'landing/orders/a.csv') }).resolves({
+      Body: body(JSON.stringify(manifest('landing/orders/a.csv', 'succeeded', 'v1'))),
+    } as never);
+    s3.on(GetObjectCommand, { Bucket: 'lake', Key: layout.manifest('orders', 'landing/orders/b.csv') }).resolves({
+      Body: body(JSON.stringify(manifest('landing/orders/b.csv', 'succeeded', 'v1'))),
+    } as never);
     const r = await cli('reconcile', '--dataset', 'orders', '--json');
     expect(r.code).toBe(1);
     const rep = JSON.parse(r.out);
@@ -144,7 +166,16 @@ describe('reconcile and replay through the CLI (mocked AWS)', () => {
     const calls = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
     expect(calls.map((c) => c.stateMachineArn)).toEqual([outputs.StateMachineArn, outputs.StateMachineArn]);
     const inputs = calls.map((c) => JSON.parse(c.input!));
-    expect(inputs[0]).toEqual({ dataset: 'orders', bucket: 'landing', key: 'landing/orders/a.csv', versionId: 'v1', etag: 'e1', size: 10, landedAt: '2026-11-22T01:00:00.000Z', execution: calls[0].name });
+    expect(inputs[0]).toEqual({
+      dataset: 'orders',
+      bucket: 'landing',
+      key: 'landing/orders/a.csv',
+      versionId: 'v1',
+      etag: 'e1',
+      size: 10,
+      landedAt: '2026-11-22T01:00:00.000Z',
+      execution: calls[0].name,
+    });
     expect(inputs[1]).toMatchObject({ key: 'landing/orders/b.csv', versionId: 'v2' });
     for (const c of calls) expect(c.name).toMatch(/^replay-[0-9a-f]{8}-orders-[0-9a-f]{40}$/);
 
@@ -157,13 +188,18 @@ describe('reconcile and replay through the CLI (mocked AWS)', () => {
 
   it('a distributed replay run again starts nothing, also while the first is still running (StartExecution would answer success then)', async () => {
     sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('none'), { name: 'ExecutionDoesNotExist' }));
-    sfn.on(StartExecutionCommand).callsFake((i: { stateMachineArn: string; name: string }) => ({ executionArn: `${i.stateMachineArn.replace(':stateMachine:', ':execution:')}:${i.name}`, startDate: new Date() }));
+    sfn.on(StartExecutionCommand).callsFake((i: { stateMachineArn: string; name: string }) => ({
+      executionArn: `${i.stateMachineArn.replace(':stateMachine:', ':execution:')}:${i.name}`,
+      startDate: new Date(),
+    }));
     const first = await cli('replay', '--dataset', 'orders', '--distributed', '--json');
     expect(first.code).toBe(0);
     const started = JSON.parse(first.out);
     expect(started).toMatchObject({ distributed: true, files: 2 });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
-    sfn.on(DescribeExecutionCommand).resolves({ executionArn: started.execution, stateMachineArn: outputs.ReplayStateMachineArn, status: 'RUNNING', startDate: new Date() });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ executionArn: started.execution, stateMachineArn: outputs.ReplayStateMachineArn, status: 'RUNNING', startDate: new Date() });
     const again = await cli('replay', '--dataset', 'orders', '--distributed', '--json');
     expect(JSON.parse(again.out)).toMatchObject({ distributed: true, alreadyStarted: true, status: 'RUNNING' });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
@@ -182,12 +218,29 @@ describe('reconcile and replay through the CLI (mocked AWS)', () => {
 describe('status through the CLI (mocked AWS)', () => {
   it('prints the table, and the same report as JSON', async () => {
     s3.on(GetObjectCommand).rejects(Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
-    s3.on(GetObjectCommand, { Bucket: 'lake', Key: layout.lastSuccess('orders') }).resolves({ Body: body(JSON.stringify({ dataset: 'orders', at: new Date(Date.now() - 5 * 60_000).toISOString() })) } as never);
+    s3.on(GetObjectCommand, { Bucket: 'lake', Key: layout.lastSuccess('orders') }).resolves({
+      Body: body(JSON.stringify({ dataset: 'orders', at: new Date(Date.now() - 5 * 60_000).toISOString() })),
+    } as never);
     s3.on(ListObjectsV2Command).resolves({ Contents: [], IsTruncated: false });
-    sqs.on(GetQueueAttributesCommand).callsFake((i: { QueueUrl: string }) => ({ Attributes: { ApproximateNumberOfMessages: i.QueueUrl === outputs.IngestDlqUrl ? '4' : '0' } }));
-    cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'landing-to-lake-dev-ingest-dlq', StateValue: 'ALARM', StateReason: 'Threshold Crossed: 1 datapoint' }], CompositeAlarms: [] });
-    sfn.on(ListExecutionsCommand, { statusFilter: 'FAILED' }).resolves({ executions: [{ executionArn: 'arn:x', stateMachineArn: 'sm', name: 'orders-x', status: 'FAILED', startDate: new Date() }] });
-    sfn.on(DescribeExecutionCommand).resolves({ executionArn: 'arn:x', stateMachineArn: 'sm', status: 'FAILED', startDate: new Date(), input: JSON.stringify({ dataset: 'orders', key: 'landing/orders/x.csv' }), error: 'schema.incompatible', cause: 'no column order_id' });
+    sqs
+      .on(GetQueueAttributesCommand)
+      .callsFake((i: { QueueUrl: string }) => ({ Attributes: { ApproximateNumberOfMessages: i.QueueUrl === outputs.IngestDlqUrl ? '4' : '0' } }));
+    cw.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [{ AlarmName: 'landing-to-lake-dev-ingest-dlq', StateValue: 'ALARM', StateReason: 'Threshold Crossed: 1 datapoint' }],
+      CompositeAlarms: [],
+    });
+    sfn
+      .on(ListExecutionsCommand, { statusFilter: 'FAILED' })
+      .resolves({ executions: [{ executionArn: 'arn:x', stateMachineArn: 'sm', name: 'orders-x', status: 'FAILED', startDate: new Date() }] });
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: 'arn:x',
+      stateMachineArn: 'sm',
+      status: 'FAILED',
+      startDate: new Date(),
+      input: JSON.stringify({ dataset: 'orders', key: 'landing/orders/x.csv' }),
+      error: 'schema.incompatible',
+      cause: 'no column order_id',
+    });
     const r = await cli('status');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^orders\s+\S+Z\s+5 \/ 1440 min/m);

@@ -35,7 +35,8 @@ function manifests(store: string, dataset: string): Manifest[] {
 describe('pipeline query over the local store', () => {
   const store = tmp('query-store-');
   beforeAll(async () => {
-    for (const f of ['samples/orders', 'samples/sales/sales_bad_rows.csv', 'samples/events/events.jsonl']) expect((await cli(['run', f, '--store', store])).code).toBe(0);
+    for (const f of ['samples/orders', 'samples/sales/sales_bad_rows.csv', 'samples/events/events.jsonl'])
+      expect((await cli(['run', f, '--store', store])).code).toBe(0);
   }, 120_000);
 
   it('count(*) of every silver table is the sum of its manifests rowsOut (the README check)', async () => {
@@ -50,7 +51,13 @@ describe('pipeline query over the local store', () => {
 
   it('gold agrees with silver per partition: counts and exact decimal sums', async () => {
     const silver = await cli(['query', 'select dt, count(*) as n, sum(total) as s from orders group by dt order by dt', '--json', '--store', store]);
-    const gold = await cli(['query', 'select dt, sum(orders) as n, sum(total_amount) as s from orders_orders_by_status group by dt order by dt', '--json', '--store', store]);
+    const gold = await cli([
+      'query',
+      'select dt, sum(orders) as n, sum(total_amount) as s from orders_orders_by_status group by dt order by dt',
+      '--json',
+      '--store',
+      store,
+    ]);
     expect(JSON.parse(gold.out)).toEqual(JSON.parse(silver.out));
     expect(JSON.parse(silver.out)[0].s).toBe('324.33');
   });
@@ -65,7 +72,13 @@ describe('pipeline query over the local store', () => {
   });
 
   it('columns are typed as the catalog types them', async () => {
-    const r = await cli(['query', 'select typeof(order_ts) as ts, typeof(amount) as amount, typeof(quantity) as q, typeof(dt) as dt from sales limit 1', '--json', '--store', store]);
+    const r = await cli([
+      'query',
+      'select typeof(order_ts) as ts, typeof(amount) as amount, typeof(quantity) as q, typeof(dt) as dt from sales limit 1',
+      '--json',
+      '--store',
+      store,
+    ]);
     expect(JSON.parse(r.out)).toEqual([{ ts: 'TIMESTAMP', amount: 'DECIMAL(12,2)', q: 'BIGINT', dt: 'DATE' }]);
     const t = await cli(['query', "select order_ts, amount from sales where order_id = 'S-1'", '--json', '--store', store]);
     expect(JSON.parse(t.out)).toEqual([{ order_ts: '2026-11-20 10:00:00.000', amount: '10.00' }]);
@@ -73,18 +86,33 @@ describe('pipeline query over the local store', () => {
 
   it('prints a readable table', async () => {
     const r = await cli(['query', 'select status, count(*) as n from orders group by 1 order by 1', '--store', store]);
-    expect(r.out.split('\n')).toEqual(['status     n', '---------  -', 'cancelled  1', 'new        2', 'paid       4', 'refunded   1', 'shipped    1', '(5 rows, duckdb)']);
+    expect(r.out.split('\n')).toEqual([
+      'status     n',
+      '---------  -',
+      'cancelled  1',
+      'new        2',
+      'paid       4',
+      'refunded   1',
+      'shipped    1',
+      '(5 rows, duckdb)',
+    ]);
   });
 
   it('unknown table or column: exit 2 and the known tables or columns', async () => {
     const t = await cli(['query', 'select * from ordrs', '--store', store]);
     expect(t.code).toBe(2);
-    expect(t.err).toContain(`unknown table 'ordrs' (known tables: ${lakeTables(loadConfig('config/pipeline.json')).map((x) => x.name).join(', ')})`);
+    expect(t.err).toContain(
+      `unknown table 'ordrs' (known tables: ${lakeTables(loadConfig('config/pipeline.json'))
+        .map((x) => x.name)
+        .join(', ')})`,
+    );
     expect(t.err).toContain('(known tables: orders, orders_orders_by_status, sales, sales_daily_sales_by_region, events, events_events_by_type');
     const c = await cli(['query', 'select amount from orders', '--store', store]);
     expect(c.code).toBe(2);
     expect(c.err).toContain("unknown column 'amount'");
-    expect(c.err).toContain('orders(order_id, total, status, region, currency, _source_key, _source_version, _ingested_at, _source_line, _contract_version, dt)');
+    expect(c.err).toContain(
+      'orders(order_id, total, status, region, currency, _source_key, _source_version, _ingested_at, _source_line, _contract_version, dt)',
+    );
     expect(c.err).not.toContain('sales(');
     const s = await cli(['query', 'selec 1', '--store', store]);
     expect(s.code).toBe(2);
@@ -125,7 +153,10 @@ describe('files of older contract versions and partitions', () => {
   const value: Record<string, fc.Arbitrary<[string, Cell]>> = {
     string: fc.string({ maxLength: 12 }).map((s) => [s, s]),
     integer: fc.maxSafeInteger().map((n) => [String(n), n]),
-    double: fc.integer({ min: -1e9, max: 1e9 }).filter((n) => n !== 0).map((n) => [String(n / 64), n / 64]),
+    double: fc
+      .integer({ min: -1e9, max: 1e9 })
+      .filter((n) => n !== 0)
+      .map((n) => [String(n / 64), n / 64]),
     boolean: fc.boolean().map((b) => [String(b), b]),
     date: fc.integer({ min: 0, max: 40000 }).map((d) => {
       const s = new Date(d * 86400000).toISOString().slice(0, 10);
@@ -146,7 +177,10 @@ describe('files of older contract versions and partitions', () => {
 
   it('union by name: each file has any subset of the columns (in any order); absent columns read NULL, present ones exact', async () => {
     const file = fc.record({
-      cols: fc.shuffledSubarray(columns.map((_, i) => i), { minLength: 1 }),
+      cols: fc.shuffledSubarray(
+        columns.map((_, i) => i),
+        { minLength: 1 },
+      ),
       rows: fc.array(fc.tuple(...columns.map((c) => fc.option(value[c.type], { freq: 4 }))), { maxLength: 4 }),
       day: fc.integer({ min: 1, max: 3 }),
     });
@@ -159,10 +193,15 @@ describe('files of older contract versions and partitions', () => {
           mkdirSync(join(root, `dt=2026-11-0${f.day}`), { recursive: true });
           const rows: Typed[][] = f.rows.map((r) => f.cols.map((i) => (r[i] ? (parsers[i](r[i]![0]) as Typed) : null)));
           expect(rows.flat().includes(INVALID as never)).toBe(false);
-          writeParquetFile(path, f.cols.map((i) => columns[i]), rows);
+          writeParquetFile(
+            path,
+            f.cols.map((i) => columns[i]),
+            rows,
+          );
           // The table also has silver's audit columns, which these hand-written files lack: NULL.
           const audit = table.columns.length - columns.length;
-          for (const r of f.rows) expected.push([...columns.map((_, i) => (f.cols.includes(i) && r[i] ? r[i]![1] : null)), ...Array(audit).fill(null), `2026-11-0${f.day}`]);
+          for (const r of f.rows)
+            expected.push([...columns.map((_, i) => (f.cols.includes(i) && r[i] ? r[i]![1] : null)), ...Array(audit).fill(null), `2026-11-0${f.day}`]);
         });
         const r = await localQuery('select * from web_visits', [{ table, dir: root }], range);
         expect(r.columns.map((c) => c.name)).toEqual([...table.columns.map((c) => c.name), 'dt']);
@@ -226,14 +265,28 @@ describe('pipeline query --remote (Athena)', () => {
       { Name: 'ts', Type: 'timestamp' },
       { Name: 'ok', Type: 'boolean' },
     ];
-    athena
-      .on(GetQueryResultsCommand, { QueryExecutionId: 'q1', NextToken: undefined })
-      .resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: info }, Rows: [{ Data: info.map((c) => ({ VarCharValue: c.Name })) }, { Data: [{ VarCharValue: '9' }, { VarCharValue: '344.33' }, { VarCharValue: '2026-11-20 10:00:00' }, { VarCharValue: 'true' }] }] }, NextToken: 't2' });
-    athena
-      .on(GetQueryResultsCommand, { QueryExecutionId: 'q1', NextToken: 't2' })
-      .resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: info }, Rows: [{ Data: [{ VarCharValue: '9007199254740993' }, {}, { VarCharValue: '2026-11-20 10:00:00.5' }, { VarCharValue: 'false' }] }] } });
+    athena.on(GetQueryResultsCommand, { QueryExecutionId: 'q1', NextToken: undefined }).resolves({
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: info },
+        Rows: [
+          { Data: info.map((c) => ({ VarCharValue: c.Name })) },
+          { Data: [{ VarCharValue: '9' }, { VarCharValue: '344.33' }, { VarCharValue: '2026-11-20 10:00:00' }, { VarCharValue: 'true' }] },
+        ],
+      },
+      NextToken: 't2',
+    });
+    athena.on(GetQueryResultsCommand, { QueryExecutionId: 'q1', NextToken: 't2' }).resolves({
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: info },
+        Rows: [{ Data: [{ VarCharValue: '9007199254740993' }, {}, { VarCharValue: '2026-11-20 10:00:00.5' }, { VarCharValue: 'false' }] }],
+      },
+    });
     const r = await athenaQuery('select 1', target, tables, new AthenaClient({ region: 'us-east-1' }), { pollMs: 1 });
-    expect(athena.commandCalls(StartQueryExecutionCommand)[0].args[0].input).toEqual({ QueryString: 'select 1', WorkGroup: 'wg', QueryExecutionContext: { Database: 'db', Catalog: 'AwsDataCatalog' } });
+    expect(athena.commandCalls(StartQueryExecutionCommand)[0].args[0].input).toEqual({
+      QueryString: 'select 1',
+      WorkGroup: 'wg',
+      QueryExecutionContext: { Database: 'db', Catalog: 'AwsDataCatalog' },
+    });
     expect(r.columns).toEqual([
       { name: 'n', type: 'bigint' },
       { name: 's', type: 'decimal(38,2)' },
@@ -250,10 +303,16 @@ describe('pipeline query --remote (Athena)', () => {
   it('a failed query on an unknown table names the known tables', async () => {
     const athena = mockClient(AthenaClient);
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q2' });
-    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.db.ordres' does not exist" } } });
-    await expect(athenaQuery('select * from ordres', target, tables, new AthenaClient({ region: 'us-east-1' }), { pollMs: 1 })).rejects.toThrow(/unknown table 'ordres' \(known tables: orders, /);
+    athena.on(GetQueryExecutionCommand).resolves({
+      QueryExecution: { Status: { State: 'FAILED', StateChangeReason: "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.db.ordres' does not exist" } },
+    });
+    await expect(athenaQuery('select * from ordres', target, tables, new AthenaClient({ region: 'us-east-1' }), { pollMs: 1 })).rejects.toThrow(
+      /unknown table 'ordres' \(known tables: orders, /,
+    );
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'Query exhausted resources' } } });
-    await expect(athenaQuery('select 1', target, tables, new AthenaClient({ region: 'us-east-1' }), { pollMs: 1 })).rejects.toThrow(/Athena query q2 failed: Query exhausted resources/);
+    await expect(athenaQuery('select 1', target, tables, new AthenaClient({ region: 'us-east-1' }), { pollMs: 1 })).rejects.toThrow(
+      /Athena query q2 failed: Query exhausted resources/,
+    );
     athena.restore();
   });
 });
@@ -262,9 +321,20 @@ describe('Lambda bundles', () => {
   it('no handler bundles DuckDB or the CLI', async () => {
     const handlers = readdirSync('lambdas/handlers').filter((f) => f.endsWith('.ts'));
     for (const h of handlers) {
-      const r = await build({ entryPoints: [join('lambdas/handlers', h)], bundle: true, platform: 'node', write: false, metafile: true, logLevel: 'silent', define: { __PIPELINE_CONTRACTS__: '[]' } });
+      const r = await build({
+        entryPoints: [join('lambdas/handlers', h)],
+        bundle: true,
+        platform: 'node',
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+        define: { __PIPELINE_CONTRACTS__: '[]' },
+      });
       const inputs = Object.keys(r.metafile.inputs);
-      expect(inputs.filter((p) => p.includes('@duckdb') || p.includes('src/cli/') || p.includes('client-athena')), h).toEqual([]);
+      expect(
+        inputs.filter((p) => p.includes('@duckdb') || p.includes('src/cli/') || p.includes('client-athena')),
+        h,
+      ).toEqual([]);
     }
   }, 60_000);
 });

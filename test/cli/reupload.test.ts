@@ -29,15 +29,24 @@ interface Version {
 type Step = { kind: 'upload'; version: Version; fail?: 'Validate' | 'TransformAfter' | 'Publish' } | { kind: 'replay' };
 
 const version = (n: number): fc.Arbitrary<Version> =>
-  fc.record({
-    good: fc.boolean(),
-    rows: fc.array(fc.record({ day: fc.constantFrom(...DAYS), amount: fc.integer({ min: 0, max: 500 }) }), { minLength: 1, maxLength: 6 }),
-  }).map(({ good, rows }) => ({ good, rows: rows.map((r, i) => ({ ...r, id: `V${n}-${i}` })) }));
+  fc
+    .record({
+      good: fc.boolean(),
+      rows: fc.array(fc.record({ day: fc.constantFrom(...DAYS), amount: fc.integer({ min: 0, max: 500 }) }), { minLength: 1, maxLength: 6 }),
+    })
+    .map(({ good, rows }) => ({ good, rows: rows.map((r, i) => ({ ...r, id: `V${n}-${i}` })) }));
 
 const step = (n: number): fc.Arbitrary<Step> =>
   fc.oneof(
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('upload' as const), version: version(n) }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('upload' as const), version: version(n), fail: fc.constantFrom('Validate' as const, 'TransformAfter' as const, 'Publish' as const) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('upload' as const),
+        version: version(n),
+        fail: fc.constantFrom('Validate' as const, 'TransformAfter' as const, 'Publish' as const),
+      }),
+    },
     { weight: 1, arbitrary: fc.constant({ kind: 'replay' as const }) },
   );
 
@@ -48,49 +57,55 @@ function csv(v: Version): string {
 }
 
 describe('re-uploads of one key (property, local runner)', () => {
-  it('after every upload, failure and replay, silver holds exactly the last accepted version and gold equals the aggregate of silver', { timeout: 300_000 }, async () => {
+  it('after every upload, failure and replay, silver holds exactly the last accepted version and gold equals the aggregate of silver', {
+    timeout: 300_000,
+  }, async () => {
     let seq = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.nat(), { minLength: 2, maxLength: 6 }).chain((ns) => fc.tuple(...ns.map((_, i) => step(i)))), async (steps) => {
-        const root = mkdtempSync(join(tmpdir(), 'pipeline-reupload-'));
-        const lake = join(root, LOCAL_BUCKETS.lake);
-        let landed: Version | undefined;
-        let accepted: Version | undefined;
-        for (const [i, s] of steps.entries()) {
-          if (s.kind === 'replay' && !landed) continue;
-          const v = s.kind === 'upload' ? s.version : landed!;
-          const fail = s.kind === 'upload' ? s.fail : undefined;
-          const dir = join(root, 'in', String(seq++), 'sales');
-          mkdirSync(dir, { recursive: true });
-          const file = join(dir, 'sales_daily.csv');
-          writeFileSync(file, csv(v));
-          landed = v;
-          const r = await runLocal(file, 'sales', {
-            config: cfg,
-            storeRoot: root,
-            retryWaitMs: 1,
-            wrap: (state, fn) => async (input) => {
-              if (fail === 'Validate' && state === 'Validate') throw new Error('simulated fault before Validate');
-              if (fail === 'Publish' && state === 'Publish') throw new Error('simulated fault in Publish');
-              const out = await fn(input);
-              if (fail === 'TransformAfter' && state === 'Transform') throw new Error('simulated crash after Transform wrote its outputs');
-              return out;
-            },
-          });
-          const expected = fail === 'Validate' ? 'failed' : !v.good ? 'quarantined' : fail ? 'failed' : 'succeeded';
-          expect(r.status, `step ${i}`).toBe(expected);
-          if (v.good && fail !== 'Validate') accepted = v;
+      fc.asyncProperty(
+        fc.array(fc.nat(), { minLength: 2, maxLength: 6 }).chain((ns) => fc.tuple(...ns.map((_, i) => step(i)))),
+        async (steps) => {
+          const root = mkdtempSync(join(tmpdir(), 'pipeline-reupload-'));
+          const lake = join(root, LOCAL_BUCKETS.lake);
+          let landed: Version | undefined;
+          let accepted: Version | undefined;
+          for (const [i, s] of steps.entries()) {
+            if (s.kind === 'replay' && !landed) continue;
+            const v = s.kind === 'upload' ? s.version : landed!;
+            const fail = s.kind === 'upload' ? s.fail : undefined;
+            const dir = join(root, 'in', String(seq++), 'sales');
+            mkdirSync(dir, { recursive: true });
+            const file = join(dir, 'sales_daily.csv');
+            writeFileSync(file, csv(v));
+            landed = v;
+            const r = await runLocal(file, 'sales', {
+              config: cfg,
+              storeRoot: root,
+              retryWaitMs: 1,
+              wrap: (state, fn) => async (input) => {
+                if (fail === 'Validate' && state === 'Validate') throw new Error('simulated fault before Validate');
+                if (fail === 'Publish' && state === 'Publish') throw new Error('simulated fault in Publish');
+                const out = await fn(input);
+                if (fail === 'TransformAfter' && state === 'Transform') throw new Error('simulated crash after Transform wrote its outputs');
+                return out;
+              },
+            });
+            const expected = fail === 'Validate' ? 'failed' : !v.good ? 'quarantined' : fail ? 'failed' : 'succeeded';
+            expect(r.status, `step ${i}`).toBe(expected);
+            if (v.good && fail !== 'Validate') accepted = v;
 
-          const want: Record<string, string[]> = {};
-          for (const row of accepted?.rows ?? []) (want[row.day] ??= []).push(row.id);
-          const silver = await silverByPartition(lake, sales);
-          const got = Object.fromEntries(Object.entries(silver).map(([dt, rows]) => [dt, rows.map((x) => JSON.parse(x)[0] as string).sort()]));
-          expect(got, `silver after step ${i} (${JSON.stringify(steps.slice(0, i + 1).map((x) => (x.kind === 'replay' ? 'replay' : `${x.version.good ? 'good' : 'bad'}${x.fail ? `/fail:${x.fail}` : ''}`)))})`).toEqual(
-            Object.fromEntries(Object.entries(want).map(([dt, ids]) => [dt, ids.sort()])),
-          );
-          expect(await goldByPartition(lake, sales), `gold after step ${i}`).toEqual(await referenceGold(lake, sales));
-        }
-      }),
+            const want: Record<string, string[]> = {};
+            for (const row of accepted?.rows ?? []) (want[row.day] ??= []).push(row.id);
+            const silver = await silverByPartition(lake, sales);
+            const got = Object.fromEntries(Object.entries(silver).map(([dt, rows]) => [dt, rows.map((x) => JSON.parse(x)[0] as string).sort()]));
+            expect(
+              got,
+              `silver after step ${i} (${JSON.stringify(steps.slice(0, i + 1).map((x) => (x.kind === 'replay' ? 'replay' : `${x.version.good ? 'good' : 'bad'}${x.fail ? `/fail:${x.fail}` : ''}`)))})`,
+            ).toEqual(Object.fromEntries(Object.entries(want).map(([dt, ids]) => [dt, ids.sort()])));
+            expect(await goldByPartition(lake, sales), `gold after step ${i}`).toEqual(await referenceGold(lake, sales));
+          }
+        },
+      ),
       { numRuns: 12 },
     );
   });

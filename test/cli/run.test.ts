@@ -67,7 +67,13 @@ describe('pipeline run', () => {
     const { code, out } = await cli(['run', 'samples/orders/orders_v2.csv', '--store', store(), '--json']);
     expect(code).toBe(0);
     const m = JSON.parse(out);
-    expect(m).toMatchObject({ status: 'succeeded', contractVersion: 3, matchedVersion: 2, counts: { rowsIn: 3, rowsOut: 3 }, source: { dataset: 'orders', key: 'landing/orders/orders_v2.csv' } });
+    expect(m).toMatchObject({
+      status: 'succeeded',
+      contractVersion: 3,
+      matchedVersion: 2,
+      counts: { rowsIn: 3, rowsOut: 3 },
+      source: { dataset: 'orders', key: 'landing/orders/orders_v2.csv' },
+    });
     expect(m.source.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -197,4 +203,3 @@ describe('the command runs on the pinned Node only', () => {
     expect(r.stderr).toMatch(/Lambdas run Node 24.*npx pipeline/);
   });
 });
-

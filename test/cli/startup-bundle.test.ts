@@ -28,7 +28,11 @@ async function inProcess(args: string[]) {
 
 /** Timings and the store's directory differ between two runs; nothing else may. */
 const same = (r: { code: number | null; out: string; err: string }, store: string) => {
-  const norm = (s: string) => s.replaceAll(relative(ROOT, store), '<store>').replaceAll(store, '<store>').replace(/\d+ ms/g, 'N ms');
+  const norm = (s: string) =>
+    s
+      .replaceAll(relative(ROOT, store), '<store>')
+      .replaceAll(store, '<store>')
+      .replace(/\d+ ms/g, 'N ms');
   return { code: r.code, out: norm(r.out), err: norm(r.err) };
 };
 
@@ -68,7 +72,10 @@ describe('the bundled CLI', () => {
       expect(r.status).toBe(0);
       const modules = JSON.parse(/MODULES (.*)$/.exec(r.stderr)![1]) as string[];
       for (const pkg of ['@aws-sdk', '@smithy', 'asl-validator', 'aws-cdk-lib', '@duckdb', 'esbuild', 'tsx']) {
-        expect(modules.filter((m) => m.includes(`/node_modules/${pkg}/`)), pkg).toEqual([]);
+        expect(
+          modules.filter((m) => m.includes(`/node_modules/${pkg}/`)),
+          pkg,
+        ).toEqual([]);
       }
       // The sources and the packages a run needs come from one file.
       expect(modules.filter((m) => !m.startsWith(join(ROOT, 'bin')))).toEqual([join(ROOT, 'node_modules', '.cache', 'landing-to-lake', 'cli', 'main.js')]);
@@ -87,7 +94,11 @@ describe('the bundled CLI', () => {
       cfg.name = `tsx-${process.pid}-${Date.now()}`;
       for (const d of cfg.datasets) d.contract = join(ROOT, 'config', d.contract);
       writeFileSync(join(dir, 'pipeline.json'), JSON.stringify(cfg));
-      const r = spawnSync(process.execPath, [BIN, 'run', 'samples/orders/orders_v1.csv', '--config', join(dir, 'pipeline.json'), '--store', join(dir, 'store')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PIPELINE_TSX: '1' } });
+      const r = spawnSync(
+        process.execPath,
+        [BIN, 'run', 'samples/orders/orders_v1.csv', '--config', join(dir, 'pipeline.json'), '--store', join(dir, 'store')],
+        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PIPELINE_TSX: '1' } },
+      );
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('rows in 3 · out 3 · quarantined 0');
@@ -120,12 +131,20 @@ describe('the bundled CLI', () => {
       // the first wrote (V8 itself checks a code cache against the source's length only).
       const cache = JSON.stringify(join(root, 'bin', 'transpile-cache.cjs'));
       const read = () => {
-        const r = spawnSync(process.execPath, ['-e', `const c = require(${cache}); c.bundled(${JSON.stringify(entry)}).then((f) => console.log(c.requireBundle(f, 'read').read()))`], { encoding: 'utf8' });
+        const r = spawnSync(
+          process.execPath,
+          ['-e', `const c = require(${cache}); c.bundled(${JSON.stringify(entry)}).then((f) => console.log(c.requireBundle(f, 'read').read()))`],
+          { encoding: 'utf8' },
+        );
         expect(r.stderr).toBe('');
         return r.stdout.trim();
       };
       const codeCache = join(root, 'node_modules', '.cache', 'landing-to-lake', 'cli', 'main.js.read.v8');
-      const current = () => spawnSync(process.execPath, ['-e', `process.exit(require(${JSON.stringify(join(root, 'bin', 'transpile-cache.cjs'))}).current(${JSON.stringify(entry)}) ? 0 : 1)`]).status;
+      const current = () =>
+        spawnSync(process.execPath, [
+          '-e',
+          `process.exit(require(${JSON.stringify(join(root, 'bin', 'transpile-cache.cjs'))}).current(${JSON.stringify(entry)}) ? 0 : 1)`,
+        ]).status;
       expect(read()).toBe(`one 1 1.0.0 ${join(root, 'src', 'cli')}`);
       expect(current()).toBe(0);
       expect(existsSync(codeCache)).toBe(true);
@@ -155,7 +174,9 @@ describe('the bundled CLI', () => {
       writeFileSync(join(root, 'node_modules', '.package-lock.json'), '{"lockfileVersion":3,"packages":{}}');
       expect(current()).toBe(1);
       expect(read()).toBe(`two 22 1.0.10 ${join(root, 'src', 'cli')}`);
-      expect(readFileSync(join(root, 'node_modules', '.cache', 'landing-to-lake', 'cli', 'main.js'), 'utf8')).toMatch(/^\/\/ landing-to-lake cli bundle [0-9a-f]{64}\n/);
+      expect(readFileSync(join(root, 'node_modules', '.cache', 'landing-to-lake', 'cli', 'main.js'), 'utf8')).toMatch(
+        /^\/\/ landing-to-lake cli bundle [0-9a-f]{64}\n/,
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

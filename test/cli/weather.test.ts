@@ -17,7 +17,12 @@ describe('pipeline run samples/weather (real-world contract language)', () => {
     const code = await main(['run', 'samples/weather/weather_1998.csv', '--store', root, '--json'], { log: (s) => lines.push(s), err: (s) => lines.push(s) });
     expect(code).toBe(0);
     const m = JSON.parse(lines.join('\n'));
-    expect(m).toMatchObject({ status: 'succeeded', contractVersion: 1, matchedVersion: 1, counts: { rowsIn: 12, rowsOut: 7, rowsQuarantined: 4, rowsDeduplicated: 1 } });
+    expect(m).toMatchObject({
+      status: 'succeeded',
+      contractVersion: 1,
+      matchedVersion: 1,
+      counts: { rowsIn: 12, rowsOut: 7, rowsQuarantined: 4, rowsDeduplicated: 1 },
+    });
     expect(m.schemaChanges.warnings).toEqual([]);
     expect(m.reasons).toEqual({ 'duplicate_key(station_id,obs_date)': 2, low_le_high: 1, 'not_in(station_id)': 1 });
 
@@ -34,9 +39,20 @@ describe('pipeline run samples/weather (real-world contract language)', () => {
     expect(byKey.get('KORD 1998-06-13')).toMatchObject({ high_f: null, conditions: 'Rain' });
     expect(byKey.get('KMDW 1998-06-12')).toMatchObject({ precip_in: null, conditions: 'Partly cloudy' });
     expect(byKey.get('KMDW 1998-06-14')).toMatchObject({ low_f: null, high_f: null, precip_in: null, conditions: null });
-    expect([...byKey.keys()].sort()).toEqual(['KMDW 1998-06-12', 'KMDW 1998-06-14', 'KORD 1998-04-05', 'KORD 1998-06-12', 'KORD 1998-06-13', 'KORD 1998-10-25', 'KORD 2000-01-01']);
+    expect([...byKey.keys()].sort()).toEqual([
+      'KMDW 1998-06-12',
+      'KMDW 1998-06-14',
+      'KORD 1998-04-05',
+      'KORD 1998-06-12',
+      'KORD 1998-06-13',
+      'KORD 1998-10-25',
+      'KORD 2000-01-01',
+    ]);
 
-    const q = readFileSync(join(root, 'lake-bucket', m.outputs.quarantineRows), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const q = readFileSync(join(root, 'lake-bucket', m.outputs.quarantineRows), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(q.map((r) => r._reason)).toEqual([
       'low_f <= high_f is false for low_f=88.0, high_f=71.0',
       "station_id='TEST' is one of the forbidden values TEST, XXXX",
@@ -44,9 +60,28 @@ describe('pipeline run samples/weather (real-world contract language)', () => {
       'rows at lines 11 and 12 share the key (KMDW, 1998-06-15) with different values',
     ]);
     expect(q[0].row['Low Temp (F)']).toBe('88.0');
-    const dups = readFileSync(join(root, 'lake-bucket', m.outputs.duplicates), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(dups).toEqual([{ _line: 10, _rule: 'duplicate_key(station_id,obs_date)', row: { 'Station ID': 'KORD', 'Obs Date': 'Jun 12 1998', 'Observed At': 'Jun 12 1998 2:05 PM', 'Low Temp (F)': '61.0', 'High Temp (F)': '78.5', 'Precip (in)': '0.00', Conditions: 'Sunny' } }]);
-    const wet = await readParquetObjects(join(root, 'lake-bucket/gold/weather/wet_days_by_station/dt=1998-06/part-0.parquet'), { columns: ['station_id', 'month_obs_date', 'days', 'wet_days', 'rain_in', 'max_sunny_high_f'] });
+    const dups = readFileSync(join(root, 'lake-bucket', m.outputs.duplicates), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(dups).toEqual([
+      {
+        _line: 10,
+        _rule: 'duplicate_key(station_id,obs_date)',
+        row: {
+          'Station ID': 'KORD',
+          'Obs Date': 'Jun 12 1998',
+          'Observed At': 'Jun 12 1998 2:05 PM',
+          'Low Temp (F)': '61.0',
+          'High Temp (F)': '78.5',
+          'Precip (in)': '0.00',
+          Conditions: 'Sunny',
+        },
+      },
+    ]);
+    const wet = await readParquetObjects(join(root, 'lake-bucket/gold/weather/wet_days_by_station/dt=1998-06/part-0.parquet'), {
+      columns: ['station_id', 'month_obs_date', 'days', 'wet_days', 'rain_in', 'max_sunny_high_f'],
+    });
     expect(wet.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])))).toEqual([
       { station_id: 'KMDW', month_obs_date: 6, days: 2, wet_days: 0, rain_in: null, max_sunny_high_f: null },
       { station_id: 'KORD', month_obs_date: 6, days: 2, wet_days: 1, rain_in: 0.12, max_sunny_high_f: 78.5 },
@@ -58,7 +93,9 @@ describe('pipeline run samples/weather (real-world contract language)', () => {
       return JSON.parse(out.join('\n'));
     };
     expect(await query('select dt, station_id, high_f from weather order by dt')).toEqual([{ dt: '2000-01', station_id: 'KORD', high_f: '31.0' }]);
-    expect(await query('select dt, station_id, month_obs_date, days, wet_days from weather_wet_days_by_station')).toEqual([{ dt: '2000-01', station_id: 'KORD', month_obs_date: 1, days: 1, wet_days: 0 }]);
+    expect(await query('select dt, station_id, month_obs_date, days, wet_days from weather_wet_days_by_station')).toEqual([
+      { dt: '2000-01', station_id: 'KORD', month_obs_date: 1, days: 1, wet_days: 0 },
+    ]);
     expect(readdirSync(join(root, 'lake-bucket/gold/weather/weather_by_station')).sort()).toEqual(['dt=1998-04', 'dt=1998-06', 'dt=1998-10', 'dt=2000-01']);
   });
 });

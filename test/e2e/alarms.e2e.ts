@@ -58,15 +58,20 @@ describe('alarms reach people', () => {
     const visible = await waitFor('message in the ingest DLQ', async () => shimSqsMetrics(out().IngestDlqUrl), 480_000, 3000);
     expect(visible).toBeGreaterThan(0);
     const dlqAlarm = `${PREFIX}ingest-dlq-visible`;
-    await waitFor(`${dlqAlarm} in ALARM`, async () => {
-      await shimSqsMetrics(out().IngestDlqUrl);
-      return (await alarmState(dlqAlarm)) === 'ALARM';
-    }, 90_000, 2000);
+    await waitFor(
+      `${dlqAlarm} in ALARM`,
+      async () => {
+        await shimSqsMetrics(out().IngestDlqUrl);
+        return (await alarmState(dlqAlarm)) === 'ALARM';
+      },
+      90_000,
+      2000,
+    );
     // The DLQ alarm pages through the pipeline-wide composite.
     await waitFor('pipeline-failing notification on the alarm topic', () => notified(`${PREFIX}pipeline-failing`, 'ALARM'), 60_000, 1000);
   }, 660_000);
 
-  it.concurrent('a file quarantined whole: its dataset\'s files-quarantined warning (a plain metric alarm) notifies the alarm topic', async () => {
+  it.concurrent("a file quarantined whole: its dataset's files-quarantined warning (a plain metric alarm) notifies the alarm topic", async () => {
     const { emf } = await emfOf('OrchestrationQuarantine');
     const key = `landing/orders/e2e-${RUN}-alarm-poison.csv`;
     const { at } = await putLanding(key, readFileSync('samples/sales/sales_poison.csv'));
@@ -81,7 +86,13 @@ describe('alarms reach people', () => {
     const { fn, emf } = await emfOf('MonitoringFreshnessChecker');
     const alarm = `${PREFIX}events-freshness`;
     // Stand-in for time passing: the checker's own first-seen marker, ten minutes ago.
-    await s3.send(new PutObjectCommand({ Bucket: out().LakeBucketName, Key: '_state/freshness/events.first-seen.json', Body: JSON.stringify({ dataset: 'events', at: new Date(Date.now() - 10 * 60_000).toISOString() }) }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: out().LakeBucketName,
+        Key: '_state/freshness/events.first-seen.json',
+        Body: JSON.stringify({ dataset: 'events', at: new Date(Date.now() - 10 * 60_000).toISOString() }),
+      }),
+    );
     const check = async () => {
       await lambda.send(new InvokeCommand({ FunctionName: fn }));
       await waitFor('EMF forwarded', async () => (await emf.forward()) > 0, 30_000, 500);
@@ -97,10 +108,15 @@ describe('alarms reach people', () => {
     await waitForManifest('events', key, at);
     // The alarm looks at the maximum over its window (2 x 1 minute): OK once the stale points age out.
     const loadedAt = new Date();
-    await waitFor(`${alarm} back to OK`, async () => {
-      await check();
-      const h = await cw.send(new DescribeAlarmHistoryCommand({ AlarmName: alarm, StartDate: loadedAt }));
-      return (h.AlarmHistoryItems ?? []).some((i) => /ALARM to OK/.test(i.HistorySummary ?? ''));
-    }, 240_000, 10_000);
+    await waitFor(
+      `${alarm} back to OK`,
+      async () => {
+        await check();
+        const h = await cw.send(new DescribeAlarmHistoryCommand({ AlarmName: alarm, StartDate: loadedAt }));
+        return (h.AlarmHistoryItems ?? []).some((i) => /ALARM to OK/.test(i.HistorySummary ?? ''));
+      },
+      240_000,
+      10_000,
+    );
   }, 420_000);
 });

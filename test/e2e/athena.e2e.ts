@@ -32,7 +32,16 @@ const cfg = loadConfig(CONFIG, 'test');
 async function query(sql: string, where: { remote: true } | { store: string }): Promise<Record<string, unknown>[]> {
   const lines: string[] = [];
   const errs: string[] = [];
-  const args = ['query', sql, '--json', '--config', CONFIG, '--env', 'test', ...('remote' in where ? ['--remote', '--stack', STACK] : ['--store', where.store])];
+  const args = [
+    'query',
+    sql,
+    '--json',
+    '--config',
+    CONFIG,
+    '--env',
+    'test',
+    ...('remote' in where ? ['--remote', '--stack', STACK] : ['--store', where.store]),
+  ];
   const code = await main(args, { log: (s) => lines.push(s), err: (s) => errs.push(s) });
   expect(code, `${'remote' in where ? 'athena' : 'local'}: ${errs.join('\n')}`).toBe(0);
   return JSON.parse(lines.join('\n'));
@@ -75,7 +84,10 @@ describe.skipIf(inject('emulator') === 'localstack')('Athena over the catalog ta
     const store = mkdtempSync(join(tmpdir(), 'athena-store-'));
     const statuses = ['new', 'paid', 'shipped', 'cancelled', 'refunded'];
     const lines = ['order_id,customer_id,amount,quantity,status,order_ts,region'];
-    for (let i = 0; i < 60; i++) lines.push(`A${RUN}-${i},C${String(i % 17).padStart(6, '0')},${cents(i)},${1 + (i % 4)},${statuses[i % 5]},${runDate(i % 3)}T${String(i % 24).padStart(2, '0')}:15:00Z,${['EU', 'US', 'APAC'][i % 3]}`);
+    for (let i = 0; i < 60; i++)
+      lines.push(
+        `A${RUN}-${i},C${String(i % 17).padStart(6, '0')},${cents(i)},${1 + (i % 4)},${statuses[i % 5]},${runDate(i % 3)}T${String(i % 24).padStart(2, '0')}:15:00Z,${['EU', 'US', 'APAC'][i % 3]}`,
+      );
     lines.push(`A${RUN}-5,C000005,1.00,1,paid,${runDate()}T01:00:00Z,EU`); // duplicate key: dropped
     lines.push(`A${RUN}-bad,C000001,-3.00,1,paid,${runDate()}T01:00:00Z,EU`); // min(amount): quarantined
     const [m] = await landAndRunLocally('sales', [{ name: 'good.csv', body: `${lines.join('\n')}\n` }], store);
@@ -113,7 +125,10 @@ describe.skipIf(inject('emulator') === 'localstack')('Athena over the catalog ta
     expect(await both(`select sum(orders) as n, sum(total_amount) as s from orders_orders_by_status where currency = '${currency}'`, store)).toEqual(v3);
 
     // v1 had neither region (v2, no default: NULL) nor currency (v3, default 'unknown').
-    const v1 = await both(`select count(*) as n, count(region) as with_region, min(currency) as c1, max(currency) as c2 from orders where order_id like 'E${RUN}-v1-%'`, store);
+    const v1 = await both(
+      `select count(*) as n, count(region) as with_region, min(currency) as c1, max(currency) as c2 from orders where order_id like 'E${RUN}-v1-%'`,
+      store,
+    );
     expect(v1).toEqual([{ n: 25, with_region: 0, c1: 'unknown', c2: 'unknown' }]);
   });
 
@@ -148,7 +163,10 @@ describe.skipIf(inject('emulator') === 'localstack')('Athena over the catalog ta
 
   it('an unknown table fails through Athena too, naming the known tables (exit 2)', async () => {
     const errs: string[] = [];
-    const code = await main(['query', 'select * from nope', '--remote', '--stack', STACK, '--config', CONFIG, '--env', 'test'], { log: () => undefined, err: (s) => errs.push(s) });
+    const code = await main(['query', 'select * from nope', '--remote', '--stack', STACK, '--config', CONFIG, '--env', 'test'], {
+      log: () => undefined,
+      err: (s) => errs.push(s),
+    });
     expect(code).toBe(2);
     expect(errs.join('\n')).toContain("unknown table 'nope' (known tables: orders, orders_orders_by_status, sales");
   });

@@ -82,10 +82,14 @@ export const manifestOf = (dataset: string, key: string) => getJson<Manifest>(ou
 
 /** Wait for a manifest written after `since` (a rerun overwrites the same key). */
 export function waitForManifest(dataset: string, key: string, since = 0, timeoutMs = 60_000): Promise<Manifest> {
-  return waitFor(`manifest of ${key}`, async () => {
-    const m = await manifestOf(dataset, key);
-    return m && Date.parse(m.finishedAt) >= since - 1000 ? m : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `manifest of ${key}`,
+    async () => {
+      const m = await manifestOf(dataset, key);
+      return m && Date.parse(m.finishedAt) >= since - 1000 ? m : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export async function executions(): Promise<ExecutionListItem[]> {

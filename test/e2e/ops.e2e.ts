@@ -82,10 +82,14 @@ describe('operations', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ files: 2, distributed: true });
     for (const k of keys) {
-      const m = await waitFor(`replayed manifest of ${k}`, async () => {
-        const x = await manifestOf('sales', k);
-        return x?.execution?.startsWith('replay-') ? x : undefined;
-      }, 90_000);
+      const m = await waitFor(
+        `replayed manifest of ${k}`,
+        async () => {
+          const x = await manifestOf('sales', k);
+          return x?.execution?.startsWith('replay-') ? x : undefined;
+        },
+        90_000,
+      );
       expect(m.status).toBe('succeeded');
       expect(m.execution).toMatch(/^replay-[0-9a-f]{8}-[0-9a-f]{64}$/);
       // landedAt comes from the object (ISO), not the item reader's epoch seconds.
@@ -121,7 +125,13 @@ describe('operations', () => {
     await waitForManifest('orders', key, at);
     // What EventBridge puts in a target DLQ: the whole event as the body (the error is in attributes).
     const event = objectCreatedEvent(out().LandingBucketName, { key, size: 79, etag: `target-${RUN}` }, `ev-${RUN}`);
-    await sqs.send(new SendMessageCommand({ QueueUrl: out().RuleTargetDlqUrl, MessageBody: JSON.stringify(event), MessageAttributes: { ERROR_CODE: { DataType: 'String', StringValue: 'SQS.AccessDenied' } } }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: out().RuleTargetDlqUrl,
+        MessageBody: JSON.stringify(event),
+        MessageAttributes: { ERROR_CODE: { DataType: 'String', StringValue: 'SQS.AccessDenied' } },
+      }),
+    );
     const r = await pipeline('redrive', 'target', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ queue: 'target', method: 'loop', failed: 0 });
@@ -140,10 +150,16 @@ describe('operations', () => {
     const r = await pipeline('redrive', 'failed');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/redrove [1-9]\d* message\(s\) from the failed DLQ/);
-    const found = await waitFor('redriven message on the failed queue', async () => {
-      const x = await sqs.send(new ReceiveMessageCommand({ QueueUrl: out().FailedQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 30 }));
-      return (x.Messages ?? []).some((msg) => msg.Body?.includes(marker));
-    }, 20_000);
+    const found = await waitFor(
+      'redriven message on the failed queue',
+      async () => {
+        const x = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: out().FailedQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 30 }),
+        );
+        return (x.Messages ?? []).some((msg) => msg.Body?.includes(marker));
+      },
+      20_000,
+    );
     expect(found).toBe(true);
   });
 });

@@ -8,7 +8,21 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { layout, sourceId } from '../../lambdas/core/lake/layout';
 import { runLocal, LOCAL_BUCKETS } from '../../src/cli/local-run';
-import { executionsForKey, finishedExecutionsForKey, getBytes, historyTypes, listKeys, objectCreatedEvent, out, percentile, putLanding, RUN, sqs, waitFor, waitForManifest } from './helpers';
+import {
+  executionsForKey,
+  finishedExecutionsForKey,
+  getBytes,
+  historyTypes,
+  listKeys,
+  objectCreatedEvent,
+  out,
+  percentile,
+  putLanding,
+  RUN,
+  sqs,
+  waitFor,
+  waitForManifest,
+} from './helpers';
 
 const cfg = loadConfig('test/e2e/pipeline.e2e.json', 'test');
 const lake = () => out().LakeBucketName;
@@ -78,10 +92,20 @@ describe('idempotency', () => {
     const [first] = await executionsForKey(key);
     const input = JSON.parse(first.input!);
     // Redeliver the very event the upload produced, twice, as EventBridge at-least-once may.
-    const event = objectCreatedEvent(input.bucket, { key, size: input.size, etag: input.etag, ...(input.versionId ? { 'version-id': input.versionId } : {}) }, `dup-${RUN}`, input.landedAt);
+    const event = objectCreatedEvent(
+      input.bucket,
+      { key, size: input.size, etag: input.etag, ...(input.versionId ? { 'version-id': input.versionId } : {}) },
+      `dup-${RUN}`,
+      input.landedAt,
+    );
     for (let i = 0; i < 2; i++) await sqs.send(new SendMessageCommand({ QueueUrl: out().IngestQueueUrl, MessageBody: JSON.stringify(event) }));
     await waitFor('ingest queue drained', async () => {
-      const a = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: out().IngestQueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      const a = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: out().IngestQueueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
       return a.Attributes?.ApproximateNumberOfMessages === '0' && a.Attributes?.ApproximateNumberOfMessagesNotVisible === '0';
     });
     const execs = await executionsForKey(key);
@@ -98,7 +122,11 @@ describe('bad input', () => {
     const m = await waitForManifest('sales', key, at);
     expect(m.counts).toMatchObject({ rowsIn: 7, rowsOut: 3, rowsQuarantined: 3, rowsDeduplicated: 1 });
     expect(m.reasons).toEqual({ 'not_null(order_id)': 1, 'min(amount)': 1, 'accepted_values(status)': 1 });
-    const rows = Buffer.from((await getBytes(lake(), m.outputs.quarantineRows!))!).toString().trim().split('\n').map((l) => JSON.parse(l));
+    const rows = Buffer.from((await getBytes(lake(), m.outputs.quarantineRows!))!)
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((r) => r._rule).sort()).toEqual(['accepted_values(status)', 'min(amount)', 'not_null(order_id)']);
     expect(rows.every((r) => r._reason && r._line && r._source_key === key)).toBe(true);
     let silverRows = 0;
@@ -158,17 +186,25 @@ describe.skipIf(process.env.E2E_BURST === '0')('a burst of files', () => {
     }
     // 532 s in the last CI run on MiniStack, which runs one Publish at a time while each rebuilds
     // its partition from every partial in it (README): twice that, and a margin, before giving up.
-    const manifests = await waitFor('every burst file to have a manifest', async () => {
-      const found: (Uint8Array | undefined)[] = [];
-      for (let i = 0; i < keys.length; i += 25) found.push(...(await Promise.all(keys.slice(i, i + 25).map((k) => getBytes(lake(), layout.manifest('orders', k))))));
-      return found.every(Boolean) ? found.map((b) => JSON.parse(Buffer.from(b!).toString())) : undefined;
-    }, 1_200_000, 3000);
+    const manifests = await waitFor(
+      'every burst file to have a manifest',
+      async () => {
+        const found: (Uint8Array | undefined)[] = [];
+        for (let i = 0; i < keys.length; i += 25)
+          found.push(...(await Promise.all(keys.slice(i, i + 25).map((k) => getBytes(lake(), layout.manifest('orders', k))))));
+        return found.every(Boolean) ? found.map((b) => JSON.parse(Buffer.from(b!).toString())) : undefined;
+      },
+      1_200_000,
+      3000,
+    );
     const elapsed = Date.now() - t0;
     const statuses = manifests.reduce<Record<string, number>>((acc, m) => ((acc[m.status] = (acc[m.status] ?? 0) + 1), acc), {});
     expect(statuses).toEqual({ succeeded: 180, quarantined: 20 });
     const silver = await listKeys(lake(), 'silver/orders/');
     for (const k of keys.filter((_, i) => i % 10 !== 9)) expect(silver.filter((s) => s.includes(sourceId(k)))).toHaveLength(1);
     const latencies = manifests.map((m) => Date.parse(m.finishedAt) - dropped.get(m.source.key)!);
-    console.log(`[e2e] burst of ${n}: all accounted for in ${(elapsed / 1000).toFixed(1)} s; drop-to-gold p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms`);
+    console.log(
+      `[e2e] burst of ${n}: all accounted for in ${(elapsed / 1000).toFixed(1)} s; drop-to-gold p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms`,
+    );
   }, 1_260_000);
 });

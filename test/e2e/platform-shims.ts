@@ -20,7 +20,15 @@ export async function shimSqsMetrics(queueUrl: string): Promise<number> {
   await cw.send(
     new PutMetricDataCommand({
       Namespace: 'AWS/SQS',
-      MetricData: [{ MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: queueName }], Value: visible, Unit: 'Count', Timestamp: new Date() }],
+      MetricData: [
+        {
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: queueName }],
+          Value: visible,
+          Unit: 'Count',
+          Timestamp: new Date(),
+        },
+      ],
     }),
   );
   return visible;

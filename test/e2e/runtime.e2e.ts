@@ -17,18 +17,23 @@ describe('runtime', () => {
     const logGroup = (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))).LoggingConfig?.LogGroup ?? `/aws/lambda/${name}`;
     const since = Date.now() - 1000;
     await lambda.send(new InvokeCommand({ FunctionName: name }));
-    const versions = await waitFor('a log line with nodeVersion from the invocation', async () => {
-      const r = await logs.send(new FilterLogEventsCommand({ logGroupName: logGroup, startTime: since }));
-      const seen = (r.events ?? []).flatMap((e) => {
-        try {
-          const v = JSON.parse(e.message ?? '').nodeVersion;
-          return typeof v === 'string' ? [v] : [];
-        } catch {
-          return [];
-        }
-      });
-      return seen.length ? seen : undefined;
-    }, 30_000, 500);
+    const versions = await waitFor(
+      'a log line with nodeVersion from the invocation',
+      async () => {
+        const r = await logs.send(new FilterLogEventsCommand({ logGroupName: logGroup, startTime: since }));
+        const seen = (r.events ?? []).flatMap((e) => {
+          try {
+            const v = JSON.parse(e.message ?? '').nodeVersion;
+            return typeof v === 'string' ? [v] : [];
+          } catch {
+            return [];
+          }
+        });
+        return seen.length ? seen : undefined;
+      },
+      30_000,
+      500,
+    );
     console.log(`[e2e] Lambda workers run node ${[...new Set(versions)].join(', ')} (pinned ${pinned})`);
     expect(new Set(versions)).toEqual(new Set([pinned]));
   });

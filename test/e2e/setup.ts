@@ -12,7 +12,9 @@ interface EmulatorInfo {
 /** MiniStack answers /_ministack/health; LocalStack /_localstack/info (with its version). */
 async function detect(): Promise<EmulatorInfo | undefined> {
   const json = (path: string): Promise<{ version?: string } | undefined> =>
-    fetch(`${ENDPOINT}${path}`).then((r) => (r.ok ? (r.json() as Promise<{ version?: string }>) : undefined)).catch(() => undefined);
+    fetch(`${ENDPOINT}${path}`)
+      .then((r) => (r.ok ? (r.json() as Promise<{ version?: string }>) : undefined))
+      .catch(() => undefined);
   const mini = await json('/_ministack/health');
   if (mini) return { name: 'ministack', version: String(mini.version ?? 'unknown') };
   const ls = await json('/_localstack/info');
@@ -28,7 +30,9 @@ async function detect(): Promise<EmulatorInfo | undefined> {
 export default async function setup(project: TestProject) {
   const emulator = await detect();
   if (!emulator) {
-    throw new Error(`No AWS emulator at ${ENDPOINT}. Start one with 'npm run emulator:start' (MiniStack) or 'EMULATOR=localstack npm run emulator:start' (LocalStack).`);
+    throw new Error(
+      `No AWS emulator at ${ENDPOINT}. Start one with 'npm run emulator:start' (MiniStack) or 'EMULATOR=localstack npm run emulator:start' (LocalStack).`,
+    );
   }
   console.log(`[e2e] emulator: ${emulator.name} ${emulator.version} at ${ENDPOINT}`);
   if (emulator.name === 'ministack' && process.env.E2E_RESET !== '0') await fetch(`${ENDPOINT}/_ministack/reset`, { method: 'POST' });
@@ -36,7 +40,13 @@ export default async function setup(project: TestProject) {
   mkdirSync('.emulator', { recursive: true });
   const outputsFile = join('.emulator', `e2e-outputs-${new URL(ENDPOINT).port || 'default'}.json`);
   const env = e2eEnv();
-  const cdk = (args: string[]) => execFileSync('npx', ['cdklocal', ...args, '-c', 'config=test/e2e/pipeline.e2e.json', '-c', 'env=test', '-c', 'nag=off'], { env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+  const cdk = (args: string[]) =>
+    execFileSync('npx', ['cdklocal', ...args, '-c', 'config=test/e2e/pipeline.e2e.json', '-c', 'env=test', '-c', 'nag=off'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
   const t0 = Date.now();
   cdk(['bootstrap', 'aws://000000000000/us-east-1']);
   const t1 = Date.now();

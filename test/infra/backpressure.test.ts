@@ -68,7 +68,8 @@ describe('retries', () => {
     const { replay, file } = machines(t);
     const start = (replay.States.EachLandedFile as { ItemProcessor: Asl }).ItemProcessor.States.StartFile;
     expect(start.Resource).toBe('arn:REF:states:::states:startExecution.sync:2');
-    for (const r of start.Retry ?? []) expect(r.ErrorEquals.some((e) => e === 'States.TaskFailed' || e === 'States.ALL' || e.includes('ExecutionAlreadyExists'))).toBe(false);
+    for (const r of start.Retry ?? [])
+      expect(r.ErrorEquals.some((e) => e === 'States.TaskFailed' || e === 'States.ALL' || e.includes('ExecutionAlreadyExists'))).toBe(false);
     expect(start.Catch!.map((c) => c.ErrorEquals)).toEqual([['StepFunctions.ExecutionAlreadyExistsException'], ['States.TaskFailed']]);
     expect(replay.TimeoutSeconds).toBeGreaterThan(file.TimeoutSeconds!);
   });

@@ -51,7 +51,12 @@ function writeConfig(extra: Record<string, unknown> = {}, contractPatch: Record<
   writeFileSync(join(dir, 'web.json'), JSON.stringify(contract));
   writeFileSync(
     join(dir, 'pipeline.json'),
-    JSON.stringify({ name: 'shop-lake', datasets: [{ name: 'web-visits', freshnessSlaMinutes: 60, contract: 'web.json' }], environments: { qa: { removal: 'destroy' } }, ...extra }),
+    JSON.stringify({
+      name: 'shop-lake',
+      datasets: [{ name: 'web-visits', freshnessSlaMinutes: 60, contract: 'web.json' }],
+      environments: { qa: { removal: 'destroy' } },
+      ...extra,
+    }),
   );
   return join(dir, 'pipeline.json');
 }
@@ -69,7 +74,8 @@ type Resource = { Properties: Record<string, any> };
 let t: Template;
 let tables: Record<string, Resource>;
 const byName = (name: string) => Object.values(tables).find((r) => r.Properties.TableInput.Name === name)!;
-const columns = (name: string) => Object.fromEntries(byName(name).Properties.TableInput.StorageDescriptor.Columns.map((c: { Name: string; Type: string }) => [c.Name, c.Type]));
+const columns = (name: string) =>
+  Object.fromEntries(byName(name).Properties.TableInput.StorageDescriptor.Columns.map((c: { Name: string; Type: string }) => [c.Name, c.Type]));
 
 beforeAll(() => {
   const s = synth(writeConfig());
@@ -84,7 +90,11 @@ describe('Glue catalog from the contracts', () => {
   it('one database named <name>_<env> with - as _, one table per silver and per gold aggregate', () => {
     t.resourceCountIs('AWS::Glue::Database', 1);
     t.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'shop_lake_qa' } });
-    expect(Object.values(tables).map((r) => r.Properties.TableInput.Name).sort()).toEqual(['web_visits', 'web_visits_by_day']);
+    expect(
+      Object.values(tables)
+        .map((r) => r.Properties.TableInput.Name)
+        .sort(),
+    ).toEqual(['web_visits', 'web_visits_by_day']);
     for (const r of Object.values(tables)) expect(r.Properties.DatabaseName).toBe('shop_lake_qa');
   });
 
@@ -161,10 +171,16 @@ describe('Glue catalog from the contracts', () => {
   });
 
   it('a contract change is an update of the same tables (same logical ids), with the new columns', () => {
-    const after = synth(writeConfig({}, { version: 5, columns: [...COLUMNS, { name: 'referrer', type: 'string', description: 'Added in v5.' }] })).t.findResources('AWS::Glue::Table') as Record<string, Resource>;
+    const after = synth(
+      writeConfig({}, { version: 5, columns: [...COLUMNS, { name: 'referrer', type: 'string', description: 'Added in v5.' }] }),
+    ).t.findResources('AWS::Glue::Table') as Record<string, Resource>;
     expect(Object.keys(after).sort()).toEqual(Object.keys(tables).sort());
     const silver = Object.values(after).find((r) => r.Properties.TableInput.Name === 'web_visits')!.Properties.TableInput;
-    expect(silver.StorageDescriptor.Columns.find((c: { Name: string }) => c.Name === 'referrer')).toEqual({ Name: 'referrer', Type: 'string', Comment: 'Added in v5.' });
+    expect(silver.StorageDescriptor.Columns.find((c: { Name: string }) => c.Name === 'referrer')).toEqual({
+      Name: 'referrer',
+      Type: 'string',
+      Comment: 'Added in v5.',
+    });
     expect(silver.Parameters.contract_version).toBe('5');
   });
 
@@ -191,7 +207,9 @@ describe('Athena workgroup', () => {
   });
 
   it('results expire by a lifecycle rule on their prefix', () => {
-    t.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-athena-results', Prefix: 'athena-results/', ExpirationInDays: 7 })]) } });
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-athena-results', Prefix: 'athena-results/', ExpirationInDays: 7 })]) },
+    });
   });
 
   it('stack outputs name the database, the workgroup and the reader policy', () => {
@@ -202,10 +220,14 @@ describe('Athena workgroup', () => {
   });
 
   it('config sets the database name and the cutoff', () => {
-    const { t: t2 } = synth(writeConfig({ catalog: { database: 'analytics', bytesScannedCutoffMb: 100, partitionsFrom: '2015-06-01', partitionsFutureDays: 3 } }));
+    const { t: t2 } = synth(
+      writeConfig({ catalog: { database: 'analytics', bytesScannedCutoffMb: 100, partitionsFrom: '2015-06-01', partitionsFutureDays: 3 } }),
+    );
     t2.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'analytics' } });
     t2.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: Match.objectLike({ BytesScannedCutoffPerQuery: 100 * 1024 * 1024 }) });
-    t2.hasResourceProperties('AWS::Glue::Table', { TableInput: Match.objectLike({ Parameters: Match.objectLike({ 'projection.dt.range': '2015-06-01,NOW+3DAYS' }) }) });
+    t2.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({ Parameters: Match.objectLike({ 'projection.dt.range': '2015-06-01,NOW+3DAYS' }) }),
+    });
   });
 });
 
@@ -223,7 +245,8 @@ describe('reader grant', () => {
     const glueStmt = s.find((x) => x.Sid === 'ReadCatalog')!;
     expect([glueStmt.Action].flat().sort()).toEqual(['glue:GetDatabase', 'glue:GetPartition', 'glue:GetPartitions', 'glue:GetTable', 'glue:GetTables']);
     const glueResources = JSON.stringify(glueStmt.Resource);
-    for (const r of [':catalog', ':database/shop_lake_qa', ':table/shop_lake_qa/web_visits"', ':table/shop_lake_qa/web_visits_by_day"']) expect(glueResources).toContain(r);
+    for (const r of [':catalog', ':database/shop_lake_qa', ':table/shop_lake_qa/web_visits"', ':table/shop_lake_qa/web_visits_by_day"'])
+      expect(glueResources).toContain(r);
     const data = s.find((x) => x.Sid === 'ReadTableData')!;
     expect(data.Action).toBe('s3:GetObject');
     const prefixes = JSON.stringify(data.Resource).match(/\/[a-z_-]+\/\*/g);
@@ -242,7 +265,17 @@ describe('table naming', () => {
     const cfg = loadConfig(writeConfig());
     const names = lakeTables(cfg).map((x) => x.name);
     expect(names).toEqual(['web_visits', 'web_visits_by_day']);
-    const clash = { ...cfg, datasets: [...cfg.datasets, { ...cfg.datasets[0], name: 'web_visits_by', contract: { ...cfg.datasets[0].contract, dataset: 'web_visits_by', gold: [{ ...cfg.datasets[0].contract.gold[0], name: 'day' }] } }] };
+    const clash = {
+      ...cfg,
+      datasets: [
+        ...cfg.datasets,
+        {
+          ...cfg.datasets[0],
+          name: 'web_visits_by',
+          contract: { ...cfg.datasets[0].contract, dataset: 'web_visits_by', gold: [{ ...cfg.datasets[0].contract.gold[0], name: 'day' }] },
+        },
+      ],
+    };
     expect(() => lakeTables(clash)).toThrow(ConfigError);
     expect(() => lakeTables(clash)).toThrow(/web_visits_by_day is used twice/);
   });
@@ -250,20 +283,55 @@ describe('table naming', () => {
   it('partition projection follows partitionGranularity; gold date-part groups are columns', () => {
     const formats = { hour: ["yyyy-MM-dd'T'HH", 'HOURS', '2000-01-01T00'], month: ['yyyy-MM', 'MONTHS', '2000-01'], year: ['yyyy', 'YEARS', '2000'] } as const;
     for (const [g, [format, unit, from]] of Object.entries(formats)) {
-      const { t: tg } = synth(writeConfig({}, { partitionBy: 'started_at', partitionGranularity: g, gold: [{ name: 'by_month', groupBy: ['month(started_at)'], measures: [{ fn: 'count', as: 'n', where: 'bounced' }] }] }));
+      const { t: tg } = synth(
+        writeConfig(
+          {},
+          {
+            partitionBy: 'started_at',
+            partitionGranularity: g,
+            gold: [{ name: 'by_month', groupBy: ['month(started_at)'], measures: [{ fn: 'count', as: 'n', where: 'bounced' }] }],
+          },
+        ),
+      );
       const inputs = Object.values(tg.findResources('AWS::Glue::Table') as Record<string, Resource>).map((r) => r.Properties.TableInput);
       expect(inputs).toHaveLength(2);
       for (const input of inputs) {
         expect(input.PartitionKeys).toEqual([expect.objectContaining({ Name: 'dt', Type: 'string' })]);
-        expect(input.Parameters).toMatchObject({ 'projection.dt.format': format, 'projection.dt.interval.unit': unit, 'projection.dt.range': `${from},NOW+1DAYS` });
+        expect(input.Parameters).toMatchObject({
+          'projection.dt.format': format,
+          'projection.dt.interval.unit': unit,
+          'projection.dt.range': `${from},NOW+1DAYS`,
+        });
       }
       const gold = inputs.find((i) => i.Name === 'web_visits_by_month')!;
-      expect(gold.StorageDescriptor.Columns.map((c: { Name: string; Type: string }) => [c.Name, c.Type])).toEqual([['month_started_at', 'bigint'], ['n', 'bigint'], ['_updated_at', 'timestamp']]);
+      expect(gold.StorageDescriptor.Columns.map((c: { Name: string; Type: string }) => [c.Name, c.Type])).toEqual([
+        ['month_started_at', 'bigint'],
+        ['n', 'bigint'],
+        ['_updated_at', 'timestamp'],
+      ]);
     }
   });
 
   it('refuses a column named like the partition key or two that differ only in case', () => {
-    expect(() => lakeTables(loadConfig(writeConfig({}, { columns: [{ name: 'dt', type: 'string' }], partitionBy: undefined, gold: [] })))).toThrow(/column name dt is reserved/);
-    expect(() => lakeTables(loadConfig(writeConfig({}, { columns: [{ name: 'a', type: 'string' }, { name: 'A', type: 'string' }], partitionBy: undefined, gold: [] })))).toThrow(/differ only in case|case-insensitive|equal but for case/i);
+    expect(() => lakeTables(loadConfig(writeConfig({}, { columns: [{ name: 'dt', type: 'string' }], partitionBy: undefined, gold: [] })))).toThrow(
+      /column name dt is reserved/,
+    );
+    expect(() =>
+      lakeTables(
+        loadConfig(
+          writeConfig(
+            {},
+            {
+              columns: [
+                { name: 'a', type: 'string' },
+                { name: 'A', type: 'string' },
+              ],
+              partitionBy: undefined,
+              gold: [],
+            },
+          ),
+        ),
+      ),
+    ).toThrow(/differ only in case|case-insensitive|equal but for case/i);
   });
 });

@@ -17,11 +17,20 @@ const orders = JSON.parse(readFileSync('config/contracts/orders.json', 'utf8'));
 function build(extra: Partial<LandingToLakeProps> = {}, more: (stack: Stack, p: LandingToLake) => void = () => {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Team', { env: { account: '111111111111', region: 'eu-west-1' } });
-  const p = new LandingToLake(stack, 'Pipeline', { datasets: [{ contract: orders, freshnessSlaMinutes: 60 }, { contract: 'config/contracts/sales.json', freshnessSlaMinutes: 120 }], ...extra });
+  const p = new LandingToLake(stack, 'Pipeline', {
+    datasets: [
+      { contract: orders, freshnessSlaMinutes: 60 },
+      { contract: 'config/contracts/sales.json', freshnessSlaMinutes: 120 },
+    ],
+    ...extra,
+  });
   more(stack, p);
   Aspects.of(app).add(new AwsSolutionsChecks());
   const assembly = app.synth();
-  const errors = assembly.getStackByName('Team').messages.filter((m) => m.level === 'error').map((m) => `${m.id} ${String(m.entry.data).slice(0, 120)}`);
+  const errors = assembly
+    .getStackByName('Team')
+    .messages.filter((m) => m.level === 'error')
+    .map((m) => `${m.id} ${String(m.entry.data).slice(0, 120)}`);
   return { stack, p, template: Template.fromStack(stack), errors };
 }
 
@@ -70,7 +79,14 @@ describe('LandingToLake in a team stack', () => {
 
   it('refuses an unknown dataset, a contract twice, and no dataset', () => {
     expect(() => build({}, (_s, p) => p.grantReadSilver(new iam.AnyPrincipal(), 'nope'))).toThrow(/no dataset nope \(datasets: orders, sales\)/);
-    expect(() => build({ datasets: [{ contract: orders, freshnessSlaMinutes: 1 }, { contract: orders, freshnessSlaMinutes: 2 }] })).toThrow(ConfigError);
+    expect(() =>
+      build({
+        datasets: [
+          { contract: orders, freshnessSlaMinutes: 1 },
+          { contract: orders, freshnessSlaMinutes: 2 },
+        ],
+      }),
+    ).toThrow(ConfigError);
     expect(() => build({ datasets: [] })).toThrow(/at least one dataset/);
     expect(() => build({ settings: { stages: { memoryMb: 1 } } })).toThrow(/stages\.memoryMb/);
   });
@@ -84,9 +100,13 @@ describe('LandingToLake in a team stack', () => {
     expect((p.metricFreshness() as cw.MathExpression).expression).toBe('MAX([m0,m1])');
   });
 
-  it("suppresses cdk-nag on its own resources only: a team function beside it keeps its findings", () => {
+  it('suppresses cdk-nag on its own resources only: a team function beside it keeps its findings', () => {
     const { errors } = build({}, (stack) => {
-      new lambda.Function(stack, 'TeamFunction', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>1') });
+      new lambda.Function(stack, 'TeamFunction', {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler=async()=>1'),
+      });
       new s3.Bucket(stack, 'TeamBucket');
     });
     expect(errors.filter((e) => e.includes('/Team/Pipeline/'))).toEqual([]);

@@ -35,8 +35,10 @@ const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
 /** Every Allow statement of every policy in the template, with the policy's logical id. */
 function statements(t: Template): { id: string; s: Statement }[] {
   const out: { id: string; s: Statement }[] = [];
-  for (const [id, p] of Object.entries<Json>(t.findResources('AWS::IAM::Policy'))) for (const s of p.Properties.PolicyDocument.Statement as Statement[]) out.push({ id, s });
-  for (const [id, r] of Object.entries<Json>(t.findResources('AWS::IAM::Role'))) for (const p of r.Properties.Policies ?? []) for (const s of p.PolicyDocument.Statement as Statement[]) out.push({ id, s });
+  for (const [id, p] of Object.entries<Json>(t.findResources('AWS::IAM::Policy')))
+    for (const s of p.Properties.PolicyDocument.Statement as Statement[]) out.push({ id, s });
+  for (const [id, r] of Object.entries<Json>(t.findResources('AWS::IAM::Role')))
+    for (const p of r.Properties.Policies ?? []) for (const s of p.PolicyDocument.Statement as Statement[]) out.push({ id, s });
   return out.filter((x) => x.s.Effect === 'Allow');
 }
 
@@ -44,7 +46,11 @@ function statements(t: Template): { id: string; s: Statement }[] {
 function resourceStarViolations(t: Template): string[] {
   return statements(t)
     .filter(({ s }) => list(s.Resource).includes('*'))
-    .flatMap(({ id, s }) => list(s.Action).filter((a) => !NO_RESOURCE_LEVEL.has(a)).map((a) => `${id}: ${a}`));
+    .flatMap(({ id, s }) =>
+      list(s.Action)
+        .filter((a) => !NO_RESOURCE_LEVEL.has(a))
+        .map((a) => `${id}: ${a}`),
+    );
 }
 
 /** The object prefixes (after the bucket ARN) a policy grants an action on. */
@@ -78,7 +84,15 @@ describe('IAM', () => {
   });
 
   it('Transform deletes only what a re-upload replaces; Publish writes _state/ only under _state/freshness/', () => {
-    expect(prefixes(t, 'OrchestrationTransformFunction', 's3:DeleteObject')).toEqual(['/_partials/gold/*', '/quarantine/events/rows/*', '/quarantine/orders/rows/*', '/quarantine/sales/rows/*', '/quarantine/weather/duplicates/*', '/quarantine/weather/rows/*', '/silver/*']);
+    expect(prefixes(t, 'OrchestrationTransformFunction', 's3:DeleteObject')).toEqual([
+      '/_partials/gold/*',
+      '/quarantine/events/rows/*',
+      '/quarantine/orders/rows/*',
+      '/quarantine/sales/rows/*',
+      '/quarantine/weather/duplicates/*',
+      '/quarantine/weather/rows/*',
+      '/silver/*',
+    ]);
     expect(prefixes(t, 'OrchestrationTransformFunction', 's3:PutObject')).not.toContain('/gold/*');
     expect(prefixes(t, 'OrchestrationPublishFunction', 's3:PutObject').filter((p) => p.startsWith('/_state/'))).toEqual(['/_state/freshness/*']);
     expect(prefixes(t, 'OrchestrationPublishFunction', 's3:DeleteObject')).toEqual([]);
@@ -105,10 +119,13 @@ describe('IAM', () => {
 
   it('cdk-nag suppressions are attached to resources, none stack-wide, and none suppresses IAM5 without naming what it allows', () => {
     expect(t.toJSON().Metadata?.cdk_nag).toBeUndefined();
-    const resources = Object.values(t.toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; applies_to?: unknown[] }[] } } }>);
+    const resources = Object.values(
+      t.toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; applies_to?: unknown[] }[] } } }>,
+    );
     const rules = resources.flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []);
     expect(rules.length).toBeGreaterThan(0);
-    for (const r of rules.filter((x) => x.id === 'AwsSolutions-IAM5' || x.id === 'AwsSolutions-IAM4')) expect(r.applies_to?.length, JSON.stringify(r)).toBeGreaterThan(0);
+    for (const r of rules.filter((x) => x.id === 'AwsSolutions-IAM5' || x.id === 'AwsSolutions-IAM4'))
+      expect(r.applies_to?.length, JSON.stringify(r)).toBeGreaterThan(0);
     expect(stack).toBeDefined();
   });
 });

@@ -39,7 +39,12 @@ const ref = (x: unknown) => stack.resolve(x);
 /** The alarm names inside a composite rule, from the ARNs it references. */
 const ruleChildren = (rule: Json): string[] => {
   const parts = rule['Fn::Join'][1] as unknown[];
-  const byLogicalId = new Map(Object.entries<Json>({ ...t.findResources('AWS::CloudWatch::Alarm'), ...t.findResources('AWS::CloudWatch::CompositeAlarm') }).map(([id, r]) => [id, r.Properties.AlarmName]));
+  const byLogicalId = new Map(
+    Object.entries<Json>({ ...t.findResources('AWS::CloudWatch::Alarm'), ...t.findResources('AWS::CloudWatch::CompositeAlarm') }).map(([id, r]) => [
+      id,
+      r.Properties.AlarmName,
+    ]),
+  );
   return parts.filter((p): p is Json => typeof p === 'object').map((p) => byLogicalId.get(p['Fn::GetAtt'][0]) as string);
 };
 
@@ -79,7 +84,10 @@ function expectAlarm(what: string, e: Expect) {
     const expr = (a.Metrics as Json[]).find((m) => m.Expression);
     expect(expr, what).toMatchObject({ Expression: e.expression.expression, ReturnData: true });
     for (const [id, m] of Object.entries(e.expression.ids)) {
-      expect((a.Metrics as Json[]).find((x) => x.Id === id), `${what} ${id}`).toMatchObject({ ReturnData: false, MetricStat: { Metric: { MetricName: m.name }, Stat: m.stat, Period: m.period } });
+      expect(
+        (a.Metrics as Json[]).find((x) => x.Id === id),
+        `${what} ${id}`,
+      ).toMatchObject({ ReturnData: false, MetricStat: { Metric: { MetricName: m.name }, Stat: m.stat, Period: m.period } });
     }
   }
   expect(a.AlarmDescription, what).toMatch(new RegExp(`Runbook: ${RUNBOOK_PATH}#[a-z0-9-]+$`));
@@ -112,7 +120,7 @@ describe('alarm topic', () => {
     });
   });
 
-  it('enforces TLS and lets CloudWatch publish, scoped to this pipeline\'s alarm names', () => {
+  it("enforces TLS and lets CloudWatch publish, scoped to this pipeline's alarm names", () => {
     const policy = Object.values<Json>(t.findResources('AWS::SNS::TopicPolicy'))[0].Properties.PolicyDocument.Statement as Json[];
     expect(policy).toEqual(
       expect.arrayContaining([
@@ -137,7 +145,9 @@ describe('alarm topic', () => {
     extra.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://hooks.example.com/alarms' });
     extra.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', Endpoint: 'arn:aws:sqs:eu-west-1:123456789012:oncall-inbox' });
     expect(() => synth('dev', (c) => ({ ...c, alarmSubscriptions: [{ protocol: 'https', endpoint: 'http://insecure' }] }))).toThrow(ConfigError);
-    expect(() => synth('dev', (c) => ({ ...c, alarmSubscriptions: [{ protocol: 'sqs', endpoint: 'https://sqs.eu-west-1.amazonaws.com/1/q' }] }))).toThrow(ConfigError);
+    expect(() => synth('dev', (c) => ({ ...c, alarmSubscriptions: [{ protocol: 'sqs', endpoint: 'https://sqs.eu-west-1.amazonaws.com/1/q' }] }))).toThrow(
+      ConfigError,
+    );
   });
 
   it('is a stack output', () => {
@@ -154,7 +164,9 @@ describe('freshness checker', () => {
 
   it('knows every dataset and its SLA, and may only touch _state/freshness/ of the lake', () => {
     const fn = Object.values<Json>(t.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment.Variables.FRESHNESS_DATASETS)!;
-    expect(JSON.parse(fn.Properties.Environment.Variables.FRESHNESS_DATASETS)).toEqual(config.datasets.map((d) => ({ name: d.name, freshnessSlaMinutes: d.freshnessSlaMinutes })));
+    expect(JSON.parse(fn.Properties.Environment.Variables.FRESHNESS_DATASETS)).toEqual(
+      config.datasets.map((d) => ({ name: d.name, freshnessSlaMinutes: d.freshnessSlaMinutes })),
+    );
     expect(fn.Properties.Environment.Variables.LAKE_BUCKET).toEqual(ref(stack.storage.lake.bucketName));
     const policy = Object.entries<Json>(t.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('MonitoringFreshnessChecker'))![1];
     const resources = JSON.stringify(policy.Properties.PolicyDocument.Statement.map((s: Json) => s.Resource));
@@ -169,7 +181,15 @@ describe('alarms', () => {
 
   it('all are named <name>-<env>-<what>, say what broke and link to an existing runbook section', () => {
     const runbook = readFileSync(RUNBOOK_PATH, 'utf8');
-    const anchors = new Set([...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+    const anchors = new Set(
+      [...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+        m[1]
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
     for (const a of Object.values(RUNBOOK)) expect(anchors, `runbook section #${a}`).toContain(a);
     const all = [...alarms(), ...composites()];
     // 21 pipeline-wide alarms, 4 per dataset, 6 composites.
@@ -192,34 +212,81 @@ describe('alarms', () => {
         evaluationPeriods: 1,
         missing: 'notBreaching',
         routing: 'composite-only',
-        expression: { expression: 'IF(invocations > 0, errors / invocations, 0)', ids: { errors: { name: 'Errors', stat: 'Sum', period: 300 }, invocations: { name: 'Invocations', stat: 'Sum', period: 300 } } },
+        expression: {
+          expression: 'IF(invocations > 0, errors / invocations, 0)',
+          ids: { errors: { name: 'Errors', stat: 'Sum', period: 300 }, invocations: { name: 'Invocations', stat: 'Sum', period: 300 } },
+        },
       });
-      for (const m of (rate.Metrics as Json[]).filter((x) => x.MetricStat)) expect(m.MetricStat.Metric).toMatchObject({ Namespace: 'AWS/Lambda', Dimensions: fnDims });
-      expectAlarm(`${s}-throttles`, { threshold: 0, evaluationPeriods: 1, missing: 'notBreaching', routing: 'composite-only', metric: { namespace: 'AWS/Lambda', name: 'Throttles', statistic: 'Sum', period: 300, dimensions: fnDims } });
+      for (const m of (rate.Metrics as Json[]).filter((x) => x.MetricStat))
+        expect(m.MetricStat.Metric).toMatchObject({ Namespace: 'AWS/Lambda', Dimensions: fnDims });
+      expectAlarm(`${s}-throttles`, {
+        threshold: 0,
+        evaluationPeriods: 1,
+        missing: 'notBreaching',
+        routing: 'composite-only',
+        metric: { namespace: 'AWS/Lambda', name: 'Throttles', statistic: 'Sum', period: 300, dimensions: fnDims },
+      });
       // The function's deployed timeout (dispatch has its own; stages use config.stages.timeoutSeconds).
       const timeoutMs = t.toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as CfnElement)].Properties.Timeout * 1000;
       if (s !== 'dispatch') expect(timeoutMs).toBe(config.stages.timeoutSeconds * 1000);
-      expectAlarm(`${s}-duration-p95`, { threshold: timeoutMs * 0.8, evaluationPeriods: 1, missing: 'notBreaching', routing: 'composite-only', metric: { namespace: 'AWS/Lambda', name: 'Duration', extended: 'p95', period: 900, dimensions: fnDims } });
+      expectAlarm(`${s}-duration-p95`, {
+        threshold: timeoutMs * 0.8,
+        evaluationPeriods: 1,
+        missing: 'notBreaching',
+        routing: 'composite-only',
+        metric: { namespace: 'AWS/Lambda', name: 'Duration', extended: 'p95', period: 900, dimensions: fnDims },
+      });
     }
   });
 
   it('state machine: executions failed, timed out, aborted > 0', () => {
     const dims = [{ Name: 'StateMachineArn', Value: ref(stack.orchestration.stateMachine.stateMachineArn) }];
-    for (const [what, name] of [['executions-failed', 'ExecutionsFailed'], ['executions-timed-out', 'ExecutionsTimedOut'], ['executions-aborted', 'ExecutionsAborted']]) {
-      expectAlarm(what, { threshold: 0, evaluationPeriods: 1, missing: 'notBreaching', routing: 'composite-only', metric: { namespace: 'AWS/States', name, statistic: 'Sum', period: 300, dimensions: dims } });
+    for (const [what, name] of [
+      ['executions-failed', 'ExecutionsFailed'],
+      ['executions-timed-out', 'ExecutionsTimedOut'],
+      ['executions-aborted', 'ExecutionsAborted'],
+    ]) {
+      expectAlarm(what, {
+        threshold: 0,
+        evaluationPeriods: 1,
+        missing: 'notBreaching',
+        routing: 'composite-only',
+        metric: { namespace: 'AWS/States', name, statistic: 'Sum', period: 300, dimensions: dims },
+      });
     }
   });
 
   it('queues: every DLQ and the failed queue non-empty, ingest backlog age, failed-queue age (warning)', () => {
     const q = (queue: { queueName: string }) => [{ Name: 'QueueName', Value: ref(queue.queueName) }];
-    const visible = (queue: { queueName: string }) => ({ namespace: 'AWS/SQS', name: 'ApproximateNumberOfMessagesVisible', statistic: 'Maximum', period: 300, dimensions: q(queue) });
+    const visible = (queue: { queueName: string }) => ({
+      namespace: 'AWS/SQS',
+      name: 'ApproximateNumberOfMessagesVisible',
+      statistic: 'Maximum',
+      period: 300,
+      dimensions: q(queue),
+    });
     const base = { threshold: 0, evaluationPeriods: 1, missing: 'notBreaching', routing: 'composite-only' } as const;
     expectAlarm('ingest-dlq-visible', { ...base, metric: visible(stack.ingest.dlq) });
     expectAlarm('target-dlq-visible', { ...base, metric: visible(stack.ingest.targetDlq) });
     expectAlarm('failed-dlq-visible', { ...base, metric: visible(stack.orchestration.failedDlq) });
     expectAlarm('failed-queue-visible', { ...base, metric: visible(stack.orchestration.failedQueue) });
-    expectAlarm('failed-queue-age', { ...base, routing: 'direct', threshold: 72 * 3600, metric: { namespace: 'AWS/SQS', name: 'ApproximateAgeOfOldestMessage', statistic: 'Maximum', period: 300, dimensions: q(stack.orchestration.failedQueue) } });
-    expectAlarm('ingest-oldest-message-age', { ...base, threshold: 900, metric: { namespace: 'AWS/SQS', name: 'ApproximateAgeOfOldestMessage', statistic: 'Maximum', period: 300, dimensions: q(stack.ingest.queue) } });
+    expectAlarm('failed-queue-age', {
+      ...base,
+      routing: 'direct',
+      threshold: 72 * 3600,
+      metric: {
+        namespace: 'AWS/SQS',
+        name: 'ApproximateAgeOfOldestMessage',
+        statistic: 'Maximum',
+        period: 300,
+        dimensions: q(stack.orchestration.failedQueue),
+      },
+    });
+    expectAlarm('ingest-oldest-message-age', {
+      ...base,
+      threshold: 900,
+      metric: { namespace: 'AWS/SQS', name: 'ApproximateAgeOfOldestMessage', statistic: 'Maximum', period: 300, dimensions: q(stack.ingest.queue) },
+    });
   });
 
   it('per dataset: freshness vs SLA (missing = breaching), quarantine ratio (metric math), files quarantined (warning, direct)', () => {
@@ -229,16 +296,26 @@ describe('alarms', () => {
         evaluationPeriods: 2,
         missing: 'breaching',
         routing: 'composite-only',
-        metric: { namespace: 'LandingToLake', name: 'MinutesSinceLastSuccess', statistic: 'Maximum', period: 300, dimensions: pipelineDims(d.name, 'freshness') },
+        metric: {
+          namespace: 'LandingToLake',
+          name: 'MinutesSinceLastSuccess',
+          statistic: 'Maximum',
+          period: 300,
+          dimensions: pipelineDims(d.name, 'freshness'),
+        },
       });
       const ratio = expectAlarm(`${d.name}-quarantine-ratio`, {
         threshold: 0.1,
         evaluationPeriods: 1,
         missing: 'notBreaching',
         routing: 'composite-only',
-        expression: { expression: 'IF(rowsIn > 0, rowsQuarantined / rowsIn, 0)', ids: { rowsIn: { name: 'RowsIn', stat: 'Sum', period: 900 }, rowsQuarantined: { name: 'RowsQuarantined', stat: 'Sum', period: 900 } } },
+        expression: {
+          expression: 'IF(rowsIn > 0, rowsQuarantined / rowsIn, 0)',
+          ids: { rowsIn: { name: 'RowsIn', stat: 'Sum', period: 900 }, rowsQuarantined: { name: 'RowsQuarantined', stat: 'Sum', period: 900 } },
+        },
       });
-      for (const m of (ratio.Metrics as Json[]).filter((x) => x.MetricStat)) expect(m.MetricStat.Metric).toMatchObject({ Namespace: 'LandingToLake', Dimensions: pipelineDims(d.name, 'transform') });
+      for (const m of (ratio.Metrics as Json[]).filter((x) => x.MetricStat))
+        expect(m.MetricStat.Metric).toMatchObject({ Namespace: 'LandingToLake', Dimensions: pipelineDims(d.name, 'transform') });
       const files = expectAlarm(`${d.name}-files-quarantined`, {
         threshold: 0,
         evaluationPeriods: 1,
@@ -251,8 +328,19 @@ describe('alarms', () => {
   });
 
   it('only composites and the files-quarantined warnings notify; every other alarm is a child of exactly the composites documented', () => {
-    const direct = [...alarms(), ...composites()].filter((a) => a.AlarmActions).map((a) => a.AlarmName.slice(P.length + 1)).sort();
-    expect(direct).toEqual(['capacity', 'failed-queue-age', 'files-failing', 'pipeline-failing', ...config.datasets.flatMap((d) => [`${d.name}-files-quarantined`, `${d.name}-unhealthy`])].sort());
+    const direct = [...alarms(), ...composites()]
+      .filter((a) => a.AlarmActions)
+      .map((a) => a.AlarmName.slice(P.length + 1))
+      .sort();
+    expect(direct).toEqual(
+      [
+        'capacity',
+        'failed-queue-age',
+        'files-failing',
+        'pipeline-failing',
+        ...config.datasets.flatMap((d) => [`${d.name}-files-quarantined`, `${d.name}-unhealthy`]),
+      ].sort(),
+    );
     const childOf = new Map<string, string[]>();
     for (const c of composites()) for (const child of ruleChildren(c.AlarmRule)) childOf.set(child, [...(childOf.get(child) ?? []), c.AlarmName]);
     for (const a of alarms().filter((x) => !x.AlarmActions)) expect(childOf.get(a.AlarmName)?.length, `${a.AlarmName} reaches nobody`).toBeGreaterThan(0);
@@ -260,7 +348,10 @@ describe('alarms', () => {
 });
 
 describe('composite alarms', () => {
-  const names = (c: Json) => ruleChildren(c.AlarmRule).map((n) => n.slice(P.length + 1)).sort();
+  const names = (c: Json) =>
+    ruleChildren(c.AlarmRule)
+      .map((n) => n.slice(P.length + 1))
+      .sort();
   const pageOrWarn = (c: Json, label: string) => {
     expect(c.AlarmActions).toEqual([topicRef]);
     expect(c.OKActions).toEqual([topicRef]);
@@ -281,7 +372,16 @@ describe('composite alarms', () => {
   it('pipeline-failing pages on faults that stop every dataset', () => {
     const c = alarm('pipeline-failing');
     pageOrWarn(c, 'PAGE');
-    expect(names(c)).toEqual(['dispatch-error-rate', 'executions-aborted', 'executions-timed-out', 'failed-dlq-visible', 'ingest-dlq-visible', 'ingest-oldest-message-age', 'quarantine-error-rate', 'target-dlq-visible']);
+    expect(names(c)).toEqual([
+      'dispatch-error-rate',
+      'executions-aborted',
+      'executions-timed-out',
+      'failed-dlq-visible',
+      'ingest-dlq-visible',
+      'ingest-oldest-message-age',
+      'quarantine-error-rate',
+      'target-dlq-visible',
+    ]);
   });
 
   it('files-failing (warning) groups the signals one bad file trips, so it is one message', () => {
@@ -311,9 +411,13 @@ describe('dashboard', () => {
     for (const d of config.datasets) {
       expect(titles).toEqual(expect.arrayContaining([`${d.name}: files`, `${d.name}: rows`, `${d.name}: minutes since last successful load`]));
       const fresh = widgets.find((w) => w.properties.title === `${d.name}: minutes since last successful load`)!;
-      expect(fresh.properties.annotations.horizontal).toEqual([expect.objectContaining({ value: d.freshnessSlaMinutes, label: `SLA ${d.freshnessSlaMinutes} min` })]);
+      expect(fresh.properties.annotations.horizontal).toEqual([
+        expect.objectContaining({ value: d.freshnessSlaMinutes, label: `SLA ${d.freshnessSlaMinutes} min` }),
+      ]);
     }
-    expect(titles).toEqual(expect.arrayContaining(['Stage duration p95 (ms)', 'Stage errors', 'Executions', 'Queue depth (visible messages)', 'Age of oldest message (s)']));
+    expect(titles).toEqual(
+      expect.arrayContaining(['Stage duration p95 (ms)', 'Stage errors', 'Executions', 'Queue depth (visible messages)', 'Age of oldest message (s)']),
+    );
   });
 });
 

@@ -54,7 +54,18 @@ describe('the packed package in a fresh CDK app', () => {
     const app = join(dir, 'app');
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'team-app', private: true, version: '0.0.0' }));
-    npm(['install', join(dir, tarball), `aws-cdk-lib@${pkg.devDependencies['aws-cdk-lib']}`, `constructs@${pkg.devDependencies.constructs}`, '--prefer-offline', '--no-audit', '--no-fund'], app);
+    npm(
+      [
+        'install',
+        join(dir, tarball),
+        `aws-cdk-lib@${pkg.devDependencies['aws-cdk-lib']}`,
+        `constructs@${pkg.devDependencies.constructs}`,
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+      ],
+      app,
+    );
     writeFileSync(join(app, 'orders-contract.json'), readFileSync(join(ROOT, 'config', 'contracts', 'orders.json')));
     writeFileSync(join(app, 'app.js'), APP);
     out = join(dir, 'cdk.out');

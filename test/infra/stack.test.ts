@@ -18,7 +18,10 @@ const definition = () => {
 
 describe('storage', () => {
   it('landing emits EventBridge events through the bucket property, with no custom resource anywhere', () => {
-    t.hasResourceProperties('AWS::S3::Bucket', { NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } }, VersioningConfiguration: { Status: 'Enabled' } });
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
     const types = Object.values(t.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type);
     expect(types.filter((x) => x.startsWith('Custom::') || x === 'AWS::CloudFormation::CustomResource')).toEqual([]);
   });
@@ -28,12 +31,19 @@ describe('storage', () => {
     expect(Object.keys(buckets)).toHaveLength(3);
     for (const b of Object.values(buckets)) {
       expect(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
-      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
     }
     const policies = Object.values(t.findResources('AWS::S3::BucketPolicy'));
     expect(policies).toHaveLength(3);
     for (const p of policies) {
-      expect(p.Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]));
+      expect(p.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      );
     }
   });
 
@@ -46,21 +56,37 @@ describe('storage', () => {
 
   it('lifecycle rules expire landing, quarantine and incomplete uploads', () => {
     t.hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-landed-files', Prefix: 'landing/', ExpirationInDays: 90 }), Match.objectLike({ Id: 'abort-incomplete-uploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } })]) },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Id: 'expire-landed-files', Prefix: 'landing/', ExpirationInDays: 90 }),
+          Match.objectLike({ Id: 'abort-incomplete-uploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }),
+        ]),
+      },
     });
-    t.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-quarantine', Prefix: 'quarantine/', ExpirationInDays: 180 })]) } });
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-quarantine', Prefix: 'quarantine/', ExpirationInDays: 180 })]) },
+    });
   });
 });
 
 describe('ingest', () => {
   it('one rule per dataset on Object Created with prefix+suffix wildcards, targeting the queue with a DLQ', () => {
     const rules = t.findResources('AWS::Events::Rule');
-    const patterns = Object.values(rules).map((r) => r.Properties.EventPattern).filter((p) => p?.source);
+    const patterns = Object.values(rules)
+      .map((r) => r.Properties.EventPattern)
+      .filter((p) => p?.source);
     expect(patterns).toHaveLength(loadConfig('config/pipeline.json').datasets.length);
     const orders = patterns.find((p) => JSON.stringify(p).includes('landing/orders/'));
-    expect(orders).toMatchObject({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { object: { key: [{ wildcard: 'landing/orders/*.csv' }, { wildcard: 'landing/orders/*.csv.gz' }] } } });
+    expect(orders).toMatchObject({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { object: { key: [{ wildcard: 'landing/orders/*.csv' }, { wildcard: 'landing/orders/*.csv.gz' }] } },
+    });
     for (const r of Object.values(rules).filter((x) => x.Properties.EventPattern?.source)) {
-      expect(r.Properties.Targets[0]).toMatchObject({ DeadLetterConfig: { Arn: expect.anything() }, RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 86400 } });
+      expect(r.Properties.Targets[0]).toMatchObject({
+        DeadLetterConfig: { Arn: expect.anything() },
+        RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 86400 },
+      });
     }
   });
 
@@ -92,7 +118,12 @@ describe('functions', () => {
     const fns = Object.values(t.findResources('AWS::Lambda::Function'));
     expect(fns.length).toBeGreaterThanOrEqual(5);
     for (const f of fns) {
-      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogGroup: { Ref: expect.any(String) } } });
+      expect(f.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+      });
       expect(f.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'landing-to-lake', POWERTOOLS_METRICS_NAMESPACE: 'LandingToLake' });
       expect(f.Properties.Environment.Variables.PIPELINE_FAULT_INJECTION).toBeUndefined();
     }
@@ -125,7 +156,14 @@ describe('state machine', () => {
         // Throttling first and on its own: waited out for tens of minutes, without using up the transient retries.
         { ErrorEquals: ['Lambda.TooManyRequestsException'], IntervalSeconds: 5, MaxAttempts: 20, BackoffRate: 2, MaxDelaySeconds: 120, JitterStrategy: 'FULL' },
         {
-          ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.ClientExecutionTimeoutException', 'States.Timeout', 'TransientError'],
+          ErrorEquals: [
+            'Lambda.ServiceException',
+            'Lambda.AWSLambdaException',
+            'Lambda.SdkClientException',
+            'Lambda.ClientExecutionTimeoutException',
+            'States.Timeout',
+            'TransientError',
+          ],
           IntervalSeconds: 2,
           MaxAttempts: 5,
           BackoffRate: 2,
@@ -135,9 +173,14 @@ describe('state machine', () => {
       ]);
       expect(JSON.stringify(States[s].Retry)).not.toContain('DataError');
     }
-    for (const s of ['Validate', 'Transform', 'Publish']) expect(States[s].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Quarantine' }]);
+    for (const s of ['Validate', 'Transform', 'Publish'])
+      expect(States[s].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Quarantine' }]);
     expect(States.Quarantine.Next).toBe('NotifyFailed');
-    expect(States.NotifyFailed).toMatchObject({ Resource: 'arn:REF:states:::sqs:sendMessage', Next: 'Failed', Parameters: { QueueUrl: 'REF', 'MessageBody.$': '$' } });
+    expect(States.NotifyFailed).toMatchObject({
+      Resource: 'arn:REF:states:::sqs:sendMessage',
+      Next: 'Failed',
+      Parameters: { QueueUrl: 'REF', 'MessageBody.$': '$' },
+    });
     expect(States.Quarantine.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.quarantineError', Next: 'NotifyFailed' }]);
     expect(States.Failed).toEqual({ Type: 'Fail', ErrorPath: '$.reason', CausePath: '$.message' });
   });
@@ -164,7 +207,9 @@ describe('cdk-nag AwsSolutions', () => {
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'));
     expect(errors.map((e) => `${e.id}: ${e.entry.data}`)).toEqual([]);
     expect(warnings.map((e) => `${e.id}: ${e.entry.data}`)).toEqual([]);
-    const suppressions = Object.values(t.toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { reason: string }[] } } }>).flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []);
+    const suppressions = Object.values(
+      t.toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { reason: string }[] } } }>,
+    ).flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []);
     const stackLevel = (t.toJSON().Metadata?.cdk_nag?.rules_to_suppress ?? []) as { reason: string }[];
     expect(suppressions.length + stackLevel.length).toBeGreaterThan(0);
     for (const s of [...suppressions, ...stackLevel]) expect(s.reason.length).toBeGreaterThan(40);

@@ -102,7 +102,14 @@ async function main() {
   for (const codec of ['zstd', 'snappy', 'none'] as const) writeTypes(join(dir, `${codec}.parquet`), codec, rows);
 
   const skip = join(dir, 'skip.parquet');
-  const w = new ParquetFileWriter(skip, [{ name: 'n', type: 'integer', nullable: false }, { name: 'k', type: 'string', nullable: false }], { rowGroupRows: 1000 });
+  const w = new ParquetFileWriter(
+    skip,
+    [
+      { name: 'n', type: 'integer', nullable: false },
+      { name: 'k', type: 'string', nullable: false },
+    ],
+    { rowGroupRows: 1000 },
+  );
   for (let n = 0; n < 10_000; n++) w.appendRow([n, `k${String(n).padStart(7, '0')}`]);
   w.finish();
   await corrupt(skip, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -128,7 +135,18 @@ async function main() {
   writeParquetFile(gold, agg.columns, agg.rows(), { contract_version: String(sales.version) }, sales.compression);
   writeFileSync(
     join(dir, 'expected.json'),
-    JSON.stringify({ columns: COLUMNS, rows: rows.map(textOf), rowGroups: 11, silver: r.silver.map((f) => ({ path: f.path, rows: f.rows })), silverColumns: r.columns, gold: { path: gold, rows: agg.rows().length, columns: agg.columns } }, null, 1),
+    JSON.stringify(
+      {
+        columns: COLUMNS,
+        rows: rows.map(textOf),
+        rowGroups: 11,
+        silver: r.silver.map((f) => ({ path: f.path, rows: f.rows })),
+        silverColumns: r.columns,
+        gold: { path: gold, rows: agg.rows().length, columns: agg.columns },
+      },
+      null,
+      1,
+    ),
   );
   console.log(`interop files in ${dir}: 3 codecs x ${rows.length} rows, skip.parquet, ${r.silver.length} silver files`);
 }

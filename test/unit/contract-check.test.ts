@@ -19,47 +19,71 @@ describe('check-config type-checks a contract against its columns', () => {
   });
 
   it('a date format every row would fail is caught by reading back a sample', () => {
-    expect(problems([{ name: 'd', type: 'date', format: 'yyyy-mm-dd' }])).toContain('columns.0.format: d: format \'yyyy-mm-dd\' has minutes (mm) but no hour: the month is MM');
+    expect(problems([{ name: 'd', type: 'date', format: 'yyyy-mm-dd' }])).toContain(
+      "columns.0.format: d: format 'yyyy-mm-dd' has minutes (mm) but no hour: the month is MM",
+    );
     expect(problems([{ name: 'd', type: 'date', format: 'YYYY-MM-DD' }])).toMatch(/columns\.0\.format: d: unknown pattern letter 'Y'.*\(year is yyyy\)/);
     expect(problems([{ name: 'd', type: 'date', format: 'epoch_ms' }])).toMatch(/columns\.0\.format: d is a date: epoch_ms applies to timestamps/);
     expect(problems([{ name: 'd', type: 'date', format: 'dd' }])).toMatch(/columns\.0\.format: .*has no year or no month/);
-    expect(problems([{ name: 'n', type: 'integer', format: 'yyyy' }])).toMatch(/columns\.0\.format: n is integer: format applies to date and timestamp columns only/);
+    expect(problems([{ name: 'n', type: 'integer', format: 'yyyy' }])).toMatch(
+      /columns\.0\.format: n is integer: format applies to date and timestamp columns only/,
+    );
     expect(problems([{ name: 'd', type: 'date', format: 'MMM d yyyy' }])).toBe('ok');
   });
 
   it('a default that does not parse as its type, with the nullValues hint', () => {
     const m = problems([{ name: 'n', type: 'integer', default: 'N/A' }]);
-    expect(m).toContain('columns.0.default: n: default "N/A" is not a valid integer; give a integer value or null (to read "N/A" in the file as null, list it in nullValues)');
+    expect(m).toContain(
+      'columns.0.default: n: default "N/A" is not a valid integer; give a integer value or null (to read "N/A" in the file as null, list it in nullValues)',
+    );
     expect(problems([{ name: 'n', type: 'integer', default: 0 }])).toBe('ok');
     expect(problems([{ name: 'd', type: 'date', format: 'MMM d yyyy', default: 'Jan 1 2000' }])).toBe('ok');
     expect(problems([{ name: 'd', type: 'decimal(4,2)', default: '123.4' }])).toMatch(/columns\.0\.default: .*not a valid decimal\(4,2\)/);
   });
 
   it('an unknown time zone', () => {
-    expect(problems([{ name: 't', type: 'timestamp', timezone: 'Europe/Pariss' }])).toContain('columns.0.timezone: unknown time zone "Europe/Pariss": use an IANA zone (Europe/Paris), UTC, or an offset from -18:00 to +18:00');
+    expect(problems([{ name: 't', type: 'timestamp', timezone: 'Europe/Pariss' }])).toContain(
+      'columns.0.timezone: unknown time zone "Europe/Pariss": use an IANA zone (Europe/Paris), UTC, or an offset from -18:00 to +18:00',
+    );
     expect(problems([{ name: 't', type: 'timestamp', timezone: 'Europe/Paris' }])).toBe('ok');
     expect(problems([{ name: 't', type: 'timestamp', timezone: '+05:30' }])).toBe('ok');
     expect(problems([{ name: 'd', type: 'date', timezone: 'UTC' }])).toMatch(/columns\.0\.timezone: d is date: timezone applies to timestamp columns only/);
   });
 
   it('rules that do not fit their column type', () => {
-    const cols: ContractInput['columns'] = [{ name: 's', type: 'string' }, { name: 'n', type: 'integer' }, { name: 'd', type: 'date' }];
-    expect(problems(cols, [{ rule: 'min', column: 's', value: 1 }])).toContain('rules.0.rule: min(s): s is string; min and max apply to numbers, decimals, dates and timestamps (for text, use length or regex)');
-    expect(problems(cols, [{ rule: 'max', column: 'n', value: '2020-01-01' }])).toMatch(/rules\.0\.value: max\(n\): n is integer, so the bound must be a number/);
+    const cols: ContractInput['columns'] = [
+      { name: 's', type: 'string' },
+      { name: 'n', type: 'integer' },
+      { name: 'd', type: 'date' },
+    ];
+    expect(problems(cols, [{ rule: 'min', column: 's', value: 1 }])).toContain(
+      'rules.0.rule: min(s): s is string; min and max apply to numbers, decimals, dates and timestamps (for text, use length or regex)',
+    );
+    expect(problems(cols, [{ rule: 'max', column: 'n', value: '2020-01-01' }])).toMatch(
+      /rules\.0\.value: max\(n\): n is integer, so the bound must be a number/,
+    );
     expect(problems(cols, [{ rule: 'max', column: 'd', value: '2020-02-30' }])).toMatch(/rules\.0\.value: max\(d\): "2020-02-30" is not an ISO date/);
     expect(problems(cols, [{ rule: 'max', column: 'd', value: '2020-02-29' }])).toBe('ok');
-    expect(problems(cols, [{ rule: 'accepted_values', column: 'n', values: [1, 'two'] }])).toMatch(/rules\.0\.values\.1: accepted_values\(n\): "two" is not a valid integer, so it can never match/);
+    expect(problems(cols, [{ rule: 'accepted_values', column: 'n', values: [1, 'two'] }])).toMatch(
+      /rules\.0\.values\.1: accepted_values\(n\): "two" is not a valid integer, so it can never match/,
+    );
     expect(problems(cols, [{ rule: 'length', column: 'n', max: 3 }])).toMatch(/rules\.0\.rule: length\(n\): n is integer; length applies to string columns/);
-    expect(problems(cols, [{ rule: 'expression', expression: 's < n' }])).toMatch(/rules\.0\.expression: cannot compare string with integer \(at position 3\); see the expression grammar/);
+    expect(problems(cols, [{ rule: 'expression', expression: 's < n' }])).toMatch(
+      /rules\.0\.expression: cannot compare string with integer \(at position 3\); see the expression grammar/,
+    );
     expect(problems([{ name: 'n', type: 'integer', emptyAs: '' }])).toMatch(/columns\.0\.emptyAs: n is integer: emptyAs "" needs a string column/);
     expect(problems([{ name: 'n', type: 'integer', dst: { gap: 'reject' } }])).toMatch(/columns\.0\.dst: n is integer: dst applies to timestamp columns only/);
   });
 
   it('contract-wide input options reach every column that does not set its own', () => {
     const c = parseContract({
-      dataset: 'd', version: 1,
+      dataset: 'd',
+      version: 1,
       input: { nullValues: ['NA'], trim: true, headerMatch: 'insensitive' },
-      columns: [{ name: 'a', type: 'string' }, { name: 'b', type: 'string', nullValues: ['-'], trim: false, emptyAs: '' }],
+      columns: [
+        { name: 'a', type: 'string' },
+        { name: 'b', type: 'string', nullValues: ['-'], trim: false, emptyAs: '' },
+      ],
     });
     expect(c.columns[0]).toMatchObject({ nullValues: ['NA'], trim: true });
     expect(c.columns[1]).toMatchObject({ nullValues: ['-'], trim: false, emptyAs: '' });
@@ -75,15 +99,22 @@ describe('pipeline check-config on a contract with mistakes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'check-config-'));
     mkdirSync(join(dir, 'contracts'));
     writeFileSync(join(dir, 'pipeline.json'), JSON.stringify({ datasets: [{ name: 'flights', freshnessSlaMinutes: 60, contract: 'contracts/flights.json' }] }));
-    writeFileSync(join(dir, 'contracts/flights.json'), JSON.stringify({
-      dataset: 'flights', version: 1,
-      columns: [
-        { name: 'dep', type: 'timestamp', timezone: 'Europe/Paris', format: 'dd/MM/yyyy hh:mm' },
-        { name: 'seats', type: 'integer', default: 'N/A' },
-        { name: 'carrier', type: 'string' },
-      ],
-      rules: [{ rule: 'min', column: 'carrier', value: 1 }, { rule: 'expression', expression: 'seats > carrier' }],
-    }));
+    writeFileSync(
+      join(dir, 'contracts/flights.json'),
+      JSON.stringify({
+        dataset: 'flights',
+        version: 1,
+        columns: [
+          { name: 'dep', type: 'timestamp', timezone: 'Europe/Paris', format: 'dd/MM/yyyy hh:mm' },
+          { name: 'seats', type: 'integer', default: 'N/A' },
+          { name: 'carrier', type: 'string' },
+        ],
+        rules: [
+          { rule: 'min', column: 'carrier', value: 1 },
+          { rule: 'expression', expression: 'seats > carrier' },
+        ],
+      }),
+    );
     const errs: string[] = [];
     const code = await main(['check-config', '--config', join(dir, 'pipeline.json')], { log: () => {}, err: (s) => errs.push(s) });
     expect(code).toBe(2);

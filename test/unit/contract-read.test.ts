@@ -17,12 +17,28 @@ async function* once(text: string): AsyncGenerator<Uint8Array> {
 async function stage(doc: Partial<ContractInput> & Pick<ContractInput, 'columns'>, text: string, format: 'csv' | 'jsonl' = 'csv', inMemoryDedupeRows?: number) {
   const contract = parseContract({ dataset: 'd', version: 2, format: { type: format }, ...doc });
   const workDir = mkdtempSync(join(tmpdir(), 'stage-'));
-  const r = await runStage({ contract, source: once(text), dataset: 'd', key: 'landing/d/f', ingestDate: '2026-11-22', workDir, fileId: 'f', inMemoryDedupeRows, sizeBytes: text.length, reopen: async () => once(text) });
+  const r = await runStage({
+    contract,
+    source: once(text),
+    dataset: 'd',
+    key: 'landing/d/f',
+    ingestDate: '2026-11-22',
+    workDir,
+    fileId: 'f',
+    inMemoryDedupeRows,
+    sizeBytes: text.length,
+    reopen: async () => once(text),
+  });
   const out = [];
   for (const s of r.silver) out.push(...(await readParquetObjects(s.path, { columns: contract.columns.map((c) => c.name) })));
   // INT64 columns come back as bigint.
   for (const o of out) for (const k of Object.keys(o)) if (typeof o[k] === 'bigint') o[k] = Number(o[k]);
-  const rejects = r.quarantinePath ? readFileSync(r.quarantinePath, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+  const rejects = r.quarantinePath
+    ? readFileSync(r.quarantinePath, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+    : [];
   return { r, out, rejects };
 }
 
@@ -47,7 +63,9 @@ describe('column source names', () => {
     const { r, out } = await stage({ columns, input: { headerMatch: 'insensitive' } }, text);
     expect(out).toEqual([{ order_id: 'O-1', species: 'Goose', qty: 2 }]);
     expect(r.plan.matchedVersion).toBe(2);
-    await expect(stage({ columns, input: { headerMatch: 'insensitive' } }, 'Order ID,ORDERID,Wildlife: Species,qty\n')).rejects.toThrow(/duplicate source columns/);
+    await expect(stage({ columns, input: { headerMatch: 'insensitive' } }, 'Order ID,ORDERID,Wildlife: Species,qty\n')).rejects.toThrow(
+      /duplicate source columns/,
+    );
   });
 
   it('renames stay for history: an old header still maps, with its warning; history versions still match', async () => {
@@ -64,7 +82,12 @@ describe('nullValues, trim, emptyAs', () => {
     const { out, rejects } = await stage(
       {
         input: { nullValues: ['NA', 'N/A', '-'], trim: true },
-        columns: [{ name: 'id', type: 'string' }, { name: 'n', type: 'integer', default: 0 }, { name: 'note', type: 'string', emptyAs: '' }, { name: 'raw', type: 'string', trim: false, nullValues: [] }],
+        columns: [
+          { name: 'id', type: 'string' },
+          { name: 'n', type: 'integer', default: 0 },
+          { name: 'note', type: 'string', emptyAs: '' },
+          { name: 'raw', type: 'string', trim: false, nullValues: [] },
+        ],
       },
       'id,n,note,raw\na, 7 ,"",  x \nb,NA, N/A ,NA\nc,"",,""\nd, - ,  ,-\n',
     );
@@ -79,16 +102,34 @@ describe('nullValues, trim, emptyAs', () => {
 
   it('JSON: "" stays "" unless emptyAs is null; markers apply to strings', async () => {
     const { out } = await stage(
-      { columns: [{ name: 'a', type: 'string' }, { name: 'b', type: 'string', emptyAs: null }, { name: 'c', type: 'double', nullValues: ['NA', '-999'] }], evolution: { onTypeChange: 'reject' } },
+      {
+        columns: [
+          { name: 'a', type: 'string' },
+          { name: 'b', type: 'string', emptyAs: null },
+          { name: 'c', type: 'double', nullValues: ['NA', '-999'] },
+        ],
+        evolution: { onTypeChange: 'reject' },
+      },
       '{"a":"","b":"","c":"NA"}\n{"a":" x","b":"y","c":1.5}\n{"a":"z","b":"w","c":-999}\n',
       'jsonl',
     );
-    expect(out).toEqual([{ a: '', b: null, c: null }, { a: ' x', b: 'y', c: 1.5 }, { a: 'z', b: 'w', c: null }]);
+    expect(out).toEqual([
+      { a: '', b: null, c: null },
+      { a: ' x', b: 'y', c: 1.5 },
+      { a: 'z', b: 'w', c: null },
+    ]);
   });
 
   it('the dedupe pre-pass reads keys the way the main pass does (trimmed, markers null)', async () => {
     const text = 'k,v\n a ,1\na,2\nNA,3\n,4\n b,5\n';
-    const doc = { keys: ['k'], input: { trim: true, nullValues: ['NA'] }, columns: [{ name: 'k', type: 'string' as const }, { name: 'v', type: 'integer' as const }] };
+    const doc = {
+      keys: ['k'],
+      input: { trim: true, nullValues: ['NA'] },
+      columns: [
+        { name: 'k', type: 'string' as const },
+        { name: 'v', type: 'integer' as const },
+      ],
+    };
     const mem = await stage(doc, text);
     const pre = await stage(doc, text, 'csv', 1);
     expect(pre.out).toEqual(mem.out);
@@ -100,21 +141,38 @@ describe('nullValues, trim, emptyAs', () => {
     const plain = parseContract({ dataset: 'd', version: 1, columns: [{ name: 'a', type: 'string' }] }).columns[0];
     expect(cleanerFor(plain, 'csv')).toBeUndefined();
     const clean = cleanerFor(col, 'csv')!;
-    fc.assert(fc.property(fc.string(), (s) => {
-      const once = clean(s);
-      if (once !== null) expect(clean(once)).toBe(once);
-      expect(once === null).toBe(s.trim() === '' || s.trim() === 'NA');
-    }));
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        const once = clean(s);
+        if (once !== null) expect(clean(once)).toBe(once);
+        expect(once === null).toBe(s.trim() === '' || s.trim() === 'NA');
+      }),
+    );
   });
 });
 
 describe('rules: not_in, negated regex, date and timestamp bounds', () => {
   const c = (rules: ContractInput['rules']) =>
-    compileRules(parseContract({ dataset: 'd', version: 1, columns: [{ name: 's', type: 'string' }, { name: 'd', type: 'date' }, { name: 't', type: 'timestamp' }, { name: 'n', type: 'integer' }], rules }));
+    compileRules(
+      parseContract({
+        dataset: 'd',
+        version: 1,
+        columns: [
+          { name: 's', type: 'string' },
+          { name: 'd', type: 'date' },
+          { name: 't', type: 'timestamp' },
+          { name: 'n', type: 'integer' },
+        ],
+        rules,
+      }),
+    );
   const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / 86400000;
 
   it('not_in forbids values; regex with match: false forbids matches', () => {
-    const [notIn, re] = c([{ rule: 'not_in', column: 'n', values: [-999, 9999] }, { rule: 'regex', column: 's', pattern: '^TEST', match: false }]);
+    const [notIn, re] = c([
+      { rule: 'not_in', column: 'n', values: [-999, 9999] },
+      { rule: 'regex', column: 's', pattern: '^TEST', match: false },
+    ]);
     expect(notIn.id).toBe('not_in(n)');
     expect(notIn.check([null, null, null, -999])).toBe("n='-999' is one of the forbidden values -999, 9999");
     expect(notIn.check([null, null, null, 5])).toBeUndefined();
@@ -123,7 +181,10 @@ describe('rules: not_in, negated regex, date and timestamp bounds', () => {
   });
 
   it('date and timestamp bounds are written and shown as dates', () => {
-    const [lo, hi] = c([{ rule: 'min', column: 'd', value: '1990-01-01' }, { rule: 'max', column: 't', value: '2026-01-01T00:00:00Z', exclusive: true }]);
+    const [lo, hi] = c([
+      { rule: 'min', column: 'd', value: '1990-01-01' },
+      { rule: 'max', column: 't', value: '2026-01-01T00:00:00Z', exclusive: true },
+    ]);
     expect(lo.check([null, day('1989-12-31'), null, null])).toBe('d=1989-12-31 is below the minimum 1990-01-01');
     expect(lo.check([null, day('1990-01-01'), null, null])).toBeUndefined();
     expect(hi.check([null, null, Date.parse('2026-01-01T00:00:00Z'), null])).toBe('t=2026-01-01T00:00:00.000Z is above the maximum 2026-01-01T00:00:00Z');
@@ -133,8 +194,20 @@ describe('rules: not_in, negated regex, date and timestamp bounds', () => {
 
 describe('source names without a header row', () => {
   it('a headerless CSV maps fields by position to source-named columns', async () => {
-    const { out, r } = await stage({ format: { type: 'csv', header: false }, columns: [{ name: 'a', source: 'Col A', type: 'string' }, { name: 'b', type: 'integer' }] }, 'x,1\ny,2\n');
-    expect(out).toEqual([{ a: 'x', b: 1 }, { a: 'y', b: 2 }]);
+    const { out, r } = await stage(
+      {
+        format: { type: 'csv', header: false },
+        columns: [
+          { name: 'a', source: 'Col A', type: 'string' },
+          { name: 'b', type: 'integer' },
+        ],
+      },
+      'x,1\ny,2\n',
+    );
+    expect(out).toEqual([
+      { a: 'x', b: 1 },
+      { a: 'y', b: 2 },
+    ]);
     expect(r.plan.matchedVersion).toBe(2);
   });
 });

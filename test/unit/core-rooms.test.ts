@@ -35,7 +35,9 @@ function files(dir: string): string[] {
 /** Every module specifier a file names: static imports and re-exports (type-only too), dynamic imports, requires. */
 function specifiers(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;'"]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]|\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+  for (const m of text.matchAll(
+    /(?:^|\n)\s*(?:import|export)\b[^;'"]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]|\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  )) {
     out.push(m[1] ?? m[2] ?? m[3]);
   }
   return out;
@@ -101,7 +103,9 @@ const roomOf = (f: string) => relative(CORE, f).split('/')[0];
 
 describe('lambdas/core in rooms', () => {
   it('the cycle finder finds cycles, type imports included, and passes a DAG', () => {
-    const parsed = specifiers(`import type { A } from './a';\nimport { b } from "./b";\nexport { c } from './c';\nconst d = await import('./d');\nimport './e';`);
+    const parsed = specifiers(
+      `import type { A } from './a';\nimport { b } from "./b";\nexport { c } from './c';\nconst d = await import('./d');\nimport './e';`,
+    );
     expect(parsed).toEqual(['./a', './b', './c', './d', './e']);
     const g = new Map([
       ['a', ['b']],
@@ -111,7 +115,15 @@ describe('lambdas/core in rooms', () => {
       ['e', ['a']],
     ]);
     expect(cycles(g)).toEqual([['a', 'b', 'c'], ['d']]);
-    expect(cycles(new Map([['a', ['b']], ['b', []], ['c', ['a', 'b']]]))).toEqual([]);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+          ['c', ['a', 'b']],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('every file sits in a room, and every room has a README saying what it owns', () => {
@@ -120,7 +132,12 @@ describe('lambdas/core in rooms', () => {
     for (const room of ROOMS) {
       const readme = join(CORE, room, 'README.md');
       expect(existsSync(readme), readme).toBe(true);
-      expect(readFileSync(readme, 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#')).length, readme).toBeGreaterThan(1);
+      expect(
+        readFileSync(readme, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() && !l.startsWith('#')).length,
+        readme,
+      ).toBeGreaterThan(1);
     }
     expect(readFileSync(join(CORE, 'README.md'), 'utf8')).toContain('| `parquet/` |');
   });

@@ -21,10 +21,7 @@ function feed(text: string, cuts: number[]): string[][] {
   return out;
 }
 
-const field = fc.oneof(
-  fc.string({ unit: fc.constantFrom('a', 'b', ',', '"', '\n', '\r', ' ', 'é', '😀', '1') }),
-  fc.string({ minLength: 1 }),
-);
+const field = fc.oneof(fc.string({ unit: fc.constantFrom('a', 'b', ',', '"', '\n', '\r', ' ', 'é', '😀', '1') }), fc.string({ minLength: 1 }));
 
 describe('CsvParser', () => {
   it('parses plain, quoted, escaped and multi-line fields', () => {
@@ -90,7 +87,8 @@ describe('CsvParser', () => {
         fc.constantFrom('\n', '\r\n'),
         fc.array(fc.nat(), { maxLength: 6 }),
         (rows, eol, rawCuts) => {
-          const text = rows.map((r) => r.map((f) => (/[",\r\n]/.test(f) || (f === '' && r.length === 1) ? `"${f.replace(/"/g, '""')}"` : f)).join(',')).join(eol) + eol;
+          const text =
+            rows.map((r) => r.map((f) => (/[",\r\n]/.test(f) || (f === '' && r.length === 1) ? `"${f.replace(/"/g, '""')}"` : f)).join(',')).join(eol) + eol;
           const cuts = rawCuts.map((c) => c % (text.length + 1));
           expect(feed(text, cuts)).toEqual(rows);
         },
@@ -111,15 +109,19 @@ describe('CsvParser', () => {
 
   it('never splits a multi-byte character or surrogate pair across chunks (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.string({ unit: 'grapheme', minLength: 1 }), { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 5 }), fc.nat(), (rows, cut) => {
-        const text = toCsv(rows, '\n');
-        const bytes = new TextEncoder().encode(text);
-        const at = cut % (bytes.length + 1);
-        const dec = new TextDecoder('utf-8', { fatal: true });
-        const p = new CsvParser({ delimiter: ',', quote: '"' });
-        const out = [...p.push(dec.decode(bytes.slice(0, at), { stream: true })), ...p.push(dec.decode(bytes.slice(at))), ...p.end()];
-        expect(out.map((r) => r.fields)).toEqual(rows);
-      }),
+      fc.property(
+        fc.array(fc.array(fc.string({ unit: 'grapheme', minLength: 1 }), { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 5 }),
+        fc.nat(),
+        (rows, cut) => {
+          const text = toCsv(rows, '\n');
+          const bytes = new TextEncoder().encode(text);
+          const at = cut % (bytes.length + 1);
+          const dec = new TextDecoder('utf-8', { fatal: true });
+          const p = new CsvParser({ delimiter: ',', quote: '"' });
+          const out = [...p.push(dec.decode(bytes.slice(0, at), { stream: true })), ...p.push(dec.decode(bytes.slice(at))), ...p.end()];
+          expect(out.map((r) => r.fields)).toEqual(rows);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -46,25 +46,36 @@ describe('date/time patterns', () => {
         const d = new Date(ms);
         const two = (n: number) => String(n).padStart(2, '0');
         const h = d.getUTCHours();
-        const text = pattern
-          .replace(/'T'/, 'T')
-          .replace(/yyyy|MMMM|MMM|MM|dd|d|HH|hh|h|mm|ss|SSS|EEE|a/g, (t) => {
-            switch (t) {
-              case 'yyyy': return String(d.getUTCFullYear());
-              case 'MMMM': return MONTHS[d.getUTCMonth()];
-              case 'MMM': return MONTHS[d.getUTCMonth()].slice(0, 3).toUpperCase();
-              case 'MM': return two(d.getUTCMonth() + 1);
-              case 'dd': return two(d.getUTCDate());
-              case 'd': return String(d.getUTCDate());
-              case 'HH': return two(h);
-              case 'h': return String(h % 12 || 12);
-              case 'mm': return two(d.getUTCMinutes());
-              case 'ss': return two(d.getUTCSeconds());
-              case 'SSS': return String(d.getUTCMilliseconds()).padStart(3, '0');
-              case 'EEE': return ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
-              default: return h >= 12 ? 'PM' : 'AM';
-            }
-          });
+        const text = pattern.replace(/'T'/, 'T').replace(/yyyy|MMMM|MMM|MM|dd|d|HH|hh|h|mm|ss|SSS|EEE|a/g, (t) => {
+          switch (t) {
+            case 'yyyy':
+              return String(d.getUTCFullYear());
+            case 'MMMM':
+              return MONTHS[d.getUTCMonth()];
+            case 'MMM':
+              return MONTHS[d.getUTCMonth()].slice(0, 3).toUpperCase();
+            case 'MM':
+              return two(d.getUTCMonth() + 1);
+            case 'dd':
+              return two(d.getUTCDate());
+            case 'd':
+              return String(d.getUTCDate());
+            case 'HH':
+              return two(h);
+            case 'h':
+              return String(h % 12 || 12);
+            case 'mm':
+              return two(d.getUTCMinutes());
+            case 'ss':
+              return two(d.getUTCSeconds());
+            case 'SSS':
+              return String(d.getUTCMilliseconds()).padStart(3, '0');
+            case 'EEE':
+              return ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
+            default:
+              return h >= 12 ? 'PM' : 'AM';
+          }
+        });
         expect(parserFor(col('timestamp', pattern))(text)).toBe(ms);
       }),
       { numRuns: 400 },
@@ -83,7 +94,16 @@ describe('date/time patterns', () => {
 
 /** Every instant within a day of the wall time whose local reading in `zone` is that wall time (minute steps). */
 function readingsOf(wallMs: number, zone: string): number[] {
-  const f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
   const out: number[] = [];
   for (let off = -15 * 60; off <= 15 * 60; off += 15) {
     const t = wallMs - off * 60000;
@@ -112,16 +132,25 @@ describe('local times around DST (resolveLocal)', () => {
   it('agrees with a brute-force search of the instants that read as the wall time (property)', () => {
     const zones = ['Europe/Paris', 'America/New_York', 'Australia/Lord_Howe', 'America/Santiago', 'Asia/Kolkata'];
     fc.assert(
-      fc.property(fc.integer({ min: Date.UTC(2000, 0, 1) / 60000, max: Date.UTC(2030, 0, 1) / 60000 }).map((m) => m * 60000), fc.constantFrom(...zones), fc.constantFrom('earlier' as const, 'later' as const), (w, zone, overlap) => {
-        const readings = readingsOf(w, zone);
-        const got = resolveLocal(w, zone, { gap: 'reject', overlap });
-        if (readings.length === 0) expect(got).toBe('gap');
-        else expect(got).toBe(overlap === 'earlier' ? readings[0] : readings[readings.length - 1]);
-      }),
+      fc.property(
+        fc.integer({ min: Date.UTC(2000, 0, 1) / 60000, max: Date.UTC(2030, 0, 1) / 60000 }).map((m) => m * 60000),
+        fc.constantFrom(...zones),
+        fc.constantFrom('earlier' as const, 'later' as const),
+        (w, zone, overlap) => {
+          const readings = readingsOf(w, zone);
+          const got = resolveLocal(w, zone, { gap: 'reject', overlap });
+          if (readings.length === 0) expect(got).toBe('gap');
+          else expect(got).toBe(overlap === 'earlier' ? readings[0] : readings[readings.length - 1]);
+        },
+      ),
       { numRuns: 300 },
     );
     // Near transitions, where the random walk above rarely lands.
-    for (const [zone, s] of [['America/New_York', '2026-03-08T02:00:00'], ['America/New_York', '2026-11-01T01:00:00'], ['Australia/Lord_Howe', '2026-04-05T01:30:00']] as const) {
+    for (const [zone, s] of [
+      ['America/New_York', '2026-03-08T02:00:00'],
+      ['America/New_York', '2026-11-01T01:00:00'],
+      ['Australia/Lord_Howe', '2026-04-05T01:30:00'],
+    ] as const) {
       for (let m = -90; m <= 90; m += 15) {
         const w = wall(s) + m * 60000;
         const readings = readingsOf(w, zone);
@@ -155,16 +184,52 @@ describe('any pattern text', () => {
   it('compiles or fails with a PatternError; checkPattern always answers (fuzz)', async () => {
     const { PatternError } = await import('../../lambdas/core/typing/date-patterns');
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('yyyy', 'yy', 'MMM', 'MM', 'M', 'dd', 'd', 'HH', 'hh', 'mm', 'ss', 'SSS', 'a', 'EEE', "'T'", "'", '-', '/', ' ', ':', '.', 'Y', 'D', 'x', '(', '[', '*'), { maxLength: 10 }).map((t) => t.join('')), (pattern) => {
-        try {
-          const read = compileDatePattern(pattern);
-          read('2026-03-28 14:05');
-        } catch (e) {
-          expect(e).toBeInstanceOf(PatternError);
-        }
-        const why = checkPattern(pattern, 'timestamp');
-        expect(why === undefined || typeof why === 'string').toBe(true);
-      }),
+      fc.property(
+        fc
+          .array(
+            fc.constantFrom(
+              'yyyy',
+              'yy',
+              'MMM',
+              'MM',
+              'M',
+              'dd',
+              'd',
+              'HH',
+              'hh',
+              'mm',
+              'ss',
+              'SSS',
+              'a',
+              'EEE',
+              "'T'",
+              "'",
+              '-',
+              '/',
+              ' ',
+              ':',
+              '.',
+              'Y',
+              'D',
+              'x',
+              '(',
+              '[',
+              '*',
+            ),
+            { maxLength: 10 },
+          )
+          .map((t) => t.join('')),
+        (pattern) => {
+          try {
+            const read = compileDatePattern(pattern);
+            read('2026-03-28 14:05');
+          } catch (e) {
+            expect(e).toBeInstanceOf(PatternError);
+          }
+          const why = checkPattern(pattern, 'timestamp');
+          expect(why === undefined || typeof why === 'string').toBe(true);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -6,7 +6,14 @@ const where = { dataset: 'd', key: 'landing/d/f.csv' };
 
 async function decode(chunks: Uint8Array[], encoding: 'utf-8' | 'latin1' = 'utf-8'): Promise<string> {
   let out = '';
-  for await (const s of decodeText((async function* () { yield* chunks; })(), encoding, where)) out += s;
+  for await (const s of decodeText(
+    (async function* () {
+      yield* chunks;
+    })(),
+    encoding,
+    where,
+  ))
+    out += s;
   return out;
 }
 
@@ -24,7 +31,11 @@ function cut(bytes: Uint8Array, at: number[]): Uint8Array[] {
 
 describe('decodeText (ASCII chunks take a fast path, the rest the streaming decoder)', () => {
   it('gives back the text whatever the chunk boundaries, mixing ASCII and multi-byte chunks (property)', async () => {
-    const text = fc.array(fc.oneof(fc.string({ unit: 'grapheme-ascii' }), fc.string({ unit: 'grapheme' }), fc.constantFrom('é', '€', '😀', 'a,b\n', '\uFEFF')), { maxLength: 30 }).map((a) => a.join(''));
+    const text = fc
+      .array(fc.oneof(fc.string({ unit: 'grapheme-ascii' }), fc.string({ unit: 'grapheme' }), fc.constantFrom('é', '€', '😀', 'a,b\n', '\uFEFF')), {
+        maxLength: 30,
+      })
+      .map((a) => a.join(''));
     await fc.assert(
       fc.asyncProperty(text, fc.array(fc.nat(), { maxLength: 8 }), async (t, at) => {
         // A leading U+FEFF is a byte-order mark, dropped; anywhere else it is text.
@@ -43,8 +54,12 @@ describe('decodeText (ASCII chunks take a fast path, the rest the streaming deco
     // ...else the split character's last byte, arriving later, would complete it across the gap.
     await expect(decode([new Uint8Array([0x31, 0xe2, 0x82]), ascii, new Uint8Array([0xac])])).rejects.toMatchObject({ reason: 'parse.encoding' });
     // The split character's bytes spread over chunks, or an empty chunk between: still mid-character.
-    await expect(decode([new Uint8Array([0x31, 0xe2]), new Uint8Array([0x82]), ascii, new Uint8Array([0xac])])).rejects.toMatchObject({ reason: 'parse.encoding' });
-    await expect(decode([new Uint8Array([0x31, 0xe2, 0x82]), new Uint8Array(0), ascii, new Uint8Array([0xac])])).rejects.toMatchObject({ reason: 'parse.encoding' });
+    await expect(decode([new Uint8Array([0x31, 0xe2]), new Uint8Array([0x82]), ascii, new Uint8Array([0xac])])).rejects.toMatchObject({
+      reason: 'parse.encoding',
+    });
+    await expect(decode([new Uint8Array([0x31, 0xe2, 0x82]), new Uint8Array(0), ascii, new Uint8Array([0xac])])).rejects.toMatchObject({
+      reason: 'parse.encoding',
+    });
   });
 
   it('keeps a U+FEFF inside the file wherever the chunks split (only a leading one is a byte-order mark)', async () => {

@@ -49,7 +49,19 @@ async function run(csv: string, prepass: boolean, c = contract): Promise<{ r: St
 
 describe('dedupe', () => {
   it('pre-pass: the first valid row of a key wins, typed keys compare by value, rejects do not claim a key', async () => {
-    const csv = ['id,region,amount', '7,EU,1.00', '007,EU,2.00', '8,EU,-1.00', '8,EU,3.00', '8,US,4.00', ',EU,5.00', ',EU,6.00', '9,EU', '9,EU,7.00', '7,EU,8.00'].join('\n');
+    const csv = [
+      'id,region,amount',
+      '7,EU,1.00',
+      '007,EU,2.00',
+      '8,EU,-1.00',
+      '8,EU,3.00',
+      '8,US,4.00',
+      ',EU,5.00',
+      ',EU,6.00',
+      '9,EU',
+      '9,EU,7.00',
+      '7,EU,8.00',
+    ].join('\n');
     const { r, rows } = await run(csv, true);
     expect(r.counts).toMatchObject({ rowsIn: 10, rowsQuarantined: 2, rowsDeduplicated: 3, rowsOut: 5 });
     expect(rows.map((x) => (x as { amount: number }).amount)).toEqual([1, 3, 4, 5, 7]);
@@ -96,7 +108,12 @@ describe('dedupe', () => {
       }
     }
     const { r, rows } = await run(['id,region,amount', ...lines].join('\n'), false);
-    expect(r.counts).toMatchObject({ rowsIn: 5000, rowsQuarantined: Math.ceil(5000 / 11), rowsOut: want.length, rowsDeduplicated: 5000 - Math.ceil(5000 / 11) - want.length });
+    expect(r.counts).toMatchObject({
+      rowsIn: 5000,
+      rowsQuarantined: Math.ceil(5000 / 11),
+      rowsOut: want.length,
+      rowsDeduplicated: 5000 - Math.ceil(5000 / 11) - want.length,
+    });
     expect(rows.map((o) => (o as { amount: number }).amount)).toEqual(want);
     const pre = await run(['id,region,amount', ...lines].join('\n'), true);
     expect(pre.rows).toEqual(rows);
@@ -108,7 +125,16 @@ describe('dedupe', () => {
         ...base,
         columns: [...base.columns, { name: 'day', type: 'date' }],
         partitionBy: 'day',
-        gold: [{ name: 'per_region', groupBy: ['region'], measures: [{ fn: 'count', as: 'n' }, { fn: 'sum', column: 'amount', as: 'total' }] }],
+        gold: [
+          {
+            name: 'per_region',
+            groupBy: ['region'],
+            measures: [
+              { fn: 'count', as: 'n' },
+              { fn: 'sum', column: 'amount', as: 'total' },
+            ],
+          },
+        ],
       },
       'c.json',
     );

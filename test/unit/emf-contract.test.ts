@@ -61,7 +61,8 @@ function synth(extend?: (stack: PipelineStack, config: PipelineConfig) => void):
 const dims = (list: { Name: string; Value: unknown }[] | undefined, where: string): Record<string, string> =>
   Object.fromEntries(
     (list ?? []).map((d) => {
-      if (typeof d.Value !== 'string') throw new Error(`${where}: dimension ${d.Name} is not a literal (${JSON.stringify(d.Value)}); a custom metric's dimensions must be known at synth`);
+      if (typeof d.Value !== 'string')
+        throw new Error(`${where}: dimension ${d.Name} is not a literal (${JSON.stringify(d.Value)}); a custom metric's dimensions must be known at synth`);
       return [d.Name, d.Value];
     }),
   );
@@ -73,10 +74,17 @@ function alarmMetricRefs(template: Json, namespace: string): MetricRef[] {
     if (r.Type !== 'AWS::CloudWatch::Alarm') continue;
     const p = r.Properties;
     const where = `alarm ${p.AlarmName}`;
-    if (p.MetricName && p.Namespace === namespace) refs.push({ namespace: p.Namespace, metricName: p.MetricName, dimensions: dims(p.Dimensions, where), where });
+    if (p.MetricName && p.Namespace === namespace)
+      refs.push({ namespace: p.Namespace, metricName: p.MetricName, dimensions: dims(p.Dimensions, where), where });
     for (const m of p.Metrics ?? []) {
       const metric = m.MetricStat?.Metric;
-      if (metric?.Namespace === namespace) refs.push({ namespace: metric.Namespace, metricName: metric.MetricName, dimensions: dims(metric.Dimensions, where), where: `${where} (expression metric ${m.Id})` });
+      if (metric?.Namespace === namespace)
+        refs.push({
+          namespace: metric.Namespace,
+          metricName: metric.MetricName,
+          dimensions: dims(metric.Dimensions, where),
+          where: `${where} (expression metric ${m.Id})`,
+        });
     }
   }
   return refs;
@@ -117,7 +125,8 @@ function emitted(docs: Emf[], ref: MetricRef): boolean {
   );
 }
 
-const unmatched = (docs: Emf[], refs: MetricRef[]) => refs.filter((r) => !emitted(docs, r)).map((r) => `${r.where}: ${r.namespace}/${r.metricName} ${JSON.stringify(r.dimensions)}`);
+const unmatched = (docs: Emf[], refs: MetricRef[]) =>
+  refs.filter((r) => !emitted(docs, r)).map((r) => `${r.where}: ${r.namespace}/${r.metricName} ${JSON.stringify(r.dimensions)}`);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -198,7 +207,12 @@ beforeAll(async () => {
     }
   };
 
-  const good: Record<string, string[]> = { orders: ['samples/orders/orders_v1.csv'], sales: ['samples/sales/sales_bad_rows.csv'], events: ['samples/events/events.jsonl'], weather: ['samples/weather/weather_1998.csv'] };
+  const good: Record<string, string[]> = {
+    orders: ['samples/orders/orders_v1.csv'],
+    sales: ['samples/sales/sales_bad_rows.csv'],
+    events: ['samples/events/events.jsonl'],
+    weather: ['samples/weather/weather_1998.csv'],
+  };
   for (const d of config.datasets) {
     for (const file of good[d.name] ?? []) expect(await run(await land(d.name, basename(file), file))).toBe('succeeded');
     // An empty file is bad data for every dataset: Validate throws file.empty -> Quarantine.
@@ -210,11 +224,21 @@ beforeAll(async () => {
   const suffixes = Object.fromEntries(config.datasets.map((d) => [d.name, d.suffixes]));
   const dispatch = makeDispatch({ ...telemetry, starter: { start: async () => 'started' }, datasets, suffixes });
   const event = (key: string) => s3ObjectCreated(LANDING, key);
-  await dispatch({ Records: config.datasets.map((d, i) => ({ messageId: `m${i}`, body: JSON.stringify(event(`landing/${d.name}/f${d.suffixes[0]}`)) }) as SQSRecord) } as SQSEvent);
+  await dispatch({
+    Records: config.datasets.map((d, i) => ({ messageId: `m${i}`, body: JSON.stringify(event(`landing/${d.name}/f${d.suffixes[0]}`)) }) as SQSRecord),
+  } as SQSEvent);
 
   current = 'freshness';
-  const fresh = Object.values<Json>(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment.Variables.FRESHNESS_DATASETS)!;
-  await makeFreshness({ ...telemetry, store, lakeBucket: LAKE, now: () => new Date(), datasets: datasetsFromEnv(fresh.Properties.Environment.Variables.FRESHNESS_DATASETS) })();
+  const fresh = Object.values<Json>(template.Resources).find(
+    (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment.Variables.FRESHNESS_DATASETS,
+  )!;
+  await makeFreshness({
+    ...telemetry,
+    store,
+    lakeBucket: LAKE,
+    now: () => new Date(),
+    datasets: datasetsFromEnv(fresh.Properties.Environment.Variables.FRESHNESS_DATASETS),
+  })();
   current = 'done';
   vi.restoreAllMocks();
 }, 120_000);
@@ -249,7 +273,12 @@ describe('EMF contract: every alarm watches a metric the handlers actually emit'
   });
 
   it('the matcher is not vacuous: a near-miss on any field is reported', () => {
-    const good: MetricRef = { namespace: config.metricsNamespace, metricName: 'RowsQuarantined', dimensions: { service: config.name, dataset: 'sales', stage: 'transform' }, where: 'probe' };
+    const good: MetricRef = {
+      namespace: config.metricsNamespace,
+      metricName: 'RowsQuarantined',
+      dimensions: { service: config.name, dataset: 'sales', stage: 'transform' },
+      where: 'probe',
+    };
     expect(emitted(docs(), good)).toBe(true);
     const misses: MetricRef[] = [
       { ...good, namespace: 'Other' },
@@ -268,11 +297,19 @@ describe('EMF contract: every alarm watches a metric the handlers actually emit'
       new cw.Alarm(stack, 'Orphan', {
         alarmName: 'orphan',
         // Transform emits RowsIn; nobody emits it with stage=publish.
-        metric: new cw.MathExpression({ expression: 'a / b', usingMetrics: { a: pipelineMetric(cfg, 'RowsIn', 'orders', 'publish'), b: pipelineMetric(cfg, 'RowsOut', 'orders', 'transform') } }),
+        metric: new cw.MathExpression({
+          expression: 'a / b',
+          usingMetrics: { a: pipelineMetric(cfg, 'RowsIn', 'orders', 'publish'), b: pipelineMetric(cfg, 'RowsOut', 'orders', 'transform') },
+        }),
         threshold: 1,
         evaluationPeriods: 1,
       });
-      new cw.Alarm(stack, 'Orphan2', { alarmName: 'orphan2', metric: pipelineMetric(cfg, 'FilesQuarantined', 'orders', 'transform'), threshold: 0, evaluationPeriods: 1 });
+      new cw.Alarm(stack, 'Orphan2', {
+        alarmName: 'orphan2',
+        metric: pipelineMetric(cfg, 'FilesQuarantined', 'orders', 'transform'),
+        threshold: 0,
+        evaluationPeriods: 1,
+      });
     });
     expect(unmatched(docs(), alarmMetricRefs(bad, config.metricsNamespace))).toEqual([
       `alarm orphan (expression metric a): ${config.metricsNamespace}/RowsIn {"dataset":"orders","service":"${config.name}","stage":"publish"}`,

@@ -55,7 +55,17 @@ describe('expression rules: semantics', () => {
     expect(ev('a is null and b is not null', { b: 2 })).toBe(true);
     expect(ev('coalesce(a, b, 0) = 2', { b: 2 })).toBe(true);
     expect(ev('coalesce(x, a) > 1', { a: 2 })).toBe(true);
-    const [rule] = compileRules(parseContract({ dataset: 'd', version: 1, columns: [{ name: 'low', type: 'double' }, { name: 'high', type: 'double' }], rules: [{ rule: 'expression', expression: 'low <= high' }] }));
+    const [rule] = compileRules(
+      parseContract({
+        dataset: 'd',
+        version: 1,
+        columns: [
+          { name: 'low', type: 'double' },
+          { name: 'high', type: 'double' },
+        ],
+        rules: [{ rule: 'expression', expression: 'low <= high' }],
+      }),
+    );
     expect(rule.id).toBe('expression(low <= high)');
     expect(rule.check([5, 3])).toBe('low <= high is false for low=5, high=3');
     expect(rule.check([null, 3])).toBeUndefined();
@@ -75,11 +85,18 @@ describe('expression rules: semantics', () => {
   });
 
   it('errors name the problem and the position; never runs code', () => {
-    const err = (src: string) => { try { compileExpression(src, columns); } catch (e) { return (e as Error).message; } return 'compiled'; };
+    const err = (src: string) => {
+      try {
+        compileExpression(src, columns);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'compiled';
+    };
     expect(err('a <=')).toMatch(/unexpected end of expression at position 5/);
     expect(err('nope > 1')).toMatch(/unknown column nope \(columns: a, b/);
     expect(err('a + 1')).toMatch(/must be true or false, but gives integer/);
-    expect(err("name > 1")).toMatch(/cannot compare string with integer/);
+    expect(err('name > 1')).toMatch(/cannot compare string with integer/);
     expect(err("obs > '2000-13-01'")).toMatch(/not a valid ISO date/);
     expect(err('sqrt(a) > 1')).toMatch(/unknown function sqrt\(\) \(functions: coalesce/);
     expect(err('abs(a, b) > 1')).toMatch(/abs\(\) takes 1 argument, got 2/);
@@ -94,13 +111,24 @@ type RV = bigint | boolean | null;
 function reference(n: ReturnType<typeof parseExpression>, row: Record<string, bigint | null>): RV {
   const r = (m: typeof n) => reference(m, row);
   switch (n.t) {
-    case 'num': return BigInt(n.text);
-    case 'bool': return n.v;
-    case 'null': return null;
-    case 'col': return row[n.name];
-    case 'neg': { const v = r(n.e); return v === null ? null : -(v as bigint); }
-    case 'not': { const v = r(n.e); return v === null ? null : !v; }
-    case 'isnull': return (r(n.e) === null) !== n.negated;
+    case 'num':
+      return BigInt(n.text);
+    case 'bool':
+      return n.v;
+    case 'null':
+      return null;
+    case 'col':
+      return row[n.name];
+    case 'neg': {
+      const v = r(n.e);
+      return v === null ? null : -(v as bigint);
+    }
+    case 'not': {
+      const v = r(n.e);
+      return v === null ? null : !v;
+    }
+    case 'isnull':
+      return (r(n.e) === null) !== n.negated;
     case 'call': {
       const vs = n.args.map(r);
       if (n.fn === 'coalesce') return vs.find((v) => v !== null) ?? null;
@@ -109,27 +137,40 @@ function reference(n: ReturnType<typeof parseExpression>, row: Record<string, bi
     }
     case 'bin': {
       if (n.op === 'and' || n.op === 'or') {
-        const a = r(n.l), b = r(n.r);
+        const a = r(n.l),
+          b = r(n.r);
         const dominant = n.op === 'or';
         if (a === dominant || b === dominant) return dominant;
         return a === null || b === null ? null : !dominant;
       }
-      const a = r(n.l) as bigint | null, b = r(n.r) as bigint | null;
+      const a = r(n.l) as bigint | null,
+        b = r(n.r) as bigint | null;
       if (a === null || b === null) return null;
       switch (n.op) {
-        case '+': return a + b;
-        case '-': return a - b;
-        case '*': return a * b;
-        case '%': return b === 0n ? null : a % b;
-        case '=': return a === b;
-        case '!=': return a !== b;
-        case '<': return a < b;
-        case '<=': return a <= b;
-        case '>': return a > b;
-        default: return a >= b;
+        case '+':
+          return a + b;
+        case '-':
+          return a - b;
+        case '*':
+          return a * b;
+        case '%':
+          return b === 0n ? null : a % b;
+        case '=':
+          return a === b;
+        case '!=':
+          return a !== b;
+        case '<':
+          return a < b;
+        case '<=':
+          return a <= b;
+        case '>':
+          return a > b;
+        default:
+          return a >= b;
       }
     }
-    default: throw new Error(`not generated: ${n.t}`);
+    default:
+      throw new Error(`not generated: ${n.t}`);
   }
 }
 
@@ -138,26 +179,38 @@ const PREC: Record<string, number> = { or: 1, and: 2, not: 3, cmp: 4, '+': 5, '-
 type G = { src: string; prec: number };
 const wrap = (g: G, min: number) => (g.prec < min ? `(${g.src})` : g.src);
 const num = (depth: number): fc.Arbitrary<G> => {
-  const leaf = fc.oneof(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 20 }).map(String), fc.constant('null')).map((src) => ({ src, prec: PREC.atom }));
+  const leaf = fc
+    .oneof(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 20 }).map(String), fc.constant('null'))
+    .map((src) => ({ src, prec: PREC.atom }));
   if (depth === 0) return leaf;
   const sub = num(depth - 1);
   return fc.oneof(
     { weight: 2, arbitrary: leaf },
-    fc.tuple(sub, fc.constantFrom('+', '-', '*', '%'), sub).map(([l, op, r]) => ({ src: `${wrap(l, PREC[op])} ${op} ${wrap(r, PREC[op] + 1)}`, prec: PREC[op] })),
+    fc
+      .tuple(sub, fc.constantFrom('+', '-', '*', '%'), sub)
+      .map(([l, op, r]) => ({ src: `${wrap(l, PREC[op])} ${op} ${wrap(r, PREC[op] + 1)}`, prec: PREC[op] })),
     sub.map((e) => ({ src: `-${wrap(e, PREC.neg)}`, prec: PREC.neg })),
     sub.map((e) => ({ src: `abs(${e.src})`, prec: PREC.atom })),
     fc.tuple(sub, sub).map(([x, y]) => ({ src: `coalesce(${x.src}, ${y.src})`, prec: PREC.atom })),
   );
 };
 const bool = (depth: number): fc.Arbitrary<G> => {
-  const cmp = fc.tuple(num(2), fc.constantFrom('=', '!=', '<>', '<', '<=', '>', '>='), num(2)).map(([l, op, r]) => ({ src: `${wrap(l, PREC['+'])} ${op} ${wrap(r, PREC['+'])}`, prec: PREC.cmp }));
+  const cmp = fc
+    .tuple(num(2), fc.constantFrom('=', '!=', '<>', '<', '<=', '>', '>='), num(2))
+    .map(([l, op, r]) => ({ src: `${wrap(l, PREC['+'])} ${op} ${wrap(r, PREC['+'])}`, prec: PREC.cmp }));
   const isnull = fc.tuple(num(1), fc.boolean()).map(([e, neg]) => ({ src: `${wrap(e, PREC['+'])} is ${neg ? 'not ' : ''}null`, prec: PREC.cmp }));
-  const leaf = fc.oneof(cmp, isnull, fc.constantFrom('true', 'false').map((src) => ({ src, prec: PREC.atom })));
+  const leaf = fc.oneof(
+    cmp,
+    isnull,
+    fc.constantFrom('true', 'false').map((src) => ({ src, prec: PREC.atom })),
+  );
   if (depth === 0) return leaf;
   const sub = bool(depth - 1);
   return fc.oneof(
     leaf,
-    fc.tuple(sub, fc.constantFrom('and', 'or', 'AND', 'Or'), sub).map(([l, op, r]) => ({ src: `${wrap(l, PREC[op.toLowerCase()])} ${op} ${wrap(r, PREC[op.toLowerCase()] + 1)}`, prec: PREC[op.toLowerCase()] })),
+    fc
+      .tuple(sub, fc.constantFrom('and', 'or', 'AND', 'Or'), sub)
+      .map(([l, op, r]) => ({ src: `${wrap(l, PREC[op.toLowerCase()])} ${op} ${wrap(r, PREC[op.toLowerCase()] + 1)}`, prec: PREC[op.toLowerCase()] })),
     sub.map((e) => ({ src: `not ${wrap(e, PREC.not)}`, prec: PREC.not })),
   );
 };
@@ -181,23 +234,36 @@ describe('expression rules: the compiled evaluator agrees with a reference inter
   it('the parse tree of the minimal-parentheses text equals the tree of the fully parenthesized text', () => {
     const full = (n: ReturnType<typeof parseExpression>): string => {
       switch (n.t) {
-        case 'num': return n.text;
-        case 'bool': return String(n.v);
-        case 'null': return 'null';
-        case 'col': return n.name;
-        case 'neg': return `(-${full(n.e)})`;
-        case 'not': return `(not ${full(n.e)})`;
-        case 'isnull': return `(${full(n.e)} is ${n.negated ? 'not ' : ''}null)`;
-        case 'call': return `${n.fn}(${n.args.map(full).join(', ')})`;
-        case 'bin': return `(${full(n.l)} ${n.op} ${full(n.r)})`;
-        default: throw new Error(n.t);
+        case 'num':
+          return n.text;
+        case 'bool':
+          return String(n.v);
+        case 'null':
+          return 'null';
+        case 'col':
+          return n.name;
+        case 'neg':
+          return `(-${full(n.e)})`;
+        case 'not':
+          return `(not ${full(n.e)})`;
+        case 'isnull':
+          return `(${full(n.e)} is ${n.negated ? 'not ' : ''}null)`;
+        case 'call':
+          return `${n.fn}(${n.args.map(full).join(', ')})`;
+        case 'bin':
+          return `(${full(n.l)} ${n.op} ${full(n.r)})`;
+        default:
+          throw new Error(n.t);
       }
     };
     const strip = (n: unknown): unknown => JSON.parse(JSON.stringify(n, (k, v) => (k === 'at' ? undefined : v)));
-    fc.assert(fc.property(bool(3), (g) => {
-      const tree = parseExpression(g.src);
-      expect(strip(parseExpression(full(tree)))).toEqual(strip(tree));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(bool(3), (g) => {
+        const tree = parseExpression(g.src);
+        expect(strip(parseExpression(full(tree)))).toEqual(strip(tree));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('decimal sums and comparisons are exact at any scale', () => {
@@ -215,23 +281,64 @@ describe('expression rules: the compiled evaluator agrees with a reference inter
   });
 });
 
-
 describe('expression rules: any input text', () => {
   it('either compiles or fails with an ExpressionError, never another exception (fuzz)', async () => {
     const { ExpressionError } = await import('../../lambdas/core/quality/expression');
-    const alphabet = fc.constantFrom('a', 'b', 'x', 'obs', 'name', ' ', '(', ')', ',', "'", '1', '2.5', 'e9', '=', '<', '>', '!', '+', '-', '*', '/', '%', 'and', 'or', 'not', 'is', 'null', 'date', 'abs', 'coalesce', 'year', 'true', ';', '"', '\\', '__proto__', 'constructor');
+    const alphabet = fc.constantFrom(
+      'a',
+      'b',
+      'x',
+      'obs',
+      'name',
+      ' ',
+      '(',
+      ')',
+      ',',
+      "'",
+      '1',
+      '2.5',
+      'e9',
+      '=',
+      '<',
+      '>',
+      '!',
+      '+',
+      '-',
+      '*',
+      '/',
+      '%',
+      'and',
+      'or',
+      'not',
+      'is',
+      'null',
+      'date',
+      'abs',
+      'coalesce',
+      'year',
+      'true',
+      ';',
+      '"',
+      '\\',
+      '__proto__',
+      'constructor',
+    );
     fc.assert(
-      fc.property(fc.array(alphabet, { maxLength: 25 }).map((t) => t.join(' ')), fc.string({ maxLength: 30 }), (tokens, noise) => {
-        for (const src of [tokens, noise, tokens + noise]) {
-          try {
-            const e = compileExpression(src, columns);
-            const r = e.evaluate(columns.map(() => null));
-            expect(r === null || typeof r === 'boolean').toBe(true);
-          } catch (err) {
-            expect(err).toBeInstanceOf(ExpressionError);
+      fc.property(
+        fc.array(alphabet, { maxLength: 25 }).map((t) => t.join(' ')),
+        fc.string({ maxLength: 30 }),
+        (tokens, noise) => {
+          for (const src of [tokens, noise, tokens + noise]) {
+            try {
+              const e = compileExpression(src, columns);
+              const r = e.evaluate(columns.map(() => null));
+              expect(r === null || typeof r === 'boolean').toBe(true);
+            } catch (err) {
+              expect(err).toBeInstanceOf(ExpressionError);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -11,7 +11,9 @@ import { createTelemetry } from '../../lambdas/shared/telemetry';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
-const success = (at: Date | string) => ({ text: JSON.stringify({ dataset: 'orders', at: typeof at === 'string' ? at : at.toISOString(), key: 'landing/orders/a.csv' }) });
+const success = (at: Date | string) => ({
+  text: JSON.stringify({ dataset: 'orders', at: typeof at === 'string' ? at : at.toISOString(), key: 'landing/orders/a.csv' }),
+});
 
 describe('freshness logic (fake clock)', () => {
   it('reads the same state object Publish writes', () => {
@@ -21,7 +23,13 @@ describe('freshness logic (fake clock)', () => {
 
   it('never loaded, first check: 0 minutes, and asks to record first-seen now', () => {
     const r = assessFreshness({ dataset: 'orders', now: NOW });
-    expect(r).toEqual({ dataset: 'orders', minutesSinceLastSuccess: 0, basis: 'first-run', since: NOW.toISOString(), writeFirstSeen: { dataset: 'orders', at: NOW.toISOString() } });
+    expect(r).toEqual({
+      dataset: 'orders',
+      minutesSinceLastSuccess: 0,
+      basis: 'first-run',
+      since: NOW.toISOString(),
+      writeFirstSeen: { dataset: 'orders', at: NOW.toISOString() },
+    });
   });
 
   it('never loaded, later checks: counts from first-seen, writes nothing', () => {
@@ -32,11 +40,20 @@ describe('freshness logic (fake clock)', () => {
   });
 
   it('loaded recently', () => {
-    expect(assessFreshness({ dataset: 'orders', now: NOW, lastSuccess: success(minutesAgo(3)) })).toMatchObject({ minutesSinceLastSuccess: 3, basis: 'last-success', since: minutesAgo(3).toISOString() });
+    expect(assessFreshness({ dataset: 'orders', now: NOW, lastSuccess: success(minutesAgo(3)) })).toMatchObject({
+      minutesSinceLastSuccess: 3,
+      basis: 'last-success',
+      since: minutesAgo(3).toISOString(),
+    });
   });
 
   it('stale: whole minutes since the last success, whatever first-seen says', () => {
-    const r = assessFreshness({ dataset: 'orders', now: NOW, lastSuccess: success(new Date(minutesAgo(1500).getTime() - 59_000)), firstSeen: { text: JSON.stringify({ at: minutesAgo(5).toISOString() }) } });
+    const r = assessFreshness({
+      dataset: 'orders',
+      now: NOW,
+      lastSuccess: success(new Date(minutesAgo(1500).getTime() - 59_000)),
+      firstSeen: { text: JSON.stringify({ at: minutesAgo(5).toISOString() }) },
+    });
     expect(r).toMatchObject({ minutesSinceLastSuccess: 1500, basis: 'last-success' });
     expect(r.minutesSinceLastSuccess > 1440).toBe(true);
   });
@@ -55,13 +72,21 @@ describe('freshness logic (fake clock)', () => {
   });
 
   it('corrupt state file with no LastModified: counts as never loaded, from first-seen, and still warns', () => {
-    const r = assessFreshness({ dataset: 'orders', now: NOW, lastSuccess: { text: 'garbage' }, firstSeen: { text: JSON.stringify({ at: minutesAgo(7).toISOString() }) } });
+    const r = assessFreshness({
+      dataset: 'orders',
+      now: NOW,
+      lastSuccess: { text: 'garbage' },
+      firstSeen: { text: JSON.stringify({ at: minutesAgo(7).toISOString() }) },
+    });
     expect(r).toMatchObject({ minutesSinceLastSuccess: 7, basis: 'first-seen' });
     expect(r.warning).toMatch(/counting as never loaded/);
   });
 
   it('corrupt first-seen marker: uses its LastModified, or rewrites it when there is none', () => {
-    expect(assessFreshness({ dataset: 'orders', now: NOW, firstSeen: { text: '{', lastModified: minutesAgo(20) } })).toMatchObject({ minutesSinceLastSuccess: 20, basis: 'first-seen' });
+    expect(assessFreshness({ dataset: 'orders', now: NOW, firstSeen: { text: '{', lastModified: minutesAgo(20) } })).toMatchObject({
+      minutesSinceLastSuccess: 20,
+      basis: 'first-seen',
+    });
     const r = assessFreshness({ dataset: 'orders', now: NOW, firstSeen: { text: '{' } });
     expect(r).toMatchObject({ minutesSinceLastSuccess: 0, basis: 'first-run', writeFirstSeen: { at: NOW.toISOString() } });
     expect(r.warning).toMatch(/first-seen\.json is unreadable/);
@@ -113,7 +138,13 @@ describe('freshness handler (DirectoryObjectStore, real Powertools EMF output)',
     await rm(root, { recursive: true, force: true });
   });
 
-  const handler = (datasets = [{ name: 'orders', freshnessSlaMinutes: 1440 }, { name: 'events', freshnessSlaMinutes: 60 }], s = store) => {
+  const handler = (
+    datasets = [
+      { name: 'orders', freshnessSlaMinutes: 1440 },
+      { name: 'events', freshnessSlaMinutes: 60 },
+    ],
+    s = store,
+  ) => {
     const t = createTelemetry();
     t.logger.setLogLevel('SILENT');
     const deps: FreshnessDeps = { ...t, store: s, lakeBucket: LAKE, now: () => clock, datasets };
@@ -130,7 +161,11 @@ describe('freshness handler (DirectoryObjectStore, real Powertools EMF output)',
     ]);
     expect(emf).toHaveLength(2);
     expect(emf[0]).toMatchObject({
-      _aws: { CloudWatchMetrics: [{ Namespace: 'LandingToLake', Dimensions: [['service', 'dataset', 'stage']], Metrics: [{ Name: 'MinutesSinceLastSuccess', Unit: 'Count' }] }] },
+      _aws: {
+        CloudWatchMetrics: [
+          { Namespace: 'LandingToLake', Dimensions: [['service', 'dataset', 'stage']], Metrics: [{ Name: 'MinutesSinceLastSuccess', Unit: 'Count' }] },
+        ],
+      },
       service: 'landing-to-lake',
       dataset: 'orders',
       stage: 'freshness',

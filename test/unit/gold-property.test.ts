@@ -47,7 +47,10 @@ function reference(agg: (typeof contract.gold)[number], rows: Typed[][]): Typed[
   const idx = (c: string) => contract.columns.findIndex((col) => col.name === c);
   const groups = new Map<string, Typed[][]>();
   for (const r of rows) {
-    const key = JSON.stringify(agg.groupBy.map((g) => r[idx(g)]), (_, v) => (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v) : v));
+    const key = JSON.stringify(
+      agg.groupBy.map((g) => r[idx(g)]),
+      (_, v) => (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v) : v),
+    );
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.keys()].sort().map((key) => {
@@ -89,8 +92,16 @@ const row = fc.tuple(
   fc.constantFrom<Typed>(0, 1, -1, 2 ** 40, null),
   fc.constantFrom<Typed>(true, false, null),
   // Decimals in their canonical form (a number while safe, as the stage types them).
-  fc.oneof(fc.oneof(fc.bigInt({ min: -10000n, max: 10000n }), fc.bigInt({ min: big - 5n, max: big + 5n }), fc.bigInt({ min: -big - 5n, max: -big + 5n })).map(canonicalDecimal), fc.constant(null)),
-  fc.oneof(fc.integer({ min: -1000, max: 1000 }).map((n) => n / 8), fc.constantFrom(Infinity, -Infinity, null)),
+  fc.oneof(
+    fc
+      .oneof(fc.bigInt({ min: -10000n, max: 10000n }), fc.bigInt({ min: big - 5n, max: big + 5n }), fc.bigInt({ min: -big - 5n, max: -big + 5n }))
+      .map(canonicalDecimal),
+    fc.constant(null),
+  ),
+  fc.oneof(
+    fc.integer({ min: -1000, max: 1000 }).map((n) => n / 8),
+    fc.constantFrom(Infinity, -Infinity, null),
+  ),
   fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constant(null)),
   fc.oneof(fc.constantFrom('a', 'b', 'ab', 'B', ''), fc.constant(null)),
 );

@@ -49,12 +49,24 @@ describe('gold aggregates', () => {
   it('computes count, sum (exact decimals), avg, min, max and count_distinct per group', () => {
     const a = new Aggregator(contract.gold[0], contract);
     [...rowsA, ...rowsB].forEach((r) => a.addRow(r));
-    expect(a.rows()).toEqual([
-      ['EU', 3, 3, 1255, 1255 / 100 / 3, 1, 1000, 2, null],
-      ['US', 1, 0, null, null, 5, null, 1, null],
-      [null, 1, 1, 100, 1, 1, 100, 1, null],
-    ].sort((x, y) => (JSON.stringify([x[0]]) < JSON.stringify([y[0]]) ? -1 : 1)));
-    expect(a.columns.map((c) => `${c.name}:${c.type}`)).toEqual(['region:string', 'n:integer', 'n_amount:integer', 'revenue:decimal(38,2)', 'avg_amount:double', 'min_qty:integer', 'max_amount:decimal(10,2)', 'customers:integer', '_updated_at:timestamp']);
+    expect(a.rows()).toEqual(
+      [
+        ['EU', 3, 3, 1255, 1255 / 100 / 3, 1, 1000, 2, null],
+        ['US', 1, 0, null, null, 5, null, 1, null],
+        [null, 1, 1, 100, 1, 1, 100, 1, null],
+      ].sort((x, y) => (JSON.stringify([x[0]]) < JSON.stringify([y[0]]) ? -1 : 1)),
+    );
+    expect(a.columns.map((c) => `${c.name}:${c.type}`)).toEqual([
+      'region:string',
+      'n:integer',
+      'n_amount:integer',
+      'revenue:decimal(38,2)',
+      'avg_amount:double',
+      'min_qty:integer',
+      'max_amount:decimal(10,2)',
+      'customers:integer',
+      '_updated_at:timestamp',
+    ]);
   });
 
   it('merging per-file partials (through JSON) equals aggregating all rows at once', () => {

@@ -15,7 +15,9 @@ import { createTelemetry } from '../../lambdas/shared/telemetry';
 import { s3ObjectCreated } from '../s3-events';
 
 const s3Event = (key: string, version = 'v1', detailType = 'Object Created') => s3ObjectCreated('landing-b', key, version, detailType);
-const sqs = (...bodies: unknown[]): SQSEvent => ({ Records: bodies.map((b, i) => ({ messageId: `m${i}`, body: typeof b === 'string' ? b : JSON.stringify(b) }) as SQSRecord) });
+const sqs = (...bodies: unknown[]): SQSEvent => ({
+  Records: bodies.map((b, i) => ({ messageId: `m${i}`, body: typeof b === 'string' ? b : JSON.stringify(b) }) as SQSRecord),
+});
 
 function dispatcher(starter: ExecutionStarter) {
   return makeDispatch({ ...createTelemetry({ silent: true }), starter, datasets: new Set(['orders']), suffixes: { orders: ['.csv'] } });
@@ -31,7 +33,14 @@ describe('dispatcher', () => {
     const [name, input] = started[0];
     expect(name).toBe(executionName('orders', 'landing-b', 'landing/orders/a.csv', 'v1'));
     expect(name).toMatch(/^orders-[0-9a-f]{40}$/);
-    expect(input).toMatchObject({ dataset: 'orders', bucket: 'landing-b', key: 'landing/orders/a.csv', versionId: 'v1', landedAt: '2026-11-22T10:00:00Z', execution: name });
+    expect(input).toMatchObject({
+      dataset: 'orders',
+      bucket: 'landing-b',
+      key: 'landing/orders/a.csv',
+      versionId: 'v1',
+      landedAt: '2026-11-22T10:00:00Z',
+      execution: name,
+    });
     // Another version of the same key is another execution.
     expect(executionName('orders', 'landing-b', 'landing/orders/a.csv', 'v2')).not.toBe(name);
   });
@@ -44,7 +53,9 @@ describe('dispatcher', () => {
   it('ignores non-object events, unknown datasets and other suffixes without failing them', async () => {
     const start = vi.fn(async () => 'started' as const);
     const h = dispatcher({ start });
-    const res = await h(sqs(s3Event('landing/orders/a.csv', 'v1', 'Object Deleted'), s3Event('landing/other/a.csv'), s3Event('landing/orders/a.txt'), { hello: 'world' }));
+    const res = await h(
+      sqs(s3Event('landing/orders/a.csv', 'v1', 'Object Deleted'), s3Event('landing/other/a.csv'), s3Event('landing/orders/a.txt'), { hello: 'world' }),
+    );
     expect(res.batchItemFailures).toEqual([]);
     expect(start).not.toHaveBeenCalled();
   });
@@ -85,14 +96,20 @@ describe('dispatcher: event parsing (Powertools parser) and context', () => {
     expect(start).toHaveBeenCalledTimes(1);
   });
 
-  it('gives each invocation\'s context to the logger (request id and cold start on every line)', async () => {
+  it("gives each invocation's context to the logger (request id and cold start on every line)", async () => {
     const lines: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
     try {
       const { lazy } = await import('../../lambdas/handlers/state');
       const { logger } = createTelemetry();
       const h = lazy(async () => ({ handle: async (n: number) => (logger.info('working', { n }), n + 1), logger }));
-      const ctx = { awsRequestId: 'req-1', functionName: 'fn', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:fn', memoryLimitInMB: '128' } as unknown as import('aws-lambda').Context;
+      const ctx = {
+        awsRequestId: 'req-1',
+        functionName: 'fn',
+        functionVersion: '$LATEST',
+        invokedFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:fn',
+        memoryLimitInMB: '128',
+      } as unknown as import('aws-lambda').Context;
       expect(await h(1, ctx)).toBe(2);
       expect(await h(2, { ...ctx, awsRequestId: 'req-2' })).toBe(3);
     } finally {
@@ -100,7 +117,10 @@ describe('dispatcher: event parsing (Powertools parser) and context', () => {
     }
     const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.message === 'working');
     // Cold start is per process (Powertools keeps it module-wide): only the later call is known to be warm here.
-    expect(logged.map((l) => [l.function_request_id, l.function_name, typeof l.cold_start])).toEqual([['req-1', 'fn', 'boolean'], ['req-2', 'fn', 'boolean']]);
+    expect(logged.map((l) => [l.function_request_id, l.function_name, typeof l.cold_start])).toEqual([
+      ['req-1', 'fn', 'boolean'],
+      ['req-2', 'fn', 'boolean'],
+    ]);
     expect(logged[1].cold_start).toBe(false);
   });
 });
@@ -113,7 +133,9 @@ describe('S3ObjectStore', () => {
     expect(await store.head('b', 'k')).toBeUndefined();
     mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'SlowDown', $fault: 'server', message: 'slow down', $metadata: { httpStatusCode: 503 } }));
     await expect(store.read('b', 'k')).rejects.toBeInstanceOf(TransientError);
-    mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'denied', $metadata: { httpStatusCode: 403 } }));
+    mock
+      .on(GetObjectCommand)
+      .rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'denied', $metadata: { httpStatusCode: 403 } }));
     await expect(store.read('b', 'k')).rejects.not.toBeInstanceOf(TransientError);
     mock.restore();
   });
@@ -127,12 +149,21 @@ describe('S3ObjectStore', () => {
     await store.putFile('b', 'k', body, 'x/y', { ifMatch: 'abc' });
     await store.putFile('b', 'k', body, 'x/y', { ifNoneMatch: '*' });
     const sent = mock.commandCalls(PutObjectCommand).map((c) => [c.args[0].input.IfMatch, c.args[0].input.IfNoneMatch]);
-    expect(sent).toEqual([['"abc"', undefined], [undefined, '*']]);
-    for (const [name, status] of [['PreconditionFailed', 412], ['ConditionalRequestConflict', 409], ['NoSuchKey', 404]] as const) {
+    expect(sent).toEqual([
+      ['"abc"', undefined],
+      [undefined, '*'],
+    ]);
+    for (const [name, status] of [
+      ['PreconditionFailed', 412],
+      ['ConditionalRequestConflict', 409],
+      ['NoSuchKey', 404],
+    ] as const) {
       mock.on(PutObjectCommand).rejects(new S3ServiceException({ name, $fault: 'client', message: name, $metadata: { httpStatusCode: status } }));
       await expect(store.putFile('b', 'k', body, 'x/y', { ifMatch: 'abc' })).rejects.toBeInstanceOf(PreconditionFailed);
     }
-    mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'denied', $metadata: { httpStatusCode: 403 } }));
+    mock
+      .on(PutObjectCommand)
+      .rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'denied', $metadata: { httpStatusCode: 403 } }));
     await expect(store.putFile('b', 'k', body, 'x/y', { ifMatch: 'abc' })).rejects.not.toBeInstanceOf(PreconditionFailed);
     // Unconditional writes never become PreconditionFailed.
     mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'NoSuchBucket', $fault: 'client', message: 'gone', $metadata: { httpStatusCode: 404 } }));

@@ -12,7 +12,8 @@ import { INVALID } from '../../lambdas/core/typing/values';
 import { parserFor } from '../../lambdas/core/typing/parse';
 import { wallClockToUtc } from '../../lambdas/core/typing/time';
 
-const col = (type: string, extra: Record<string, unknown> = {}) => parseContract({ dataset: 'd', version: 1, columns: [{ name: 'c', type, ...extra }] }).columns[0];
+const col = (type: string, extra: Record<string, unknown> = {}) =>
+  parseContract({ dataset: 'd', version: 1, columns: [{ name: 'c', type, ...extra }] }).columns[0];
 
 describe('CSV reading cost and limits', () => {
   const read = (text: string, chunk: number, limits = {}) => {
@@ -79,7 +80,11 @@ describe('CSV reading cost and limits', () => {
   });
 
   it('a lone CR inside an unquoted field is data on both the fast path and across chunks', () => {
-    for (const chunk of [1, 2, 3, 100]) expect(read('a,b\n1,x\ry\n', chunk)).toEqual([['a', 'b'], ['1', 'x\ry']]);
+    for (const chunk of [1, 2, 3, 100])
+      expect(read('a,b\n1,x\ry\n', chunk)).toEqual([
+        ['a', 'b'],
+        ['1', 'x\ry'],
+      ]);
   });
 });
 
@@ -98,10 +103,14 @@ describe('values typed without silent changes', () => {
 
   it('doubles: decimal text of any finite double reads back the same; infinities, hex, binary and names are invalid (property)', () => {
     const p = parserFor(col('double'));
-    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => {
-      expect(Object.is(p(String(d)), d) || (d === 0 && p(String(d)) === 0)).toBe(true);
-    }), { numRuns: 500 });
-    for (const bad of ['1e400', '-1e400', 'Infinity', '-Infinity', 'NaN', '0x10', '0b11', '0o7', ' 1', '1 ', '', '.', 'e5', '1_000']) expect(p(bad)).toBe(INVALID);
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => {
+        expect(Object.is(p(String(d)), d) || (d === 0 && p(String(d)) === 0)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+    for (const bad of ['1e400', '-1e400', 'Infinity', '-Infinity', 'NaN', '0x10', '0b11', '0o7', ' 1', '1 ', '', '.', 'e5', '1_000'])
+      expect(p(bad)).toBe(INVALID);
   });
 
   it('UTC offsets: valid from -18:00 to +18:00 with minutes under 60 (property)', () => {
@@ -147,9 +156,12 @@ describe('values typed without silent changes', () => {
   });
 
   it('length counts code points (property)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => {
-      expect(codePoints(s)).toBe([...s].length);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (s) => {
+        expect(codePoints(s)).toBe([...s].length);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -213,7 +225,12 @@ describe('JSON records', () => {
 describe('record reader lifecycle', () => {
   it('a reader that stops at the header (Validate) closes the source, for CSV, JSON Lines and JSON arrays', async () => {
     const big = `c\n${'1\n'.repeat(300_000)}`;
-    for (const [type, text, gz] of [['csv', 'c\n1\n2\n', false], ['jsonl', '{"c":1}\n{"c":2}\n', false], ['json', '[{"c":1},{"c":2}]', false], ['csv', big, true]] as const) {
+    for (const [type, text, gz] of [
+      ['csv', 'c\n1\n2\n', false],
+      ['jsonl', '{"c":1}\n{"c":2}\n', false],
+      ['json', '[{"c":1},{"c":2}]', false],
+      ['csv', big, true],
+    ] as const) {
       let closed = false;
       const bytes = gz ? gzipSync(text) : new TextEncoder().encode(text);
       const source = (async function* () {
@@ -250,7 +267,11 @@ describe('messages and encodings', () => {
   it('counts and the row file reach Quarantine through the message and are taken off it again', () => {
     const e = withDetails(new DataError('quality.reject_ratio', '7 of 10 rows rejected'), { counts: { rowsIn: 10 }, quarantineRows: 'q/rows.jsonl' });
     const r = reasonFromCause('DataError', JSON.stringify({ errorType: 'DataError', errorMessage: e.message }));
-    expect(r).toMatchObject({ reason: 'quality.reject_ratio', message: '7 of 10 rows rejected', details: { counts: { rowsIn: 10 }, quarantineRows: 'q/rows.jsonl' } });
+    expect(r).toMatchObject({
+      reason: 'quality.reject_ratio',
+      message: '7 of 10 rows rejected',
+      details: { counts: { rowsIn: 10 }, quarantineRows: 'q/rows.jsonl' },
+    });
   });
 
   it('finds the first invalid UTF-8 byte (property: any valid text has none; a stray byte is found where it is)', () => {

@@ -24,7 +24,9 @@ describe('JSON objects that repeat a key', () => {
         const [k] = Object.keys(obj);
         const dup = `{${JSON.stringify(k)}:${JSON.stringify(a)},${JSON.stringify(k)}:${JSON.stringify(b)}}`;
         const body = JSON.stringify(obj).slice(1, -1);
-        const text = nested ? `{"outer":[1,${dup}]${body ? `,${body}` : ''}}` : `${dup.slice(0, -1)}${body ? `,${body}` : ''}}`.replace(`${JSON.stringify(k)}:${JSON.stringify(obj[k])}`, '"__x":0');
+        const text = nested
+          ? `{"outer":[1,${dup}]${body ? `,${body}` : ''}}`
+          : `${dup.slice(0, -1)}${body ? `,${body}` : ''}}`.replace(`${JSON.stringify(k)}:${JSON.stringify(obj[k])}`, '"__x":0');
         const parsed = parseJsonRecord(text, DEFAULT_LIMITS);
         expect(parsed.ok).toBe(false);
         if (!parsed.ok) expect(parsed.error).toMatch(/same key twice/);

@@ -48,7 +48,9 @@ function startWorker(source: string, handler = 'index.handler') {
   let n = 0;
   const invoke = async (event: unknown) => {
     const id = `req-${++n}`;
-    (child.stdin as Writable).write(`${JSON.stringify({ id, arn: 'arn:aws:lambda:us-east-1:000000000000:function:f', payload: JSON.stringify(event), traceId: 'Root=1', deadlineMs: Date.now() + 60_000 })}\n`);
+    (child.stdin as Writable).write(
+      `${JSON.stringify({ id, arn: 'arn:aws:lambda:us-east-1:000000000000:function:f', payload: JSON.stringify(event), traceId: 'Root=1', deadlineMs: Date.now() + 60_000 })}\n`,
+    );
     const m = await next();
     expect(m).toMatchObject({ type: 'result', id });
     return m;
@@ -57,8 +59,10 @@ function startWorker(source: string, handler = 'index.handler') {
 }
 
 describe('host Lambda worker', () => {
-  it('runs the handler, returns its JSON result and the invocation\'s own logs', async () => {
-    const w = startWorker(`exports.handler = async (e, ctx) => { console.log('hello', ctx.awsRequestId); process.stderr.write('warn\\n'); return { got: e, left: ctx.getRemainingTimeInMillis() > 0 }; };`);
+  it("runs the handler, returns its JSON result and the invocation's own logs", async () => {
+    const w = startWorker(
+      `exports.handler = async (e, ctx) => { console.log('hello', ctx.awsRequestId); process.stderr.write('warn\\n'); return { got: e, left: ctx.getRemainingTimeInMillis() > 0 }; };`,
+    );
     expect(await w.next()).toEqual({ type: 'ready' });
     const r = await w.invoke({ a: 1 });
     expect(r.ok).toBe(true);
@@ -101,7 +105,9 @@ describe('host Lambda worker', () => {
   });
 
   it('an unhandled rejection fails the invocation and ends the environment', async () => {
-    const w = startWorker(`exports.handler = async () => { Promise.reject(new RangeError('lost')); await new Promise((r) => setTimeout(r, 1000)); return 'late'; };`);
+    const w = startWorker(
+      `exports.handler = async () => { Promise.reject(new RangeError('lost')); await new Promise((r) => setTimeout(r, 1000)); return 'late'; };`,
+    );
     await w.next();
     const exited = new Promise<number | null>((res) => w.child.on('exit', res));
     const r = await w.invoke({});

@@ -1,7 +1,12 @@
 import type { Manifest } from '../../lambdas/core/lake/manifest';
 
 /** A manifest for landing/orders/a.csv, as the ops commands read them. */
-export function manifest(status: Manifest['status'], source: Partial<Manifest['source']>, failure?: Manifest['failure'], counts: Partial<Manifest['counts']> = {}): Manifest {
+export function manifest(
+  status: Manifest['status'],
+  source: Partial<Manifest['source']>,
+  failure?: Manifest['failure'],
+  counts: Partial<Manifest['counts']> = {},
+): Manifest {
   return {
     manifestVersion: 1,
     status,

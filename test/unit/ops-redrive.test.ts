@@ -71,7 +71,9 @@ describe('redrive against SQS', () => {
   afterEach(() => sqs.reset());
   const client = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
   const attrs = () =>
-    sqs.on(GetQueueAttributesCommand).callsFake((i: { QueueUrl: string }) => ({ Attributes: { QueueArn: `arn:aws:sqs:us-east-1:1:${i.QueueUrl.split('/').pop()}`, ApproximateNumberOfMessages: '1' } }));
+    sqs.on(GetQueueAttributesCommand).callsFake((i: { QueueUrl: string }) => ({
+      Attributes: { QueueArn: `arn:aws:sqs:us-east-1:1:${i.QueueUrl.split('/').pop()}`, ApproximateNumberOfMessages: '1' },
+    }));
 
   it('uses an SQS message move task when the endpoint has one, and waits for it', async () => {
     attrs();
@@ -84,16 +86,29 @@ describe('redrive against SQS', () => {
     const r = await redrive(client, 'http://q/dlq', 'http://q/src', { pollMs: 1, onProgress: (p) => seen.push(p.moved) });
     expect(r).toEqual({ moved: 7, failed: 0, method: 'move-task' });
     expect(seen).toEqual([3, 7]);
-    expect(sqs.commandCalls(StartMessageMoveTaskCommand)[0].args[0].input).toEqual({ SourceArn: 'arn:aws:sqs:us-east-1:1:dlq', DestinationArn: 'arn:aws:sqs:us-east-1:1:src' });
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand)[0].args[0].input).toEqual({
+      SourceArn: 'arn:aws:sqs:us-east-1:1:dlq',
+      DestinationArn: 'arn:aws:sqs:us-east-1:1:src',
+    });
     expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
   });
 
   it('falls back to the loop where move tasks are unsupported, and deletes nothing it could not send', async () => {
     attrs();
-    sqs.on(StartMessageMoveTaskCommand).rejects(Object.assign(new Error('The action StartMessageMoveTask is not valid for this endpoint.'), { name: 'InvalidAction', $metadata: { httpStatusCode: 400 } }));
+    sqs.on(StartMessageMoveTaskCommand).rejects(
+      Object.assign(new Error('The action StartMessageMoveTask is not valid for this endpoint.'), {
+        name: 'InvalidAction',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     sqs
       .on(ReceiveMessageCommand)
-      .resolvesOnce({ Messages: [{ MessageId: '1', Body: '{"ok":1}', ReceiptHandle: 'h-ok' }, { MessageId: '2', Body: '{"bad":1}', ReceiptHandle: 'h-bad' }] })
+      .resolvesOnce({
+        Messages: [
+          { MessageId: '1', Body: '{"ok":1}', ReceiptHandle: 'h-ok' },
+          { MessageId: '2', Body: '{"bad":1}', ReceiptHandle: 'h-bad' },
+        ],
+      })
       .resolves({ Messages: [] });
     sqs.on(SendMessageCommand).callsFake((i: { MessageBody: string }) => {
       if (i.MessageBody.includes('bad')) throw Object.assign(new Error('KMS throttled'), { name: 'KmsThrottled' });

@@ -4,7 +4,8 @@ import { manifest as orderManifest } from './ops-fixtures';
 import { FAILING_FATES, fateOf, manifestIsFor, summarize } from '../../src/cli/ops/fate';
 import { renderReconcile, renderStatus, type StatusReport } from '../../src/cli/ops/render';
 
-const manifest = (status: Manifest['status'], source: Partial<Manifest['source']>, failure?: Manifest['failure']): Manifest => orderManifest(status, source, failure, { rowsIn: 10, rowsOut: 9 });
+const manifest = (status: Manifest['status'], source: Partial<Manifest['source']>, failure?: Manifest['failure']): Manifest =>
+  orderManifest(status, source, failure, { rowsIn: 10, rowsOut: 9 });
 const obj = (extra: object = {}) => ({ key: 'landing/orders/a.csv', lastModified: new Date('2026-11-22T00:00:00Z'), ...extra });
 
 describe('fate classification', () => {
@@ -18,8 +19,13 @@ describe('fate classification', () => {
   });
 
   it('gold, quarantine (with reason) and failed from a manifest about this version', () => {
-    expect(fateOf(obj({ versionId: 'v1' }), manifest('succeeded', { versionId: 'v1' }), new Set())).toEqual({ fate: 'gold', detail: '9 rows out, 1 quarantined' });
-    expect(fateOf(obj({ etag: 'e' }), manifest('quarantined', { etag: 'e' }, { reason: 'schema.incompatible', message: 'no column order_id' }), new Set())).toEqual({
+    expect(fateOf(obj({ versionId: 'v1' }), manifest('succeeded', { versionId: 'v1' }), new Set())).toEqual({
+      fate: 'gold',
+      detail: '9 rows out, 1 quarantined',
+    });
+    expect(
+      fateOf(obj({ etag: 'e' }), manifest('quarantined', { etag: 'e' }, { reason: 'schema.incompatible', message: 'no column order_id' }), new Set()),
+    ).toEqual({
       fate: 'quarantine',
       detail: 'schema.incompatible: no column order_id',
     });
@@ -34,7 +40,10 @@ describe('fate classification', () => {
   });
 
   it('missing when nothing vouches for the version; superseded when a newer one was processed', () => {
-    expect(fateOf(obj({ versionId: 'v2' }), manifest('succeeded', { versionId: 'v1' }), new Set())).toEqual({ fate: 'missing', detail: 'the manifest is about another version of this key' });
+    expect(fateOf(obj({ versionId: 'v2' }), manifest('succeeded', { versionId: 'v1' }), new Set())).toEqual({
+      fate: 'missing',
+      detail: 'the manifest is about another version of this key',
+    });
     expect(fateOf(obj({ versionId: 'v1' }), manifest('succeeded', { versionId: 'v2' }), new Set(), false).fate).toBe('superseded');
     expect(fateOf(obj({ versionId: 'v1' }), undefined, new Set(), false).fate).toBe('missing');
   });
@@ -56,9 +65,36 @@ describe('fate classification', () => {
 const report: StatusReport = {
   stack: 'landing-to-lake-dev',
   datasets: [
-    { dataset: 'orders', lastSuccess: '2026-11-22T10:00:00.000Z', minutesSinceLastSuccess: 12, slaMinutes: 60, fresh: true, files24h: { succeeded: 5, quarantined: 1, failed: 0 }, rows24h: { in: 100, out: 95, quarantined: 5 }, quarantineRatio: 0.05 },
-    { dataset: 'sales', lastSuccess: '2026-11-21T08:00:00.000Z', minutesSinceLastSuccess: 1560, slaMinutes: 1440, fresh: false, files24h: { succeeded: 0, quarantined: 0, failed: 0 }, rows24h: { in: 0, out: 0, quarantined: 0 }, quarantineRatio: 0 },
-    { dataset: 'events', lastSuccess: null, minutesSinceLastSuccess: null, slaMinutes: 30, fresh: false, files24h: { succeeded: 0, quarantined: 0, failed: 0 }, rows24h: { in: 0, out: 0, quarantined: 0 }, quarantineRatio: 0 },
+    {
+      dataset: 'orders',
+      lastSuccess: '2026-11-22T10:00:00.000Z',
+      minutesSinceLastSuccess: 12,
+      slaMinutes: 60,
+      fresh: true,
+      files24h: { succeeded: 5, quarantined: 1, failed: 0 },
+      rows24h: { in: 100, out: 95, quarantined: 5 },
+      quarantineRatio: 0.05,
+    },
+    {
+      dataset: 'sales',
+      lastSuccess: '2026-11-21T08:00:00.000Z',
+      minutesSinceLastSuccess: 1560,
+      slaMinutes: 1440,
+      fresh: false,
+      files24h: { succeeded: 0, quarantined: 0, failed: 0 },
+      rows24h: { in: 0, out: 0, quarantined: 0 },
+      quarantineRatio: 0,
+    },
+    {
+      dataset: 'events',
+      lastSuccess: null,
+      minutesSinceLastSuccess: null,
+      slaMinutes: 30,
+      fresh: false,
+      files24h: { succeeded: 0, quarantined: 0, failed: 0 },
+      rows24h: { in: 0, out: 0, quarantined: 0 },
+      quarantineRatio: 0,
+    },
   ],
   queues: { IngestQueue: 0, IngestDlq: 2, RuleTargetDlq: 0, FailedQueue: 1, FailedDlq: 0 },
   runningExecutions: 3,
@@ -67,7 +103,9 @@ const report: StatusReport = {
     { name: 'landing-to-lake-dev-orders-freshness', state: 'OK' },
     { name: 'landing-to-lake-dev-capacity', state: 'INSUFFICIENT_DATA' },
   ],
-  failedExecutions24h: [{ name: 'orders-abc', startDate: '2026-11-22T09:00:00.000Z', dataset: 'orders', key: 'landing/orders/x.csv', error: 'DataError', cause: 'bad\nthing' }],
+  failedExecutions24h: [
+    { name: 'orders-abc', startDate: '2026-11-22T09:00:00.000Z', dataset: 'orders', key: 'landing/orders/x.csv', error: 'DataError', cause: 'bad\nthing' },
+  ],
 };
 
 describe('status table', () => {
@@ -102,8 +140,21 @@ describe('reconcile table', () => {
   it('lists what is not fine, then totals and what to do', () => {
     const objects = [
       { dataset: 'orders', key: 'landing/orders/a.csv', landed: '2026-11-22T00:00:00.000Z', fate: 'gold' as const, detail: '9 rows out' },
-      { dataset: 'orders', key: 'landing/orders/b.csv', versionId: 'v9', landed: '2026-11-22T00:01:00.000Z', fate: 'missing' as const, detail: 'no manifest and no running execution' },
-      { dataset: 'orders', key: 'landing/orders/c.txt', landed: '2026-11-22T00:02:00.000Z', fate: 'unrouted' as const, detail: 'no rule routes this suffix (.csv)' },
+      {
+        dataset: 'orders',
+        key: 'landing/orders/b.csv',
+        versionId: 'v9',
+        landed: '2026-11-22T00:01:00.000Z',
+        fate: 'missing' as const,
+        detail: 'no manifest and no running execution',
+      },
+      {
+        dataset: 'orders',
+        key: 'landing/orders/c.txt',
+        landed: '2026-11-22T00:02:00.000Z',
+        fate: 'unrouted' as const,
+        detail: 'no rule routes this suffix (.csv)',
+      },
     ];
     const text = renderReconcile({ stack: 's', since: '2026-11-21T00:00:00.000Z', totals: summarize(objects), objects });
     expect(text).not.toContain('landing/orders/a.csv');

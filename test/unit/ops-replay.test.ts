@@ -21,7 +21,16 @@ describe('replay naming', () => {
     expect(name).toBe(executionName('orders', 'landing-bucket', o.key, 'v1', 'replay-abcd1234-'));
     expect(name).toMatch(/^replay-abcd1234-orders-[0-9a-f]{40}$/);
     expect(name.length).toBeLessThanOrEqual(80);
-    expect(input).toEqual({ dataset: 'orders', bucket: 'landing-bucket', key: o.key, versionId: 'v1', etag: 'e1', size: 42, landedAt: '2026-11-22T10:00:00.000Z', execution: name });
+    expect(input).toEqual({
+      dataset: 'orders',
+      bucket: 'landing-bucket',
+      key: o.key,
+      versionId: 'v1',
+      etag: 'e1',
+      size: 42,
+      landedAt: '2026-11-22T10:00:00.000Z',
+      execution: name,
+    });
     // Unversioned: the ETag tells versions apart.
     expect(replayStart('orders', 'b', 'r', { ...o, versionId: undefined }).name).toBe(executionName('orders', 'b', o.key, 'e1', 'replay-r-'));
     // A new version of the key is a new execution within the same replay.

@@ -9,9 +9,17 @@ const obj = (extra: object = {}) => ({ key: 'landing/orders/a.csv', lastModified
 
 describe('reconcile: fate of a landed object', () => {
   it('follows the manifest when it is about this version', () => {
-    expect(fateOf(obj({ versionId: 'v1' }), manifest('succeeded', { versionId: 'v1' }), new Set())).toEqual({ fate: 'gold', detail: '2 rows out, 1 quarantined' });
-    expect(fateOf(obj({ etag: 'e1' }), manifest('quarantined', { etag: 'e1' }, { reason: 'schema.incompatible', message: 'm' }), new Set()).fate).toBe('quarantine');
-    expect(fateOf(obj({ etag: 'e1' }), manifest('failed', { etag: 'e1' }, { reason: 'pipeline.error', message: 'boom' }), new Set())).toEqual({ fate: 'failed', detail: 'pipeline.error: boom' });
+    expect(fateOf(obj({ versionId: 'v1' }), manifest('succeeded', { versionId: 'v1' }), new Set())).toEqual({
+      fate: 'gold',
+      detail: '2 rows out, 1 quarantined',
+    });
+    expect(fateOf(obj({ etag: 'e1' }), manifest('quarantined', { etag: 'e1' }, { reason: 'schema.incompatible', message: 'm' }), new Set()).fate).toBe(
+      'quarantine',
+    );
+    expect(fateOf(obj({ etag: 'e1' }), manifest('failed', { etag: 'e1' }, { reason: 'pipeline.error', message: 'boom' }), new Set())).toEqual({
+      fate: 'failed',
+      detail: 'pipeline.error: boom',
+    });
   });
 
   it('is in flight while an execution runs for the key, missing otherwise', () => {

@@ -83,18 +83,31 @@ function expected(r: Typed[]): (string | null)[] {
 describe('Parquet encoder', () => {
   it('round-trips every type and null through hyparquet and DuckDB, across row groups, pages and codecs (property)', async () => {
     // Batched or row by row; runs of one value (run mode) broken by another value or a null.
-    const runs = fc.array(fc.tuple(row, fc.integer({ min: 1, max: 30 })), { minLength: 1, maxLength: 8 }).map((rs) => rs.flatMap(([r, n]) => Array.from({ length: n }, () => r)));
+    const runs = fc
+      .array(fc.tuple(row, fc.integer({ min: 1, max: 30 })), { minLength: 1, maxLength: 8 })
+      .map((rs) => rs.flatMap(([r, n]) => Array.from({ length: n }, () => r)));
     await fc.assert(
       // Every codec, and pages small enough that a chunk has several (split between nulls and values).
-      fc.asyncProperty(fc.oneof(fc.array(row, { minLength: 1, maxLength: 60 }), runs), fc.integer({ min: 1, max: 25 }), fc.constantFrom('zstd', 'snappy', 'none'), fc.integer({ min: 1, max: 400 }), fc.boolean(), async (rows, groupRows, compression, pageBytes, batched) => {
-        const path = write(rows as Typed[][], { rowGroupRows: groupRows, compression, pageBytes, ...(batched ? { batched } : {}) });
-        const back = await readParquetObjects(path);
-        expect(back.map((o) => [o.s, o.i, o.b, o.ts === null ? null : (o.ts as Date).getTime()])).toEqual(rows.map((r) => [r[0], BigInt(r[1]), r[3], r[5]]));
-        const got = await duck(`SELECT s, i::VARCHAR, d::VARCHAR, b::VARCHAR, day::VARCHAR, epoch_ms(ts)::VARCHAR, amt::VARCHAR, big::VARCHAR FROM read_parquet('${path}')`);
-        const want = rows.map((r) => expected(r as Typed[]));
-        // DuckDB prints doubles its own way: compare those as numbers (-0 as 0).
-        expect(got.map((g) => [...g.slice(0, 2), g[2] === null ? null : Number(g[2]) + 0, ...g.slice(3)])).toEqual(want.map((w) => [...w.slice(0, 2), w[2] === null ? null : Number(w[2]) + 0, ...w.slice(3)]));
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.array(row, { minLength: 1, maxLength: 60 }), runs),
+        fc.integer({ min: 1, max: 25 }),
+        fc.constantFrom('zstd', 'snappy', 'none'),
+        fc.integer({ min: 1, max: 400 }),
+        fc.boolean(),
+        async (rows, groupRows, compression, pageBytes, batched) => {
+          const path = write(rows as Typed[][], { rowGroupRows: groupRows, compression, pageBytes, ...(batched ? { batched } : {}) });
+          const back = await readParquetObjects(path);
+          expect(back.map((o) => [o.s, o.i, o.b, o.ts === null ? null : (o.ts as Date).getTime()])).toEqual(rows.map((r) => [r[0], BigInt(r[1]), r[3], r[5]]));
+          const got = await duck(
+            `SELECT s, i::VARCHAR, d::VARCHAR, b::VARCHAR, day::VARCHAR, epoch_ms(ts)::VARCHAR, amt::VARCHAR, big::VARCHAR FROM read_parquet('${path}')`,
+          );
+          const want = rows.map((r) => expected(r as Typed[]));
+          // DuckDB prints doubles its own way: compare those as numbers (-0 as 0).
+          expect(got.map((g) => [...g.slice(0, 2), g[2] === null ? null : Number(g[2]) + 0, ...g.slice(3)])).toEqual(
+            want.map((w) => [...w.slice(0, 2), w[2] === null ? null : Number(w[2]) + 0, ...w.slice(3)]),
+          );
+        },
+      ),
       { numRuns: 40 },
     );
   }, 90_000);
@@ -122,17 +135,34 @@ describe('Parquet encoder', () => {
 
   it('dictionary-encodes integer chunks of few distinct values (extremes included) and reads back the same', async () => {
     const ints = [0, -1, 1, 2 ** 53 - 1, -(2 ** 53) + 1, 4294967295, -4294967296, 7];
-    const rows: Typed[][] = Array.from({ length: 3000 }, (_, n) => [null, ints[(n * 7) % ints.length], null, null, n % 9 === 0 ? null : -719162 + (n % 5), null, null, null]);
+    const rows: Typed[][] = Array.from({ length: 3000 }, (_, n) => [
+      null,
+      ints[(n * 7) % ints.length],
+      null,
+      null,
+      n % 9 === 0 ? null : -719162 + (n % 5),
+      null,
+      null,
+      null,
+    ]);
     // A second chunk with too many distinct values stays PLAIN.
     for (let n = 0; n < 3000; n++) rows.push([null, n * 1000, null, null, n, null, null, null]);
     const path = write(rows, { rowGroupRows: 3000 });
     const meta = await parquetMetadataAsync(await asyncBufferFromFile(path));
     expect(meta.row_groups.map((g) => [g.columns[1].meta_data!.encodings, g.columns[4].meta_data!.encodings])).toEqual([
-      [['PLAIN', 'RLE', 'RLE_DICTIONARY'], ['PLAIN', 'RLE', 'RLE_DICTIONARY']],
-      [['PLAIN', 'RLE'], ['PLAIN', 'RLE']],
+      [
+        ['PLAIN', 'RLE', 'RLE_DICTIONARY'],
+        ['PLAIN', 'RLE', 'RLE_DICTIONARY'],
+      ],
+      [
+        ['PLAIN', 'RLE'],
+        ['PLAIN', 'RLE'],
+      ],
     ]);
     const back = await readParquetObjects(path);
-    expect(back.map((o) => [o.i, o.day === null ? null : Math.round((o.day as Date).getTime() / 86400000)])).toEqual(rows.map((r) => [BigInt(r[1] as number), r[4]]));
+    expect(back.map((o) => [o.i, o.day === null ? null : Math.round((o.day as Date).getTime() / 86400000)])).toEqual(
+      rows.map((r) => [BigInt(r[1] as number), r[4]]),
+    );
     const got = await duck(`SELECT i::VARCHAR, day::VARCHAR FROM read_parquet('${path}')`);
     expect(got).toEqual(rows.map((r) => [String(r[1]), r[4] === null ? null : new Date((r[4] as number) * 86400000).toISOString().slice(0, 10)]));
   });

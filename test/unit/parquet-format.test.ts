@@ -24,11 +24,13 @@ const bytesLess = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) < 0;
 const tmp = () => mkdtempSync(join(tmpdir(), 'pqf-'));
 
 describe('Snappy', () => {
-  it('round-trips through our decoder and hyparquet\'s (property)', () => {
+  it("round-trips through our decoder and hyparquet's (property)", () => {
     const data = fc.oneof(
       fc.uint8Array({ maxLength: 3000 }),
       // Repetitive input, so copies of every length and offset occur.
-      fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 5000 })).map(([unit, n]) => Uint8Array.from({ length: n }, (_, i) => unit[i % unit.length] ^ (i % 97 === 0 ? 1 : 0))),
+      fc
+        .tuple(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 5000 }))
+        .map(([unit, n]) => Uint8Array.from({ length: n }, (_, i) => unit[i % unit.length] ^ (i % 97 === 0 ? 1 : 0))),
     );
     fc.assert(
       fc.property(data, (src) => {
@@ -133,7 +135,10 @@ describe('open files', () => {
 
   it('the stage turns 3,000 dates in one file into 3,000 silver files under ulimit -n 256', () => {
     const dir = tmp();
-    const csv = ['id,day,n', ...Array.from({ length: 15_000 }, (_, i) => `r${i},${new Date(Date.UTC(2000, 0, 1) + ((i * 7919) % 3000) * 86400000).toISOString().slice(0, 10)},${i}`)].join('\n');
+    const csv = [
+      'id,day,n',
+      ...Array.from({ length: 15_000 }, (_, i) => `r${i},${new Date(Date.UTC(2000, 0, 1) + ((i * 7919) % 3000) * 86400000).toISOString().slice(0, 10)},${i}`),
+    ].join('\n');
     writeFileSync(join(dir, 'in.csv'), csv);
     const script = join(dir, 'run.ts');
     writeFileSync(
@@ -153,7 +158,6 @@ runStage({ contract, source: src(), dataset: 'many', key: 'landing/many/in.csv',
     expect(readdirSync(join(dir, 'work', 'silver'))).toHaveLength(3000);
   }, 120_000);
 });
-
 
 describe('ZSTD', () => {
   it('small pages go in a raw-block frame any ZSTD decoder reads; larger ones are compressed', () => {

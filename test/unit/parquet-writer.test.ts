@@ -102,12 +102,30 @@ describe('Parquet writers (parquet/writer.ts)', () => {
       ['d', 'DOUBLE', null, 'OPTIONAL', null, null, null, null],
       ['b', 'BOOLEAN', null, 'OPTIONAL', null, null, null, null],
       ['day', 'INT32', 'DATE', 'OPTIONAL', null, null, null, 'DateType()'],
-      ['ts', 'INT64', 'TIMESTAMP_MILLIS', 'OPTIONAL', null, null, null, 'TimestampType(isAdjustedToUTC=1, unit=TimeUnit(MILLIS=MilliSeconds(), MICROS=<null>, NANOS=<null>))'],
+      [
+        'ts',
+        'INT64',
+        'TIMESTAMP_MILLIS',
+        'OPTIONAL',
+        null,
+        null,
+        null,
+        'TimestampType(isAdjustedToUTC=1, unit=TimeUnit(MILLIS=MilliSeconds(), MICROS=<null>, NANOS=<null>))',
+      ],
       ['amt', 'INT64', 'DECIMAL', 'OPTIONAL', '2', '12', null, 'DecimalType(scale=2, precision=12)'],
       ['big', 'FIXED_LEN_BYTE_ARRAY', 'DECIMAL', 'OPTIONAL', '6', '38', '16', 'DecimalType(scale=6, precision=38)'],
     ]);
     const described = await duck(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${path}'))`);
-    expect(described.map((r) => r[1])).toEqual(['VARCHAR', 'BIGINT', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP WITH TIME ZONE', 'DECIMAL(12,2)', 'DECIMAL(38,6)']);
+    expect(described.map((r) => r[1])).toEqual([
+      'VARCHAR',
+      'BIGINT',
+      'DOUBLE',
+      'BOOLEAN',
+      'DATE',
+      'TIMESTAMP WITH TIME ZONE',
+      'DECIMAL(12,2)',
+      'DECIMAL(38,6)',
+    ]);
     const codecs = await duck(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
     expect(codecs).toEqual([['ZSTD']]);
     const kv = await duck(`SELECT decode(key), decode(value) FROM parquet_kv_metadata('${path}') ORDER BY 1`);
@@ -157,7 +175,16 @@ describe('Parquet writers (parquet/writer.ts)', () => {
     for (let n = 0; n < 60_000; n++) {
       // Mostly one partition (so its buffers pass the budget), a few rows in two others.
       const p = n % 50 === 0 ? '2026-11-21' : n % 77 === 0 ? '2026-11-20' : '2026-11-22';
-      const r: Typed[] = [n % 3 ? `c${n % 5}` : null, n - 30_000, n / 7, n % 2 === 0, 20779 + (n % 3), 1795337895000 + n, BigInt(n * 101 - 3_000_000), n % 11 ? BigInt(n) * 10n ** 20n : null];
+      const r: Typed[] = [
+        n % 3 ? `c${n % 5}` : null,
+        n - 30_000,
+        n / 7,
+        n % 2 === 0,
+        20779 + (n % 3),
+        1795337895000 + n,
+        BigInt(n * 101 - 3_000_000),
+        n % 11 ? BigInt(n) * 10n ** 20n : null,
+      ];
       if (!want.has(p)) want.set(p, []);
       want.get(p)!.push(r);
       // One array for every row, as the stage does: the writer must copy values out.
@@ -258,20 +285,24 @@ describe('Parquet writers (parquet/writer.ts)', () => {
 
   it('random rows in random partitions round-trip through hyparquet (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), anyRow), { minLength: 1, maxLength: 80 }), fc.integer({ min: 1, max: 20 }), async (input, groupRows) => {
-        const dir = mkdtempSync(join(tmpdir(), 'pqw-prop-'));
-        const w = new PartitionedParquetWriter(columns, (p) => join(dir, p, 'x.parquet'), groupRows);
-        const row: Typed[] = new Array(columns.length);
-        for (const [p, r] of input) {
-          for (let c = 0; c < r.length; c++) row[c] = r[c];
-          w.append(p, row);
-        }
-        for (const f of w.finish()) {
-          const rows = input.filter(([p]) => p === f.partition).map(([, r]) => r as Typed[]);
-          expect(f.rows).toBe(rows.length);
-          expect(await hyparquetRows(f.path)).toEqual(rows.map(hyparquetExpected));
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), anyRow), { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 1, max: 20 }),
+        async (input, groupRows) => {
+          const dir = mkdtempSync(join(tmpdir(), 'pqw-prop-'));
+          const w = new PartitionedParquetWriter(columns, (p) => join(dir, p, 'x.parquet'), groupRows);
+          const row: Typed[] = new Array(columns.length);
+          for (const [p, r] of input) {
+            for (let c = 0; c < r.length; c++) row[c] = r[c];
+            w.append(p, row);
+          }
+          for (const f of w.finish()) {
+            const rows = input.filter(([p]) => p === f.partition).map(([, r]) => r as Typed[]);
+            expect(f.rows).toBe(rows.length);
+            expect(await hyparquetRows(f.path)).toEqual(rows.map(hyparquetExpected));
+          }
+        },
+      ),
       { numRuns: 40 },
     );
   }, 60_000);

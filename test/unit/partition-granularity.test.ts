@@ -11,9 +11,27 @@ async function* once(text: string): AsyncGenerator<Uint8Array> {
 }
 
 async function partitions(granularity: 'hour' | 'day' | 'month' | 'year', type: 'date' | 'timestamp', values: string[]) {
-  const contract = parseContract({ dataset: 'd', version: 1, columns: [{ name: 'at', type }, { name: 'n', type: 'integer' }], partitionBy: 'at', partitionGranularity: granularity, gold: [{ name: 'g', measures: [{ fn: 'count', as: 'rows' }] }] });
+  const contract = parseContract({
+    dataset: 'd',
+    version: 1,
+    columns: [
+      { name: 'at', type },
+      { name: 'n', type: 'integer' },
+    ],
+    partitionBy: 'at',
+    partitionGranularity: granularity,
+    gold: [{ name: 'g', measures: [{ fn: 'count', as: 'rows' }] }],
+  });
   const text = `at,n\n${values.map((v, i) => `${v},${i}`).join('\n')}\n`;
-  const r = await runStage({ contract, source: once(text), dataset: 'd', key: 'landing/d/f.csv', ingestDate: '2026-11-22', workDir: mkdtempSync(join(tmpdir(), 'gran-')), fileId: 'f' });
+  const r = await runStage({
+    contract,
+    source: once(text),
+    dataset: 'd',
+    key: 'landing/d/f.csv',
+    ingestDate: '2026-11-22',
+    workDir: mkdtempSync(join(tmpdir(), 'gran-')),
+    fileId: 'f',
+  });
   const rows = Object.fromEntries(r.silver.map((s) => [s.partition, s.rows]));
   return { rows, gold: [...r.partials.keys()].sort() };
 }
@@ -30,18 +48,24 @@ describe('partitionGranularity', () => {
 
   it('every row lands in the partition whose name is the prefix of its ISO value (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2100, 0, 1) }), { minLength: 1, maxLength: 30 }), fc.constantFrom('hour' as const, 'day' as const, 'month' as const, 'year' as const), async (ms, g) => {
-        const iso = ms.map((m) => new Date(Math.floor(m / 1000) * 1000).toISOString().replace('.000', ''));
-        const len = { hour: 13, day: 10, month: 7, year: 4 }[g];
-        const want: Record<string, number> = {};
-        for (const s of iso) want[s.slice(0, len)] = (want[s.slice(0, len)] ?? 0) + 1;
-        expect((await partitions(g, 'timestamp', iso)).rows).toEqual(want);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2100, 0, 1) }), { minLength: 1, maxLength: 30 }),
+        fc.constantFrom('hour' as const, 'day' as const, 'month' as const, 'year' as const),
+        async (ms, g) => {
+          const iso = ms.map((m) => new Date(Math.floor(m / 1000) * 1000).toISOString().replace('.000', ''));
+          const len = { hour: 13, day: 10, month: 7, year: 4 }[g];
+          const want: Record<string, number> = {};
+          for (const s of iso) want[s.slice(0, len)] = (want[s.slice(0, len)] ?? 0) + 1;
+          expect((await partitions(g, 'timestamp', iso)).rows).toEqual(want);
+        },
+      ),
       { numRuns: 25 },
     );
   });
 
   it('hour partitions need a timestamp column', () => {
-    expect(() => parseContract({ dataset: 'd', version: 1, columns: [{ name: 'd', type: 'date' }], partitionBy: 'd', partitionGranularity: 'hour' })).toThrow(/partitionGranularity: d is a date: hour partitions need a timestamp column/);
+    expect(() => parseContract({ dataset: 'd', version: 1, columns: [{ name: 'd', type: 'date' }], partitionBy: 'd', partitionGranularity: 'hour' })).toThrow(
+      /partitionGranularity: d is a date: hour partitions need a timestamp column/,
+    );
   });
 });

@@ -4,12 +4,15 @@ import type { ContractInput } from '../../lambdas/core/contract/contract';
 import { compileRules } from '../../lambdas/core/quality/rules';
 import { FingerprintSet } from '../../lambdas/core/quality/fingerprints';
 
-const contract = (rules: ContractInput['rules'], columns: ContractInput['columns'] = [
-  { name: 'id', type: 'string', nullable: false },
-  { name: 'amount', type: 'decimal(10,2)' },
-  { name: 'qty', type: 'integer' },
-  { name: 'status', type: 'string' },
-]) => parseContract({ dataset: 'd', version: 1, columns, rules });
+const contract = (
+  rules: ContractInput['rules'],
+  columns: ContractInput['columns'] = [
+    { name: 'id', type: 'string', nullable: false },
+    { name: 'amount', type: 'decimal(10,2)' },
+    { name: 'qty', type: 'integer' },
+    { name: 'status', type: 'string' },
+  ],
+) => parseContract({ dataset: 'd', version: 1, columns, rules });
 
 describe('row rules', () => {
   it('nullable: false is an implicit not_null error rule', () => {
@@ -20,11 +23,13 @@ describe('row rules', () => {
   });
 
   it('min/max compare decimals exactly, inclusive unless exclusive', () => {
-    const rules = compileRules(contract([
-      { rule: 'min', column: 'amount', value: 0 },
-      { rule: 'max', column: 'amount', value: 10.5, exclusive: true },
-      { rule: 'max', column: 'qty', value: 3 },
-    ])).slice(1);
+    const rules = compileRules(
+      contract([
+        { rule: 'min', column: 'amount', value: 0 },
+        { rule: 'max', column: 'amount', value: 10.5, exclusive: true },
+        { rule: 'max', column: 'qty', value: 3 },
+      ]),
+    ).slice(1);
     const row = (amount: bigint | null, qty: number) => ['x', amount, qty, 'a'];
     expect(rules[0].check(row(0n, 1))).toBeUndefined();
     expect(rules[0].check(row(-1n, 1))).toMatch(/amount=-0.01 is below the minimum 0/);
@@ -35,12 +40,14 @@ describe('row rules', () => {
   });
 
   it('accepted_values, regex, length, unique; ids and severities', () => {
-    const rules = compileRules(contract([
-      { rule: 'accepted_values', column: 'status', values: ['new', 'paid'] },
-      { rule: 'regex', column: 'id', pattern: '^O-\\d+$', severity: 'warn' },
-      { rule: 'length', column: 'status', min: 3, max: 4, id: 'status_len' },
-      { rule: 'unique', columns: ['id', 'qty'] },
-    ])).slice(1);
+    const rules = compileRules(
+      contract([
+        { rule: 'accepted_values', column: 'status', values: ['new', 'paid'] },
+        { rule: 'regex', column: 'id', pattern: '^O-\\d+$', severity: 'warn' },
+        { rule: 'length', column: 'status', min: 3, max: 4, id: 'status_len' },
+        { rule: 'unique', columns: ['id', 'qty'] },
+      ]),
+    ).slice(1);
     expect(rules.map((r) => [r.id, r.severity])).toEqual([
       ['accepted_values(status)', 'error'],
       ['regex(id)', 'warn'],
@@ -71,7 +78,6 @@ describe('FingerprintSet', () => {
       expect(s.size).toBe(300);
     }
   });
-
 
   it('is exact for a million distinct keys and finds every repeat', () => {
     const s = new FingerprintSet(16);

@@ -43,11 +43,34 @@ describe('JSON Schemas for contracts and the config', () => {
   it('schema and loader agree on the shape of random contract documents (property)', () => {
     // Documents near valid ones: mutations of field values and keys the loader must judge as the schema does.
     const base = JSON.parse(readFileSync('config/contracts/weather.json', 'utf8'));
-    const anyValue = fc.oneof(fc.string({ maxLength: 6 }), fc.integer({ min: -2, max: 40 }), fc.boolean(), fc.constant(null), fc.constantFrom('int', 'decimal(10,2)', 'date', 'csv', 'last', 'exact', 'min', 'expression'));
+    const anyValue = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.integer({ min: -2, max: 40 }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constantFrom('int', 'decimal(10,2)', 'date', 'csv', 'last', 'exact', 'min', 'expression'),
+    );
     const path = fc.constantFrom(
-      ['version'], ['format', 'type'], ['format', 'delimiter'], ['input', 'trim'], ['input', 'emptyAs'], ['input', 'headerMatch'], ['columns', 0, 'type'], ['columns', 1, 'format'],
-      ['columns', 2, 'dst', 'gap'], ['columns', 3, 'nullValues'], ['columns', 0, 'source'], ['columns', 0, 'pivotYear'], ['rules', 0, 'rule'], ['rules', 3, 'value'], ['rules', 6, 'match'],
-      ['onDuplicate'], ['keepDuplicates'], ['fileRules', 'maxRejectRatio'], ['unknownKey'], ['columns', 0, 'bogus'],
+      ['version'],
+      ['format', 'type'],
+      ['format', 'delimiter'],
+      ['input', 'trim'],
+      ['input', 'emptyAs'],
+      ['input', 'headerMatch'],
+      ['columns', 0, 'type'],
+      ['columns', 1, 'format'],
+      ['columns', 2, 'dst', 'gap'],
+      ['columns', 3, 'nullValues'],
+      ['columns', 0, 'source'],
+      ['columns', 0, 'pivotYear'],
+      ['rules', 0, 'rule'],
+      ['rules', 3, 'value'],
+      ['rules', 6, 'match'],
+      ['onDuplicate'],
+      ['keepDuplicates'],
+      ['fileRules', 'maxRejectRatio'],
+      ['unknownKey'],
+      ['columns', 0, 'bogus'],
     );
     fc.assert(
       fc.property(path, anyValue, (p, v) => {

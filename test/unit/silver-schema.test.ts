@@ -53,20 +53,65 @@ describe('contract checks that keep tables valid', () => {
       const msg = errorOf(base({ columns: [{ name, type: 'string' }] }));
       expect(msg).toMatch(new RegExp(`column name ${name} is reserved .*rename it`));
     }
-    expect(errorOf(base({ columns: [{ name: 'dt_local', type: 'string' }, { name: '_id', type: 'string' }] }))).toBe('');
+    expect(
+      errorOf(
+        base({
+          columns: [
+            { name: 'dt_local', type: 'string' },
+            { name: '_id', type: 'string' },
+          ],
+        }),
+      ),
+    ).toBe('');
   });
 
   it('rejects names equal but for case', () => {
-    expect(errorOf(base({ columns: [{ name: 'id', type: 'string' }, { name: 'ID', type: 'integer' }] }))).toMatch(/columns id and ID differ only in case/);
-    expect(errorOf(base({ columns: [{ name: 'id', type: 'string' }, { name: 'id', type: 'string' }] }))).toMatch(/duplicate column id/);
+    expect(
+      errorOf(
+        base({
+          columns: [
+            { name: 'id', type: 'string' },
+            { name: 'ID', type: 'integer' },
+          ],
+        }),
+      ),
+    ).toMatch(/columns id and ID differ only in case/);
+    expect(
+      errorOf(
+        base({
+          columns: [
+            { name: 'id', type: 'string' },
+            { name: 'id', type: 'string' },
+          ],
+        }),
+      ),
+    ).toMatch(/duplicate column id/);
   });
 
   it('allows sum and avg only on numbers, and gold output names once each', () => {
     for (const column of ['ok', 'day', 's']) {
-      expect(errorOf(base({ gold: [{ name: 'g', measures: [{ fn: 'sum', column, as: 'x' }] }] }))).toMatch(new RegExp(`sum\\(${column}\\) needs a numeric column`));
+      expect(errorOf(base({ gold: [{ name: 'g', measures: [{ fn: 'sum', column, as: 'x' }] }] }))).toMatch(
+        new RegExp(`sum\\(${column}\\) needs a numeric column`),
+      );
       expect(errorOf(base({ gold: [{ name: 'g', measures: [{ fn: 'avg', column, as: 'x' }] }] }))).toMatch(/needs a numeric column/);
     }
-    expect(errorOf(base({ gold: [{ name: 'g', measures: [{ fn: 'min', column: 's', as: 'a' }, { fn: 'max', column: 'day', as: 'b' }, { fn: 'count_distinct', column: 'ok', as: 'c' }, { fn: 'sum', column: 'n', as: 'd' }] }] }))).toBe('');
+    expect(
+      errorOf(
+        base({
+          gold: [
+            {
+              name: 'g',
+              measures: [
+                { fn: 'min', column: 's', as: 'a' },
+                { fn: 'max', column: 'day', as: 'b' },
+                { fn: 'count_distinct', column: 'ok', as: 'c' },
+                { fn: 'sum', column: 'n', as: 'd' },
+              ],
+            },
+          ],
+        }),
+      ),
+    ).toBe('');
     expect(errorOf(base({ gold: [{ name: 'g', groupBy: ['id'], measures: [{ fn: 'count', as: 'ID' }] }] }))).toMatch(/gold column ID clashes with id/);
     expect(errorOf(base({ gold: [{ name: 'g', measures: [{ fn: 'count', as: '_updated_at' }] }] }))).toMatch(/gold column _updated_at is reserved/);
   });
@@ -77,9 +122,22 @@ describe('silver columns', () => {
     const c = parseContract(base());
     const names = silverColumns(c, ['Region Code', 'ID', '2nd', 'region code', '_source_key']).map((x) => `${x.name}:${x.type}`);
     expect(names).toEqual([
-      'id:string', 'n:integer', 'amt:decimal(38,0)', 's:string', 'ok:boolean', 'day:date',
-      '_source_key:string', '_source_version:string', '_ingested_at:timestamp', '_source_line:integer', '_contract_version:integer',
-      'region_code:string', 'id_2:string', '_2nd:string', 'region_code_2:string', '_source_key_2:string',
+      'id:string',
+      'n:integer',
+      'amt:decimal(38,0)',
+      's:string',
+      'ok:boolean',
+      'day:date',
+      '_source_key:string',
+      '_source_version:string',
+      '_ingested_at:timestamp',
+      '_source_line:integer',
+      '_contract_version:integer',
+      'region_code:string',
+      'id_2:string',
+      '_2nd:string',
+      'region_code_2:string',
+      '_source_key_2:string',
     ]);
   });
 
@@ -96,10 +154,28 @@ describe('silver columns', () => {
   });
 
   it('every silver row says where it came from: key, version, landing time, line, contract version', async () => {
-    const contract = parseContract(base({ columns: [{ name: 'id', type: 'string' }, { name: 'n', type: 'integer' }], keys: ['id'] }));
+    const contract = parseContract(
+      base({
+        columns: [
+          { name: 'id', type: 'string' },
+          { name: 'n', type: 'integer' },
+        ],
+        keys: ['id'],
+      }),
+    );
     const workDir = mkdtempSync(join(tmpdir(), 'audit-'));
     const landed = Date.UTC(2026, 10, 22, 8, 30, 15, 123);
-    const r = await runStage({ contract, source: bytes('id,n\na,1\n"b\nc",2\na,3\nd,4\n'), dataset: 't', key: 'landing/t/f.csv', ingestDate: '2026-11-22', workDir, fileId: 'f', sourceVersion: 'v-123', ingestedAt: landed });
+    const r = await runStage({
+      contract,
+      source: bytes('id,n\na,1\n"b\nc",2\na,3\nd,4\n'),
+      dataset: 't',
+      key: 'landing/t/f.csv',
+      ingestDate: '2026-11-22',
+      workDir,
+      fileId: 'f',
+      sourceVersion: 'v-123',
+      ingestedAt: landed,
+    });
     const rows = await readParquetObjects(r.silver[0].path);
     expect(rows.map((x) => [x.id, x._source_key, x._source_version, (x._ingested_at as Date).getTime(), x._source_line, x._contract_version])).toEqual([
       ['a', 'landing/t/f.csv', 'v-123', landed, 2n, 3n],
@@ -159,7 +235,15 @@ describe('exact gold', () => {
   it('quarantines the file whose own sums overflow (gold.overflow)', async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'ovf-'));
     const nines = '9'.repeat(38);
-    const run = runStage({ contract, source: bytes(`id,n,amt,s,ok,day\na,1,${nines},x,,\nb,1,${nines},x,,\n`), dataset: 't', key: 'landing/t/o.csv', ingestDate: '2026-11-22', workDir, fileId: 'o' });
+    const run = runStage({
+      contract,
+      source: bytes(`id,n,amt,s,ok,day\na,1,${nines},x,,\nb,1,${nines},x,,\n`),
+      dataset: 't',
+      key: 'landing/t/o.csv',
+      ingestDate: '2026-11-22',
+      workDir,
+      fileId: 'o',
+    });
     await expect(run).rejects.toThrow(DataError);
     await expect(run).rejects.toMatchObject({ reason: 'gold.overflow' });
   });

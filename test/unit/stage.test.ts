@@ -30,7 +30,11 @@ async function rows(path: string): Promise<Record<string, unknown>[]> {
   return (await readParquetObjects(path)).map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !audit.has(k))));
 }
 
-const jsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const jsonl = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('schema evolution (orders seeds)', () => {
   const orders = contractOf('orders');
@@ -63,10 +67,13 @@ describe('schema evolution (orders seeds)', () => {
     expect((await rows(v3.silver[0].path)).map((o) => o.currency)).toEqual(['EUR', 'USD', 'unknown']);
   });
 
-  const evolving = (evolution: ContractInput['evolution'], columns: ContractInput['columns'] = [
-    { name: 'id', type: 'string', nullable: false },
-    { name: 'n', type: 'integer' },
-  ]) => parseContract({ dataset: 'x', version: 2, columns, evolution });
+  const evolving = (
+    evolution: ContractInput['evolution'],
+    columns: ContractInput['columns'] = [
+      { name: 'id', type: 'string', nullable: false },
+      { name: 'n', type: 'integer' },
+    ],
+  ) => parseContract({ dataset: 'x', version: 2, columns, evolution });
 
   it('added columns: keep adds a string column, drop ignores it, reject names it', async () => {
     const data = 'id,n,extra\na,1,hello\n';
@@ -74,28 +81,54 @@ describe('schema evolution (orders seeds)', () => {
     expect(await rows(kept.silver[0].path)).toEqual([{ id: 'a', n: 1n, extra: 'hello' }]);
     const dropped = await stage(evolving({ onAddedColumns: 'drop' }), data);
     expect(await rows(dropped.silver[0].path)).toEqual([{ id: 'a', n: 1n }]);
-    await expect(stage(evolving({ onAddedColumns: 'reject' }), data)).rejects.toMatchObject({ reason: 'schema.incompatible', message: expect.stringContaining('columns not in contract v2: extra') });
+    await expect(stage(evolving({ onAddedColumns: 'reject' }), data)).rejects.toMatchObject({
+      reason: 'schema.incompatible',
+      message: expect.stringContaining('columns not in contract v2: extra'),
+    });
   });
 
   it('missing columns: a required one without default is schema.incompatible, naming it', async () => {
-    await expect(stage(evolving({}), 'n\n1\n')).rejects.toMatchObject({ reason: 'schema.incompatible', message: expect.stringMatching(/missing required columns: id .*dataset=x key=landing\/x\/file\.csv/) });
-    await expect(stage(evolving({ onMissingColumns: 'reject' }), 'id\na\n')).rejects.toMatchObject({ reason: 'schema.incompatible', message: expect.stringContaining('missing required columns: n') });
+    await expect(stage(evolving({}), 'n\n1\n')).rejects.toMatchObject({
+      reason: 'schema.incompatible',
+      message: expect.stringMatching(/missing required columns: id .*dataset=x key=landing\/x\/file\.csv/),
+    });
+    await expect(stage(evolving({ onMissingColumns: 'reject' }), 'id\na\n')).rejects.toMatchObject({
+      reason: 'schema.incompatible',
+      message: expect.stringContaining('missing required columns: n'),
+    });
   });
 
   it('JSON: a field only some records carry is still seen (and kept under keep)', async () => {
-    const c = parseContract({ dataset: 'x', version: 1, format: { type: 'jsonl' }, columns: [{ name: 'id', type: 'string' }], evolution: { onAddedColumns: 'keep' } });
+    const c = parseContract({
+      dataset: 'x',
+      version: 1,
+      format: { type: 'jsonl' },
+      columns: [{ name: 'id', type: 'string' }],
+      evolution: { onAddedColumns: 'keep' },
+    });
     const r = await stage(c, '{"id":"a"}\n{"id":"b","browser":"firefox"}\n');
     expect(r.plan.added).toEqual(['browser']);
-    expect(await rows(r.silver[0].path)).toEqual([{ id: 'a', browser: null }, { id: 'b', browser: 'firefox' }]);
+    expect(await rows(r.silver[0].path)).toEqual([
+      { id: 'a', browser: null },
+      { id: 'b', browser: 'firefox' },
+    ]);
   });
 
   it('JSON type changes: coerce counts a warning, reject quarantines the file', async () => {
-    const cols: ContractInput['columns'] = [{ name: 'id', type: 'string' }, { name: 'n', type: 'integer' }];
+    const cols: ContractInput['columns'] = [
+      { name: 'id', type: 'string' },
+      { name: 'n', type: 'integer' },
+    ];
     const json = '{"id":"a","n":"5"}\n{"id":7,"n":6}\n';
     const coerce = await stage(parseContract({ dataset: 'x', version: 1, format: { type: 'jsonl' }, columns: cols }), json);
-    expect(await rows(coerce.silver[0].path)).toEqual([{ id: 'a', n: 5n }, { id: '7', n: 6n }]);
+    expect(await rows(coerce.silver[0].path)).toEqual([
+      { id: 'a', n: 5n },
+      { id: '7', n: 6n },
+    ]);
     expect(coerce.warnings).toEqual({ 'schema.type_coerced(n)': 1, 'schema.type_coerced(id)': 1 });
-    await expect(stage(parseContract({ dataset: 'x', version: 1, format: { type: 'jsonl' }, columns: cols, evolution: { onTypeChange: 'reject' } }), json)).rejects.toMatchObject({
+    await expect(
+      stage(parseContract({ dataset: 'x', version: 1, format: { type: 'jsonl' }, columns: cols, evolution: { onTypeChange: 'reject' } }), json),
+    ).rejects.toMatchObject({
       reason: 'schema.incompatible',
       message: expect.stringContaining('column n changed type'),
     });
@@ -115,7 +148,12 @@ describe('row quality (sales seed)', () => {
       [4, 'min(amount)'],
       [5, 'accepted_values(status)'],
     ]);
-    expect(q[1]).toMatchObject({ _reason: 'amount=-4.00 is below the minimum 0', row: expect.objectContaining({ order_id: 'S-3', amount: '-4.00' }), _dataset: 'sales', _source_key: 'landing/x/file.csv' });
+    expect(q[1]).toMatchObject({
+      _reason: 'amount=-4.00 is below the minimum 0',
+      row: expect.objectContaining({ order_id: 'S-3', amount: '-4.00' }),
+      _dataset: 'sales',
+      _source_key: 'landing/x/file.csv',
+    });
     expect(r.silver.map((s) => [s.partition, s.rows])).toEqual([
       ['2026-11-20', 1],
       ['2026-11-21', 2],
@@ -136,7 +174,8 @@ describe('row quality (sales seed)', () => {
   });
 
   it('type errors and wrong field counts are row rejects with the column named', async () => {
-    const data = 'order_id,customer_id,amount,quantity,status,order_ts,region\nS1,C000001,abc,1,paid,2026-11-20T10:00:00Z,EU\nS2,C000002,1.00\nS3,C000003,2.00,1,paid,2026-11-20T10:00:00Z,EU\nS4,C000004,3.00,1,paid,2026-11-20T10:00:00Z,EU\nS5,C000005,4.00,1,paid,2026-11-20T10:00:00Z,EU\n';
+    const data =
+      'order_id,customer_id,amount,quantity,status,order_ts,region\nS1,C000001,abc,1,paid,2026-11-20T10:00:00Z,EU\nS2,C000002,1.00\nS3,C000003,2.00,1,paid,2026-11-20T10:00:00Z,EU\nS4,C000004,3.00,1,paid,2026-11-20T10:00:00Z,EU\nS5,C000005,4.00,1,paid,2026-11-20T10:00:00Z,EU\n';
     const r = await stage(sales, data);
     expect(r.reasons).toEqual({ 'type(amount)': 1, 'parse.field_count': 1 });
     expect(jsonl(r.quarantinePath!)[0]._reason).toBe("amount='abc' is not a valid decimal(12,2)");
@@ -161,7 +200,10 @@ describe('row quality (sales seed)', () => {
     const c = parseContract({
       dataset: 'e',
       version: 1,
-      columns: [{ name: 'id', type: 'string' }, { name: 'ts', type: 'timestamp', format: 'epoch_ms' }],
+      columns: [
+        { name: 'id', type: 'string' },
+        { name: 'ts', type: 'timestamp', format: 'epoch_ms' },
+      ],
       partitionBy: 'ts',
       fileRules: { minRows: 1, maxRejectRatio: 0.9 },
     });

@@ -138,13 +138,24 @@ describe('contract schema', () => {
       expect(civilDays(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate())).toBe(Math.floor(ms / 86400000));
     }
     expect(civilDays(2024, 2, 29)).toBe(Date.UTC(2024, 1, 29) / 86400000);
-    expect([civilDays(2023, 2, 29), civilDays(1900, 2, 29), civilDays(2026, 4, 31), civilDays(2026, 13, 1), civilDays(2026, 1, 0)]).toEqual([INVALID, INVALID, INVALID, INVALID, INVALID]);
+    expect([civilDays(2023, 2, 29), civilDays(1900, 2, 29), civilDays(2026, 4, 31), civilDays(2026, 13, 1), civilDays(2026, 1, 0)]).toEqual([
+      INVALID,
+      INVALID,
+      INVALID,
+      INVALID,
+      INVALID,
+    ]);
   });
 
   it('epoch timestamps beyond what a Date holds are invalid values, not crashes', () => {
     const ms = parserFor(col('timestamp', { format: 'epoch_ms' }));
     const sec = parserFor(col('timestamp', { format: 'epoch_s' }));
-    expect([ms('1795366848157'), ms('-8640000000000000'), ms('8640000000000001'), ms('99999999999999999999')]).toEqual([1795366848157, -8.64e15, INVALID, INVALID]);
+    expect([ms('1795366848157'), ms('-8640000000000000'), ms('8640000000000001'), ms('99999999999999999999')]).toEqual([
+      1795366848157,
+      -8.64e15,
+      INVALID,
+      INVALID,
+    ]);
     expect([sec('1795366848'), sec('8640000000001')]).toEqual([1795366848000, INVALID]);
   });
 });

@@ -37,7 +37,7 @@ export function finish1(h: number, length: number): number {
 /** Lane 2's final value; odd, so never 0 (0 marks an empty slot in the tables that store it). */
 export function finish2(h: number): number {
   const x = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return x ^ (x >>> 16) | 1;
+  return (x ^ (x >>> 16)) | 1;
 }
 
 /** Writes both lanes of `s` to h1s[k] and h2s[k]. */

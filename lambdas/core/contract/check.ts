@@ -43,10 +43,14 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
       if (col.type !== 'timestamp') add(at('timezone'), `${col.name} is ${col.type}: timezone applies to timestamp columns only`);
     }
     if (col.dst !== undefined && col.type !== 'timestamp') add(at('dst'), `${col.name} is ${col.type}: dst applies to timestamp columns only`);
-    if (col.emptyAs === '' && col.type !== 'string') add(at('emptyAs'), `${col.name} is ${col.type}: emptyAs "" needs a string column; an empty ${col.type} can only be null`);
+    if (col.emptyAs === '' && col.type !== 'string')
+      add(at('emptyAs'), `${col.name} is ${col.type}: emptyAs "" needs a string column; an empty ${col.type} can only be null`);
     if (col.default !== undefined && col.default !== null && issues.every((x) => x.path[1] !== i || x.path[2] !== 'format')) {
       if (parserFor(col)(String(col.default)) === INVALID) {
-        add(at('default'), `${col.name}: default ${JSON.stringify(col.default)} is not a valid ${col.type}; give a ${col.type} value or null${typeof col.default === 'string' ? ` (to read ${JSON.stringify(col.default)} in the file as null, list it in nullValues)` : ''}`);
+        add(
+          at('default'),
+          `${col.name}: default ${JSON.stringify(col.default)} is not a valid ${col.type}; give a ${col.type} value or null${typeof col.default === 'string' ? ` (to read ${JSON.stringify(col.default)} in the file as null, list it in nullValues)` : ''}`,
+        );
       }
     }
   });
@@ -67,10 +71,18 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
     switch (r.rule) {
       case 'min':
       case 'max':
-        if (!numericType(col.type) && !timeType(col.type)) add(['rules', i, 'rule'], `${where}: ${col.name} is ${col.type}; min and max apply to numbers, decimals, dates and timestamps (for text, use length or regex)`);
+        if (!numericType(col.type) && !timeType(col.type))
+          add(
+            ['rules', i, 'rule'],
+            `${where}: ${col.name} is ${col.type}; min and max apply to numbers, decimals, dates and timestamps (for text, use length or regex)`,
+          );
         else if (typeof r.value === 'string') {
           if (!timeType(col.type)) add(['rules', i, 'value'], `${where}: ${col.name} is ${col.type}, so the bound must be a number, not "${r.value}"`);
-          else if (parserFor({ ...col, format: 'iso' })(r.value) === INVALID) add(['rules', i, 'value'], `${where}: "${r.value}" is not an ISO ${col.type} (e.g. ${col.type === 'date' ? "'2026-01-31'" : "'2026-01-31T12:00:00Z'"})`);
+          else if (parserFor({ ...col, format: 'iso' })(r.value) === INVALID)
+            add(
+              ['rules', i, 'value'],
+              `${where}: "${r.value}" is not an ISO ${col.type} (e.g. ${col.type === 'date' ? "'2026-01-31'" : "'2026-01-31T12:00:00Z'"})`,
+            );
         }
         break;
       case 'accepted_values':
@@ -82,7 +94,8 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
         break;
       }
       case 'length':
-        if (col.type !== 'string') add(['rules', i, 'rule'], `${where}: ${col.name} is ${col.type}; length applies to string columns (for numbers use min and max)`);
+        if (col.type !== 'string')
+          add(['rules', i, 'rule'], `${where}: ${col.name} is ${col.type}; length applies to string columns (for numbers use min and max)`);
         break;
       case 'regex':
         break;
@@ -94,7 +107,8 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
       const col = m && byName.get(m[2]);
       if (!m || !col) return;
       if (!timeType(col.type)) add(['gold', i, 'groupBy', j], `${entry}: ${col.name} is ${col.type}; date parts apply to date and timestamp columns`);
-      else if (m[1] === 'hour' && col.type === 'date') add(['gold', i, 'groupBy', j], `${entry}: ${col.name} is a date and has no hour; use a timestamp column or year/month/day`);
+      else if (m[1] === 'hour' && col.type === 'date')
+        add(['gold', i, 'groupBy', j], `${entry}: ${col.name} is a date and has no hour; use a timestamp column or year/month/day`);
     });
     g.measures.forEach((measure, j) => {
       if (!measure.where) return;
@@ -108,4 +122,3 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
   });
   return issues;
 }
-

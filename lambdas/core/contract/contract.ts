@@ -60,7 +60,12 @@ const columnSchema = z.strictObject({
   /** date/timestamp input format: 'iso' (default), 'epoch_ms', 'epoch_s', or a pattern such as 'dd/MM/yyyy HH:mm:ss'. */
   format: z.string().optional(),
   /** IANA zone or ±HH:MM offset applied to timestamps without an offset. @default 'UTC' */
-  timezone: z.string().refine(validZone, { error: (iss) => `unknown time zone ${JSON.stringify(iss.input)}: use an IANA zone (Europe/Paris), UTC, or an offset from -18:00 to +18:00` }).optional(),
+  timezone: z
+    .string()
+    .refine(validZone, {
+      error: (iss) => `unknown time zone ${JSON.stringify(iss.input)}: use an IANA zone (Europe/Paris), UTC, or an offset from -18:00 to +18:00`,
+    })
+    .optional(),
   description: z.string().optional(),
 });
 
@@ -73,13 +78,24 @@ export const ruleSchema = z.discriminatedUnion('rule', [
   // A date or timestamp bound is written as an ISO string ('2026-01-31', '2026-01-31T12:00:00Z').
   z.strictObject({ rule: z.literal('min'), column: identifier, value: z.union([z.number(), z.string()]), exclusive: z.boolean().default(false), ...ruleBase }),
   z.strictObject({ rule: z.literal('max'), column: identifier, value: z.union([z.number(), z.string()]), exclusive: z.boolean().default(false), ...ruleBase }),
-  z.strictObject({ rule: z.literal('accepted_values'), column: identifier, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), ...ruleBase }),
+  z.strictObject({
+    rule: z.literal('accepted_values'),
+    column: identifier,
+    values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1),
+    ...ruleBase,
+  }),
   z.strictObject({ rule: z.literal('not_in'), column: identifier, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), ...ruleBase }),
   /** `match: false` fails the values that DO match. */
   z.strictObject({ rule: z.literal('regex'), column: identifier, pattern: z.string(), match: z.boolean().default(true), ...ruleBase }),
   /** A boolean expression over the row's typed columns (grammar in quality/expression.ts and README); fails when false. */
   z.strictObject({ rule: z.literal('expression'), expression: z.string().min(1), ...ruleBase }),
-  z.strictObject({ rule: z.literal('length'), column: identifier, min: z.number().int().nonnegative().optional(), max: z.number().int().positive().optional(), ...ruleBase }),
+  z.strictObject({
+    rule: z.literal('length'),
+    column: identifier,
+    min: z.number().int().nonnegative().optional(),
+    max: z.number().int().positive().optional(),
+    ...ruleBase,
+  }),
 ]);
 
 const formatSchema = z.discriminatedUnion('type', [
@@ -172,22 +188,47 @@ export const contractSchema = z
     for (const col of c.columns) {
       const prior = lower.get(col.name.toLowerCase());
       // Athena, Glue and Spark fold names to lower case: id and ID would be one column there.
-      if (prior !== undefined) ctx.addIssue({ code: 'custom', message: prior === col.name ? `duplicate column ${col.name}` : `columns ${prior} and ${col.name} differ only in case (engines fold names to lower case); rename one`, path: ['columns'] });
-      if (isReserved(col.name)) ctx.addIssue({ code: 'custom', message: `column name ${col.name} is reserved (${RESERVED_NAMES.join(', ')}: the partition key and audit columns); rename it, and map the source name with evolution.renames`, path: ['columns'] });
+      if (prior !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            prior === col.name
+              ? `duplicate column ${col.name}`
+              : `columns ${prior} and ${col.name} differ only in case (engines fold names to lower case); rename one`,
+          path: ['columns'],
+        });
+      if (isReserved(col.name))
+        ctx.addIssue({
+          code: 'custom',
+          message: `column name ${col.name} is reserved (${RESERVED_NAMES.join(', ')}: the partition key and audit columns); rename it, and map the source name with evolution.renames`,
+          path: ['columns'],
+        });
       names.add(col.name);
       lower.set(col.name.toLowerCase(), col.name);
-      if (!col.nullable && col.default === null) ctx.addIssue({ code: 'custom', message: `column ${col.name} is not nullable but defaults to null`, path: ['columns'] });
+      if (!col.nullable && col.default === null)
+        ctx.addIssue({ code: 'custom', message: `column ${col.name} is not nullable but defaults to null`, path: ['columns'] });
     }
     const known = (col: string, path: (string | number)[]) => {
       if (!names.has(col)) ctx.addIssue({ code: 'custom', message: `unknown column ${col}`, path });
     };
     c.keys.forEach((k, i) => known(k, ['keys', i]));
-    if (!c.partitionBy && c.partitionGranularity !== 'day') ctx.addIssue({ code: 'custom', message: 'partitionGranularity sizes the partitionBy column\'s partitions: set partitionBy (a date or timestamp column)', path: ['partitionGranularity'] });
+    if (!c.partitionBy && c.partitionGranularity !== 'day')
+      ctx.addIssue({
+        code: 'custom',
+        message: "partitionGranularity sizes the partitionBy column's partitions: set partitionBy (a date or timestamp column)",
+        path: ['partitionGranularity'],
+      });
     if (c.partitionBy) {
       known(c.partitionBy, ['partitionBy']);
       const t = c.columns.find((x) => x.name === c.partitionBy)?.type;
-      if (t && t !== 'date' && t !== 'timestamp') ctx.addIssue({ code: 'custom', message: 'partitionBy must be a date or timestamp column', path: ['partitionBy'] });
-      if (t === 'date' && c.partitionGranularity === 'hour') ctx.addIssue({ code: 'custom', message: `${c.partitionBy} is a date: hour partitions need a timestamp column (use day, month or year)`, path: ['partitionGranularity'] });
+      if (t && t !== 'date' && t !== 'timestamp')
+        ctx.addIssue({ code: 'custom', message: 'partitionBy must be a date or timestamp column', path: ['partitionBy'] });
+      if (t === 'date' && c.partitionGranularity === 'hour')
+        ctx.addIssue({
+          code: 'custom',
+          message: `${c.partitionBy} is a date: hour partitions need a timestamp column (use day, month or year)`,
+          path: ['partitionGranularity'],
+        });
     }
     c.rules.forEach((r, i) => ('columns' in r ? r.columns : 'column' in r ? [r.column] : []).forEach((col) => known(col, ['rules', i])));
     c.rules.forEach((r, i) => {
@@ -206,7 +247,12 @@ export const contractSchema = z
       const outputs = new Map<string, string>();
       const output = (name: string, path: (string | number)[]) => {
         const k = name.toLowerCase();
-        if (outputs.has(k) || isReserved(name)) ctx.addIssue({ code: 'custom', message: `gold column ${name} ${outputs.has(k) ? `clashes with ${outputs.get(k)} (names compare case-insensitively)` : 'is reserved'}; choose another name`, path });
+        if (outputs.has(k) || isReserved(name))
+          ctx.addIssue({
+            code: 'custom',
+            message: `gold column ${name} ${outputs.has(k) ? `clashes with ${outputs.get(k)} (names compare case-insensitively)` : 'is reserved'}; choose another name`,
+            path,
+          });
         outputs.set(k, name);
       };
       g.groupBy.forEach((col, j) => output(groupColumnName(col), ['gold', i, 'groupBy', j]));
@@ -216,7 +262,11 @@ export const contractSchema = z
         else if (m.fn !== 'count') ctx.addIssue({ code: 'custom', message: `${m.fn} needs a column`, path: ['gold', i, 'measures', j] });
         const t = m.column && typeOf.get(m.column);
         if (t && (m.fn === 'sum' || m.fn === 'avg') && !(t === 'integer' || t === 'double' || t.startsWith('decimal'))) {
-          ctx.addIssue({ code: 'custom', message: `${m.fn}(${m.column}) needs a numeric column (integer, double or decimal), not ${t}; use count, min, max or count_distinct`, path: ['gold', i, 'measures', j] });
+          ctx.addIssue({
+            code: 'custom',
+            message: `${m.fn}(${m.column}) needs a numeric column (integer, double or decimal), not ${t}; use count, min, max or count_distinct`,
+            path: ['gold', i, 'measures', j],
+          });
         }
       });
     });

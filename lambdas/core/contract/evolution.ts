@@ -28,7 +28,12 @@ export function planColumns(header: string[], contract: Contract, where: { datas
   const dupes = names.filter((n) => (seen.has(headerKey(n, match)) ? true : (seen.add(headerKey(n, match)), false)));
   if (dupes.length) {
     diagnoseHeader(names, contract, where);
-    throw new DataError('schema.incompatible', `duplicate source columns: ${bounded([...new Set(dupes)].join(', '), 1000)}`, where, 'Rename or remove the duplicated header fields');
+    throw new DataError(
+      'schema.incompatible',
+      `duplicate source columns: ${bounded([...new Set(dupes)].join(', '), 1000)}`,
+      where,
+      'Rename or remove the duplicated header fields',
+    );
   }
   // Header names as the contract compares them (contract/input.ts headerKey), and each column's own.
   const position = new Map(names.map((n, i) => [headerKey(n, match), i]));
@@ -48,7 +53,13 @@ export function planColumns(header: string[], contract: Contract, where: { datas
   const { onAddedColumns, onMissingColumns } = contract.evolution;
   if (added.length && onAddedColumns === 'reject') {
     diagnoseHeader(names, contract, where);
-    throw new DataError('schema.incompatible', `columns not in contract v${contract.version}: ${bounded(added.join(', '), 1000)}`, where, 'Add them to the contract, or set evolution.onAddedColumns to keep or drop', { added });
+    throw new DataError(
+      'schema.incompatible',
+      `columns not in contract v${contract.version}: ${bounded(added.join(', '), 1000)}`,
+      where,
+      'Add them to the contract, or set evolution.onAddedColumns to keep or drop',
+      { added },
+    );
   }
   // Not one contract column found: more likely the framing (delimiter, line endings) than the schema.
   if (missing.length === contract.columns.length) diagnoseHeader(names, contract, where);
@@ -61,7 +72,9 @@ export function planColumns(header: string[], contract: Contract, where: { datas
         'schema.incompatible',
         `missing required columns: ${cols.join(', ')}`,
         where,
-        onMissingColumns === 'reject' ? 'Send the columns, or set evolution.onMissingColumns to fill' : 'Send the columns, give them a default, or map an old name in evolution.renames',
+        onMissingColumns === 'reject'
+          ? 'Send the columns, or set evolution.onMissingColumns to fill'
+          : 'Send the columns, give them a default, or map an old name in evolution.renames',
         { missing: cols },
       );
     }
@@ -70,7 +83,11 @@ export function planColumns(header: string[], contract: Contract, where: { datas
   if (added.length) warnings.push(bounded(`${onAddedColumns === 'keep' ? 'kept' : 'dropped'} columns not in contract: ${added.join(', ')}`, 1000));
   for (const [from, to] of Object.entries(renamed)) warnings.push(bounded(`renamed ${from} -> ${to}`, 500));
 
-  const setOf = (cols: string[]) => cols.map((n) => headerKey(n, match)).sort().join('\u0001');
+  const setOf = (cols: string[]) =>
+    cols
+      .map((n) => headerKey(n, match))
+      .sort()
+      .join('\u0001');
   const fileSet = setOf(names);
   // The current version is matched by the columns' source names: a header 'Order ID' is v-current, not a rename.
   const versions = [{ version: contract.version, columns: contract.columns.map((c) => c.source ?? c.name) }, ...contract.history];

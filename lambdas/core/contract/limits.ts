@@ -40,5 +40,11 @@ export function limitsOf(partial?: Partial<ReadLimits>): ReadLimits {
 /** The DataError for a hit limit: what was seen, the limit's name, and how to raise it. */
 export function limitError(limit: keyof ReadLimits, what: string, value: number, where: ErrorContext): DataError {
   const reason = limit === 'maxDecompressedBytes' || limit === 'maxCompressionRatio' ? 'file.too_large' : 'parse.limit';
-  return new DataError(reason, `${what} (limits.${limit} = ${value})`, where, `Fix the producer, or raise limits.${limit} in the contract if this is expected`, { limit, value });
+  return new DataError(
+    reason,
+    `${what} (limits.${limit} = ${value})`,
+    where,
+    `Fix the producer, or raise limits.${limit} in the contract if this is expected`,
+    { limit, value },
+  );
 }

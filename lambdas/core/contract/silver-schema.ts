@@ -19,7 +19,11 @@ import { AUDIT_COLUMNS, RESERVED_NAMES } from './audit';
 export function keptColumnNames(contract: Contract, source: readonly string[]): string[] {
   const taken = new Set([...contract.columns.map((c) => c.name.toLowerCase()), ...RESERVED_NAMES]);
   return source.map((raw) => {
-    let base = raw.trim().toLowerCase().replace(/[^a-z0-9_]/g, '_') || 'column';
+    let base =
+      raw
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9_]/g, '_') || 'column';
     if (/^[0-9]/.test(base)) base = `_${base}`;
     let name = base;
     for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;

@@ -112,7 +112,16 @@ export class StageRun {
     const { contract, workDir } = this.input;
     this.dedupe = undefined;
     this.duplicatesPath = contract.keepDuplicates ? join(workDir, 'duplicates.jsonl') : undefined;
-    this.duplicates = new DuplicatePolicy(contract.onDuplicate, this.keyIdx, contract.keys, this.keyIdx.map((i) => displayFor(this.cols[i])), this.nCols + (this.plan?.extra.length ?? 0), this, candidates, this.duplicatesPath);
+    this.duplicates = new DuplicatePolicy(
+      contract.onDuplicate,
+      this.keyIdx,
+      contract.keys,
+      this.keyIdx.map((i) => displayFor(this.cols[i])),
+      this.nCols + (this.plan?.extra.length ?? 0),
+      this,
+      candidates,
+      this.duplicatesPath,
+    );
   }
   duplicatesPath: string | undefined;
 
@@ -122,7 +131,10 @@ export class StageRun {
     this.header = names.map((h) => h.trim());
     const plan = planColumns(this.header, input.contract, this.where);
     this.plan = plan;
-    this.outColumns = silverColumns(input.contract, plan.extra.map((e) => e.name));
+    this.outColumns = silverColumns(
+      input.contract,
+      plan.extra.map((e) => e.name),
+    );
     this.writer = new PartitionedParquetWriter(
       this.outColumns,
       (dt) => join(input.workDir, 'silver', `dt=${dt}`, `${input.fileId}.parquet`),
@@ -156,7 +168,13 @@ export class StageRun {
   reject(line: number, original: Record<string, unknown> | string, rule: string, reason: string, extra?: unknown[]): void {
     this.counts.rowsQuarantined++;
     bump(this.reasons, rule);
-    const doc: Record<string, unknown> = { _line: line, _rule: rule, _reason: bounded(reason, 1000), _dataset: this.input.dataset, _source_key: this.input.key };
+    const doc: Record<string, unknown> = {
+      _line: line,
+      _rule: rule,
+      _reason: bounded(reason, 1000),
+      _dataset: this.input.dataset,
+      _source_key: this.input.key,
+    };
     // A string is a record that could not be read at all: its text, as it came.
     if (typeof original === 'string') doc._raw = original;
     else doc.row = original;
@@ -225,7 +243,11 @@ export class StageRun {
   partitionOf(row: Typed[]): string {
     if (this.partIdx < 0) return this.input.ingestDate;
     const pv = row[this.partIdx];
-    return this.dayName(pv === null ? Math.floor(Date.parse(`${this.input.ingestDate}T00:00:00Z`) / this.partUnitMs) : Math.floor(((pv as number) * this.partDayMs) / this.partUnitMs));
+    return this.dayName(
+      pv === null
+        ? Math.floor(Date.parse(`${this.input.ingestDate}T00:00:00Z`) / this.partUnitMs)
+        : Math.floor(((pv as number) * this.partDayMs) / this.partUnitMs),
+    );
   }
 
   // A direct-mapped cache of day numbers to partition names (a Map lookup per row showed in profiles).
@@ -239,7 +261,13 @@ export class StageRun {
     if (this.dayKeys[slot] === day) return this.dayVals[slot];
     if (!this.seenDays.has(day)) {
       this.seenDays.add(day);
-      if (this.seenDays.size > this.limits.maxPartitions) throw limitError('maxPartitions', `file spans more than ${this.limits.maxPartitions} ${this.input.contract.partitionBy} partitions (silver dt=)`, this.limits.maxPartitions, this.where);
+      if (this.seenDays.size > this.limits.maxPartitions)
+        throw limitError(
+          'maxPartitions',
+          `file spans more than ${this.limits.maxPartitions} ${this.input.contract.partitionBy} partitions (silver dt=)`,
+          this.limits.maxPartitions,
+          this.where,
+        );
     }
     const s = new Date(day * this.partUnitMs).toISOString().slice(0, this.partLen);
     this.dayKeys[slot] = day;
@@ -326,7 +354,13 @@ export class StageRun {
         v = j.value === null ? (defaults[c] ?? null) : j.value;
         if (j.coerced && j.value !== INVALID) {
           if (input.contract.evolution.onTypeChange === 'reject') {
-            throw new DataError('schema.incompatible', `column ${cols[c].name} changed type: got ${JSON.isRawJSON(rec.values[si]) ? 'number' : typeof rec.values[si]}, contract says ${cols[c].type}`, { ...this.where, line: rec.line, column: cols[c].name }, 'Fix the producer, or set evolution.onTypeChange to coerce', { columns: [cols[c].name] });
+            throw new DataError(
+              'schema.incompatible',
+              `column ${cols[c].name} changed type: got ${JSON.isRawJSON(rec.values[si]) ? 'number' : typeof rec.values[si]}, contract says ${cols[c].type}`,
+              { ...this.where, line: rec.line, column: cols[c].name },
+              'Fix the producer, or set evolution.onTypeChange to coerce',
+              { columns: [cols[c].name] },
+            );
           }
           this.coerced.add(cols[c].name);
           bump(this.warnings, `schema.type_coerced(${cols[c].name})`);

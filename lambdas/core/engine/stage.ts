@@ -21,7 +21,6 @@ import type { StageInput, StageResult } from './stage-io';
 /** Rough width of a value in a CSV, to guess row counts from object sizes. */
 const TYPICAL_WIDTH: Record<string, number> = { string: 8, integer: 4, double: 8, boolean: 4, date: 10, timestamp: 20 };
 
-
 const SAMPLE = 5;
 
 async function readCsv(run: StageRun, input: StageInput): Promise<void> {
@@ -88,10 +87,18 @@ export async function runStage(input: StageInput): Promise<StageResult> {
   const { minRows, maxRows, maxRejectRatio } = contract.fileRules;
   const dataRows = counts.rowsIn;
   if (dataRows < minRows || (maxRows !== undefined && dataRows > maxRows)) {
-    throw new DataError('quality.row_count', `file has ${dataRows} rows, contract expects ${minRows}..${maxRows ?? '∞'}`, where, 'Check the export that produced the file', { rows: dataRows });
+    throw new DataError(
+      'quality.row_count',
+      `file has ${dataRows} rows, contract expects ${minRows}..${maxRows ?? '∞'}`,
+      where,
+      'Check the export that produced the file',
+      { rows: dataRows },
+    );
   }
   if (dataRows > 0 && counts.rowsQuarantined / dataRows > maxRejectRatio) {
-    const top = Object.entries(reasons).sort((a, b) => b[1] - a[1]).slice(0, SAMPLE);
+    const top = Object.entries(reasons)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, SAMPLE);
     // The counts and the rejected rows go with the error: the file's manifest reports them and the row file is kept.
     throw new DataError(
       'quality.reject_ratio',
@@ -111,6 +118,12 @@ export async function runStage(input: StageInput): Promise<StageResult> {
     duplicatesPath: run.duplicates?.dropped ? run.duplicatesPath : undefined,
     columns: run.outColumns,
     partials: run.gold.partials(),
-    plan: { matchedVersion: p.matchedVersion, added: p.added, missing: p.missing, renamed: p.renamed, warnings: [...p.warnings, ...[...run.coerced].map((c) => `coerced ${c} to its contract type`)] },
+    plan: {
+      matchedVersion: p.matchedVersion,
+      added: p.added,
+      missing: p.missing,
+      renamed: p.renamed,
+      warnings: [...p.warnings, ...[...run.coerced].map((c) => `coerced ${c} to its contract type`)],
+    },
   };
 }

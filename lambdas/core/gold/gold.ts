@@ -158,7 +158,11 @@ export class Aggregator {
     this.maxN = new Float64Array(this.cap * this.S).fill(NaN);
     this.columns = [
       ...agg.groupBy.map((g) => ({ name: g, type: this.types.get(g)! as OutColumn['type'], nullable: true })),
-      ...agg.measures.map((m) => ({ name: m.as, type: measureType(m.fn, m.column && this.types.get(m.column)), nullable: m.fn !== 'count' && m.fn !== 'count_distinct' })),
+      ...agg.measures.map((m) => ({
+        name: m.as,
+        type: measureType(m.fn, m.column && this.types.get(m.column)),
+        nullable: m.fn !== 'count' && m.fn !== 'count_distinct',
+      })),
       GOLD_UPDATED_AT,
     ];
   }

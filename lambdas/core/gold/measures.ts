@@ -51,7 +51,9 @@ export function checkSum(sum: number | bigint, decimal: boolean, what: string): 
   if (sum > max || sum < min) {
     throw new GoldOverflow(
       `${what} = ${sum} does not fit ${decimal ? 'decimal(38,s)' : 'a 64-bit integer'}`,
-      decimal ? 'Check the source values (a sum past 10^38 is almost always bad data), or aggregate a smaller groupBy' : 'Check the source values, or declare the column decimal(38,0) so its sum has 38 digits',
+      decimal
+        ? 'Check the source values (a sum past 10^38 is almost always bad data), or aggregate a smaller groupBy'
+        : 'Check the source values, or declare the column decimal(38,0) so its sum has 38 digits',
     );
   }
 }

@@ -13,8 +13,6 @@ import type { Typed } from '../typing/values';
  * Publish merges partials against the same view.
  */
 
-
-
 export interface GoldView {
   /** The contract gold/gold.ts sees: derived columns appended, aggregates rewritten onto them. */
   contract: Contract;
@@ -42,7 +40,12 @@ export function goldView(contract: Contract): GoldView {
       if (!where) return rest;
       const name = `_where_${a}_${k}`;
       const source = measure.column ? index.get(measure.column)! : -1;
-      derived.push({ col: { name, type: source >= 0 ? base[source].type : 'integer', nullable: true }, expr: compileExpression(where, base), source, one: source < 0 });
+      derived.push({
+        col: { name, type: source >= 0 ? base[source].type : 'integer', nullable: true },
+        expr: compileExpression(where, base),
+        source,
+        one: source < 0,
+      });
       return { ...rest, column: name };
     }),
   }));

@@ -23,7 +23,10 @@ export function baseName(key: string): string {
 
 /** Identity of a landing key (not of its version): a re-upload replaces the earlier output. */
 export function sourceId(key: string): string {
-  const stem = baseName(key).replace(/\.(gz|csv|jsonl?|txt|tsv)$/gi, '').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  const stem = baseName(key)
+    .replace(/\.(gz|csv|jsonl?|txt|tsv)$/gi, '')
+    .replace(/[^A-Za-z0-9_-]/g, '_')
+    .slice(0, 40);
   return `${stem}-${sha(key).slice(0, 12)}`;
 }
 
@@ -55,7 +58,8 @@ export const layout = {
   quarantineRows: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/rows/ingest_date=${ingestDate}/${sourceId(key)}.jsonl`,
   /** Rows dropped as duplicates, when the contract keeps them (keepDuplicates). */
   duplicates: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/duplicates/ingest_date=${ingestDate}/${sourceId(key)}.jsonl`,
-  quarantineFile: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/files/ingest_date=${ingestDate}/${sourceId(key)}/${baseName(key)}`,
+  quarantineFile: (dataset: string, ingestDate: string, key: string) =>
+    `quarantine/${dataset}/files/ingest_date=${ingestDate}/${sourceId(key)}/${baseName(key)}`,
   quarantineReason: (dataset: string, ingestDate: string, key: string) => `quarantine/${dataset}/files/ingest_date=${ingestDate}/${sourceId(key)}/_reason.json`,
   manifest: (dataset: string, key: string) => `manifests/${dataset}/${sourceId(key)}.json`,
   manifestPrefix: (dataset: string) => `manifests/${dataset}/`,

@@ -193,7 +193,7 @@ export class ColumnBuffer {
       this.defs.fill(1, 0, n);
     }
     if (this.phys === Phys.BYTE_ARRAY) {
-      const own = (v as string).length >= 13 ? (` ${v as string}`).slice(1) : (v as string);
+      const own = (v as string).length >= 13 ? ` ${v as string}`.slice(1) : (v as string);
       this.dict!.set(own, 0);
       this.dictValues.push(own);
       this.dictChars += own.length;
@@ -336,7 +336,7 @@ export class ColumnBuffer {
         }
         id = dict.size;
         // A long value may be a slice of a whole 1 MB input chunk: keep a copy, not the chunk.
-        const own = s.length >= 13 ? (` ${s}`).slice(1) : s;
+        const own = s.length >= 13 ? ` ${s}`.slice(1) : s;
         dict.set(own, id);
         this.dictValues.push(own);
         this.dictChars += own.length;

@@ -21,7 +21,6 @@ export const CODEC_ID: Record<Codec, number> = { none: 0, snappy: 1, zstd: 6 };
  */
 export const ZSTD_LEVEL = 1;
 
-
 /**
  * Below this many bytes a page is stored in a ZSTD frame of one raw
  * (uncompressed) block: each zstdCompressSync call sets up a fresh context

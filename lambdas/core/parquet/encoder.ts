@@ -185,7 +185,11 @@ export class ParquetFileWriter {
     const before = this.pending;
     this.pending += m;
     this.rows += m;
-    if (this.pending >= (this.opts.rowGroupRows ?? 1_000_000) || (before >>> 10 !== this.pending >>> 10 && this.bufferedBytes >= (this.opts.rowGroupBytes ?? 32 << 20))) this.flushRowGroup();
+    if (
+      this.pending >= (this.opts.rowGroupRows ?? 1_000_000) ||
+      (before >>> 10 !== this.pending >>> 10 && this.bufferedBytes >= (this.opts.rowGroupBytes ?? 32 << 20))
+    )
+      this.flushRowGroup();
   }
 
   /** One page: header then (compressed) body. Returns [uncompressed, compressed] bytes written, header included. */
@@ -222,7 +226,11 @@ export class ParquetFileWriter {
       }
       const dataOffset = this.offset;
       for (const p of pages) {
-        const [u, z] = this.page({ 1: { i32: 0 }, 5: { struct: { 1: { i32: p.rows }, 2: { i32: encoding }, 3: { i32: ENC.RLE }, 4: { i32: ENC.RLE } } } }, p.parts, p.size);
+        const [u, z] = this.page(
+          { 1: { i32: 0 }, 5: { struct: { 1: { i32: p.rows }, 2: { i32: encoding }, 3: { i32: ENC.RLE }, 4: { i32: ENC.RLE } } } },
+          p.parts,
+          p.size,
+        );
         raw += u;
         packed += z;
       }

@@ -76,7 +76,22 @@ export class CompactWriter {
       const id = Number(key);
       const v = s[id];
       if (v === undefined) continue;
-      const type = 'i8' in v ? T.BYTE : 'i32' in v ? T.I32 : 'i64' in v ? T.I64 : 'bin' in v ? T.BINARY : 'bool' in v ? (v.bool ? T.TRUE : T.FALSE) : 'list' in v ? T.LIST : T.STRUCT;
+      const type =
+        'i8' in v
+          ? T.BYTE
+          : 'i32' in v
+            ? T.I32
+            : 'i64' in v
+              ? T.I64
+              : 'bin' in v
+                ? T.BINARY
+                : 'bool' in v
+                  ? v.bool
+                    ? T.TRUE
+                    : T.FALSE
+                  : 'list' in v
+                    ? T.LIST
+                    : T.STRUCT;
       const delta = id - last;
       if (delta > 0 && delta <= 15) this.byte((delta << 4) | type);
       else {

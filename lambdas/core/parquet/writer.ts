@@ -66,7 +66,13 @@ export class PartitionedParquetWriter {
   private fileFor(partition: string): ParquetFileWriter {
     let f = this.files.get(partition);
     if (!f) {
-      f = new ParquetFileWriter(this.pathFor(partition), this.columns, { rowGroupRows: this.rowGroupRows, rowGroupBytes: this.maxBufferedBytes, kv: this.kv, compression: this.compression, pool: this.pool });
+      f = new ParquetFileWriter(this.pathFor(partition), this.columns, {
+        rowGroupRows: this.rowGroupRows,
+        rowGroupBytes: this.maxBufferedBytes,
+        kv: this.kv,
+        compression: this.compression,
+        pool: this.pool,
+      });
       this.files.set(partition, f);
     }
     return f;

@@ -92,7 +92,12 @@ const fp2 = new Int32Array(1);
  * CandidateDeduper. Rows whose key does not type are skipped here; the main
  * pass rejects them anyway.
  */
-export async function findRepeatedKeys(source: AsyncIterable<Uint8Array>, contract: Contract, where: { dataset: string; key: string }, spillDir: string): Promise<Uint8Array> {
+export async function findRepeatedKeys(
+  source: AsyncIterable<Uint8Array>,
+  contract: Contract,
+  where: { dataset: string; key: string },
+  spillDir: string,
+): Promise<Uint8Array> {
   const fmt = contract.format;
   if (fmt.type !== 'csv') throw new Error('the dedupe pre-pass reads CSV only');
   const cols = contract.columns;
@@ -140,7 +145,8 @@ export async function findRepeatedKeys(source: AsyncIterable<Uint8Array>, contra
       // Mirrors the main pass: empty is the default or null; a bad value is a reject there.
       const clean = cleaners[k];
       const t = clean && si >= 0 ? clean(src.slice(starts[si], ends[si])) : undefined;
-      const v = t === null ? defaults[k] : t !== undefined ? plain[k](t) : si < 0 || starts[si] === ends[si] ? defaults[k] : parsers[k](src, starts[si], ends[si]);
+      const v =
+        t === null ? defaults[k] : t !== undefined ? plain[k](t) : si < 0 || starts[si] === ends[si] ? defaults[k] : parsers[k](src, starts[si], ends[si]);
       if (v === INVALID) return;
       key[keyCols[k]] = v;
     }

@@ -80,7 +80,15 @@ export class DuplicatePolicy {
     }
     const prev = this.held.get(key);
     const keepOriginal = this.mode === 'quarantine' || this.droppedPath !== undefined;
-    const entry = (): Held => ({ row: row.slice(), content: keyOf(row, this.allIdx), ordinal, line, original: keepOriginal ? original() : undefined, conflicted: false, copies: [] });
+    const entry = (): Held => ({
+      row: row.slice(),
+      content: keyOf(row, this.allIdx),
+      ordinal,
+      line,
+      original: keepOriginal ? original() : undefined,
+      conflicted: false,
+      copies: [],
+    });
     if (!prev) {
       this.held.set(key, entry());
       return;

@@ -30,7 +30,10 @@ function tokenize(src: string): Tok[] {
     if (/^\s*$/.test(src.slice(pos))) break;
     TOKEN.lastIndex = pos;
     const m = TOKEN.exec(src);
-    if (!m) throw new ExpressionError(`unexpected '${src.slice(pos).trim()[0]}' at position ${pos + 1 + (src.slice(pos).length - src.slice(pos).trimStart().length)}`);
+    if (!m)
+      throw new ExpressionError(
+        `unexpected '${src.slice(pos).trim()[0]}' at position ${pos + 1 + (src.slice(pos).length - src.slice(pos).trimStart().length)}`,
+      );
     const at = pos + m[0].length - m[0].trimStart().length + 1;
     if (m[1] !== undefined) out.push({ kind: 'num', text: m[1], at });
     else if (m[2] !== undefined) out.push({ kind: 'str', text: m[2].replace(/''/g, "'"), at });
@@ -57,22 +60,34 @@ export function parseExpression(src: string): Node {
   };
   const or = (): Node => {
     let l = and();
-    while (kw('or')) { const at = toks[i++].at; l = { t: 'bin', op: 'or', l, r: and(), at }; }
+    while (kw('or')) {
+      const at = toks[i++].at;
+      l = { t: 'bin', op: 'or', l, r: and(), at };
+    }
     return l;
   };
   const and = (): Node => {
     let l = not();
-    while (kw('and')) { const at = toks[i++].at; l = { t: 'bin', op: 'and', l, r: not(), at }; }
+    while (kw('and')) {
+      const at = toks[i++].at;
+      l = { t: 'bin', op: 'and', l, r: not(), at };
+    }
     return l;
   };
   const not = (): Node => {
-    if (kw('not')) { const at = toks[i++].at; return { t: 'not', e: not(), at }; }
+    if (kw('not')) {
+      const at = toks[i++].at;
+      return { t: 'not', e: not(), at };
+    }
     return cmp();
   };
   const cmp = (): Node => {
     const l = sum();
     const t = peek();
-    if (t.kind === 'op' && CMP.has(t.text)) { i++; return { t: 'bin', op: t.text === '==' ? '=' : t.text === '<>' ? '!=' : t.text, l, r: sum(), at: t.at }; }
+    if (t.kind === 'op' && CMP.has(t.text)) {
+      i++;
+      return { t: 'bin', op: t.text === '==' ? '=' : t.text === '<>' ? '!=' : t.text, l, r: sum(), at: t.at };
+    }
     if (kw('is')) {
       i++;
       const negated = kw('not');
@@ -85,23 +100,36 @@ export function parseExpression(src: string): Node {
   };
   const sum = (): Node => {
     let l = product();
-    while (op('+') || op('-')) { const t = toks[i++]; l = { t: 'bin', op: t.text, l, r: product(), at: t.at }; }
+    while (op('+') || op('-')) {
+      const t = toks[i++];
+      l = { t: 'bin', op: t.text, l, r: product(), at: t.at };
+    }
     return l;
   };
   const product = (): Node => {
     let l = unary();
-    while (op('*') || op('/') || op('%')) { const t = toks[i++]; l = { t: 'bin', op: t.text, l, r: unary(), at: t.at }; }
+    while (op('*') || op('/') || op('%')) {
+      const t = toks[i++];
+      l = { t: 'bin', op: t.text, l, r: unary(), at: t.at };
+    }
     return l;
   };
   const unary = (): Node => {
-    if (op('-')) { const at = toks[i++].at; return { t: 'neg', e: unary(), at }; }
+    if (op('-')) {
+      const at = toks[i++].at;
+      return { t: 'neg', e: unary(), at };
+    }
     return primary();
   };
   const primary = (): Node => {
     const t = toks[i++];
     if (t.kind === 'num') return { t: 'num', text: t.text, at: t.at };
     if (t.kind === 'str') return { t: 'str', v: t.text, at: t.at };
-    if (t.kind === 'op' && t.text === '(') { const e = or(); expect(')'); return e; }
+    if (t.kind === 'op' && t.text === '(') {
+      const e = or();
+      expect(')');
+      return e;
+    }
     if (t.kind === 'id') {
       const w = t.text.toLowerCase();
       if (w === 'true' || w === 'false') return { t: 'bool', v: w === 'true', at: t.at };
@@ -110,7 +138,10 @@ export function parseExpression(src: string): Node {
       if (op('(')) {
         i++;
         const args = [or()];
-        while (op(',')) { i++; args.push(or()); }
+        while (op(',')) {
+          i++;
+          args.push(or());
+        }
         expect(')');
         return { t: 'call', fn: w, args, at: t.at };
       }

@@ -35,10 +35,15 @@ export { ExpressionError, parseExpression, type Node };
 type Ty = { k: 'int' } | { k: 'double' } | { k: 'dec'; s: number } | { k: 'string' } | { k: 'bool' } | { k: 'date' } | { k: 'ts' } | { k: 'null' };
 type V = number | bigint | string | boolean | null;
 type Ev = (row: readonly Typed[]) => V;
-interface Compiled { ty: Ty; ev: Ev; lit?: string }
+interface Compiled {
+  ty: Ty;
+  ev: Ev;
+  lit?: string;
+}
 
 const numeric = (ty: Ty) => ty.k === 'int' || ty.k === 'double' || ty.k === 'dec';
-const name = (ty: Ty) => (ty.k === 'dec' ? `decimal(scale ${ty.s})` : ty.k === 'ts' ? 'timestamp' : ty.k === 'bool' ? 'boolean' : ty.k === 'int' ? 'integer' : ty.k);
+const name = (ty: Ty) =>
+  ty.k === 'dec' ? `decimal(scale ${ty.s})` : ty.k === 'ts' ? 'timestamp' : ty.k === 'bool' ? 'boolean' : ty.k === 'int' ? 'integer' : ty.k;
 const pow10 = (n: number) => 10n ** BigInt(n);
 
 /** The common numeric type of two operands, and converters to it. */
@@ -54,7 +59,12 @@ function unify(a: Ty, b: Ty): { ty: Ty; ca: (v: V) => V; cb: (v: V) => V } {
   };
   if (a.k === 'null') return { ty: b, ca: (v) => v, cb: (v) => v };
   if (b.k === 'null') return { ty: a, ca: (v) => v, cb: (v) => v };
-  const ty: Ty = a.k === 'double' || b.k === 'double' ? { k: 'double' } : a.k === 'dec' || b.k === 'dec' ? { k: 'dec', s: Math.max(a.k === 'dec' ? a.s : 0, b.k === 'dec' ? b.s : 0) } : { k: 'int' };
+  const ty: Ty =
+    a.k === 'double' || b.k === 'double'
+      ? { k: 'double' }
+      : a.k === 'dec' || b.k === 'dec'
+        ? { k: 'dec', s: Math.max(a.k === 'dec' ? a.s : 0, b.k === 'dec' ? b.s : 0) }
+        : { k: 'int' };
   return { ty, ca: conv(a, ty), cb: conv(b, ty) };
 }
 
@@ -94,14 +104,24 @@ export function compileExpression(src: string, columns: readonly Column[]): Comp
           if (!Number.isSafeInteger(v)) fail(n.at, `integer ${n.text} is too large`);
           return { ty: { k: 'int' }, ev: () => v };
         }
-        if (/[eE]/.test(n.text)) { const v = Number(n.text); return { ty: { k: 'double' }, ev: () => v }; }
+        if (/[eE]/.test(n.text)) {
+          const v = Number(n.text);
+          return { ty: { k: 'double' }, ev: () => v };
+        }
         const [ip, fp] = n.text.split('.');
         const v = BigInt(ip + fp);
         return { ty: { k: 'dec', s: fp.length }, ev: () => v };
       }
-      case 'str': { const v = n.v; return { ty: { k: 'string' }, ev: () => v, lit: v }; }
-      case 'bool': { const v = n.v; return { ty: { k: 'bool' }, ev: () => v }; }
-      case 'null': return { ty: { k: 'null' }, ev: () => null };
+      case 'str': {
+        const v = n.v;
+        return { ty: { k: 'string' }, ev: () => v, lit: v };
+      }
+      case 'bool': {
+        const v = n.v;
+        return { ty: { k: 'bool' }, ev: () => v };
+      }
+      case 'null':
+        return { ty: { k: 'null' }, ev: () => null };
       case 'typed': {
         const k = n.kind === 'date' ? 'date' : 'ts';
         const v = literalTime(k, n.v);
@@ -115,25 +135,50 @@ export function compileExpression(src: string, columns: readonly Column[]): Comp
         const t = columns[i].type;
         const dec = decimalSpec(t);
         if (dec) return { ty: { k: 'dec', s: dec.scale }, ev: (row) => (row[i] === null ? null : BigInt(row[i] as number | bigint)) };
-        const ty: Ty = t === 'integer' ? { k: 'int' } : t === 'double' ? { k: 'double' } : t === 'boolean' ? { k: 'bool' } : t === 'date' ? { k: 'date' } : t === 'timestamp' ? { k: 'ts' } : { k: 'string' };
+        const ty: Ty =
+          t === 'integer'
+            ? { k: 'int' }
+            : t === 'double'
+              ? { k: 'double' }
+              : t === 'boolean'
+                ? { k: 'bool' }
+                : t === 'date'
+                  ? { k: 'date' }
+                  : t === 'timestamp'
+                    ? { k: 'ts' }
+                    : { k: 'string' };
         return { ty, ev: (row) => row[i] as V };
       }
       case 'neg': {
         const e = c(n.e);
         if (!numeric(e.ty) && e.ty.k !== 'null') bad(n, "'-'", e.ty);
-        return { ty: e.ty, ev: (row) => { const v = e.ev(row); return v === null ? null : typeof v === 'bigint' ? -v : -(v as number) || 0; } };
+        return {
+          ty: e.ty,
+          ev: (row) => {
+            const v = e.ev(row);
+            return v === null ? null : typeof v === 'bigint' ? -v : -(v as number) || 0;
+          },
+        };
       }
       case 'not': {
         const e = c(n.e);
         if (e.ty.k !== 'bool' && e.ty.k !== 'null') bad(n, "'not'", e.ty);
-        return { ty: { k: 'bool' }, ev: (row) => { const v = e.ev(row); return v === null ? null : !v; } };
+        return {
+          ty: { k: 'bool' },
+          ev: (row) => {
+            const v = e.ev(row);
+            return v === null ? null : !v;
+          },
+        };
       }
       case 'isnull': {
         const e = c(n.e);
         return { ty: { k: 'bool' }, ev: n.negated ? (row) => e.ev(row) !== null : (row) => e.ev(row) === null };
       }
-      case 'bin': return binary(n);
-      case 'call': return call(n);
+      case 'bin':
+        return binary(n);
+      case 'call':
+        return call(n);
     }
   };
 
@@ -141,12 +186,33 @@ export function compileExpression(src: string, columns: readonly Column[]): Comp
     let l = c(n.l);
     let r = c(n.r);
     if (n.op === 'and' || n.op === 'or') {
-      for (const [side, x] of [[n.l, l], [n.r, r]] as const) if (x.ty.k !== 'bool' && x.ty.k !== 'null') bad(side, `'${n.op}'`, x.ty);
-      const le = l.ev, re = r.ev;
+      for (const [side, x] of [
+        [n.l, l],
+        [n.r, r],
+      ] as const)
+        if (x.ty.k !== 'bool' && x.ty.k !== 'null') bad(side, `'${n.op}'`, x.ty);
+      const le = l.ev,
+        re = r.ev;
       // Three-valued: false and null = false, true or null = true.
       return n.op === 'and'
-        ? { ty: { k: 'bool' }, ev: (row) => { const a = le(row); if (a === false) return false; const b = re(row); return b === false ? false : a === null || b === null ? null : true; } }
-        : { ty: { k: 'bool' }, ev: (row) => { const a = le(row); if (a === true) return true; const b = re(row); return b === true ? true : a === null || b === null ? null : false; } };
+        ? {
+            ty: { k: 'bool' },
+            ev: (row) => {
+              const a = le(row);
+              if (a === false) return false;
+              const b = re(row);
+              return b === false ? false : a === null || b === null ? null : true;
+            },
+          }
+        : {
+            ty: { k: 'bool' },
+            ev: (row) => {
+              const a = le(row);
+              if (a === true) return true;
+              const b = re(row);
+              return b === true ? true : a === null || b === null ? null : false;
+            },
+          };
     }
     // A text literal beside a date or timestamp is read as one.
     const asTime = (lit: Compiled, other: Compiled, at: number): Compiled => {
@@ -162,18 +228,44 @@ export function compileExpression(src: string, columns: readonly Column[]): Comp
   };
 
   const compare = (n: Extract<Node, { t: 'bin' }>, l: Compiled, r: Compiled): Compiled => {
-    let le = l.ev, re = r.ev;
+    let le = l.ev,
+      re = r.ev;
     if (numeric(l.ty) || numeric(r.ty)) {
       if (!(numeric(l.ty) || l.ty.k === 'null') || !(numeric(r.ty) || r.ty.k === 'null')) fail(n.at, `cannot compare ${name(l.ty)} with ${name(r.ty)}`);
       const u = unify(l.ty, r.ty);
-      const a = le, b = re;
-      le = (row) => { const v = a(row); return v === null ? null : u.ca(v); };
-      re = (row) => { const v = b(row); return v === null ? null : u.cb(v); };
+      const a = le,
+        b = re;
+      le = (row) => {
+        const v = a(row);
+        return v === null ? null : u.ca(v);
+      };
+      re = (row) => {
+        const v = b(row);
+        return v === null ? null : u.cb(v);
+      };
     } else if (l.ty.k !== r.ty.k && l.ty.k !== 'null' && r.ty.k !== 'null') fail(n.at, `cannot compare ${name(l.ty)} with ${name(r.ty)}`);
     const op = n.op;
     const test: (a: V, b: V) => boolean =
-      op === '=' ? (a, b) => a === b : op === '!=' ? (a, b) => a !== b : op === '<' ? (a, b) => a! < b! : op === '<=' ? (a, b) => a! <= b! : op === '>' ? (a, b) => a! > b! : (a, b) => a! >= b!;
-    return { ty: { k: 'bool' }, ev: (row) => { const a = le(row); if (a === null) return null; const b = re(row); return b === null ? null : test(a, b); } };
+      op === '='
+        ? (a, b) => a === b
+        : op === '!='
+          ? (a, b) => a !== b
+          : op === '<'
+            ? (a, b) => a! < b!
+            : op === '<='
+              ? (a, b) => a! <= b!
+              : op === '>'
+                ? (a, b) => a! > b!
+                : (a, b) => a! >= b!;
+    return {
+      ty: { k: 'bool' },
+      ev: (row) => {
+        const a = le(row);
+        if (a === null) return null;
+        const b = re(row);
+        return b === null ? null : test(a, b);
+      },
+    };
   };
 
   const arithmetic = (n: Extract<Node, { t: 'bin' }>, l: Compiled, r: Compiled): Compiled => {
@@ -188,23 +280,34 @@ export function compileExpression(src: string, columns: readonly Column[]): Comp
     if (!numeric(r.ty) && r.ty.k !== 'null') bad(n.r, `'${op}'`, r.ty);
     if (op === '/') {
       const toD = (ty: Ty) => (ty.k === 'dec' ? (v: V) => Number(v as bigint) / 10 ** ty.s : (v: V) => v as number);
-      const a = toD(l.ty), b = toD(r.ty);
+      const a = toD(l.ty),
+        b = toD(r.ty);
       // Division by zero gives null, as in SQL engines that do not raise.
       return { ty: { k: 'double' }, ev: nullSafe(l.ev, r.ev, (x, y) => (b(y) === 0 ? null : a(x) / b(y))) };
     }
     const u = unify(l.ty, r.ty);
     if (u.ty.k === 'dec') {
-      const ls = l.ty.k === 'dec' ? l.ty.s : 0, rs = r.ty.k === 'dec' ? r.ty.s : 0;
+      const ls = l.ty.k === 'dec' ? l.ty.s : 0,
+        rs = r.ty.k === 'dec' ? r.ty.s : 0;
       if (op === '*') {
         const toB = (ty: Ty) => (ty.k === 'dec' ? (v: V) => v as bigint : (v: V) => BigInt(v as number));
-        const a = toB(l.ty), b = toB(r.ty);
+        const a = toB(l.ty),
+          b = toB(r.ty);
         return { ty: { k: 'dec', s: ls + rs }, ev: nullSafe(l.ev, r.ev, (x, y) => a(x) * b(y)) };
       }
       const { ca, cb } = u;
-      const f = op === '+' ? (x: bigint, y: bigint) => x + y : op === '-' ? (x: bigint, y: bigint) => x - y : (x: bigint, y: bigint) => (y === 0n ? null : x % y);
+      const f =
+        op === '+' ? (x: bigint, y: bigint) => x + y : op === '-' ? (x: bigint, y: bigint) => x - y : (x: bigint, y: bigint) => (y === 0n ? null : x % y);
       return { ty: u.ty, ev: nullSafe(l.ev, r.ev, (x, y) => f(ca(x) as bigint, cb(y) as bigint)) };
     }
-    const f = op === '+' ? (x: number, y: number) => x + y : op === '-' ? (x: number, y: number) => x - y : op === '*' ? (x: number, y: number) => x * y : (x: number, y: number) => (y === 0 ? null : x % y);
+    const f =
+      op === '+'
+        ? (x: number, y: number) => x + y
+        : op === '-'
+          ? (x: number, y: number) => x - y
+          : op === '*'
+            ? (x: number, y: number) => x * y
+            : (x: number, y: number) => (y === 0 ? null : x % y);
     return { ty: u.ty.k === 'null' ? { k: 'int' } : u.ty, ev: nullSafe(l.ev, r.ev, (x, y) => f(x as number, y as number)) };
   };
 
@@ -217,7 +320,13 @@ export function compileExpression(src: string, columns: readonly Column[]): Comp
       arity(1);
       if (!ok(args[0].ty) && args[0].ty.k !== 'null') fail(n.at, `${n.fn}() needs ${what}, not ${name(args[0].ty)}`);
       const e = args[0].ev;
-      return { ty, ev: (row) => { const v = e(row); return v === null ? null : f(v); } };
+      return {
+        ty,
+        ev: (row) => {
+          const v = e(row);
+          return v === null ? null : f(v);
+        },
+      };
     };
     const time = (ty: Ty) => ty.k === 'date' || ty.k === 'ts';
     const days = (ty: Ty) => (ty.k === 'ts' ? (v: V) => Math.floor((v as number) / 86400000) : (v: V) => v as number);
@@ -230,26 +339,71 @@ export function compileExpression(src: string, columns: readonly Column[]): Comp
           else if (ty.k === 'null') ty = a.ty;
           else if (a.ty.k !== 'null' && a.ty.k !== ty.k) fail(n.at, `coalesce() arguments must have one type: ${name(ty)} and ${name(a.ty)}`);
         }
-        const evs = args.map((a) => (numeric(ty) && numeric(a.ty) ? ((conv) => (row: readonly Typed[]) => { const v = a.ev(row); return v === null ? null : conv(v); })(unify(a.ty, ty).ca) : a.ev));
-        return { ty, ev: (row) => { for (const e of evs) { const v = e(row); if (v !== null) return v; } return null; } };
+        const evs = args.map((a) =>
+          numeric(ty) && numeric(a.ty)
+            ? ((conv) => (row: readonly Typed[]) => {
+                const v = a.ev(row);
+                return v === null ? null : conv(v);
+              })(unify(a.ty, ty).ca)
+            : a.ev,
+        );
+        return {
+          ty,
+          ev: (row) => {
+            for (const e of evs) {
+              const v = e(row);
+              if (v !== null) return v;
+            }
+            return null;
+          },
+        };
       }
-      case 'abs': return one(numeric, a0, (v) => (typeof v === 'bigint' ? (v < 0n ? -v : v) : Math.abs(v as number)), 'a number');
-      case 'year': case 'month': case 'day': {
+      case 'abs':
+        return one(numeric, a0, (v) => (typeof v === 'bigint' ? (v < 0n ? -v : v) : Math.abs(v as number)), 'a number');
+      case 'year':
+      case 'month':
+      case 'day': {
         const toDays = days(a0);
         const part = n.fn === 'year' ? 0 : n.fn === 'month' ? 1 : 2;
         return one(time, { k: 'int' }, (v) => civil(toDays(v))[part], 'a date or timestamp');
       }
-      case 'hour': return one((ty) => ty.k === 'ts', { k: 'int' }, (v) => Math.floor((((v as number) % 86400000) + 86400000) % 86400000 / 3600000), 'a timestamp');
-      case 'date': return one(time, { k: 'date' }, days(a0), 'a date or timestamp');
+      case 'hour':
+        return one(
+          (ty) => ty.k === 'ts',
+          { k: 'int' },
+          (v) => Math.floor(((((v as number) % 86400000) + 86400000) % 86400000) / 3600000),
+          'a timestamp',
+        );
+      case 'date':
+        return one(time, { k: 'date' }, days(a0), 'a date or timestamp');
       case 'days_between': {
         arity(2);
         for (const a of args) if (!time(a.ty) && a.ty.k !== 'null') fail(n.at, `days_between() needs dates or timestamps, not ${name(a.ty)}`);
-        const d0 = days(args[0].ty), d1 = days(args[1].ty);
+        const d0 = days(args[0].ty),
+          d1 = days(args[1].ty);
         return { ty: { k: 'int' }, ev: nullSafe(args[0].ev, args[1].ev, (x, y) => d1(y) - d0(x)) };
       }
-      case 'length': return one((ty) => ty.k === 'string', { k: 'int' }, (v) => [...(v as string)].length, 'text');
-      case 'lower': return one((ty) => ty.k === 'string', { k: 'string' }, (v) => (v as string).toLowerCase(), 'text');
-      case 'upper': return one((ty) => ty.k === 'string', { k: 'string' }, (v) => (v as string).toUpperCase(), 'text');
+      case 'length':
+        return one(
+          (ty) => ty.k === 'string',
+          { k: 'int' },
+          (v) => [...(v as string)].length,
+          'text',
+        );
+      case 'lower':
+        return one(
+          (ty) => ty.k === 'string',
+          { k: 'string' },
+          (v) => (v as string).toLowerCase(),
+          'text',
+        );
+      case 'upper':
+        return one(
+          (ty) => ty.k === 'string',
+          { k: 'string' },
+          (v) => (v as string).toUpperCase(),
+          'text',
+        );
       default:
         return fail(n.at, `unknown function ${n.fn}() (functions: coalesce, abs, year, month, day, hour, date, days_between, length, lower, upper)`);
     }

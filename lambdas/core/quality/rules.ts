@@ -18,7 +18,6 @@ export interface CompiledRule {
   check(row: Typed[]): string | undefined;
 }
 
-
 /** Characters as a reader counts them: code points (an emoji is 1, not its 2 UTF-16 units). */
 export function codePoints(s: string): number {
   let n = s.length;
@@ -61,7 +60,7 @@ function numeric(col: Column, bound: number): (v: Typed) => number {
     const scaled = parseDecimal(String(bound), { precision: 38, scale: dec.scale });
     const b = typeof scaled !== 'symbol' ? scaled : canonicalDecimal(BigInt(Math.round(bound * 10 ** dec.scale)));
     // Number and bigint compare exactly with each other, whichever form either side takes.
-    return (v) => (v as Scaled) < b ? -1 : (v as Scaled) > b ? 1 : 0;
+    return (v) => ((v as Scaled) < b ? -1 : (v as Scaled) > b ? 1 : 0);
   }
   return (v) => ((v as number) < bound ? -1 : (v as number) > bound ? 1 : 0);
 }
@@ -86,7 +85,9 @@ export function compileRules(contract: Contract): CompiledRule[] {
       const idx = r.columns.map((c) => index.get(c)!);
       const seen = new FingerprintSet();
       return {
-        id, severity, column: r.columns.join(','),
+        id,
+        severity,
+        column: r.columns.join(','),
         check: (row) => {
           if (idx.some((i) => row[i] === null)) return undefined;
           return seen.add(keyOf(row, idx)) ? undefined : `duplicate value for ${r.columns.join(', ')}`;
@@ -106,7 +107,9 @@ export function compileRules(contract: Contract): CompiledRule[] {
         const cmp = numeric(col, boundOf(col, r.value));
         const below = r.rule === 'min';
         return {
-          id, severity, column: r.column,
+          id,
+          severity,
+          column: r.column,
           check: (row) => {
             const v = row[i];
             if (v === null) return undefined;
@@ -123,7 +126,9 @@ export function compileRules(contract: Contract): CompiledRule[] {
           // Accepted strings seen lately (base/hash.ts recentSlot), compared by content.
           const recent: (string | undefined)[] = new Array(32).fill(undefined);
           return {
-            id, severity, column: r.column,
+            id,
+            severity,
+            column: r.column,
             check: (row) => {
               const v = row[i] as string | null;
               if (v === null) return undefined;
@@ -136,7 +141,9 @@ export function compileRules(contract: Contract): CompiledRule[] {
           };
         }
         return {
-          id, severity, column: r.column,
+          id,
+          severity,
+          column: r.column,
           check: (row) => {
             const v = row[i];
             return v === null || allowed.has(show(v)) ? undefined : fail(v);
@@ -148,17 +155,23 @@ export function compileRules(contract: Contract): CompiledRule[] {
         const text = col.type === 'string' ? (v: Typed) => v as string : show;
         const want = r.match;
         return {
-          id, severity, column: r.column,
+          id,
+          severity,
+          column: r.column,
           check: (row) => {
             const v = row[i];
-            return v === null || re.test(text(v)) === want ? undefined : `${r.column}='${show(v)}' ${want ? 'does not match' : 'matches the forbidden pattern'} /${r.pattern}/`;
+            return v === null || re.test(text(v)) === want
+              ? undefined
+              : `${r.column}='${show(v)}' ${want ? 'does not match' : 'matches the forbidden pattern'} /${r.pattern}/`;
           },
         };
       }
       case 'not_in': {
         const banned = new Set(r.values.map((v) => String(v)));
         return {
-          id, severity, column: r.column,
+          id,
+          severity,
+          column: r.column,
           check: (row) => {
             const v = row[i];
             return v === null || !banned.has(show(v)) ? undefined : `${r.column}='${show(v)}' is one of the forbidden values ${[...banned].join(', ')}`;
@@ -167,7 +180,9 @@ export function compileRules(contract: Contract): CompiledRule[] {
       }
       case 'length':
         return {
-          id, severity, column: r.column,
+          id,
+          severity,
+          column: r.column,
           check: (row) => {
             const v = row[i];
             if (v === null) return undefined;

@@ -65,8 +65,18 @@ export class RecordAssembler {
   }
 
   private endField(): void {
-    if (this.valueLength > this.limits.maxFieldLength) throw limitError('maxFieldLength', `a field of line ${this.startLine} is longer than ${this.limits.maxFieldLength} characters`, this.limits.maxFieldLength, { ...this.where, line: this.startLine });
-    if (this.fields.length >= this.limits.maxColumns) throw limitError('maxColumns', `line ${this.startLine} has more than ${this.limits.maxColumns} fields`, this.limits.maxColumns, { ...this.where, line: this.startLine });
+    if (this.valueLength > this.limits.maxFieldLength)
+      throw limitError(
+        'maxFieldLength',
+        `a field of line ${this.startLine} is longer than ${this.limits.maxFieldLength} characters`,
+        this.limits.maxFieldLength,
+        { ...this.where, line: this.startLine },
+      );
+    if (this.fields.length >= this.limits.maxColumns)
+      throw limitError('maxColumns', `line ${this.startLine} has more than ${this.limits.maxColumns} fields`, this.limits.maxColumns, {
+        ...this.where,
+        line: this.startLine,
+      });
     const p = this.parts;
     this.fields.push(p.length === 0 ? '' : p.length === 1 ? p[0] : p.join(''));
     this.parts = [];
@@ -155,7 +165,13 @@ export class RecordAssembler {
       }
     }
     this.length += i - pos;
-    if (this.length > this.limits.maxRecordLength) throw limitError('maxRecordLength', `the record starting at line ${this.startLine} is longer than ${this.limits.maxRecordLength} characters`, this.limits.maxRecordLength, { ...this.where, line: this.startLine });
+    if (this.length > this.limits.maxRecordLength)
+      throw limitError(
+        'maxRecordLength',
+        `the record starting at line ${this.startLine} is longer than ${this.limits.maxRecordLength} characters`,
+        this.limits.maxRecordLength,
+        { ...this.where, line: this.startLine },
+      );
     if (this.valueLength > this.limits.maxFieldLength) this.endField();
     return -1;
   }
@@ -168,7 +184,13 @@ export class RecordAssembler {
   /** The end of the input: the record so far is complete, unless a quote is still open. */
   finish(): boolean {
     this.active = false;
-    if (this.state === QUOTED) throw new DataError('parse.error', 'unterminated quoted field', { ...this.where, line: this.startLine }, 'Close the quote or escape it by doubling it ("")');
+    if (this.state === QUOTED)
+      throw new DataError(
+        'parse.error',
+        'unterminated quoted field',
+        { ...this.where, line: this.startLine },
+        'Close the quote or escape it by doubling it ("")',
+      );
     if (this.state === CR) this.add('\r');
     this.newlines++; // the end of the input ends the record as a newline would
     if (this.state === FIELD_START && !this.fields.length) return false;

@@ -100,7 +100,11 @@ export class CsvScanner {
   }
 
   private grow(): void {
-    if (this.starts.length > this.limits.maxColumns) throw limitError('maxColumns', `line ${this.line} has more than ${this.limits.maxColumns} fields`, this.limits.maxColumns, { ...this.where, line: this.line });
+    if (this.starts.length > this.limits.maxColumns)
+      throw limitError('maxColumns', `line ${this.line} has more than ${this.limits.maxColumns} fields`, this.limits.maxColumns, {
+        ...this.where,
+        line: this.line,
+      });
     const s = new Int32Array(this.starts.length * 2);
     const e = new Int32Array(this.ends.length * 2);
     s.set(this.starts);
@@ -176,7 +180,9 @@ export class CsvScanner {
 
   private checkFields(n: number, line: number): void {
     const max = this.limits.maxFieldLength;
-    for (let i = 0; i < n; i++) if (this.ends[i] - this.starts[i] > max) throw limitError('maxFieldLength', `field ${i + 1} of line ${line} is longer than ${max} characters`, max, { ...this.where, line });
+    for (let i = 0; i < n; i++)
+      if (this.ends[i] - this.starts[i] > max)
+        throw limitError('maxFieldLength', `field ${i + 1} of line ${line} is longer than ${max} characters`, max, { ...this.where, line });
   }
 }
 

@@ -76,7 +76,12 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   return -1;
 }
 
-export async function* decodeText(source: AsyncIterable<Uint8Array>, encoding: 'utf-8' | 'latin1', where: { dataset: string; key: string }, limits: ReadLimits = limitsOf()): AsyncGenerator<string> {
+export async function* decodeText(
+  source: AsyncIterable<Uint8Array>,
+  encoding: 'utf-8' | 'latin1',
+  where: { dataset: string; key: string },
+  limits: ReadLimits = limitsOf(),
+): AsyncGenerator<string> {
   // The byte-order mark is dropped here, not by the decoder: Node's decoder loses a U+FEFF
   // further in when its first call returned no text (a first chunk of half a character).
   const decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
@@ -96,9 +101,20 @@ export async function* decodeText(source: AsyncIterable<Uint8Array>, encoding: '
       if (!chunk.length) continue;
       if (!offset) sniffBytes(chunk, encoding, where);
       offset += chunk.length;
-      if (offset > limits.maxDecompressedBytes) throw limitError('maxDecompressedBytes', `file is larger than ${limits.maxDecompressedBytes} bytes${counter.gzip ? ' once decompressed' : ''}`, limits.maxDecompressedBytes, where);
+      if (offset > limits.maxDecompressedBytes)
+        throw limitError(
+          'maxDecompressedBytes',
+          `file is larger than ${limits.maxDecompressedBytes} bytes${counter.gzip ? ' once decompressed' : ''}`,
+          limits.maxDecompressedBytes,
+          where,
+        );
       if (counter.gzip && offset > 16 * 1024 * 1024 && offset > limits.maxCompressionRatio * counter.bytes) {
-        throw limitError('maxCompressionRatio', `gzip expands more than ${limits.maxCompressionRatio}:1 (${offset} bytes from ${counter.bytes}): a decompression bomb, or not data`, limits.maxCompressionRatio, where);
+        throw limitError(
+          'maxCompressionRatio',
+          `gzip expands more than ${limits.maxCompressionRatio}:1 (${offset} bytes from ${counter.bytes}): a decompression bomb, or not data`,
+          limits.maxCompressionRatio,
+          where,
+        );
       }
       let s: string;
       if (started && !pending && isAscii(chunk)) s = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
@@ -128,9 +144,20 @@ export async function* decodeText(source: AsyncIterable<Uint8Array>, encoding: '
       const bad = firstInvalidUtf8(chunk);
       const at = offset - chunk.length + Math.max(bad, 0);
       const where2 = bad < 0 ? `near byte ${offset}` : `at byte ${at}`;
-      throw new DataError('parse.encoding', `file is not valid ${encoding} (${where2}${bad < 0 ? ', a character cut off at the end' : `: 0x${chunk[bad].toString(16).padStart(2, '0')}`})`, where, `Re-export the file as ${encoding} or set format.encoding in the contract`, { offset: at });
+      throw new DataError(
+        'parse.encoding',
+        `file is not valid ${encoding} (${where2}${bad < 0 ? ', a character cut off at the end' : `: 0x${chunk[bad].toString(16).padStart(2, '0')}`})`,
+        where,
+        `Re-export the file as ${encoding} or set format.encoding in the contract`,
+        { offset: at },
+      );
     }
-    if (e instanceof Error && /incorrect header check|unexpected end of file|invalid|unknown compression/i.test(e.message) && counter.gzip && !(e instanceof DataError)) {
+    if (
+      e instanceof Error &&
+      /incorrect header check|unexpected end of file|invalid|unknown compression/i.test(e.message) &&
+      counter.gzip &&
+      !(e instanceof DataError)
+    ) {
       throw new DataError('parse.error', `corrupt gzip stream: ${e.message}`, where, 'Re-upload the file');
     }
     throw e;

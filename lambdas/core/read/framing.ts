@@ -28,10 +28,15 @@ const MAGIC: [number[], string][] = [
 /** Checks the first (decompressed) bytes of a file: UTF-16 and binary content are refused with their fix. */
 export function sniffBytes(b: Uint8Array, encoding: string, where: Where): void {
   for (const [magic, what] of MAGIC) {
-    if (magic.every((x, i) => b[i] === x)) throw framing(`file is ${what}, not text`, where, 'Upload the export as text (CSV or JSON), or gzip-compressed text');
+    if (magic.every((x, i) => b[i] === x))
+      throw framing(`file is ${what}, not text`, where, 'Upload the export as text (CSV or JSON), or gzip-compressed text');
   }
   if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
-    throw framing('file is UTF-16 (it starts with a UTF-16 byte-order mark)', where, `Re-export the file as ${encoding === 'latin1' ? 'latin1 or UTF-8' : 'UTF-8'}`);
+    throw framing(
+      'file is UTF-16 (it starts with a UTF-16 byte-order mark)',
+      where,
+      `Re-export the file as ${encoding === 'latin1' ? 'latin1 or UTF-8' : 'UTF-8'}`,
+    );
   }
   const n = Math.min(b.length, 4096);
   let zeros = 0;
@@ -46,7 +51,11 @@ export function sniffBytes(b: Uint8Array, encoding: string, where: Where): void 
   if (!zeros) return;
   // Text in UTF-16 has a zero in every other byte (ASCII characters); binary has zeros anywhere.
   if (n >= 4 && Math.max(evenZeros, oddZeros) >= n / 2 - 2 && Math.min(evenZeros, oddZeros) <= n / 64) {
-    throw framing(`file looks like UTF-16 (${oddZeros > evenZeros ? 'little' : 'big'}-endian, no byte-order mark): every other byte is zero`, where, 'Re-export the file as UTF-8');
+    throw framing(
+      `file looks like UTF-16 (${oddZeros > evenZeros ? 'little' : 'big'}-endian, no byte-order mark): every other byte is zero`,
+      where,
+      'Re-export the file as UTF-8',
+    );
   }
   throw framing(`file looks binary, not text (${zeros} zero bytes in the first ${n})`, where, 'Upload the data as text (CSV or JSON), or gzip-compressed text');
 }
@@ -74,7 +83,11 @@ export function diagnoseHeader(names: string[], contract: Contract, where: Where
   const fmt = contract.format;
   if (fmt.type !== 'csv') return;
   if (!names.length || names.every((n) => n.trim() === '')) {
-    throw framing('blank header: the first line has no column names', where, 'Remove the blank line(s) before the header, or send the header on the first line');
+    throw framing(
+      'blank header: the first line has no column names',
+      where,
+      'Remove the blank line(s) before the header, or send the header on the first line',
+    );
   }
   const joined = names.join(fmt.delimiter);
   const first = joined.trimStart();
@@ -91,7 +104,11 @@ export function diagnoseHeader(names: string[], contract: Contract, where: Where
     if (d === fmt.delimiter || !joined.includes(d)) continue;
     const split = joined.split(d);
     if (hits(split) > own && split.length > names.length) {
-      throw framing(`delimiter looks like ${show(d)}, not ${show(fmt.delimiter)}: the header splits into ${bounded(split.slice(0, 8).join(', '), 300)}${split.length > 8 ? ', …' : ''}`, where, `Re-export with ${show(fmt.delimiter)} as the delimiter, or set format.delimiter to ${JSON.stringify(d)} in the contract`);
+      throw framing(
+        `delimiter looks like ${show(d)}, not ${show(fmt.delimiter)}: the header splits into ${bounded(split.slice(0, 8).join(', '), 300)}${split.length > 8 ? ', …' : ''}`,
+        where,
+        `Re-export with ${show(fmt.delimiter)} as the delimiter, or set format.delimiter to ${JSON.stringify(d)} in the contract`,
+      );
     }
   }
 }

@@ -75,10 +75,11 @@ export function repeatsKey(text: string, value: unknown): boolean {
     const o = stack.pop();
     if (typeof o !== 'object' || o === null || JSON.isRawJSON(o)) continue;
     if (Array.isArray(o)) for (const x of o) stack.push(x);
-    else for (const k in o) {
-      keys++;
-      stack.push((o as Record<string, unknown>)[k]);
-    }
+    else
+      for (const k in o) {
+        keys++;
+        stack.push((o as Record<string, unknown>)[k]);
+      }
   }
   return keys !== colons;
 }
@@ -96,9 +97,12 @@ export function parseJsonRecord(text: string, limits: ReadLimits): ParsedJson {
   }
   // Each level of nesting takes 2 characters and each key at least 4 ("":0,): a shorter text cannot break either limit.
   if (typeof value === 'object' && value !== null) {
-    if (text.length > 2 * limits.maxJsonDepth && depthOf(value, limits.maxJsonDepth) > limits.maxJsonDepth) return { ok: false, error: `nested deeper than ${limits.maxJsonDepth} levels (limits.maxJsonDepth)` };
-    if (text.length > 4 * limits.maxColumns && !Array.isArray(value) && Object.keys(value).length > limits.maxColumns) return { ok: false, error: `record has more than ${limits.maxColumns} keys (limits.maxColumns)` };
-    if (repeatsKey(text, value)) return { ok: false, error: 'an object in the record has the same key twice: which value is meant is ambiguous (JSON.parse would keep the last)' };
+    if (text.length > 2 * limits.maxJsonDepth && depthOf(value, limits.maxJsonDepth) > limits.maxJsonDepth)
+      return { ok: false, error: `nested deeper than ${limits.maxJsonDepth} levels (limits.maxJsonDepth)` };
+    if (text.length > 4 * limits.maxColumns && !Array.isArray(value) && Object.keys(value).length > limits.maxColumns)
+      return { ok: false, error: `record has more than ${limits.maxColumns} keys (limits.maxColumns)` };
+    if (repeatsKey(text, value))
+      return { ok: false, error: 'an object in the record has the same key twice: which value is meant is ambiguous (JSON.parse would keep the last)' };
   }
   if (INEXACT.test(text)) value = JSON.parse(text, keepSource as (k: string, v: unknown) => unknown);
   return { ok: true, value };
@@ -178,7 +182,8 @@ export class JsonArraySplitter {
 
   private keep(s: string): void {
     this.partLength += s.length;
-    if (this.partLength > this.maxRecordLength) throw new RangeError(`element ${this.count + 1} is longer than ${this.maxRecordLength} characters (limits.maxRecordLength)`);
+    if (this.partLength > this.maxRecordLength)
+      throw new RangeError(`element ${this.count + 1} is longer than ${this.maxRecordLength} characters (limits.maxRecordLength)`);
     this.parts.push(s);
   }
 

@@ -12,7 +12,9 @@ export { decodeText, endsOnCharBoundary, firstInvalidUtf8 } from './decode';
  * format into a stream of header + record batches.
  */
 
-export type SourceRecord = { line: number; fields: string[]; values?: undefined } | { line: number; values: unknown[]; fields?: undefined; obj: Record<string, unknown> };
+export type SourceRecord =
+  | { line: number; fields: string[]; values?: undefined }
+  | { line: number; values: unknown[]; fields?: undefined; obj: Record<string, unknown> };
 
 export interface RecordBatch {
   /** Set on the first batch: the file's column names. */
@@ -22,7 +24,11 @@ export interface RecordBatch {
   malformed: { line: number; raw: string; error: string }[];
 }
 
-export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: Contract, where: { dataset: string; key: string }): AsyncGenerator<RecordBatch> {
+export async function* readRecords(
+  source: AsyncIterable<Uint8Array>,
+  contract: Contract,
+  where: { dataset: string; key: string },
+): AsyncGenerator<RecordBatch> {
   const fmt = contract.format;
   const limits = limitsOf(contract.limits);
   if (fmt.type === 'csv') {
@@ -73,7 +79,8 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
   const learnNames = (objs: unknown[]) => {
     if (names) return;
     const seen = new Set<string>();
-    for (const o of objs) if (isObject(o)) for (const k of Object.keys(o)) if (seen.size < limits.maxColumns || seen.has(k) || planned.has(k.trim())) seen.add(k);
+    for (const o of objs)
+      if (isObject(o)) for (const k of Object.keys(o)) if (seen.size < limits.maxColumns || seen.has(k) || planned.has(k.trim())) seen.add(k);
     names = [...seen];
     index = new Map(names.map((n, i) => [n, i]));
   };
@@ -86,7 +93,8 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
       if (typeof v === 'string' && !v.isWellFormed()) return `${bounded(k, 200)} holds a lone surrogate (a \\u escape of half a character): not valid Unicode`;
       const i = index!.get(k);
       if (i !== undefined) values[i] = v;
-      else if (!ignorable(k, v)) return `key ${bounded(JSON.stringify(k), 200)} is not among the columns learned from the file's first records (a key that first appears later, or past limits.maxColumns): its value would be lost`;
+      else if (!ignorable(k, v))
+        return `key ${bounded(JSON.stringify(k), 200)} is not among the columns learned from the file's first records (a key that first appears later, or past limits.maxColumns): its value would be lost`;
     }
     return { line, values, obj };
   };
@@ -111,8 +119,7 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
       if (parsed.ok) {
         pending.push({ obj: parsed.value, line: ln, raw });
         pendingChars += raw.length;
-      }
-      else out.malformed.push({ line: ln, raw, error: parsed.error });
+      } else out.malformed.push({ line: ln, raw, error: parsed.error });
     }
   };
   const release = (out: RecordBatch, final: boolean): RecordBatch => {
@@ -161,9 +168,15 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
     const splitter = new JsonArraySplitter(limits.maxRecordLength);
     const fail = (e: unknown): never => {
       if (e instanceof DataError) throw e;
-      if ((e as Error).message === 'the document is empty') throw new DataError('file.empty', 'file has no JSON document (only blank space)', where, 'Upload a JSON array of records');
+      if ((e as Error).message === 'the document is empty')
+        throw new DataError('file.empty', 'file has no JSON document (only blank space)', where, 'Upload a JSON array of records');
       if (e instanceof RangeError) throw limitError('maxRecordLength', (e as Error).message, limits.maxRecordLength, where);
-      throw new DataError('parse.error', `invalid JSON array: ${(e as Error).message}`, where, 'Send a JSON array of objects ([{...}, {...}]), or use format jsonl for one record per line');
+      throw new DataError(
+        'parse.error',
+        `invalid JSON array: ${(e as Error).message}`,
+        where,
+        'Send a JSON array of objects ([{...}, {...}]), or use format jsonl for one record per line',
+      );
     };
     for await (const text of rest) {
       let elements: string[];
@@ -199,7 +212,11 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
     if (nl < 0) {
       carry.push(text);
       carryLength += text.length;
-      if (carryLength > limits.maxRecordLength) throw limitError('maxRecordLength', `line ${line + 1} is longer than ${limits.maxRecordLength} characters`, limits.maxRecordLength, { ...where, line: line + 1 });
+      if (carryLength > limits.maxRecordLength)
+        throw limitError('maxRecordLength', `line ${line + 1} is longer than ${limits.maxRecordLength} characters`, limits.maxRecordLength, {
+          ...where,
+          line: line + 1,
+        });
       continue;
     }
     carry.push(text.slice(0, nl));
@@ -211,7 +228,9 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, contract: 
     }
     carry = from < text.length ? [text.slice(from)] : [];
     carryLength = text.length - from;
-    for (const l of lines) if (l.length > limits.maxRecordLength) throw limitError('maxRecordLength', `a line is longer than ${limits.maxRecordLength} characters`, limits.maxRecordLength, where);
+    for (const l of lines)
+      if (l.length > limits.maxRecordLength)
+        throw limitError('maxRecordLength', `a line is longer than ${limits.maxRecordLength} characters`, limits.maxRecordLength, where);
     const base = line;
     line += lines.length;
     const b = batch();

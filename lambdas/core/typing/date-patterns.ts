@@ -41,7 +41,10 @@ export function compileDatePattern(pattern: string, pivotYear = 1970): FieldRead
     }
     const slot = slotOf(tok);
     if (slot === undefined) {
-      if (/^[A-Za-z]$/.test(tok)) throw new PatternError(`unknown pattern letter '${tok}' in '${pattern}' (letters: yyyy yy MMMM MMM MM M dd d EEE HH H hh h mm ss S..S a; quote literal text as 'T')`);
+      if (/^[A-Za-z]$/.test(tok))
+        throw new PatternError(
+          `unknown pattern letter '${tok}' in '${pattern}' (letters: yyyy yy MMMM MMM MM M dd d EEE HH H hh h mm ss S..S a; quote literal text as 'T')`,
+        );
       source += escapeRegex(tok);
       continue;
     }
@@ -58,8 +61,12 @@ export function compileDatePattern(pattern: string, pivotYear = 1970): FieldRead
     for (let i = 0; i < slots.length; i++) {
       const v = m[i + 1];
       switch (slots[i]) {
-        case 'y4': f[0] = +v; break;
-        case 'y2': f[0] = pivotYear + ((+v - (pivotYear % 100) + 100) % 100); break;
+        case 'y4':
+          f[0] = +v;
+          break;
+        case 'y2':
+          f[0] = pivotYear + ((+v - (pivotYear % 100) + 100) % 100);
+          break;
         case 'Mname': {
           const lower = v.toLowerCase();
           const k = MONTHS.findIndex((name) => name === lower || (lower.length === 3 && name.startsWith(lower)) || (lower === 'sept' && name === 'september'));
@@ -67,15 +74,33 @@ export function compileDatePattern(pattern: string, pivotYear = 1970): FieldRead
           f[1] = k + 1;
           break;
         }
-        case 'M': f[1] = +v; break;
-        case 'd': f[2] = +v; break;
-        case 'H': f[3] = +v; break;
-        case 'h': if (+v < 1 || +v > 12) return undefined; f[3] = +v % 12; break;
-        case 'a': pm = v.toLowerCase() === 'pm' ? 12 : 0; break;
-        case 'm': f[4] = +v; break;
-        case 's': f[5] = +v; break;
-        case 'S': f[6] = Number(v.slice(0, 3).padEnd(3, '0')); break;
-        case 'E': break;
+        case 'M':
+          f[1] = +v;
+          break;
+        case 'd':
+          f[2] = +v;
+          break;
+        case 'H':
+          f[3] = +v;
+          break;
+        case 'h':
+          if (+v < 1 || +v > 12) return undefined;
+          f[3] = +v % 12;
+          break;
+        case 'a':
+          pm = v.toLowerCase() === 'pm' ? 12 : 0;
+          break;
+        case 'm':
+          f[4] = +v;
+          break;
+        case 's':
+          f[5] = +v;
+          break;
+        case 'S':
+          f[6] = Number(v.slice(0, 3).padEnd(3, '0'));
+          break;
+        case 'E':
+          break;
       }
     }
     if (pm >= 0) f[3] += pm;
@@ -101,14 +126,21 @@ function slotOf(tok: string): Slot | undefined {
 
 function groupOf(slot: Slot, len: number): string {
   switch (slot) {
-    case 'y4': return '(\\d{4})';
-    case 'y2': return '(\\d{2})';
+    case 'y4':
+      return '(\\d{4})';
+    case 'y2':
+      return '(\\d{2})';
     // Full names, 3-letter abbreviations and 'Sept'; the reader maps them back.
-    case 'Mname': return `(${MONTHS.join('|')}|sept|${MONTHS.map((n) => n.slice(0, 3)).join('|')})`;
-    case 'E': return `(${DAYS.join('|')}|${DAYS.map((n) => n.slice(0, 3)).join('|')})`;
-    case 'a': return '(am|pm)';
-    case 'S': return `(\\d{${len === 1 ? '1,9' : len}})`;
-    default: return '(\\d{1,2})';
+    case 'Mname':
+      return `(${MONTHS.join('|')}|sept|${MONTHS.map((n) => n.slice(0, 3)).join('|')})`;
+    case 'E':
+      return `(${DAYS.join('|')}|${DAYS.map((n) => n.slice(0, 3)).join('|')})`;
+    case 'a':
+      return '(am|pm)';
+    case 'S':
+      return `(\\d{${len === 1 ? '1,9' : len}})`;
+    default:
+      return '(\\d{1,2})';
   }
 }
 
@@ -129,7 +161,16 @@ export function zoneFormatter(zone: string): Intl.DateTimeFormat | undefined {
   let f = zones.get(zone);
   if (!f) {
     try {
-      f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      });
     } catch {
       return undefined;
     }
@@ -178,24 +219,52 @@ export function formatSample(pattern: string): { text: string; has: Set<number> 
   let text = '';
   for (const m of pattern.matchAll(TOKEN)) {
     const tok = m[0];
-    if (m[1] !== undefined) { text += m[1]; continue; }
+    if (m[1] !== undefined) {
+      text += m[1];
+      continue;
+    }
     const slot = slotOf(tok);
     const field = ({ y4: 0, y2: 0, Mname: 1, M: 1, d: 2, H: 3, h: 3, m: 4, s: 5, S: 6 } as Record<string, number>)[slot ?? ''];
     if (field !== undefined) has.add(field);
     switch (slot) {
-      case 'y4': text += y; break;
-      case 'y2': text += two(y % 100); break;
-      case 'Mname': text += tok.length === 4 ? 'March' : 'Mar'; break;
-      case 'M': text += tok.length === 2 ? two(mo) : mo; break;
-      case 'd': text += two(d); break;
-      case 'E': text += tok.length === 4 ? 'Saturday' : 'Sat'; break;
-      case 'H': text += two(h); break;
-      case 'h': text += two(h % 12 || 12); break;
-      case 'a': text += h >= 12 ? 'PM' : 'AM'; break;
-      case 'm': text += two(mi); break;
-      case 's': text += two(s); break;
-      case 'S': text += String(ms).padStart(3, '0').padEnd(tok.length, '0').slice(0, tok.length); break;
-      default: text += tok;
+      case 'y4':
+        text += y;
+        break;
+      case 'y2':
+        text += two(y % 100);
+        break;
+      case 'Mname':
+        text += tok.length === 4 ? 'March' : 'Mar';
+        break;
+      case 'M':
+        text += tok.length === 2 ? two(mo) : mo;
+        break;
+      case 'd':
+        text += two(d);
+        break;
+      case 'E':
+        text += tok.length === 4 ? 'Saturday' : 'Sat';
+        break;
+      case 'H':
+        text += two(h);
+        break;
+      case 'h':
+        text += two(h % 12 || 12);
+        break;
+      case 'a':
+        text += h >= 12 ? 'PM' : 'AM';
+        break;
+      case 'm':
+        text += two(mi);
+        break;
+      case 's':
+        text += two(s);
+        break;
+      case 'S':
+        text += String(ms).padStart(3, '0').padEnd(tok.length, '0').slice(0, tok.length);
+        break;
+      default:
+        text += tok;
     }
   }
   return { text, has };

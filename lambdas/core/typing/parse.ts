@@ -50,7 +50,13 @@ function timestampParser(col: Column): Parser {
   // Local times in a zone with DST resolve under the column's policy, if it sets one.
   const dst = col.dst && !(tz === 'UTC' || tz === 'Z' || OFFSET_RE.test(tz)) ? col.dst : undefined;
   return (raw) => {
-    let y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0;
+    let y: number,
+      mo: number,
+      d: number,
+      h = 0,
+      mi = 0,
+      s = 0,
+      ms = 0;
     let offset: string | undefined;
     if (pattern) {
       const f = pattern(raw);
@@ -59,13 +65,24 @@ function timestampParser(col: Column): Parser {
     } else if (isIsoUtcSeconds(raw)) {
       // Fast path: YYYY-MM-DDTHH:MM:SSZ, the common export shape.
       const d2 = (o: number) => (raw.charCodeAt(o) - 48) * 10 + raw.charCodeAt(o + 1) - 48;
-      y = d2(0) * 100 + d2(2); mo = d2(5); d = d2(8); h = d2(11); mi = d2(14); s = d2(17);
+      y = d2(0) * 100 + d2(2);
+      mo = d2(5);
+      d = d2(8);
+      h = d2(11);
+      mi = d2(14);
+      s = d2(17);
       offset = 'Z';
     } else {
       const m = ISO_TS.exec(raw);
       if (!m) return INVALID;
-      y = +m[1]; mo = +m[2]; d = +m[3];
-      if (m[4] !== undefined) { h = +m[4]; mi = +m[5]; s = m[6] ? +m[6] : 0; }
+      y = +m[1];
+      mo = +m[2];
+      d = +m[3];
+      if (m[4] !== undefined) {
+        h = +m[4];
+        mi = +m[5];
+        s = m[6] ? +m[6] : 0;
+      }
       if (m[7]) ms = Number(m[7].slice(0, 3).padEnd(3, '0'));
       offset = m[8];
     }
@@ -90,7 +107,9 @@ function dateParser(col: Column): Parser {
       return f ? civilDays(f[0], f[1], f[2]) : INVALID;
     }
     if (raw.length !== 10 || raw[4] !== '-' || raw[7] !== '-') return INVALID;
-    const y = Number(raw.slice(0, 4)), m = Number(raw.slice(5, 7)), d = Number(raw.slice(8, 10));
+    const y = Number(raw.slice(0, 4)),
+      m = Number(raw.slice(5, 7)),
+      d = Number(raw.slice(8, 10));
     return Number.isInteger(y) && Number.isInteger(m) && Number.isInteger(d) ? civilDays(y, m, d) : INVALID;
   };
 }

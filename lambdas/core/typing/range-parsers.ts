@@ -54,7 +54,16 @@ export function rangeParserFor(col: Column): RangeParser {
   if (t === 'timestamp' && (col.format ?? 'iso') === 'iso') {
     return (src, s, e) => {
       // YYYY-MM-DDTHH:MM:SSZ; everything else (offsets, fractions, zones) takes the general path.
-      if (e - s !== 20 || src.charCodeAt(s + 19) !== 90 || src.charCodeAt(s + 10) !== 84 || src.charCodeAt(s + 4) !== 45 || src.charCodeAt(s + 7) !== 45 || src.charCodeAt(s + 13) !== 58 || src.charCodeAt(s + 16) !== 58) return slow(src, s, e);
+      if (
+        e - s !== 20 ||
+        src.charCodeAt(s + 19) !== 90 ||
+        src.charCodeAt(s + 10) !== 84 ||
+        src.charCodeAt(s + 4) !== 45 ||
+        src.charCodeAt(s + 7) !== 45 ||
+        src.charCodeAt(s + 13) !== 58 ||
+        src.charCodeAt(s + 16) !== 58
+      )
+        return slow(src, s, e);
       const y = digits4(src, s);
       const mo = digits2(src, s + 5);
       const d = digits2(src, s + 8);
@@ -111,4 +120,3 @@ export function rangeParserFor(col: Column): RangeParser {
   }
   return slow;
 }
-

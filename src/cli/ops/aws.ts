@@ -30,7 +30,8 @@ export async function listObjects(s3: S3Client, bucket: string, prefix: string):
   let token: string | undefined;
   do {
     const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of r.Contents ?? []) out.push({ key: o.Key!, lastModified: o.LastModified ?? new Date(0), etag: o.ETag?.replace(/"/g, ''), size: o.Size ?? 0 });
+    for (const o of r.Contents ?? [])
+      out.push({ key: o.Key!, lastModified: o.LastModified ?? new Date(0), etag: o.ETag?.replace(/"/g, ''), size: o.Size ?? 0 });
     token = r.IsTruncated ? r.NextContinuationToken : undefined;
   } while (token);
   return out;
@@ -45,7 +46,14 @@ export async function listLanded(s3: S3Client, bucket: string, prefix: string): 
     do {
       const r = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
       for (const v of r.Versions ?? []) {
-        out.push({ key: v.Key!, versionId: v.VersionId === 'null' ? undefined : v.VersionId, etag: v.ETag?.replace(/"/g, ''), lastModified: v.LastModified ?? new Date(0), isLatest: v.IsLatest ?? true, size: v.Size ?? 0 });
+        out.push({
+          key: v.Key!,
+          versionId: v.VersionId === 'null' ? undefined : v.VersionId,
+          etag: v.ETag?.replace(/"/g, ''),
+          lastModified: v.LastModified ?? new Date(0),
+          isLatest: v.IsLatest ?? true,
+          size: v.Size ?? 0,
+        });
       }
       keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
       versionMarker = r.IsTruncated ? r.NextVersionIdMarker : undefined;
@@ -91,7 +99,8 @@ export async function alarmStates(cw: CloudWatchClient, prefix: string): Promise
   let token: string | undefined;
   do {
     const r = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: prefix, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], NextToken: token }));
-    for (const a of [...(r.MetricAlarms ?? []), ...(r.CompositeAlarms ?? [])]) out.push({ name: a.AlarmName!, state: a.StateValue ?? 'UNKNOWN', reason: a.StateReason });
+    for (const a of [...(r.MetricAlarms ?? []), ...(r.CompositeAlarms ?? [])])
+      out.push({ name: a.AlarmName!, state: a.StateValue ?? 'UNKNOWN', reason: a.StateReason });
     token = r.NextToken;
   } while (token);
   return out.sort((a, b) => a.name.localeCompare(b.name));

@@ -18,7 +18,12 @@ export interface Out {
 
 // ---------------------------------------------------------------- status
 
-export async function status(config: PipelineConfig, opts: { stack?: string; dataset?: string; json?: boolean }, out: Out, aws: Clients = clients()): Promise<number> {
+export async function status(
+  config: PipelineConfig,
+  opts: { stack?: string; dataset?: string; json?: boolean },
+  out: Out,
+  aws: Clients = clients(),
+): Promise<number> {
   const datasets = requireDataset(config, opts.dataset);
   const d = await findStack(config, opts.stack);
   const lake = d.outputs.LakeBucketName;
@@ -37,7 +42,11 @@ export async function status(config: PipelineConfig, opts: { stack?: string; dat
       minutesSinceLastSuccess: minutes ?? null,
       slaMinutes: sla,
       fresh: minutes !== undefined && minutes <= sla,
-      files24h: { succeeded: manifests.filter((m) => m.status === 'succeeded').length, quarantined: manifests.filter((m) => m.status === 'quarantined').length, failed: manifests.filter((m) => m.status === 'failed').length },
+      files24h: {
+        succeeded: manifests.filter((m) => m.status === 'succeeded').length,
+        quarantined: manifests.filter((m) => m.status === 'quarantined').length,
+        failed: manifests.filter((m) => m.status === 'failed').length,
+      },
       rows24h: { in: rowsIn, out: manifests.reduce((n, m) => n + m.counts.rowsOut, 0), quarantined: rowsQ },
       quarantineRatio: rowsIn ? rowsQ / rowsIn : 0,
     };
@@ -45,7 +54,9 @@ export async function status(config: PipelineConfig, opts: { stack?: string; dat
   const o = d.outputs;
   const queues = Object.fromEntries(
     await Promise.all(
-      (['IngestQueueUrl', 'IngestDlqUrl', 'RuleTargetDlqUrl', 'FailedQueueUrl', 'FailedDlqUrl'] as const).map(async (k) => [k.replace(/Url$/, ''), await visibleCount(aws.sqs, o[k])] as const),
+      (['IngestQueueUrl', 'IngestDlqUrl', 'RuleTargetDlqUrl', 'FailedQueueUrl', 'FailedDlqUrl'] as const).map(
+        async (k) => [k.replace(/Url$/, ''), await visibleCount(aws.sqs, o[k])] as const,
+      ),
     ),
   );
   const alarms = await alarmStates(aws.cw, d.alarmPrefix);
@@ -63,7 +74,12 @@ export async function status(config: PipelineConfig, opts: { stack?: string; dat
 
 // ---------------------------------------------------------------- reconcile
 
-export async function reconcile(config: PipelineConfig, opts: { stack?: string; dataset?: string; since?: Date; json?: boolean }, out: Out, aws: Clients = clients()): Promise<number> {
+export async function reconcile(
+  config: PipelineConfig,
+  opts: { stack?: string; dataset?: string; since?: Date; json?: boolean },
+  out: Out,
+  aws: Clients = clients(),
+): Promise<number> {
   const datasets = requireDataset(config, opts.dataset);
   const d = await findStack(config, opts.stack);
   const running = await runningKeys(aws.sfn, d.outputs.StateMachineArn);
@@ -74,7 +90,9 @@ export async function reconcile(config: PipelineConfig, opts: { stack?: string; 
     // Keys no rule routes (other suffixes) never start an execution: say so rather than 'missing'.
     const routed = (k: string) => suffixes.some((s) => k.endsWith(s));
     const manifests = new Map<string, Manifest | undefined>();
-    await pool([...new Set(landed.filter((o) => routed(o.key)).map((o) => o.key))], 16, async (k) => manifests.set(k, await readJson<Manifest>(aws.s3, d.outputs.LakeBucketName, layout.manifest(name, k))));
+    await pool([...new Set(landed.filter((o) => routed(o.key)).map((o) => o.key))], 16, async (k) =>
+      manifests.set(k, await readJson<Manifest>(aws.s3, d.outputs.LakeBucketName, layout.manifest(name, k))),
+    );
     for (const o of landed) {
       const f = routed(o.key)
         ? fateOf(o, manifests.get(o.key), running, o.isLatest)
@@ -102,7 +120,13 @@ export const REDRIVE = {
   failed: { dlq: 'FailedDlqUrl', source: 'FailedQueueUrl', loopOnly: false },
 } as const;
 
-export async function redriveCmd(config: PipelineConfig, which: string, opts: { stack?: string; max?: number; json?: boolean }, out: Out, aws: Clients = clients()): Promise<number> {
+export async function redriveCmd(
+  config: PipelineConfig,
+  which: string,
+  opts: { stack?: string; max?: number; json?: boolean },
+  out: Out,
+  aws: Clients = clients(),
+): Promise<number> {
   const route = REDRIVE[which as keyof typeof REDRIVE];
   if (!route) throw new OpsError(`redrive what? one of ${Object.keys(REDRIVE).join(', ')} (got '${which}')`);
   const d: Deployed = await findStack(config, opts.stack);
@@ -123,7 +147,18 @@ export async function redriveCmd(config: PipelineConfig, which: string, opts: { 
     onProgress: (p) => out.err(`  ${bar(p.moved)}${p.failed ? ` (${p.failed} failed to send, left in the DLQ)` : ''}`),
   });
   const how = r.method === 'move-task' ? 'SQS message move task' : 'receive-send-delete';
-  if (opts.json) out.log(JSON.stringify({ queue: which, from: queueName(dlq), to: queueName(source), method: r.method, moved: r.moved, failed: r.failed, stillRunning: !!r.running }));
+  if (opts.json)
+    out.log(
+      JSON.stringify({
+        queue: which,
+        from: queueName(dlq),
+        to: queueName(source),
+        method: r.method,
+        moved: r.moved,
+        failed: r.failed,
+        stillRunning: !!r.running,
+      }),
+    );
   else {
     out.log(
       `redrove ${r.moved} message(s) from the ${which} DLQ to ${queueName(source)} (${how})` +
@@ -175,13 +210,24 @@ export function replayRunId(args: { dataset: string; prefix: string; from?: stri
     if (!/^[A-Za-z0-9_-]{1,8}$/.test(args.runId)) throw new OpsError(`--run-id must be 1-8 characters of A-Z a-z 0-9 _ - (got '${args.runId}')`);
     return args.runId;
   }
-  return createHash('sha256').update(JSON.stringify([args.dataset, args.prefix, args.from ?? null, args.to ?? null])).digest('hex').slice(0, 8);
+  return createHash('sha256')
+    .update(JSON.stringify([args.dataset, args.prefix, args.from ?? null, args.to ?? null]))
+    .digest('hex')
+    .slice(0, 8);
 }
 
 /** The execution a per-file replay starts: the dispatcher's FileState for the object version, under a replay name. */
-export function replayStart(dataset: string, bucket: string, runId: string, o: { key: string; versionId?: string; etag?: string; size?: number; lastModified: Date }): { name: string; input: FileState } {
+export function replayStart(
+  dataset: string,
+  bucket: string,
+  runId: string,
+  o: { key: string; versionId?: string; etag?: string; size?: number; lastModified: Date },
+): { name: string; input: FileState } {
   const name = executionName(dataset, bucket, o.key, o.versionId ?? o.etag ?? o.lastModified.toISOString(), `replay-${runId}-`);
-  return { name, input: { dataset, bucket, key: o.key, versionId: o.versionId, etag: o.etag, size: o.size, landedAt: o.lastModified.toISOString(), execution: name } };
+  return {
+    name,
+    input: { dataset, bucket, key: o.key, versionId: o.versionId, etag: o.etag, size: o.size, landedAt: o.lastModified.toISOString(), execution: name },
+  };
 }
 
 export async function replay(config: PipelineConfig, opts: ReplayOptions, out: Out, aws: Clients = clients()): Promise<number> {
@@ -199,7 +245,9 @@ export async function replay(config: PipelineConfig, opts: ReplayOptions, out: O
   const objects = (await listLanded(aws.s3, bucket, prefix)).filter(
     (o) => o.isLatest && suffixes.some((s) => o.key.endsWith(s)) && (!opts.from || o.lastModified >= opts.from) && (!opts.to || o.lastModified <= opts.to),
   );
-  out.err(`replay ${runId}: ${objects.length} file(s) under ${prefix}${opts.from ? ` from ${opts.from.toISOString()}` : ''}${opts.to ? ` to ${opts.to.toISOString()}` : ''}${opts.dryRun ? ' (dry run)' : ''}`);
+  out.err(
+    `replay ${runId}: ${objects.length} file(s) under ${prefix}${opts.from ? ` from ${opts.from.toISOString()}` : ''}${opts.to ? ` to ${opts.to.toISOString()}` : ''}${opts.dryRun ? ' (dry run)' : ''}`,
+  );
   if (opts.dryRun) {
     if (opts.json) out.log(JSON.stringify({ runId, files: objects.length, dryRun: true, keys: objects.map((o) => o.key) }));
     else for (const o of objects) out.log(o.key);
@@ -208,7 +256,10 @@ export async function replay(config: PipelineConfig, opts: ReplayOptions, out: O
   if (opts.distributed || (!ranged && objects.length > DISTRIBUTED_ABOVE)) {
     // One execution of the stack's ReplayMachine; its Distributed Map starts the files
     // (children `replay-<runId>-<sha256(key)>`, so files an earlier run started are skipped).
-    const listing = createHash('sha256').update(JSON.stringify(objects.map((o) => [o.key, o.etag]))).digest('hex').slice(0, 8);
+    const listing = createHash('sha256')
+      .update(JSON.stringify(objects.map((o) => [o.key, o.etag])))
+      .digest('hex')
+      .slice(0, 8);
     const name = `replay-${runId}-${listing}`;
     // Asked first: for a Standard execution still RUNNING with the same name and input,
     // StartExecution answers success with the original execution (no ExecutionAlreadyExists).
@@ -219,15 +270,29 @@ export async function replay(config: PipelineConfig, opts: ReplayOptions, out: O
         throw e;
       });
     if (existing?.executionArn) {
-      out.log(opts.json ? JSON.stringify({ runId, files: objects.length, distributed: true, alreadyStarted: true, status: existing.status }) : `replay ${runId}: this replay already ran over these files (execution ${name}, ${existing.status}); nothing started. Use --run-id <new> to replay them again.`);
+      out.log(
+        opts.json
+          ? JSON.stringify({ runId, files: objects.length, distributed: true, alreadyStarted: true, status: existing.status })
+          : `replay ${runId}: this replay already ran over these files (execution ${name}, ${existing.status}); nothing started. Use --run-id <new> to replay them again.`,
+      );
       return 0;
     }
     try {
-      const r = await aws.sfn.send(new StartExecutionCommand({ stateMachineArn: d.outputs.ReplayStateMachineArn, name, input: JSON.stringify({ dataset, prefix, runId }) }));
-      out.log(opts.json ? JSON.stringify({ runId, files: objects.length, distributed: true, execution: r.executionArn }) : `replay ${runId}: Distributed Map started for ${objects.length} file(s): ${r.executionArn}\nFollow it in the Step Functions console (map run) or with 'pipeline status'.`);
+      const r = await aws.sfn.send(
+        new StartExecutionCommand({ stateMachineArn: d.outputs.ReplayStateMachineArn, name, input: JSON.stringify({ dataset, prefix, runId }) }),
+      );
+      out.log(
+        opts.json
+          ? JSON.stringify({ runId, files: objects.length, distributed: true, execution: r.executionArn })
+          : `replay ${runId}: Distributed Map started for ${objects.length} file(s): ${r.executionArn}\nFollow it in the Step Functions console (map run) or with 'pipeline status'.`,
+      );
     } catch (e) {
       if ((e as Error).name !== 'ExecutionAlreadyExists') throw e;
-      out.log(opts.json ? JSON.stringify({ runId, files: objects.length, distributed: true, alreadyStarted: true }) : `replay ${runId}: this replay already ran over these files (execution ${name}); nothing started. Use --run-id <new> to replay them again.`);
+      out.log(
+        opts.json
+          ? JSON.stringify({ runId, files: objects.length, distributed: true, alreadyStarted: true })
+          : `replay ${runId}: this replay already ran over these files (execution ${name}); nothing started. Use --run-id <new> to replay them again.`,
+      );
     }
     return 0;
   }
@@ -247,7 +312,8 @@ export async function replay(config: PipelineConfig, opts: ReplayOptions, out: O
         out.err(`  could not start ${o.key}: ${(e as Error).name}: ${(e as Error).message}`);
       }
     }
-    if (++done % 25 === 0 || done === objects.length) out.err(`  ${done}/${objects.length} (${counts.started} started, ${counts.alreadyStarted} already started, ${counts.failed} failed)`);
+    if (++done % 25 === 0 || done === objects.length)
+      out.err(`  ${done}/${objects.length} (${counts.started} started, ${counts.alreadyStarted} already started, ${counts.failed} failed)`);
   });
   const summary = { runId, files: objects.length, ...counts, failures };
   out.log(

@@ -37,10 +37,13 @@ export function manifestIsFor(obj: LandedObject, manifest: Manifest): boolean {
  */
 export function fateOf(obj: LandedObject, manifest: Manifest | undefined, running: Set<string>, isLatest = true): { fate: Fate; detail?: string } {
   const same = manifest !== undefined && manifestIsFor(obj, manifest);
-  if (manifest && same && manifest.status === 'succeeded') return { fate: 'gold', detail: `${manifest.counts.rowsOut} rows out, ${manifest.counts.rowsQuarantined} quarantined` };
-  if (running.has(obj.key) && isLatest) return { fate: 'in-flight', detail: manifest && same ? `re-running (last run: ${manifest.status})` : 'execution running' };
+  if (manifest && same && manifest.status === 'succeeded')
+    return { fate: 'gold', detail: `${manifest.counts.rowsOut} rows out, ${manifest.counts.rowsQuarantined} quarantined` };
+  if (running.has(obj.key) && isLatest)
+    return { fate: 'in-flight', detail: manifest && same ? `re-running (last run: ${manifest.status})` : 'execution running' };
   if (manifest && same) {
-    if (manifest.status === 'quarantined') return { fate: 'quarantine', detail: manifest.failure ? `${manifest.failure.reason}: ${manifest.failure.message}` : 'quarantined' };
+    if (manifest.status === 'quarantined')
+      return { fate: 'quarantine', detail: manifest.failure ? `${manifest.failure.reason}: ${manifest.failure.message}` : 'quarantined' };
     return { fate: 'failed', detail: manifest.failure ? `${manifest.failure.reason}: ${manifest.failure.message}` : 'failed' };
   }
   if (!isLatest && manifest) return { fate: 'superseded', detail: 'a newer version of this key was processed' };

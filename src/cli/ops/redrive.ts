@@ -1,4 +1,12 @@
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient, StartMessageMoveTaskCommand, ListMessageMoveTasksCommand } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+  StartMessageMoveTaskCommand,
+  ListMessageMoveTasksCommand,
+} from '@aws-sdk/client-sqs';
 
 /** The minimal queue operations the fallback redrive needs (fakeable in tests). */
 export interface QueueOps {
@@ -17,7 +25,11 @@ export interface RedriveProgress {
  * DLQ only after its copy was accepted by the source queue; a failed send
  * leaves it in the DLQ (it becomes visible again) and is counted.
  */
-export async function moveMessages(from: QueueOps, to: Pick<QueueOps, 'send'>, opts: { max?: number; onProgress?: (p: RedriveProgress) => void } = {}): Promise<RedriveProgress> {
+export async function moveMessages(
+  from: QueueOps,
+  to: Pick<QueueOps, 'send'>,
+  opts: { max?: number; onProgress?: (p: RedriveProgress) => void } = {},
+): Promise<RedriveProgress> {
   const p: RedriveProgress = { moved: 0, failed: 0 };
   const max = opts.max ?? Number.POSITIVE_INFINITY;
   let emptyPolls = 0;
@@ -57,7 +69,8 @@ export function sqsQueueOps(sqs: SQSClient, url: string): QueueOps {
     },
     async delete(receipts) {
       const r = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: receipts.map((h, i) => ({ Id: String(i), ReceiptHandle: h })) }));
-      if (r.Failed?.length) throw new Error(`could not delete ${r.Failed.length} redriven message(s) from the DLQ; they may be redriven twice (the pipeline is idempotent)`);
+      if (r.Failed?.length)
+        throw new Error(`could not delete ${r.Failed.length} redriven message(s) from the DLQ; they may be redriven twice (the pipeline is idempotent)`);
     },
   };
 }
@@ -114,7 +127,8 @@ export async function redrive(
           moved = Number(task.ApproximateNumberOfMessagesMoved ?? moved);
           opts.onProgress?.({ moved, failed: 0 });
           if (task.Status === 'COMPLETED') return { moved, failed: 0, method: 'move-task' };
-          if (task.Status === 'FAILED' || task.Status === 'CANCELLED') throw new Error(`SQS message move task ${task.Status}: ${task.FailureReason ?? 'no reason given'} (${moved} moved)`);
+          if (task.Status === 'FAILED' || task.Status === 'CANCELLED')
+            throw new Error(`SQS message move task ${task.Status}: ${task.FailureReason ?? 'no reason given'} (${moved} moved)`);
         }
         if (Date.now() > end) return { moved, failed: 0, method: 'move-task', running: true };
         await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));

@@ -74,7 +74,10 @@ export function renderStatus(r: StatusReport): string {
   if (!r.failedExecutions24h.length) lines.push('failed executions (24 h): none');
   else {
     lines.push(`failed executions (24 h): ${r.failedExecutions24h.length}${r.failedExecutions24h.length > 10 ? ' (latest 10; --json for all)' : ''}`);
-    for (const f of r.failedExecutions24h.slice(0, 10)) lines.push(`  ${f.startDate ?? ''} ${safe(f.key ?? f.name ?? '')} ${c.red(safe(f.error ?? ''))} ${c.dim(safe((f.cause ?? '').replace(/\s+/g, ' ').slice(0, 120)))}`.trimEnd());
+    for (const f of r.failedExecutions24h.slice(0, 10))
+      lines.push(
+        `  ${f.startDate ?? ''} ${safe(f.key ?? f.name ?? '')} ${c.red(safe(f.error ?? ''))} ${c.dim(safe((f.cause ?? '').replace(/\s+/g, ' ').slice(0, 120)))}`.trimEnd(),
+      );
   }
   return lines.join('\n');
 }
@@ -94,13 +97,31 @@ export function renderReconcile(r: ReconcileReport): string {
   const lines: string[] = [];
   const notable = r.objects.filter((o) => o.fate !== 'gold' && o.fate !== 'superseded');
   if (notable.length) {
-    lines.push(table([['fate', 'key', 'landed', 'detail'], ...notable.map((o) => [FATE_COLOUR[o.fate](o.fate), safe(o.key) + (o.versionId ? c.dim(` (${safe(o.versionId)})`) : ''), o.landed, safe(o.detail ?? '')])]));
+    lines.push(
+      table([
+        ['fate', 'key', 'landed', 'detail'],
+        ...notable.map((o) => [
+          FATE_COLOUR[o.fate](o.fate),
+          safe(o.key) + (o.versionId ? c.dim(` (${safe(o.versionId)})`) : ''),
+          o.landed,
+          safe(o.detail ?? ''),
+        ]),
+      ]),
+    );
     lines.push('');
   }
   const t = r.totals;
   const counts = (Object.entries(t) as [Fate, number][]).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
   lines.push(`${r.objects.length} landed object version(s)${r.since ? ` since ${r.since}` : ''}${counts.length ? `: ${counts.join(', ')}` : ''}`);
-  if (t.missing) lines.push(c.red(`${t.missing} missing: no manifest and no running execution. Replay them: pipeline replay --dataset <d> --prefix <key> (docs/runbook.md)`));
-  if (t.unrouted) lines.push(c.yellow(`${t.unrouted} unrouted: under a dataset prefix but with a suffix no rule matches, so never processed (rename, or add the suffix to the dataset's config)`));
+  if (t.missing)
+    lines.push(
+      c.red(`${t.missing} missing: no manifest and no running execution. Replay them: pipeline replay --dataset <d> --prefix <key> (docs/runbook.md)`),
+    );
+  if (t.unrouted)
+    lines.push(
+      c.yellow(
+        `${t.unrouted} unrouted: under a dataset prefix but with a suffix no rule matches, so never processed (rename, or add the suffix to the dataset's config)`,
+      ),
+    );
   return lines.join('\n');
 }

@@ -31,16 +31,22 @@ export async function findStack(config: PipelineConfig, stackName = `${config.na
     if (e instanceof OpsError) throw e;
     const err = e as Error;
     if (/does not exist/i.test(err.message)) {
-      throw new OpsError(`stack ${stackName} does not exist in this account/region. Deploy it (npx cdk deploy -c env=${config.envName}) or pass --stack / --env.`);
+      throw new OpsError(
+        `stack ${stackName} does not exist in this account/region. Deploy it (npx cdk deploy -c env=${config.envName}) or pass --stack / --env.`,
+      );
     }
     if (/Region is missing/i.test(err.message)) {
       throw new OpsError('no AWS region configured: set AWS_REGION (or a profile with a region); for an emulator also AWS_ENDPOINT_URL.');
     }
     if (/credential|Could not load|security token|ExpiredToken|UnrecognizedClient/i.test(`${err.name} ${err.message}`)) {
-      throw new OpsError(`no usable AWS credentials (${err.message}). Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, and AWS_REGION; for an emulator also AWS_ENDPOINT_URL.`);
+      throw new OpsError(
+        `no usable AWS credentials (${err.message}). Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, and AWS_REGION; for an emulator also AWS_ENDPOINT_URL.`,
+      );
     }
     if (/ECONNREFUSED|ENOTFOUND|getaddrinfo/i.test(err.message)) {
-      throw new OpsError(`cannot reach the AWS endpoint (${err.message})${process.env.AWS_ENDPOINT_URL ? `: is the emulator at ${process.env.AWS_ENDPOINT_URL} running? (npm run emulator:start)` : ''}`);
+      throw new OpsError(
+        `cannot reach the AWS endpoint (${err.message})${process.env.AWS_ENDPOINT_URL ? `: is the emulator at ${process.env.AWS_ENDPOINT_URL} running? (npm run emulator:start)` : ''}`,
+      );
     }
     throw new OpsError(`cannot describe stack ${stackName}: ${err.name}: ${err.message}`);
   }
