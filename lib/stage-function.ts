@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineConfig } from './config';
+import { LAMBDA_NODE_OPTIONS } from './node-options';
 
 /**
  * Defaults every pipeline function shares (the solutions-constructs
@@ -96,7 +97,7 @@ function sharedOptions(scope: Construct, id: string, props: StageFunctionProps) 
       POWERTOOLS_SERVICE_NAME: config.name,
       POWERTOOLS_METRICS_NAMESPACE: config.metricsNamespace,
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       ...(config.faultInjection ? { PIPELINE_FAULT_INJECTION: 'on' } : {}),
       ...props.environment,
     },

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildSync } from 'esbuild';
+import { LAMBDA_V8_FLAGS } from '../lib/node-options';
 
 const { values } = parseArgs({
   options: { mb: { type: 'string', default: '120' }, runs: { type: 'string', default: '3' }, keep: { type: 'boolean' }, dir: { type: 'string' } },
@@ -92,7 +93,8 @@ function bundle(script: string): string {
 }
 
 function child(script: string, args: string[], bundled: boolean): Record<string, number> {
-  const entry = bundled ? [bundle(script)] : ['--import', 'tsx', join(__dirname, script)];
+  // The bundled stage runs with the Lambdas' V8 flags (lib/node-options.ts), as deployed.
+  const entry = bundled ? [...LAMBDA_V8_FLAGS, bundle(script)] : ['--import', 'tsx', join(__dirname, script)];
   const out = execFileSync(process.execPath, [...entry, ...args], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   const line = out.trim().split('\n').pop()!;
   return JSON.parse(line);

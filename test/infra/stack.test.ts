@@ -114,7 +114,7 @@ describe('ingest', () => {
 });
 
 describe('functions', () => {
-  it('Node 24 on arm64, X-Ray, explicit log groups with retention, Powertools env', () => {
+  it('Node 24 on arm64, X-Ray, explicit log groups with retention, Powertools env, V8 flags', () => {
     const fns = Object.values(t.findResources('AWS::Lambda::Function'));
     expect(fns.length).toBeGreaterThanOrEqual(5);
     for (const f of fns) {
@@ -126,6 +126,8 @@ describe('functions', () => {
       });
       expect(f.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'landing-to-lake', POWERTOOLS_METRICS_NAMESPACE: 'LandingToLake' });
       expect(f.Properties.Environment.Variables.PIPELINE_FAULT_INJECTION).toBeUndefined();
+      // The young generation the bench measures the stage's peak RSS with (lib/node-options.ts).
+      expect(f.Properties.Environment.Variables.NODE_OPTIONS.split(' ')).toEqual(['--enable-source-maps', '--max-semi-space-size=8']);
     }
     for (const lg of Object.values(t.findResources('AWS::Logs::LogGroup'))) expect(lg.Properties.RetentionInDays).toBe(7);
   });
