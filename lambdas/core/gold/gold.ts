@@ -1,6 +1,6 @@
 import { step1 } from '../base/hash';
 import type { Aggregate, Contract } from '../contract/contract';
-import { DistinctCounter, type DistinctDoc } from './distinct';
+import { DistinctCounter, type DistinctDoc, DistinctQueue } from './distinct';
 import { checkSum, lessThan, measureType, toJson, type PartialDoc } from './measures';
 import type { OutColumn } from '../parquet/writer';
 import { GOLD_UPDATED_AT } from '../contract/audit';
@@ -113,6 +113,8 @@ export class Aggregator {
   private minX: Typed[] = [];
   private maxX: Typed[] = [];
   private distinct: (DistinctCounter | undefined)[] = [];
+  /** count_distinct values on their way to `distinct` (drained before any read or merge of it). */
+  private readonly pending = new DistinctQueue(this.distinct);
 
   constructor(
     readonly agg: Aggregate,
@@ -287,7 +289,7 @@ export class Aggregator {
       this.nonNull[i]++;
       const f = slotFlags[s];
       if (f & NUMERIC) this.addValue(i, s, f, v);
-      if (f & DISTINCT) this.distinct[i]!.add(v);
+      if (f & DISTINCT) this.pending.add(i, v);
     }
   }
 
@@ -346,6 +348,7 @@ export class Aggregator {
   }
 
   toPartial(): PartialDoc {
+    this.pending.drain();
     const groups: PartialDoc['groups'] = [];
     for (let g = 0; g < this.n; g++) {
       groups.push({
@@ -373,6 +376,7 @@ export class Aggregator {
 
   /** Merge a partial written by another run (or file) into this one. */
   merge(doc: PartialDoc): void {
+    this.pending.drain();
     const back = (v: Typed, col: string | undefined): Typed => {
       if (v === null || !col) return v;
       const type = this.types.get(col)!;
@@ -408,6 +412,7 @@ export class Aggregator {
   }
 
   rows(): Typed[][] {
+    this.pending.drain();
     const out: { key: string; row: Typed[] }[] = [];
     for (let g = 0; g < this.n; g++) {
       const keys = this.keys.slice(g * this.nk, (g + 1) * this.nk);
