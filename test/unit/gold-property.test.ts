@@ -23,7 +23,7 @@ const contract = parseContract({
     { name: 'q', type: 'integer' },
     { name: 's', type: 'string' },
   ],
-  gold: [[], ['k1'], ['k1', 'k2'], ['k1', 'k2', 'k3'], ['amt'], ['x']].map((groupBy, n) => ({
+  gold: [[], ['k1'], ['k1', 'k2'], ['k1', 'k2', 'k3'], ['amt'], ['x'], ['k1', 's']].map((groupBy, n) => ({
     name: `g${n}`,
     groupBy,
     measures: [
@@ -107,7 +107,7 @@ const row = fc.tuple(
 );
 
 describe('gold aggregates (property)', () => {
-  it('equal a naive reference for 0-3 group columns or a decimal or double one (±Infinity included), every measure, nulls and decimals around 2^53, whole or merged from partials', () => {
+  it('equal a naive reference for 0-3 group columns (two strings included) or a decimal or double one (±Infinity included), every measure, nulls and decimals around 2^53, whole or merged from partials', () => {
     fc.assert(
       fc.property(fc.array(row, { maxLength: 60 }), fc.nat(60), (rows, cut) => {
         for (const agg of contract.gold) {

@@ -10,7 +10,9 @@
  * This runs once per row and measure, so values are hashed without
  * allocating, and hashes are queued and applied in batches: the 16-32 KB of a
  * group's state is touched once per batch rather than once per row (with ~350
- * groups, a cache miss per row was most of gold's cost).
+ * groups, a cache miss per row was most of gold's cost). Gold queues one
+ * aggregator's values for all its groups in a single DistinctQueue, so a row
+ * does not touch its group's counter at all until the queue is applied.
  */
 
 import { finish1, finish2, SEED1, SEED2, step1, step2 } from '../base/hash';
@@ -36,6 +38,50 @@ function unb64Int32(s: string): Int32Array {
   return out;
 }
 
+/**
+ * Hash of String(v) into out[at] (lane 1) and out[at + 1] (lane 2): FNV-1a and
+ * a multiply-xorshift lane, each with a murmur3 finaliser. Safe integers, and
+ * bigints in that range, are hashed from their digits, which is what String(v)
+ * gives, without building the string (-0 prints, and hashes, as 0).
+ */
+export function hashValue(v: string | number | bigint | boolean, out: Int32Array, at: number): void {
+  let h1 = SEED1;
+  let h2 = SEED2;
+  let len: number;
+  if (typeof v === 'string' || !isSafeIntegral(v)) {
+    const s = typeof v === 'string' ? v : String(v);
+    len = s.length;
+    for (let i = 0; i < len; i++) {
+      const c = s.charCodeAt(i);
+      h1 = step1(h1, c);
+      h2 = step2(h2, c);
+    }
+  } else {
+    let x = typeof v === 'bigint' ? Number(v) : (v as number);
+    len = 0;
+    if (x < 0) {
+      h1 = step1(h1, 45);
+      h2 = step2(h2, 45);
+      x = -x;
+      len = 1;
+    }
+    let d = 0;
+    do {
+      const q = Math.floor(x / 10);
+      digits[d++] = 48 + (x - q * 10);
+      x = q;
+    } while (x > 0);
+    len += d;
+    while (d > 0) {
+      const c = digits[--d];
+      h1 = step1(h1, c);
+      h2 = step2(h2, c);
+    }
+  }
+  out[at] = finish1(h1, len);
+  out[at + 1] = finish2(h2);
+}
+
 export class DistinctCounter {
   /** Open addressing of (h1, h2) pairs; h2 is odd, so 0 marks a free slot. */
   private table: Int32Array | undefined = new Int32Array(2 * 16);
@@ -44,52 +90,27 @@ export class DistinctCounter {
   private queue = new Int32Array(2 * MIN_QUEUE);
   private queued = 0;
 
-  /**
-   * Hash of String(v): FNV-1a and a multiply-xorshift lane, each with a
-   * murmur3 finaliser. Safe integers, and bigints in
-   * that range, are hashed from their digits, which is what String(v) gives,
-   * without building the string (-0 prints, and hashes, as 0).
-   */
+  /** Counts String(v) (hashValue), queued and applied in batches. */
   add(v: string | number | bigint | boolean): void {
-    let h1 = SEED1;
-    let h2 = SEED2;
-    let len: number;
-    if (typeof v === 'string' || !isSafeIntegral(v)) {
-      const s = typeof v === 'string' ? v : String(v);
-      len = s.length;
-      for (let i = 0; i < len; i++) {
-        const c = s.charCodeAt(i);
-        h1 = step1(h1, c);
-        h2 = step2(h2, c);
-      }
-    } else {
-      let x = typeof v === 'bigint' ? Number(v) : (v as number);
-      len = 0;
-      if (x < 0) {
-        h1 = step1(h1, 45);
-        h2 = step2(h2, 45);
-        x = -x;
-        len = 1;
-      }
-      let d = 0;
-      do {
-        const q = Math.floor(x / 10);
-        digits[d++] = 48 + (x - q * 10);
-        x = q;
-      } while (x > 0);
-      len += d;
-      while (d > 0) {
-        const c = digits[--d];
-        h1 = step1(h1, c);
-        h2 = step2(h2, c);
-      }
-    }
     const q = this.queue;
     const k = this.queued;
-    q[k] = finish1(h1, len);
-    q[k + 1] = finish2(h2);
+    hashValue(v, q, k);
     this.queued = k + 2;
     if (k + 2 === q.length) this.flush();
+  }
+
+  /**
+   * Applies hash pairs made by hashValue, pairs[from] .. pairs[to - 1], after
+   * anything add() queued: the same state as add() of their values in order.
+   * For callers that queue many counters' values in one buffer of their own
+   * and apply each counter's run at once (gold.ts).
+   */
+  addHashes(pairs: Int32Array, from: number, to: number): void {
+    if (this.queued) this.flush();
+    let i = from;
+    for (; i < to && !this.regs; i += 2) this.insert(pairs[i], pairs[i + 1]);
+    const regs = this.regs;
+    if (regs) for (; i < to; i += 2) mark(regs, pairs[i], pairs[i + 1]);
   }
 
   private flush(): void {
@@ -220,4 +241,61 @@ function isSafeIntegral(v: number | bigint | boolean): boolean {
   if (typeof v === 'number') return Number.isSafeInteger(v);
   if (typeof v === 'bigint') return v <= 9007199254740991n && v >= -9007199254740991n;
   return false;
+}
+
+/** Entries a DistinctQueue holds at most before it applies them (12 bytes each). */
+const MAX_PENDING = 8192;
+/** Scratch of DistinctQueue.drain (synchronous, so one copy serves every queue). */
+let runStart = new Int32Array(64);
+const sorted = new Int32Array(2 * MAX_PENDING);
+
+/**
+ * Values for many counters (one aggregator's groups) queued in one buffer and
+ * applied counter by counter, each counter's values in arrival order, so every
+ * counter ends in the state add() of the same values would give. The row's
+ * side then writes only this buffer, where a queue per counter made each row
+ * touch a different counter's object and queue, most of them out of cache.
+ */
+export class DistinctQueue {
+  private pending = new Int32Array(3 * 64);
+  private n = 0;
+
+  /** `counters` may grow while values are queued; an index, once queued, must keep its counter. */
+  constructor(private readonly counters: readonly (DistinctCounter | undefined)[]) {}
+
+  /** Queues v for counters[i]. */
+  add(i: number, v: string | number | bigint | boolean): void {
+    const p = this.pending;
+    const k = this.n;
+    p[k] = i;
+    hashValue(v, p, k + 1);
+    this.n = k + 3;
+    if (k + 3 === p.length) this.drain();
+  }
+
+  /** Applies everything queued; call before reading or merging any of the counters. */
+  drain(): void {
+    const p = this.pending;
+    const len = this.n;
+    if (!len) return;
+    this.n = 0;
+    const m = this.counters.length;
+    if (runStart.length < m + 1) runStart = new Int32Array(2 * (m + 1));
+    // A stable counting sort by counter: runStart[i] .. runStart[i + 1] are counter i's pairs in `sorted`.
+    runStart.fill(0, 0, m + 1);
+    for (let k = 0; k < len; k += 3) runStart[p[k] + 1]++;
+    for (let i = 0; i < m; i++) runStart[i + 1] += runStart[i];
+    for (let k = 0; k < len; k += 3) {
+      const j = 2 * runStart[p[k]]++;
+      sorted[j] = p[k + 1];
+      sorted[j + 1] = p[k + 2];
+    }
+    // runStart[i] is now the end of counter i's run, which starts at the previous counter's end.
+    for (let i = 0, from = 0; i < m; i++) {
+      const to = runStart[i];
+      if (to > from) this.counters[i]!.addHashes(sorted, 2 * from, 2 * to);
+      from = to;
+    }
+    if (p.length < 3 * MAX_PENDING) this.pending = new Int32Array(2 * p.length);
+  }
 }

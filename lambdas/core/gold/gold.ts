@@ -1,6 +1,6 @@
-import { step1 } from '../base/hash';
+import { recentSlot, step1 } from '../base/hash';
 import type { Aggregate, Contract } from '../contract/contract';
-import { DistinctCounter, type DistinctDoc } from './distinct';
+import { DistinctCounter, type DistinctDoc, DistinctQueue } from './distinct';
 import { checkSum, lessThan, measureType, toJson, type PartialDoc } from './measures';
 import type { OutColumn } from '../parquet/writer';
 import { GOLD_UPDATED_AT } from '../contract/audit';
@@ -113,6 +113,8 @@ export class Aggregator {
   private minX: Typed[] = [];
   private maxX: Typed[] = [];
   private distinct: (DistinctCounter | undefined)[] = [];
+  /** count_distinct values on their way to `distinct` (drained before any read or merge of it). */
+  private readonly pending = new DistinctQueue(this.distinct);
 
   constructor(
     readonly agg: Aggregate,
@@ -195,22 +197,40 @@ export class Aggregator {
     return this.create(src, idx, h, i);
   }
 
+  /**
+   * Group + 1 of two-string keys seen lately, by recentSlot of each string (base/hash.ts): a repeated
+   * pair is found by comparing the two strings, without hashing them for the table.
+   */
+  private readonly recent2 = new Int32Array(1024);
+
   /** group() for the common one- and two-column keys: the generic loops cost a third of the row. */
   private group2(row: readonly Typed[]): number {
     const a = row[this.g0];
     const b = row[this.g1];
+    const keys = this.keys;
+    let slot = -1;
+    if (typeof a === 'string' && typeof b === 'string') {
+      slot = recentSlot(a) | (recentSlot(b) << 5);
+      const g = this.recent2[slot] - 1;
+      // Strings are equal under === exactly when same() says so.
+      if (g >= 0 && keys[2 * g] === a && keys[2 * g + 1] === b) return g;
+    }
     const h = mix(mix(0x9747b28c, a), b);
     const table = this.table;
     const mask = table.length - 1;
-    const keys = this.keys;
     let i = h & mask;
+    let g: number;
     for (;;) {
-      const g = table[i] - 1;
-      if (g < 0) break;
-      if (this.hashes[g] === h && same(keys[2 * g], a) && same(keys[2 * g + 1], b)) return g;
+      g = table[i] - 1;
+      if (g < 0) {
+        g = this.create(row, this.groupIdx, h, i);
+        break;
+      }
+      if (this.hashes[g] === h && same(keys[2 * g], a) && same(keys[2 * g + 1], b)) break;
       i = (i + 1) & mask;
     }
-    return this.create(row, this.groupIdx, h, i);
+    if (slot >= 0) this.recent2[slot] = g + 1;
+    return g;
   }
 
   private group1(row: readonly Typed[]): number {
@@ -287,7 +307,7 @@ export class Aggregator {
       this.nonNull[i]++;
       const f = slotFlags[s];
       if (f & NUMERIC) this.addValue(i, s, f, v);
-      if (f & DISTINCT) this.distinct[i]!.add(v);
+      if (f & DISTINCT) this.pending.add(i, v);
     }
   }
 
@@ -346,6 +366,7 @@ export class Aggregator {
   }
 
   toPartial(): PartialDoc {
+    this.pending.drain();
     const groups: PartialDoc['groups'] = [];
     for (let g = 0; g < this.n; g++) {
       groups.push({
@@ -373,6 +394,7 @@ export class Aggregator {
 
   /** Merge a partial written by another run (or file) into this one. */
   merge(doc: PartialDoc): void {
+    this.pending.drain();
     const back = (v: Typed, col: string | undefined): Typed => {
       if (v === null || !col) return v;
       const type = this.types.get(col)!;
@@ -408,6 +430,7 @@ export class Aggregator {
   }
 
   rows(): Typed[][] {
+    this.pending.drain();
     const out: { key: string; row: Typed[] }[] = [];
     for (let g = 0; g < this.n; g++) {
       const keys = this.keys.slice(g * this.nk, (g + 1) * this.nk);

@@ -1,6 +1,7 @@
 import { ruleId, type Column, type Contract, type Rule } from '../contract/contract';
 import { compileExpression } from './expression';
 import { FingerprintSet } from './fingerprints';
+import { fixedPatternTest } from './fixed-pattern';
 import { recentSlot } from '../base/hash';
 import { canonicalDecimal, decimalSpec, parseDecimal, type Scaled } from '../typing/decimal';
 import { displayFor, parserFor } from '../typing/parse';
@@ -154,15 +155,27 @@ export function compileRules(contract: Contract): CompiledRule[] {
         const re = new RegExp(r.pattern);
         const text = col.type === 'string' ? (v: Typed) => v as string : show;
         const want = r.match;
+        const fail = (v: Typed) => `${r.column}='${show(v)}' ${want ? 'does not match' : 'matches the forbidden pattern'} /${r.pattern}/`;
+        // A fixed-length pattern on a string column needs no regex engine (fixed-pattern.ts).
+        const fixed = col.type === 'string' ? fixedPatternTest(r.pattern) : undefined;
+        if (fixed) {
+          return {
+            id,
+            severity,
+            column: r.column,
+            check: (row) => {
+              const v = row[i] as string | null;
+              return v === null || fixed(v) === want ? undefined : fail(v);
+            },
+          };
+        }
         return {
           id,
           severity,
           column: r.column,
           check: (row) => {
             const v = row[i];
-            return v === null || re.test(text(v)) === want
-              ? undefined
-              : `${r.column}='${show(v)}' ${want ? 'does not match' : 'matches the forbidden pattern'} /${r.pattern}/`;
+            return v === null || re.test(text(v)) === want ? undefined : fail(v);
           },
         };
       }
