@@ -33,3 +33,25 @@ check_loopback() {
   fi
   echo "$name: every listening socket of its process group is on loopback ($(printf '%s\n' "$listeners" | awk 'NF { print $2 }' | paste -sd' '))"
 }
+
+# wait_healthy NAME PORT HEALTH_PATH PIDFILE LOG: polls the emulator's health URL for 60 s. Healthy:
+# its listeners are checked (check_loopback) and 0 is returned; the caller prints its banner.
+# The process gone, a listener beyond loopback, or 60 s without health: its log's last lines
+# or the reason on stderr, and 1 (the caller stops the emulator).
+wait_healthy() {
+  local name=$1 port=$2 url="http://127.0.0.1:$2$3" pidfile=$4 log=$5
+  for _ in $(seq 1 120); do
+    if curl -fsS "$url" >/dev/null 2>&1; then
+      check_loopback "$(cat "$pidfile")" "$name" "$port"
+      return
+    fi
+    if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      echo "$name exited during start; last log lines:" >&2
+      tail -20 "$log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "$name did not become healthy in 60 s; see $log" >&2
+  return 1
+}

@@ -60,24 +60,11 @@ start() {
     _SFN_WAIT_SCALE="${_SFN_WAIT_SCALE:-0}" S3_DATA_DIR="$PWD/$DIR/data-$PORT/s3" TMPDIR="$PWD/$DIR" LOG_LEVEL="${EMULATOR_LOG_LEVEL:-INFO}" \
     setsid "$VENV/bin/python" -m ministack >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
-  for _ in $(seq 1 120); do
-    if curl -fsS "http://127.0.0.1:$PORT/_ministack/health" >/dev/null 2>&1; then
-      if ! check_loopback "$(cat "$PIDFILE")" ministack "$PORT"; then
-        stop
-        return 1
-      fi
-      echo "ministack $VERSION up on http://127.0.0.1:$PORT (pid $(cat "$PIDFILE"), log $LOG)"
-      return 0
-    fi
-    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-      echo "ministack exited during start; last log lines:" >&2
-      tail -20 "$LOG" >&2
-      return 1
-    fi
-    sleep 0.5
-  done
-  echo "ministack did not become healthy in 60 s; see $LOG" >&2
-  return 1
+  if ! wait_healthy ministack "$PORT" /_ministack/health "$PIDFILE" "$LOG"; then
+    stop
+    return 1
+  fi
+  echo "ministack $VERSION up on http://127.0.0.1:$PORT (pid $(cat "$PIDFILE"), log $LOG)"
 }
 
 stop() {

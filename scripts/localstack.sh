@@ -105,25 +105,11 @@ start() {
     LAMBDA_KEEPALIVE_MS="${LAMBDA_KEEPALIVE_MS:-20000}" LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT=60 \
     LS_LOG="${EMULATOR_LOG_LEVEL:-info}" \
     setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PIDFILE" "$VENV/bin/python" -m localstack.runtime.main >"$LOG" 2>&1 &
-  for _ in $(seq 1 120); do
-    if curl -fsS "http://127.0.0.1:$PORT/_localstack/health" >/dev/null 2>&1; then
-      if ! check_loopback "$(cat "$PIDFILE")" localstack "$PORT"; then
-        stop
-        return 1
-      fi
-      echo "localstack $(info_version) up on http://127.0.0.1:$PORT (pid $(cat "$PIDFILE"), log $LOG)"
-      return 0
-    fi
-    if [ -f "$PIDFILE" ] && ! running; then
-      echo "localstack exited during start; last log lines:" >&2
-      tail -20 "$LOG" >&2
-      return 1
-    fi
-    sleep 0.5
-  done
-  echo "localstack did not become healthy in 60 s; see $LOG" >&2
-  stop
-  return 1
+  if ! wait_healthy localstack "$PORT" /_localstack/health "$PIDFILE" "$LOG"; then
+    stop
+    return 1
+  fi
+  echo "localstack $(info_version) up on http://127.0.0.1:$PORT (pid $(cat "$PIDFILE"), log $LOG)"
 }
 
 info_version() {
