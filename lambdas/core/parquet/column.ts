@@ -127,7 +127,6 @@ export class ColumnBuffer {
     }
     switch (this.phys) {
       case Phys.BYTE_ARRAY:
-        if (!this.dict) return this.plainColumn(rows, order, from, end, c);
         for (let k = from; k < end; k++) {
           const v = rows[order[k]][c];
           if (v === null) this.appendNull();
@@ -170,47 +169,6 @@ export class ColumnBuffer {
         return;
       default:
         for (let k = from; k < end; k++) this.append(rows[order[k]][c]);
-    }
-  }
-
-  /**
-   * appendColumn for a string chunk already PLAIN (mostly distinct values such as
-   * ids): Bytes.str inlined, ASCII values written here, one capacity check each.
-   */
-  private plainColumn(rows: readonly (readonly Value[])[], order: Int32Array, from: number, end: number, c: number): void {
-    const nullable = this.col.nullable;
-    const p = this.plain;
-    for (let k = from; k < end; k++) {
-      const v = rows[order[k]][c];
-      if (v === null) {
-        this.appendNull();
-        continue;
-      }
-      if (nullable) {
-        if (this.count === this.defs.length) this.growDefs();
-        this.defs[this.count] = 1;
-      }
-      this.count++;
-      const s = v as string;
-      const n = s.length;
-      if (p.len + 4 + n > p.buf.length) p.ensure(4 + n);
-      const b = p.buf;
-      const at = p.len;
-      let i = 0;
-      for (; i < n; i++) {
-        const ch = s.charCodeAt(i);
-        if (ch > 127) break;
-        b[at + 4 + i] = ch;
-      }
-      if (i < n) {
-        p.str(s);
-        continue;
-      }
-      b[at] = n & 255;
-      b[at + 1] = (n >>> 8) & 255;
-      b[at + 2] = (n >>> 16) & 255;
-      b[at + 3] = n >>> 24;
-      p.len = at + 4 + n;
     }
   }
 
