@@ -133,6 +133,20 @@ describe('Parquet encoder', () => {
     expect([n, distinct, sum]).toEqual(['10000', '5002', '499950.00']);
   });
 
+  it('writes mostly-distinct strings PLAIN column by column: ASCII, multi-byte and empty values, and nulls, read back as written', async () => {
+    const text = (n: number): string | null => (n % 7 === 3 ? null : n % 5 === 0 ? `Zoë-東京-${n}` : n % 11 === 0 ? '' : `id${n}`);
+    const rows: Typed[][] = Array.from({ length: 6000 }, (_, n) => [text(n), n, null, null, null, null, null, null]);
+    const path = write(rows, { rowGroupRows: 3000, batched: true });
+    const meta = await parquetMetadataAsync(await asyncBufferFromFile(path));
+    expect(meta.row_groups.map((g) => g.columns[0].meta_data!.encodings)).toEqual([
+      ['PLAIN', 'RLE'],
+      ['PLAIN', 'RLE'],
+    ]);
+    expect((await readParquetObjects(path)).map((o) => o.s)).toEqual(rows.map((r) => r[0]));
+    const [[min, max]] = await duck(`SELECT min(s), max(s) FROM read_parquet('${path}')`);
+    expect([min, max]).toEqual(['', 'id999']);
+  });
+
   it('dictionary-encodes integer chunks of few distinct values (extremes included) and reads back the same', async () => {
     const ints = [0, -1, 1, 2 ** 53 - 1, -(2 ** 53) + 1, 4294967295, -4294967296, 7];
     const rows: Typed[][] = Array.from({ length: 3000 }, (_, n) => [
