@@ -245,9 +245,16 @@ function isSafeIntegral(v: number | bigint | boolean): boolean {
 
 /** Entries a DistinctQueue holds at most before it applies them (12 bytes each). */
 const MAX_PENDING = 8192;
-/** Scratch of DistinctQueue.drain (synchronous, so one copy serves every queue). */
+/**
+ * A drain counts over every counter (a counting sort) while there are at most this many counters
+ * per queued entry; with more (a group-by of millions of groups), it sorts the entries instead, so
+ * a drain costs what it holds, not what the aggregator holds.
+ */
+const DENSE = 16;
+/** Scratch of DistinctQueue.drain (synchronous, so one copy serves every queue; bounded by DENSE). */
 let runStart = new Int32Array(64);
 const sorted = new Int32Array(2 * MAX_PENDING);
+const entryOrder = new Int32Array(MAX_PENDING);
 
 /**
  * Values for many counters (one aggregator's groups) queued in one buffer and
@@ -270,7 +277,11 @@ export class DistinctQueue {
     p[k] = i;
     hashValue(v, p, k + 1);
     this.n = k + 3;
-    if (k + 3 === p.length) this.drain();
+    if (k + 3 === p.length) {
+      this.drain();
+      // It grows only when filled: a queue of a small partition stays small.
+      if (p.length < 3 * MAX_PENDING) this.pending = new Int32Array(2 * p.length);
+    }
   }
 
   /** Applies everything queued; call before reading or merging any of the counters. */
@@ -280,6 +291,7 @@ export class DistinctQueue {
     if (!len) return;
     this.n = 0;
     const m = this.counters.length;
+    if (m > DENSE * (len / 3)) return this.drainSparse(p, len / 3);
     if (runStart.length < m + 1) runStart = new Int32Array(2 * (m + 1));
     // A stable counting sort by counter: runStart[i] .. runStart[i + 1] are counter i's pairs in `sorted`.
     runStart.fill(0, 0, m + 1);
@@ -296,6 +308,24 @@ export class DistinctQueue {
       if (to > from) this.counters[i]!.addHashes(sorted, 2 * from, 2 * to);
       from = to;
     }
-    if (p.length < 3 * MAX_PENDING) this.pending = new Int32Array(2 * p.length);
+  }
+
+  /** drain() for far more counters than entries: the entries sorted by counter, arrival order kept within one. */
+  private drainSparse(p: Int32Array, count: number): void {
+    const order = entryOrder.subarray(0, count);
+    for (let e = 0; e < count; e++) order[e] = e;
+    order.sort((a, b) => p[3 * a] - p[3 * b] || a - b);
+    for (let r = 0; r < count; r++) {
+      const e = 3 * order[r];
+      sorted[2 * r] = p[e + 1];
+      sorted[2 * r + 1] = p[e + 2];
+    }
+    for (let from = 0; from < count; ) {
+      const i = p[3 * order[from]];
+      let to = from + 1;
+      while (to < count && p[3 * order[to]] === i) to++;
+      this.counters[i]!.addHashes(sorted, 2 * from, 2 * to);
+      from = to;
+    }
   }
 }
