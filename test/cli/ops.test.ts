@@ -206,6 +206,25 @@ describe('reconcile and replay through the CLI (mocked AWS)', () => {
     expect(sfn.commandCalls(DescribeExecutionCommand).at(-1)!.args[0].input.executionArn).toBe(started.execution);
   });
 
+  it('replay run again while its executions still run starts nothing and says so (StartExecution would answer success then)', async () => {
+    // As AWS answers for Standard workflows: the same name and input while RUNNING succeeds with the original execution.
+    const running = new Set<string>();
+    sfn.on(StartExecutionCommand).callsFake((i: { stateMachineArn: string; name: string }) => {
+      running.add(`${i.stateMachineArn.replace(':stateMachine:', ':execution:')}:${i.name}`);
+      return { executionArn: `${i.stateMachineArn.replace(':stateMachine:', ':execution:')}:${i.name}`, startDate: new Date() };
+    });
+    sfn.on(DescribeExecutionCommand).callsFake((i: { executionArn: string }) => {
+      if (!running.has(i.executionArn)) throw Object.assign(new Error('none'), { name: 'ExecutionDoesNotExist' });
+      return { executionArn: i.executionArn, stateMachineArn: outputs.StateMachineArn, status: 'RUNNING', startDate: new Date() };
+    });
+    const first = await cli('replay', '--dataset', 'orders', '--json');
+    expect(JSON.parse(first.out)).toMatchObject({ files: 2, started: 2, alreadyStarted: 0, failed: 0 });
+    const again = await cli('replay', '--dataset', 'orders', '--json');
+    expect(JSON.parse(again.out)).toMatchObject({ files: 2, started: 0, alreadyStarted: 2, failed: 0 });
+    expect(again.err).toContain('2/2 (0 started, 2 already started, 0 failed)');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(2);
+  });
+
   it('replay --dry-run lists and starts nothing; --from/--to bound the range', async () => {
     const r = await cli('replay', '--dataset', 'orders', '--from', '2026-11-22T01:30:00Z', '--dry-run');
     expect(r.code).toBe(0);

@@ -230,6 +230,21 @@ export function replayStart(
   };
 }
 
+/**
+ * The execution `name` of a state machine if it exists. Asked before StartExecution: for a
+ * Standard execution still RUNNING with the same name and input, StartExecution answers success
+ * with the original execution (no ExecutionAlreadyExists), which would count it as started again.
+ */
+async function existingExecution(aws: Clients, stateMachineArn: string, name: string) {
+  try {
+    const found = await aws.sfn.send(new DescribeExecutionCommand({ executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}` }));
+    return found?.executionArn ? found : undefined;
+  } catch (e) {
+    if ((e as Error).name === 'ExecutionDoesNotExist') return undefined;
+    throw e;
+  }
+}
+
 export async function replay(config: PipelineConfig, opts: ReplayOptions, out: Out, aws: Clients = clients()): Promise<number> {
   if (!opts.dataset) throw new OpsError('replay needs --dataset <name>');
   const [dataset] = requireDataset(config, opts.dataset);
@@ -261,14 +276,7 @@ export async function replay(config: PipelineConfig, opts: ReplayOptions, out: O
       .digest('hex')
       .slice(0, 8);
     const name = `replay-${runId}-${listing}`;
-    // Asked first: for a Standard execution still RUNNING with the same name and input,
-    // StartExecution answers success with the original execution (no ExecutionAlreadyExists).
-    const existing = await aws.sfn
-      .send(new DescribeExecutionCommand({ executionArn: `${d.outputs.ReplayStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}` }))
-      .catch((e: Error) => {
-        if (e.name === 'ExecutionDoesNotExist') return undefined;
-        throw e;
-      });
+    const existing = await existingExecution(aws, d.outputs.ReplayStateMachineArn, name);
     if (existing?.executionArn) {
       out.log(
         opts.json
@@ -302,8 +310,11 @@ export async function replay(config: PipelineConfig, opts: ReplayOptions, out: O
   await pool(objects, REPLAY_CONCURRENCY, async (o) => {
     const { name, input } = replayStart(dataset, bucket, runId, o);
     try {
-      await aws.sfn.send(new StartExecutionCommand({ stateMachineArn: d.outputs.StateMachineArn, name, input: JSON.stringify(input) }));
-      counts.started++;
+      if (await existingExecution(aws, d.outputs.StateMachineArn, name)) counts.alreadyStarted++;
+      else {
+        await aws.sfn.send(new StartExecutionCommand({ stateMachineArn: d.outputs.StateMachineArn, name, input: JSON.stringify(input) }));
+        counts.started++;
+      }
     } catch (e) {
       if ((e as Error).name === 'ExecutionAlreadyExists') counts.alreadyStarted++;
       else {
