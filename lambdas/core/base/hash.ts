@@ -54,12 +54,50 @@ export function hashString(s: string, h1s: Int32Array, h2s: Int32Array, k: numbe
 }
 
 /**
- * Slot (0-31) of a string in a small direct-mapped cache of recent values, from
- * its length and end characters: a repeated value is then found by comparing a
- * few characters, where a Map or Set lookup hashes every fresh slice. Used in
- * front of the Parquet dictionary and accepted-values sets.
+ * A cheap 32-bit hash of a string from its length and three characters (first,
+ * middle, last), for the small caches of recent values below: a repeated value
+ * is then found by comparing a few characters, where a Map or Set lookup
+ * hashes every fresh slice in full.
  */
-export function recentSlot(s: string): number {
+export function recentHash(s: string): number {
   const n = s.length;
-  return n ? (n * 31 + s.charCodeAt(0) * 7 + s.charCodeAt(n - 1)) & 31 : 0;
+  return n ? Math.imul(n ^ (s.charCodeAt(0) << 7) ^ (s.charCodeAt(n >> 1) << 14) ^ (s.charCodeAt(n - 1) << 21), 0x9e3779b1) : 0;
+}
+
+/**
+ * Recent strings and a small number each (a dictionary id, a flag), 32
+ * buckets of two: two values that share a bucket (as 'paid' and 'cancelled'
+ * shared the one slot of the cache this replaces) both stay cached. Used in
+ * front of the Parquet dictionary and accepted-values sets. The strings are
+ * kept until displaced or cleared: callers store copies of long slices, not
+ * the slices (a slice would pin its whole input chunk).
+ */
+export class RecentStrings {
+  private readonly keys: (string | undefined)[] = new Array(64).fill(undefined);
+  private readonly vals = new Int32Array(64);
+
+  /** The number cached for `s`, or -1. */
+  get(s: string): number {
+    const b = (recentHash(s) >>> 26) & 62;
+    const keys = this.keys;
+    if (keys[b] === s) return this.vals[b];
+    if (keys[b + 1] === s) return this.vals[b + 1];
+    return -1;
+  }
+
+  /** Caches `s` in its bucket's first way; the value there moves to the second. */
+  set(s: string, v: number): void {
+    const b = (recentHash(s) >>> 26) & 62;
+    const keys = this.keys;
+    if (keys[b] !== undefined && keys[b] !== s) {
+      keys[b + 1] = keys[b];
+      this.vals[b + 1] = this.vals[b];
+    }
+    keys[b] = s;
+    this.vals[b] = v;
+  }
+
+  clear(): void {
+    this.keys.fill(undefined);
+  }
 }

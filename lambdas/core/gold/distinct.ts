@@ -107,6 +107,11 @@ export class DistinctCounter {
    */
   addHashes(pairs: Int32Array, from: number, to: number): void {
     if (this.queued) this.flush();
+    this.apply(pairs, from, to);
+  }
+
+  /** Hash pairs [from, to) of `pairs`: exact until the limit (the set may turn into a sketch part-way), then registers. */
+  private apply(pairs: Int32Array, from: number, to: number): void {
     let i = from;
     for (; i < to && !this.regs; i += 2) this.insert(pairs[i], pairs[i + 1]);
     const regs = this.regs;
@@ -117,11 +122,8 @@ export class DistinctCounter {
     const q = this.queue;
     const len = this.queued;
     this.queued = 0;
-    let i = 0;
-    // Exact until the limit (the table may turn into a sketch part-way through the batch).
-    for (; i < len && !this.regs; i += 2) this.insert(q[i], q[i + 1]);
+    this.apply(q, 0, len);
     const regs = this.regs;
-    if (regs) for (; i < len; i += 2) mark(regs, q[i], q[i + 1]);
     // The queue grows with the group (as many pairs as its exact set holds, up to MAX_QUEUE):
     // a batch touches each cache line of the table or registers about once.
     const size = regs ? MAX_QUEUE : this.n;

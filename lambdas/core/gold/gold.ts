@@ -1,4 +1,4 @@
-import { recentSlot, step1 } from '../base/hash';
+import { recentHash, step1 } from '../base/hash';
 import type { Aggregate, Contract } from '../contract/contract';
 import { DistinctCounter, type DistinctDoc, DistinctQueue } from './distinct';
 import { checkSum, lessThan, measureType, toJson, type PartialDoc } from './measures';
@@ -198,21 +198,25 @@ export class Aggregator {
   }
 
   /**
-   * Group + 1 of two-string keys seen lately, by recentSlot of each string (base/hash.ts): a repeated
-   * pair is found by comparing the two strings, without hashing them for the table.
+   * Group + 1 of two-string keys seen lately, 1024 buckets of two by recentHash of each string
+   * (base/hash.ts): a repeated pair is found by comparing the two strings, without hashing them
+   * in full for the table.
    */
-  private readonly recent2 = new Int32Array(1024);
+  private readonly recent2 = new Int32Array(2048);
 
   /** group() for the common one- and two-column keys: the generic loops cost a third of the row. */
   private group2(row: readonly Typed[]): number {
     const a = row[this.g0];
     const b = row[this.g1];
     const keys = this.keys;
+    const recent = this.recent2;
     let slot = -1;
     if (typeof a === 'string' && typeof b === 'string') {
-      slot = recentSlot(a) | (recentSlot(b) << 5);
-      const g = this.recent2[slot] - 1;
+      slot = ((recentHash(a) ^ Math.imul(recentHash(b), 0x85ebca6b)) >>> 21) & 2046;
       // Strings are equal under === exactly when same() says so.
+      let g = recent[slot] - 1;
+      if (g >= 0 && keys[2 * g] === a && keys[2 * g + 1] === b) return g;
+      g = recent[slot + 1] - 1;
       if (g >= 0 && keys[2 * g] === a && keys[2 * g + 1] === b) return g;
     }
     const h = mix(mix(0x9747b28c, a), b);
@@ -229,7 +233,11 @@ export class Aggregator {
       if (this.hashes[g] === h && same(keys[2 * g], a) && same(keys[2 * g + 1], b)) break;
       i = (i + 1) & mask;
     }
-    if (slot >= 0) this.recent2[slot] = g + 1;
+    if (slot >= 0) {
+      // The newest pair in the bucket's first way, the one it displaces in the second.
+      recent[slot + 1] = recent[slot];
+      recent[slot] = g + 1;
+    }
     return g;
   }
 

@@ -1,6 +1,6 @@
 import { Bytes } from './bytes';
 import { Phys, type EncoderColumn } from './schema';
-import { recentSlot } from '../base/hash';
+import { RecentStrings } from '../base/hash';
 import type { Value } from './values';
 
 export { ENC, Phys, physicalOf, type EncoderColumn } from './schema';
@@ -310,9 +310,8 @@ export class ColumnBuffer {
 
   private lastStr: string | undefined;
   private lastId = 0;
-  /** Recent dictionary entries (base/hash.ts recentSlot); valid for the current dictionary only. */
-  private readonly recentStr: (string | undefined)[] = new Array(32).fill(undefined);
-  private readonly recentId = new Int32Array(32);
+  /** Recent dictionary entries; valid for the current dictionary only. */
+  private readonly recent = new RecentStrings();
 
   private string(s: string): void {
     const dict = this.dict;
@@ -322,28 +321,28 @@ export class ColumnBuffer {
         this.ids[this.nIds++] = this.lastId;
         return;
       }
-      const slot = recentSlot(s);
-      let id: number | undefined;
-      if (this.recentStr[slot] === s) id = this.recentId[slot];
-      else id = dict.get(s);
-      if (id === undefined) {
-        // Past 1024 entries with most values distinct, a dictionary will not pay: PLAIN now,
-        // rather than after 4096 inserts (each chunk decides afresh, so this is paid per chunk).
-        if (dict.size >= DICT_MAX || this.dictChars > DICT_MAX_CHARS || (dict.size >= 1024 && dict.size * 2 > this.nIds)) {
-          this.toPlain();
-          this.plain.str(s);
-          return;
+      // A long value may be a slice of a whole 1 MB input chunk: what is kept is a copy, not the slice.
+      const long = s.length >= 13;
+      let id = this.recent.get(s);
+      if (id < 0) {
+        id = dict.get(s) ?? -1;
+        if (id < 0) {
+          // Past 1024 entries with most values distinct, a dictionary will not pay: PLAIN now,
+          // rather than after 4096 inserts (each chunk decides afresh, so this is paid per chunk).
+          if (dict.size >= DICT_MAX || this.dictChars > DICT_MAX_CHARS || (dict.size >= 1024 && dict.size * 2 > this.nIds)) {
+            this.toPlain();
+            this.plain.str(s);
+            return;
+          }
+          id = dict.size;
+          const own = long ? ` ${s}`.slice(1) : s;
+          dict.set(own, id);
+          this.dictValues.push(own);
+          this.dictChars += own.length;
         }
-        id = dict.size;
-        // A long value may be a slice of a whole 1 MB input chunk: keep a copy, not the chunk.
-        const own = s.length >= 13 ? ` ${s}`.slice(1) : s;
-        dict.set(own, id);
-        this.dictValues.push(own);
-        this.dictChars += own.length;
+        this.recent.set(long ? this.dictValues[id] : s, id);
       }
-      this.recentStr[slot] = s.length >= 13 ? this.dictValues[id] : s;
-      this.recentId[slot] = id;
-      this.lastStr = this.recentStr[slot];
+      this.lastStr = long ? this.dictValues[id] : s;
       this.lastId = id;
       if (this.nIds === this.ids.length) {
         const next = new Int32Array(this.nIds * 2);
@@ -381,7 +380,7 @@ export class ColumnBuffer {
     // A fresh dictionary per chunk (a reader decodes each chunk on its own; some mis-read
     // files whose chunks mix dictionary and PLAIN for one column across row groups).
     this.dict = this.phys === Phys.BYTE_ARRAY ? new Map() : undefined;
-    this.recentStr.fill(undefined);
+    this.recent.clear();
     this.lastStr = undefined;
     this.runLen = 0;
     this.runValue = null;

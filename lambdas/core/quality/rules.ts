@@ -2,7 +2,7 @@ import { ruleId, type Column, type Contract, type Rule } from '../contract/contr
 import { compileExpression } from './expression';
 import { FingerprintSet } from './fingerprints';
 import { fixedPatternTest } from './fixed-pattern';
-import { recentSlot } from '../base/hash';
+import { RecentStrings } from '../base/hash';
 import { canonicalDecimal, decimalSpec, parseDecimal, type Scaled } from '../typing/decimal';
 import { displayFor, parserFor } from '../typing/parse';
 import { INVALID, type Typed } from '../typing/values';
@@ -124,8 +124,10 @@ export function compileRules(contract: Contract): CompiledRule[] {
         const allowed = new Set(r.values.map((v) => String(v)));
         const fail = (v: Typed) => `${r.column}='${show(v)}' is not one of ${[...allowed].join(', ')}`;
         if (col.type === 'string') {
-          // Accepted strings seen lately (base/hash.ts recentSlot), compared by content.
-          const recent: (string | undefined)[] = new Array(32).fill(undefined);
+          // Accepted strings seen lately, compared by content. The cache keeps the contract's own
+          // string, not the value: a slice would pin its whole input chunk.
+          const recent = new RecentStrings();
+          const own = new Map([...allowed].map((a) => [a, a]));
           return {
             id,
             severity,
@@ -133,10 +135,10 @@ export function compileRules(contract: Contract): CompiledRule[] {
             check: (row) => {
               const v = row[i] as string | null;
               if (v === null) return undefined;
-              const slot = recentSlot(v);
-              if (recent[slot] === v) return undefined;
-              if (!allowed.has(v)) return fail(v);
-              recent[slot] = v;
+              if (recent.get(v) === 1) return undefined;
+              const a = own.get(v);
+              if (a === undefined) return fail(v);
+              recent.set(a, 1);
               return undefined;
             },
           };
