@@ -25,6 +25,7 @@ describe('RecentStrings', () => {
       fc.property(
         fc.array(fc.oneof(fc.tuple(fc.constant('set' as const), word), fc.tuple(fc.constant('get' as const), word), fc.constant(['clear'] as const)), {
           maxLength: 400,
+          size: 'max',
         }),
         (ops) => {
           const cache = new RecentStrings();
@@ -83,22 +84,31 @@ describe('the Parquet dictionary behind the cache', () => {
     await fc.assert(
       fc.asyncProperty(
         // More than 64 distinct values: some bucket holds three (pigeonhole), so the cache misses and
-        // the dictionary answers; short and long (copied) values both.
-        fc.uniqueArray(fc.nat(100_000), { minLength: 65, maxLength: 200 }).map((ns) => ns.map((n) => (n % 3 ? `s${n}` : `a-longer-value-${n}`))),
-        fc.array(fc.nat(), { minLength: 1, maxLength: 3000 }),
-        async (pool, picks) => {
+        // the dictionary answers; past 1024 mostly distinct values a chunk goes PLAIN. Short and long
+        // (copied) values both. size 'max': fast-check otherwise keeps arrays to ~10 elements.
+        fc.uniqueArray(fc.nat(100_000), { minLength: 65, maxLength: 2500, size: 'max' }).map((ns) => ns.map((n) => (n % 3 ? `s${n}` : `a-longer-value-${n}`))),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 3000, size: 'max' }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.constantFrom(700, 2500),
+        async (pool, picks, runLength, rowGroupRows) => {
           // Values arrive as fresh slices of a larger text, as the CSV scanner cuts them (long ones too).
           const text = pool.join('|');
           const starts: number[] = [];
           for (let i = 0, at = 0; i < pool.length; at += pool[i].length + 1, i++) starts.push(at);
-          const values = picks.map((p) => {
+          const slice = (p: number) => {
             const i = p % pool.length;
             return text.slice(starts[i], starts[i] + pool[i].length);
-          });
+          };
+          // A leading run of one value: the chunk starts in run mode and settles into the dictionary.
+          const values = [...Array.from({ length: runLength }, () => slice(picks[0])), ...picks.map(slice)];
           const path = join(dir, `${run++}.parquet`);
-          // Small row groups: a fresh dictionary (and cache) per chunk.
-          const w = new ParquetFileWriter(path, [{ name: 's', type: 'string', nullable: false }], { rowGroupRows: 700 });
-          for (const v of values) w.appendRow([v]);
+          // Several row groups: a fresh dictionary (and cache) per chunk; a chunk of 2500 rows can
+          // take more than 1024 distinct values (PLAIN). Rows go in as the stage writes them
+          // (appendRows, column by column, in batches).
+          const w = new ParquetFileWriter(path, [{ name: 's', type: 'string', nullable: false }], { rowGroupRows });
+          const rows = values.map((v) => [v]);
+          const order = Int32Array.from(rows.keys());
+          for (let k = 0; k < rows.length; ) k += w.appendRows(rows, order, k, Math.min(512, rows.length - k));
           w.finish();
           const back = (await readParquetObjects(path)).map((r) => r.s);
           expect(back).toEqual(values);

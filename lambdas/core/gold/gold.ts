@@ -1,4 +1,5 @@
 import { recentHash, step1 } from '../base/hash';
+import { detach } from '../base/strings';
 import type { Aggregate, Contract } from '../contract/contract';
 import { DistinctCounter, type DistinctDoc, DistinctQueue } from './distinct';
 import { checkSum, lessThan, measureType, toJson, type PartialDoc } from './measures';
@@ -259,7 +260,11 @@ export class Aggregator {
   private create(src: readonly Typed[], idx: Int32Array, h: number, at: number): number {
     const g = this.n++;
     if (g === this.cap) this.grow();
-    for (let k = 0; k < this.nk; k++) this.keys.push(src[idx[k]]);
+    for (let k = 0; k < this.nk; k++) {
+      // A copy, not the row's value: a long string may be a slice of its whole input chunk.
+      const v = src[idx[k]];
+      this.keys.push(typeof v === 'string' ? detach(v) : v);
+    }
     this.hashes[g] = h;
     this.updated[g] = this.ingestedAt;
     this.table[at] = g + 1;
@@ -348,8 +353,8 @@ export class Aggregator {
       else if (typeof v === 'number') this.sum[i] += v;
       else if (typeof v === 'boolean') this.sum[i] += v ? 1 : 0;
     }
-    if (f & MIN && v !== null && (this.minX[i] === null || lessThan(v, this.minX[i]))) this.minX[i] = v;
-    if (f & MAX && v !== null && (this.maxX[i] === null || lessThan(this.maxX[i], v))) this.maxX[i] = v;
+    if (f & MIN && v !== null && (this.minX[i] === null || lessThan(v, this.minX[i]))) this.minX[i] = typeof v === 'string' ? detach(v) : v;
+    if (f & MAX && v !== null && (this.maxX[i] === null || lessThan(this.maxX[i], v))) this.maxX[i] = typeof v === 'string' ? detach(v) : v;
   }
 
   private extreme(i: number, max: boolean): Typed {

@@ -1,6 +1,7 @@
 import { Bytes } from './bytes';
 import { Phys, type EncoderColumn } from './schema';
 import { RecentStrings } from '../base/hash';
+import { detach } from '../base/strings';
 import type { Value } from './values';
 
 export { ENC, Phys, physicalOf, type EncoderColumn } from './schema';
@@ -193,7 +194,7 @@ export class ColumnBuffer {
       this.defs.fill(1, 0, n);
     }
     if (this.phys === Phys.BYTE_ARRAY) {
-      const own = (v as string).length >= 13 ? ` ${v as string}`.slice(1) : (v as string);
+      const own = detach(v as string);
       this.dict!.set(own, 0);
       this.dictValues.push(own);
       this.dictChars += own.length;
@@ -321,7 +322,7 @@ export class ColumnBuffer {
         this.ids[this.nIds++] = this.lastId;
         return;
       }
-      // A long value may be a slice of a whole 1 MB input chunk: what is kept is a copy, not the slice.
+      // A long value may be a slice of a whole input chunk: what is kept is a copy (base/strings.ts).
       const long = s.length >= 13;
       let id = this.recent.get(s);
       if (id < 0) {
@@ -335,7 +336,7 @@ export class ColumnBuffer {
             return;
           }
           id = dict.size;
-          const own = long ? ` ${s}`.slice(1) : s;
+          const own = detach(s);
           dict.set(own, id);
           this.dictValues.push(own);
           this.dictChars += own.length;

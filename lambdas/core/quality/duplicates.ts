@@ -1,6 +1,7 @@
 import type { RowCounts } from '../lake/manifest';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { keyOf } from './rules';
+import { detach, detachAll, detachValues } from '../base/strings';
 import type { Typed } from '../typing/values';
 
 /**
@@ -74,33 +75,35 @@ export class DuplicatePolicy {
     const key = keyOf(row, this.keyIdx);
     if (this.mode === 'first') {
       if (this.seen.has(key)) return this.drop(line, original);
-      this.seen.add(key);
+      this.seen.add(detach(key));
       this.sink.emit(row, ordinal);
       return;
     }
     const prev = this.held.get(key);
     const keepOriginal = this.mode === 'quarantine' || this.droppedPath !== undefined;
+    // What waits until the end of the file is copied (base/strings.ts): the row's values, and the
+    // key, may be slices of their input chunks, and a held row must not keep its chunk alive.
     const entry = (): Held => ({
-      row: row.slice(),
-      content: keyOf(row, this.allIdx),
+      row: detachAll(row.slice()),
+      content: detach(keyOf(row, this.allIdx)),
       ordinal,
       line,
-      original: keepOriginal ? original() : undefined,
+      original: keepOriginal ? detachValues(original()) : undefined,
       conflicted: false,
       copies: [],
     });
     if (!prev) {
-      this.held.set(key, entry());
+      this.held.set(detach(key), entry());
       return;
     }
     if (this.mode === 'last') {
       this.drop(prev.line, () => prev.original!);
-      this.held.set(key, entry());
+      this.held.set(key, entry()); // the Map keeps the key it already holds (a copy)
       return;
     }
     // quarantine: a copy waits; the first difference sends the key's every row, copies too, to quarantine.
     if (!prev.conflicted && keyOf(row, this.allIdx) === prev.content) {
-      prev.copies.push({ line, original: original() });
+      prev.copies.push({ line, original: detachValues(original()) });
       return;
     }
     const why = `rows at lines ${prev.line} and ${line} share the key (${this.keyIdx.map((i, k) => (row[i] === null ? 'null' : this.show[k](row[i]))).join(', ')}) with different values`;
