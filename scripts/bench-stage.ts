@@ -2,9 +2,12 @@
 import { createReadStream, rmSync, statSync } from 'node:fs';
 import { loadConfig } from '../lib/config';
 import { runStage } from '../lambdas/core/engine/stage';
+import { tuneHeap } from '../lambdas/shared/heap';
 
 async function main() {
   const [file, workDir] = process.argv.slice(2);
+  // The stage Lambda's heap tuning (lambdaDeps does the same once per container).
+  tuneHeap();
   rmSync(workDir, { recursive: true, force: true });
   const contract = loadConfig('config/pipeline.json', 'dev').datasets.find((d) => d.name === 'sales')!.contract;
   // 256 KB reads: S3 response streams arrive in chunks smaller still. (1 MB reads

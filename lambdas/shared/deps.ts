@@ -6,6 +6,7 @@ import { registryOf, type Contract, type ContractRegistry } from '../core/contra
 import { DataError } from '../core/base/errors';
 import type { ObjectStore } from '../core/lake/store';
 import type { Handler } from '../handlers/state';
+import { tuneHeap } from './heap';
 import { createTelemetry, type Telemetry } from './telemetry';
 
 /** Everything a stage handler needs from the outside world, injected. */
@@ -58,9 +59,10 @@ function required(name: string): string {
 
 let cached: StageDeps | undefined;
 
-/** Lambda wiring: S3 store, bundled contracts, Powertools. Built once per container. */
+/** Lambda wiring: S3 store, bundled contracts, Powertools, heap tuning (heap.ts). Built once per container. */
 export async function lambdaDeps(): Promise<StageDeps> {
   if (cached) return cached;
+  tuneHeap();
   const { S3ObjectStore } = await import('./s3-store');
   cached = {
     ...createTelemetry(),
