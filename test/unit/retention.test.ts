@@ -6,6 +6,9 @@ import type { ContractInput } from '../../lambdas/core/contract/contract';
 import { Aggregator } from '../../lambdas/core/gold/gold';
 import { ColumnBuffer, Phys } from '../../lambdas/core/parquet/column';
 import { DuplicatePolicy, type OnDuplicate } from '../../lambdas/core/quality/duplicates';
+import { CandidateDeduper } from '../../lambdas/core/quality/dedupe';
+import { parseJsonRecord } from '../../lambdas/core/read/json';
+import { limitsOf } from '../../lambdas/core/contract/limits';
 import { compileRules } from '../../lambdas/core/quality/rules';
 import type { Typed } from '../../lambdas/core/typing/values';
 
@@ -101,6 +104,31 @@ describe('values kept past their input chunk hold copies, not the chunk', () => 
     const mb = retainedMb((rows) => {
       for (const r of rows) for (const rule of rules) expect(rule.check(r as Typed[])).toBeUndefined();
       return rules;
+    });
+    expect(mb).toBeLessThan(8);
+  });
+
+  it('keys the dedupe pre-pass found repeating (large files)', () => {
+    const mb = retainedMb((rows) => {
+      const d = new CandidateDeduper([0], new Uint8Array(CHUNKS).fill(255));
+      for (const [i, r] of rows.entries()) expect(d.keep(r as Typed[], i)).toBe(true);
+      return d;
+    });
+    expect(mb).toBeLessThan(8);
+  });
+
+  it('JSON numbers kept as their source text (integers past 2^53)', () => {
+    const mb = retainedMb((rows) => {
+      // A JSON record cut from each chunk, as the JSON Lines reader cuts records from decoded text.
+      const numbers = rows.map(([, , v], i) => {
+        const text = `{"id":${1234567890123456789n + BigInt(i)},"pad":"${v}"}`;
+        const chunk = `${text}\n${'x'.repeat(1 << 20)}`.replace('x', 'y');
+        const parsed = parseJsonRecord(chunk.slice(0, text.length), limitsOf());
+        if (!parsed.ok) throw new Error(parsed.error);
+        return (parsed.value as { id: unknown }).id;
+      });
+      expect(JSON.isRawJSON(numbers[0])).toBe(true);
+      return numbers;
     });
     expect(mb).toBeLessThan(8);
   });

@@ -7,8 +7,9 @@
  * is. Anything the stage keeps past its chunk (dictionary entries, gold group
  * keys and extremes, rows held for the duplicate policy) keeps this copy
  * instead, so memory follows what is kept, not how many chunks it came from.
- * Prepending a character makes V8 flatten the content into a fresh string;
- * slicing that character off leaves a view of that fresh string only.
+ * Prepending a character makes a pair of references; slicing it off makes V8
+ * flatten that pair into a fresh string first and leaves a view of the fresh
+ * string only (V8's behaviour, checked by test/unit/retention.test.ts).
  */
 export function detach(s: string): string {
   return s.length >= 13 ? ` ${s}`.slice(1) : s;

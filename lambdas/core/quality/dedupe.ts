@@ -6,6 +6,7 @@ import { limitsOf } from '../contract/limits';
 import { decodeText } from '../read/source';
 import { FingerprintSet } from './fingerprints';
 import { keyOf } from './rules';
+import { detach } from '../base/strings';
 import { cleanerFor } from '../typing/cells';
 import { planColumns } from '../contract/evolution';
 import { rangeParserFor } from '../typing/range-parsers';
@@ -75,7 +76,8 @@ export class CandidateDeduper implements Deduper {
     if (!(this.candidates[ordinal >>> 3] & (1 << (ordinal & 7)))) return true;
     const k = keyOf(row, this.keyIdx);
     if (this.seen.has(k)) return false;
-    this.seen.add(k);
+    // A copy: the key may be a slice of its input chunk, and the set lives for the whole file.
+    this.seen.add(detach(k));
     return true;
   }
 }

@@ -1,4 +1,5 @@
 import { bounded } from '../base/errors';
+import { detach } from '../base/strings';
 import type { ReadLimits } from '../contract/limits';
 
 /**
@@ -35,7 +36,8 @@ const INEXACT = /(?:\d\.?){16}|[eE][+-]?\d{3}/;
 
 const keepSource = (_k: string, v: unknown, ctx?: { source?: string }): unknown => {
   if (typeof v !== 'number' || ctx?.source === undefined) return v;
-  return String(v) === ctx.source ? v : JSON.rawJSON(ctx.source);
+  // A copy of the text: the source is a slice of the decoded chunk, which a held raw number would keep alive.
+  return String(v) === ctx.source ? v : JSON.rawJSON(detach(ctx.source));
 };
 
 /** Nesting depth of a parsed value, walked with an explicit stack (stops once past `max`). */
