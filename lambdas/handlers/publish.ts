@@ -4,7 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { DataError } from '../core/base/errors';
 import { layout, sourceId } from '../core/lake/layout';
 import type { Manifest } from '../core/lake/manifest';
-import { readOutputs, union, writeOutputs } from '../core/lake/outputs';
+import { type KeyOutputs, readOutputs, union, writeOutputs } from '../core/lake/outputs';
+import type { Contract } from '../core/contract/contract';
+import { forEachLimit } from '../core/base/concurrency';
+import { GoldOverflow } from '../core/gold/measures';
 import { stageEntry, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
@@ -38,7 +41,20 @@ export function makePublish(deps: StageDeps) {
         throw new DataError('pipeline.error', 'no outputs record for a transformed file', { dataset, key }, 'Replay the file: its Transform did not complete');
       const { partitions } = outputs;
       let goldAttempts = 0;
-      if (contract.gold.length) goldAttempts = (await rebuildGold(deps, contract, dataset, union(partitions, outputs.stale), workDir)).attempts;
+      if (contract.gold.length) {
+        try {
+          goldAttempts = (await rebuildGold(deps, contract, dataset, union(partitions, outputs.stale), workDir)).attempts;
+        } catch (e) {
+          if (!(e instanceof GoldOverflow)) throw e;
+          await withdraw(deps, contract, input, outputs, workDir);
+          throw new DataError(
+            'gold.overflow',
+            `${e.detail}: the file's rows would overflow the partition's gold with the files already there`,
+            { dataset, key },
+            `Its rows were taken out of silver and gold again (an earlier version of this key too: this one had replaced it). ${e.hint}`,
+          );
+        }
+      }
       if (outputs.stale.length) await writeOutputs(deps.store, lake, dataset, { ...outputs, stale: [] });
       const gold = partitions.flatMap((dt) => contract.gold.map((g) => layout.gold(dataset, g.name, dt)));
 
@@ -86,6 +102,34 @@ export function makePublish(deps: StageDeps) {
       await rm(workDir, { recursive: true, force: true });
     }
   };
+}
+
+/**
+ * Takes this run's rows out of silver and gold again: a file whose sums
+ * overflow gold only together with the files already in a partition is
+ * quarantined like any file with bad data, and the partition must not stay
+ * blocked for the files after it (every later rebuild would overflow too).
+ * Only when this run's Transform is the last to have written the key (another
+ * run of the key may have replaced its rows since). A partition whose gold
+ * still overflows without this file is left for the next rebuild (stale).
+ */
+async function withdraw(deps: StageDeps, contract: Contract, input: FileState, outputs: KeyOutputs, workDir: string): Promise<void> {
+  const { dataset, key } = input;
+  const lake = deps.lakeBucket;
+  if (outputs.execution !== input.execution) return;
+  const touched = union(outputs.partitions, outputs.stale);
+  await writeOutputs(deps.store, lake, dataset, { key, execution: input.execution, partitions: [], stale: touched });
+  await forEachLimit(outputs.partitions, 16, async (dt) => {
+    await deps.store.delete(lake, layout.silver(dataset, dt, key));
+    await deps.store.delete(lake, layout.goldPartial(dataset, dt, key));
+  });
+  try {
+    await rebuildGold(deps, contract, dataset, touched, workDir);
+    await writeOutputs(deps.store, lake, dataset, { key, execution: input.execution, partitions: [], stale: [] });
+  } catch (e) {
+    if (!(e instanceof GoldOverflow)) throw e;
+    deps.logger.error('gold of a partition overflows without this file too; left for the next rebuild', { error: e });
+  }
 }
 
 export const handler = lazy(stageEntry(makePublish));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { reasonFromCause } from '../core/base/errors';
+import { isDataReason, reasonFromCause } from '../core/base/errors';
 import { isoDate, layout } from '../core/lake/layout';
 import { emptyCounts, type Manifest } from '../core/lake/manifest';
 import { readOutputs, union, writeOutputs } from '../core/lake/outputs';
@@ -24,8 +24,6 @@ export interface FailedFileMessage {
   hint: string;
 }
 
-const DATA_REASONS = /^(parse|schema|quality|file|contract)\./;
-
 /**
  * Quarantine (the state machine's Catch target): copy the file aside with a
  * machine-readable reason, write a manifest saying so, and return the message
@@ -46,7 +44,7 @@ export function makeQuarantine(deps: StageDeps) {
     const { reason, message, details } = reasonFromCause(input.error?.Error, input.error?.Cause);
     // Counts and the row file of a file that failed after reading its rows (quality.reject_ratio).
     const carried = (details ?? {}) as { counts?: Manifest['counts']; reasons?: Record<string, number>; quarantineRows?: string };
-    const status = DATA_REASONS.test(reason) ? 'quarantined' : 'failed';
+    const status = isDataReason(reason) ? 'quarantined' : 'failed';
     const ingestDate = input.ingestDate ?? isoDate(input.landedAt ?? deps.now());
     const lake = deps.lakeBucket;
     try {

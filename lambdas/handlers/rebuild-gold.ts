@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Aggregate, Contract } from '../core/contract/contract';
 import { TransientError } from '../core/base/errors';
 import { Aggregator, type PartialDoc } from '../core/gold/gold';
+import { GoldOverflow } from '../core/gold/measures';
 import { goldView } from '../core/gold/view';
 import { layout } from '../core/lake/layout';
 import { forEachLimit } from '../core/base/concurrency';
@@ -44,6 +45,15 @@ export async function rebuildGold(deps: StageDeps, contract: Contract, dataset: 
   return { attempts };
 }
 
+/** The aggregate's rows; a sum past its type names the partition it is in. */
+function rowsOf(agg: Aggregator, dt: string) {
+  try {
+    return agg.rows();
+  } catch (e) {
+    throw e instanceof GoldOverflow ? new GoldOverflow(`${e.detail} (dt=${dt})`, e.hint ?? '') : e;
+  }
+}
+
 async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: string, dt: string, workDir: string): Promise<number> {
   const lake = deps.lakeBucket;
   let pending: Aggregate[] = contract.gold;
@@ -79,7 +89,7 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
       writeParquetFile(
         local,
         aggs[i].columns,
-        aggs[i].rows(),
+        rowsOf(aggs[i], dt),
         { dataset, aggregate: g.name, dt, source_files: String(files), generation: randomUUID(), contract_version: String(contract.version) },
         contract.compression,
       );

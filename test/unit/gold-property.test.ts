@@ -36,6 +36,7 @@ const contract = parseContract({
       { fn: 'sum', column: 'x', as: 'sum_x' },
       { fn: 'max', column: 'x', as: 'max_x' },
       { fn: 'min', column: 'q', as: 'min_q' },
+      { fn: 'max', column: 'q', as: 'max_q' },
       { fn: 'count_distinct', column: 'q', as: 'dq' },
       { fn: 'min', column: 's', as: 'min_s' },
       { fn: 'count_distinct', column: 's', as: 'ds' },
@@ -89,7 +90,8 @@ function reference(agg: (typeof contract.gold)[number], rows: Typed[][]): Typed[
 const big = 2n ** 53n;
 const row = fc.tuple(
   fc.constantFrom<Typed>('EU', 'US', '', null, 'é'),
-  fc.constantFrom<Typed>(0, 1, -1, 2 ** 40, null),
+  // Integers as the stage types them: a number while safe, a bigint beyond (up to the INT64 edges).
+  fc.constantFrom<Typed>(0, 1, -1, 2 ** 40, null, 2n ** 53n + 1n, -(2n ** 53n) - 3n, 2n ** 63n - 1n, -(2n ** 63n)),
   fc.constantFrom<Typed>(true, false, null),
   // Decimals in their canonical form (a number while safe, as the stage types them).
   fc.oneof(
@@ -102,12 +104,12 @@ const row = fc.tuple(
     fc.integer({ min: -1000, max: 1000 }).map((n) => n / 8),
     fc.constantFrom(Infinity, -Infinity, null),
   ),
-  fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constant(null)),
+  fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constantFrom<Typed>(null, 2n ** 53n + 1n, 10n ** 16n, 2n ** 63n - 1n, -(2n ** 63n), 2 ** 53 - 1)),
   fc.oneof(fc.constantFrom('a', 'b', 'ab', 'B', ''), fc.constant(null)),
 );
 
 describe('gold aggregates (property)', () => {
-  it('equal a naive reference for 0-3 group columns (two strings included) or a decimal or double one (±Infinity included), every measure, nulls and decimals around 2^53, whole or merged from partials', () => {
+  it('equal a naive reference for 0-3 group columns (two strings included) or a decimal or double one (±Infinity included), every measure, nulls, decimals around 2^53 and integers to the INT64 edges, whole or merged from partials', () => {
     fc.assert(
       fc.property(fc.array(row, { maxLength: 60 }), fc.nat(60), (rows, cut) => {
         for (const agg of contract.gold) {

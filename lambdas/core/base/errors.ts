@@ -5,21 +5,32 @@
  */
 
 /** Machine-readable quarantine reasons. Stable strings: dashboards and alarms key on them. */
-export type ReasonCode =
-  | 'parse.error'
-  | 'parse.encoding'
-  | 'parse.limit'
-  | 'parse.framing'
-  | 'schema.incompatible'
-  | 'schema.missing_columns'
-  | 'quality.reject_ratio'
-  | 'quality.row_count'
-  | 'gold.overflow'
-  | 'file.empty'
-  | 'file.unsupported'
-  | 'file.too_large'
-  | 'contract.unknown_dataset'
-  | 'pipeline.error';
+export const REASON_CODES = [
+  'parse.error',
+  'parse.encoding',
+  'parse.limit',
+  'parse.framing',
+  'schema.incompatible',
+  'schema.missing_columns',
+  'quality.reject_ratio',
+  'quality.row_count',
+  'gold.overflow',
+  'file.empty',
+  'file.unsupported',
+  'file.too_large',
+  'contract.unknown_dataset',
+  'pipeline.error',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+/**
+ * Whether a reason is about the file's data (quarantined: fix the file) rather
+ * than a fault of the pipeline (failed: redrive). Every code but
+ * `pipeline.error` is data; so is any other code of a data family.
+ */
+export function isDataReason(reason: string): boolean {
+  return reason !== 'pipeline.error' && /^(parse|schema|quality|gold|file|contract)\./.test(reason);
+}
 
 export interface ErrorContext {
   dataset?: string;

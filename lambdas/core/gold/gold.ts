@@ -412,6 +412,9 @@ export class Aggregator {
       if (v === null || !col) return v;
       const type = this.types.get(col)!;
       if (decimalSpec(type)) return canonicalDecimal(BigInt(v as string | number));
+      // An integer past 2^53 is stored as its digits: back to the stage's form, a number while safe
+      // and a bigint beyond (the same canonical form as a scaled decimal).
+      if (type === 'integer' && typeof v === 'string') return canonicalDecimal(BigInt(v));
       return type === 'double' && typeof v === 'string' ? Number(v) : v; // 'Infinity', '-Infinity', 'NaN'
     };
     for (const pg of doc.groups) {

@@ -1,0 +1,121 @@
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseContract } from '../../lambdas/core/contract/load';
+import { loadConfig, type PipelineConfig } from '../../lib/config';
+import { LOCAL_BUCKETS, runLocal } from '../../src/cli/local-run';
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import { readParquetObjects } from '../parquet-read';
+
+/**
+ * Gold over integers at the INT64 edges, through the whole local pipeline:
+ * exact extremes and group keys (partials store them as digits), and a sum
+ * that overflows only once a file joins a partition's other files: that file
+ * is quarantined and taken out again, and the partition keeps taking files.
+ */
+
+const MAX = 2n ** 63n - 1n;
+const MIN = -(2n ** 63n);
+
+const base = loadConfig('config/pipeline.json', 'dev');
+const contract = parseContract({
+  dataset: 'big',
+  version: 1,
+  format: { type: 'csv', delimiter: ',', quote: '"', header: true, encoding: 'utf-8' },
+  columns: [
+    { name: 'id', type: 'string', nullable: false },
+    { name: 'n', type: 'integer' },
+    { name: 'g', type: 'string' },
+  ],
+  keys: ['id'],
+  gold: [
+    {
+      name: 'totals',
+      groupBy: [],
+      measures: [
+        { fn: 'sum', column: 'n', as: 'total' },
+        { fn: 'min', column: 'n', as: 'lo' },
+        { fn: 'max', column: 'n', as: 'hi' },
+      ],
+    },
+    { name: 'by_g', groupBy: ['g'], measures: [{ fn: 'min', column: 'n', as: 'lo' }, { fn: 'max', column: 'n', as: 'hi' }] },
+    { name: 'by_n', groupBy: ['n'], measures: [{ fn: 'count', as: 'rows' }] },
+  ],
+});
+const config: PipelineConfig = { ...base, datasets: [{ ...base.datasets[0], name: 'big', suffixes: ['.csv'], contract, contractFile: 'test' }] };
+
+async function lakeRows(lake: string, layer: string): Promise<Record<string, unknown>[]> {
+  const dir = join(lake, layer);
+  const out: Record<string, unknown>[] = [];
+  for (const dt of readdirSync(dir)) for (const f of readdirSync(join(dir, dt)).sort()) out.push(...(await readParquetObjects(join(dir, dt, f))));
+  return out;
+}
+
+/** An INT64 as hyparquet reads it (a bigint), or null. */
+const int = (v: unknown) => (v === null || v === undefined ? null : BigInt(v as bigint));
+
+function land(root: string, name: string, rows: string[]): string {
+  const dir = join(root, 'in', 'big');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, name);
+  writeFileSync(file, `id,n,g\n${rows.join('\n')}\n`);
+  return file;
+}
+
+describe('gold over integers at the INT64 edges (local pipeline)', () => {
+  it('min, max and group keys past 2^53 are exact in gold, its statistics and across files', { timeout: 60_000 }, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gold-int64-'));
+    const lake = join(root, LOCAL_BUCKETS.lake);
+    const run = async (name: string, rows: string[]) => (await runLocal(land(root, name, rows), 'big', { config, storeRoot: root, retryWaitMs: 1 })).status;
+    expect(await run('a.csv', [`a,${MAX},x`, 'b,1,y', `c,${MIN},x`])).toBe('succeeded');
+    expect(await run('b.csv', ['d,9007199254740993,z', 'e,10000000000000000,z', 'f,9007199254740993,y'])).toBe('succeeded');
+    const byG = Object.fromEntries((await lakeRows(lake, 'gold/big/by_g')).map((r) => [r.g, [int(r.lo), int(r.hi)]]));
+    expect(byG).toEqual({ x: [MIN, MAX], y: [1n, 9007199254740993n], z: [9007199254740993n, 10000000000000000n] });
+    const byN = Object.fromEntries((await lakeRows(lake, 'gold/big/by_n')).map((r) => [String(r.n), Number(r.rows)]));
+    expect(byN).toEqual({ [String(MAX)]: 1, '1': 1, [String(MIN)]: 1, '9007199254740993': 2, '10000000000000000': 1 });
+    const [t] = await lakeRows(lake, 'gold/big/totals');
+    expect([int(t.lo), int(t.hi)]).toEqual([MIN, MAX]);
+    // The footer's statistics bound the stored values (a reader skips row groups by them).
+    const dir = join(lake, 'gold/big/by_g');
+    const file = join(dir, readdirSync(dir)[0], readdirSync(join(dir, readdirSync(dir)[0]))[0]);
+    const meta = await parquetMetadataAsync(await asyncBufferFromFile(file));
+    const stats = (name: string) => meta.row_groups[0].columns.find((c) => c.meta_data?.path_in_schema[0] === name)!.meta_data!.statistics!;
+    expect([int(stats('lo').min_value), int(stats('hi').max_value)]).toEqual([MIN, MAX]);
+    // The one-file sums stay exact too: MAX + 1 + MIN + 9007199254740993 + 10^16 + 9007199254740993.
+    expect(int(t.total)).toBe(MAX + 1n + MIN + 2n * 9007199254740993n + 10000000000000000n);
+  });
+
+  it('a file that overflows a sum only with the partition\'s other files is quarantined (gold.overflow), leaves silver and gold as they were, and later files still load', {
+    timeout: 60_000,
+  }, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gold-overflow-'));
+    const lake = join(root, LOCAL_BUCKETS.lake);
+    const run = (name: string, rows: string[]) => runLocal(land(root, name, rows), 'big', { config, storeRoot: root, retryWaitMs: 1 });
+    const ids = async () => (await lakeRows(lake, 'silver/big')).map((r) => r.id).sort();
+    const totals = async () => {
+      const [t] = await lakeRows(lake, 'gold/big/totals');
+      return [int(t.total), int(t.lo), int(t.hi)];
+    };
+
+    expect((await run('f1.csv', [`a,${MAX},x`])).status).toBe('succeeded');
+    const f2 = await run('f2.csv', ['b,10000000000000000,x']);
+    expect(f2.status).toBe('quarantined');
+    expect(f2.manifest?.failure?.reason).toBe('gold.overflow');
+    expect(f2.manifest?.failure?.message).toMatch(/sum\(n\).*does not fit a 64-bit integer.*dt=/);
+    expect(f2.manifest?.outputs.silver).toEqual([]);
+    expect(await ids()).toEqual(['a']);
+    expect(await totals()).toEqual([MAX, MAX, MAX]);
+
+    // The partition is not blocked: a file that fits loads, and gold covers exactly silver's rows.
+    expect((await run('f3.csv', ['c,-5,y'])).status).toBe('succeeded');
+    expect(await ids()).toEqual(['a', 'c']);
+    expect(await totals()).toEqual([MAX - 5n, -5n, MAX]);
+
+    // A file whose own sum overflows is bad data too (quarantined, not a pipeline fault).
+    const f4 = await run('f4.csv', [`d,${MAX},x`, 'e,1,x']);
+    expect(f4.status).toBe('quarantined');
+    expect(f4.manifest?.failure?.reason).toBe('gold.overflow');
+    expect(await ids()).toEqual(['a', 'c']);
+  });
+});
