@@ -66,6 +66,30 @@ export function parseDecimal(raw: string, spec: DecimalSpec): Scaled | typeof IN
   return canonicalDecimal(sign * BigInt((intPart || '0') + frac));
 }
 
+/**
+ * A JSON number's text without its exponent ('1.2e-7' -> '0.00000012',
+ * '1e21' -> '1000000000000000000000'), exactly, for parseDecimal (plain digits
+ * only). A JSON number reaches typing as a double when that keeps it exactly
+ * (then String(v), whose shortest round-trip text has the digits written, but
+ * may use an exponent: String(1e-7) is '1e-7') or as its source text
+ * (read/json.ts). A number far outside any decimal(38,s) is left as it is,
+ * so an exponent of a billion costs nothing and is still refused.
+ */
+export function expandExponent(text: string): string {
+  const m = /^(-?)(\d*)(?:\.(\d*))?[eE]([+-]?\d+)$/.exec(text);
+  if (!m) return text;
+  const [, sign, int = '', frac = ''] = m;
+  const all = int + frac;
+  const digits = all.replace(/^0+/, '');
+  if (!digits) return all ? '0' : text;
+  // Digits before the decimal point, once the leading zeros are gone.
+  const point = int.length + Number(m[4]) - (all.length - digits.length);
+  if (point > 100 || point < -100) return text;
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
 export function formatDecimal(v: Scaled, scale: number): string {
   if (typeof v === 'number') v = BigInt(v);
   const neg = v < 0n;

@@ -1,6 +1,6 @@
 import type { Column } from '../contract/contract';
 import { compileDatePattern, resolveLocal } from './date-patterns';
-import { decimalSpec, formatDecimal, parseDecimal } from './decimal';
+import { decimalSpec, expandExponent, formatDecimal, parseDecimal } from './decimal';
 import { civilDays, OFFSET_RE, validOffset, wallClockToUtc } from './time';
 import { INVALID, type Parser, type Typed } from './values';
 import { isRawJson } from '../read/json';
@@ -173,13 +173,15 @@ export function fromJson(value: unknown, col: Column, parse: Parser): { value: T
   if (value === null || value === undefined) return { value: null, coerced: false };
   const t = col.type;
   // A number a double cannot hold exactly arrives as its source text (read/json.ts), typed from that text.
-  if (isRawJson(value)) return { value: parse(value.rawJSON), coerced: t !== 'integer' && t !== 'double' && !t.startsWith('decimal') };
+  const decimal = t.startsWith('decimal');
+  if (isRawJson(value)) return { value: parse(decimal ? expandExponent(value.rawJSON) : value.rawJSON), coerced: t !== 'integer' && t !== 'double' && !decimal };
   const native =
     (t === 'string' && typeof value === 'string') ||
-    ((t === 'integer' || t === 'double' || t.startsWith('decimal')) && typeof value === 'number') ||
+    ((t === 'integer' || t === 'double' || decimal) && typeof value === 'number') ||
     (t === 'boolean' && typeof value === 'boolean') ||
     ((t === 'date' || t === 'timestamp') && typeof value === 'string');
-  const raw = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const raw =
+    typeof value === 'object' ? JSON.stringify(value) : typeof value === 'number' && decimal ? expandExponent(String(value)) : String(value);
   return { value: parse(raw), coerced: !native };
 }
 

@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { limitsOf } from '../../lambdas/core/contract/limits';
+import { parseJsonRecord } from '../../lambdas/core/read/json';
+import { expandExponent, parseDecimal } from '../../lambdas/core/typing/decimal';
+import { fromJson, parserFor } from '../../lambdas/core/typing/parse';
+
+/**
+ * A JSON number for a decimal column is typed exactly as its digits say,
+ * however it is written (plain or with an exponent, few or many digits), so
+ * JSON and CSV sources of one value give one value: the reference is the
+ * plain text of the same number through the CSV path's parseDecimal.
+ */
+
+const limits = limitsOf(undefined);
+
+/** A decimal number as [digits, point]: value = 0.digits × 10^point, digits without leading zeros. */
+const number = fc.record({
+  neg: fc.boolean(),
+  digits: fc.stringMatching(/^[1-9][0-9]{0,24}$/),
+  point: fc.integer({ min: -45, max: 45 }),
+});
+
+function plain({ neg, digits, point }: { neg: boolean; digits: string; point: number }): string {
+  const body =
+    point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return (neg ? '-' : '') + body;
+}
+
+/** The same number with an exponent: mantissa d.ddd or dd.dd, exponent chosen to match. */
+function scientific({ neg, digits, point }: { neg: boolean; digits: string; point: number }, lead: number, upper: boolean): string {
+  const k = Math.min(lead, digits.length);
+  const mant = k < digits.length ? `${digits.slice(0, k)}.${digits.slice(k)}` : digits;
+  return `${neg ? '-' : ''}${mant}${upper ? 'E' : 'e'}${point - k}`;
+}
+
+describe('JSON decimals (property)', () => {
+  it('type to the value of their digits, plain or with an exponent, through the JSON reader', () => {
+    fc.assert(
+      fc.property(number, fc.integer({ min: 1, max: 38 }), fc.nat(38), fc.integer({ min: 1, max: 3 }), fc.boolean(), (n, p, s0, lead, upper) => {
+        const s = Math.min(s0, p);
+        const col = { name: 'v', type: `decimal(${p},${s})`, nullable: true } as const;
+        const parse = parserFor(col as never);
+        const want = parseDecimal(plain(n), { precision: p, scale: s });
+        for (const text of [plain(n), scientific(n, lead, upper)]) {
+          const r = parseJsonRecord(`{"v":${text}}`, limits);
+          expect(r.ok).toBe(true);
+          const v = (r as { value: { v: unknown } }).value.v;
+          expect(fromJson(v, col as never, parse).value, `${text} in decimal(${p},${s})`).toEqual(want);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('expandExponent: exact, and a far exponent is left for the parser to refuse', () => {
+    expect(expandExponent('1e-7')).toBe('0.0000001');
+    expect(expandExponent('1.2E-7')).toBe('0.00000012');
+    expect(expandExponent('1e+21')).toBe('1000000000000000000000');
+    expect(expandExponent('-12.50e1')).toBe('-125.0');
+    expect(expandExponent('0.000e5')).toBe('0');
+    expect(expandExponent('1e999999999')).toBe('1e999999999');
+    expect(expandExponent('12.5')).toBe('12.5');
+  });
+});
