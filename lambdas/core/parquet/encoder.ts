@@ -260,7 +260,8 @@ export class ParquetFileWriter {
       3: { i64: this.pending },
       5: { i64: groupStart },
       6: { i64: totalCompressed },
-      7: { i32: this.rowGroups.length },
+      // An i16 in the spec: past 32,767 row groups it cannot be given (it is optional).
+      7: this.rowGroups.length <= 0x7fff ? { i16: this.rowGroups.length } : undefined,
     });
     this.pending = 0;
     for (const b of this.buffers) b.reset();

@@ -1,13 +1,14 @@
 /**
  * The few pieces of Thrift's compact protocol that Parquet metadata needs:
- * structs of i8/i32/i64/binary/bool/list/struct fields, written into a growable
+ * structs of i8/i16/i32/i64/binary/bool/list/struct fields, written into a growable
  * buffer. Field ids are written as deltas, as the protocol requires.
  */
 
-const T = { TRUE: 1, FALSE: 2, BYTE: 3, I32: 5, I64: 6, BINARY: 8, LIST: 9, STRUCT: 12 } as const;
+const T = { TRUE: 1, FALSE: 2, BYTE: 3, I16: 4, I32: 5, I64: 6, BINARY: 8, LIST: 9, STRUCT: 12 } as const;
 
 export type ThriftValue =
   | { i8: number }
+  | { i16: number }
   | { i32: number }
   | { i64: number | bigint }
   | { bin: Uint8Array | string }
@@ -79,19 +80,21 @@ export class CompactWriter {
       const type =
         'i8' in v
           ? T.BYTE
-          : 'i32' in v
-            ? T.I32
-            : 'i64' in v
-              ? T.I64
-              : 'bin' in v
-                ? T.BINARY
-                : 'bool' in v
-                  ? v.bool
-                    ? T.TRUE
-                    : T.FALSE
-                  : 'list' in v
-                    ? T.LIST
-                    : T.STRUCT;
+          : 'i16' in v
+            ? T.I16
+            : 'i32' in v
+              ? T.I32
+              : 'i64' in v
+                ? T.I64
+                : 'bin' in v
+                  ? T.BINARY
+                  : 'bool' in v
+                    ? v.bool
+                      ? T.TRUE
+                      : T.FALSE
+                    : 'list' in v
+                      ? T.LIST
+                      : T.STRUCT;
       const delta = id - last;
       if (delta > 0 && delta <= 15) this.byte((delta << 4) | type);
       else {
@@ -100,6 +103,7 @@ export class CompactWriter {
       }
       last = id;
       if ('i8' in v) this.byte(v.i8 & 0xff);
+      else if ('i16' in v) this.zigzag(v.i16);
       else if ('i32' in v) this.zigzag(v.i32);
       else if ('i64' in v) this.zigzag(v.i64);
       else if ('bin' in v) this.bytes(v.bin);
