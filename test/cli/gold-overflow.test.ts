@@ -39,7 +39,14 @@ const contract = parseContract({
         { fn: 'max', column: 'n', as: 'hi' },
       ],
     },
-    { name: 'by_g', groupBy: ['g'], measures: [{ fn: 'min', column: 'n', as: 'lo' }, { fn: 'max', column: 'n', as: 'hi' }] },
+    {
+      name: 'by_g',
+      groupBy: ['g'],
+      measures: [
+        { fn: 'min', column: 'n', as: 'lo' },
+        { fn: 'max', column: 'n', as: 'hi' },
+      ],
+    },
     { name: 'by_n', groupBy: ['n'], measures: [{ fn: 'count', as: 'rows' }] },
   ],
 });
@@ -86,7 +93,7 @@ describe('gold over integers at the INT64 edges (local pipeline)', () => {
     expect(int(t.total)).toBe(MAX + 1n + MIN + 2n * 9007199254740993n + 10000000000000000n);
   });
 
-  it('a file that overflows a sum only with the partition\'s other files is quarantined (gold.overflow), leaves silver and gold as they were, and later files still load', {
+  it("a file that overflows a sum only with the partition's other files is quarantined (gold.overflow), leaves silver and gold as they were, and later files still load", {
     timeout: 60_000,
   }, async () => {
     const root = mkdtempSync(join(tmpdir(), 'gold-overflow-'));

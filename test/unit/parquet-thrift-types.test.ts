@@ -22,7 +22,15 @@ type Field = number | [typeof LIST, number, string?] | [typeof STRUCT, string];
 
 /** parquet.thrift, the structs and fields a writer may emit. */
 const SPEC: Record<string, Record<number, Field>> = {
-  FileMetaData: { 1: I32, 2: [LIST, STRUCT, 'SchemaElement'], 3: I64, 4: [LIST, STRUCT, 'RowGroup'], 5: [LIST, STRUCT, 'KeyValue'], 6: BIN, 7: [LIST, STRUCT, 'ColumnOrder'] },
+  FileMetaData: {
+    1: I32,
+    2: [LIST, STRUCT, 'SchemaElement'],
+    3: I64,
+    4: [LIST, STRUCT, 'RowGroup'],
+    5: [LIST, STRUCT, 'KeyValue'],
+    6: BIN,
+    7: [LIST, STRUCT, 'ColumnOrder'],
+  },
   SchemaElement: { 1: I32, 2: I32, 3: I32, 4: BIN, 5: I32, 6: I32, 7: I32, 8: I32, 9: I32, 10: [STRUCT, 'LogicalType'] },
   LogicalType: {
     1: [STRUCT, 'Empty'], // STRING

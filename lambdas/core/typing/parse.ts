@@ -174,14 +174,14 @@ export function fromJson(value: unknown, col: Column, parse: Parser): { value: T
   const t = col.type;
   // A number a double cannot hold exactly arrives as its source text (read/json.ts), typed from that text.
   const decimal = t.startsWith('decimal');
-  if (isRawJson(value)) return { value: parse(decimal ? expandExponent(value.rawJSON) : value.rawJSON), coerced: t !== 'integer' && t !== 'double' && !decimal };
+  if (isRawJson(value))
+    return { value: parse(decimal ? expandExponent(value.rawJSON) : value.rawJSON), coerced: t !== 'integer' && t !== 'double' && !decimal };
   const native =
     (t === 'string' && typeof value === 'string') ||
     ((t === 'integer' || t === 'double' || decimal) && typeof value === 'number') ||
     (t === 'boolean' && typeof value === 'boolean') ||
     ((t === 'date' || t === 'timestamp') && typeof value === 'string');
-  const raw =
-    typeof value === 'object' ? JSON.stringify(value) : typeof value === 'number' && decimal ? expandExponent(String(value)) : String(value);
+  const raw = typeof value === 'object' ? JSON.stringify(value) : typeof value === 'number' && decimal ? expandExponent(String(value)) : String(value);
   return { value: parse(raw), coerced: !native };
 }
 
