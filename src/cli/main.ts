@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type PipelineConfig } from '../../lib/config';
+import { lakeTables } from '../../lib/lake-tables';
 import { layout } from '../../lambdas/core/lake/layout';
 import { c, ms, safe, table } from './format';
 import { OPS_HELP } from './ops/help';
@@ -148,7 +149,10 @@ function parse(args: string[], options: Options): { values: Values; positionals:
 }
 
 function config(values: Record<string, unknown>): PipelineConfig {
-  return loadConfig((values.config as string | undefined) ?? DEFAULT_CONFIG, (values.env as string | undefined) ?? 'dev');
+  const cfg = loadConfig((values.config as string | undefined) ?? DEFAULT_CONFIG, (values.env as string | undefined) ?? 'dev');
+  // Table names unique across datasets and aggregates (as the catalog needs them), checked by every command.
+  lakeTables(cfg);
+  return cfg;
 }
 
 function cmdCheckConfig(args: string[], out: Out): number {

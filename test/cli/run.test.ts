@@ -97,6 +97,24 @@ describe('pipeline run', () => {
     expect(r.err).toMatch(/Invalid pipeline config .*package\.json/);
   });
 
+  it('check-config refuses gold aggregates whose table names collide (names that differ only in case)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const contract = JSON.parse(readFileSync('config/contracts/sales.json', 'utf8'));
+    contract.gold = [
+      { name: 'g', groupBy: ['region'], measures: [{ fn: 'count', as: 'n' }] },
+      { name: 'G', groupBy: ['status'], measures: [{ fn: 'count', as: 'n' }] },
+    ];
+    delete contract.$schema;
+    writeFileSync(join(dir, 'sales.json'), JSON.stringify(contract));
+    writeFileSync(
+      join(dir, 'pipeline.json'),
+      JSON.stringify({ name: 'pp', datasets: [{ name: 'sales', contract: 'sales.json', suffixes: ['.csv'], freshnessSlaMinutes: 60 }] }),
+    );
+    const r = await cli(['check-config', '--config', join(dir, 'pipeline.json')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/table name sales_g is used twice/);
+  });
+
   it('check-config lists the datasets', async () => {
     const r = await cli(['check-config']);
     expect(r.code).toBe(0);
