@@ -10,16 +10,17 @@ async function* once(text: string): AsyncGenerator<Uint8Array> {
   yield new TextEncoder().encode(text);
 }
 
-async function partitions(granularity: 'hour' | 'day' | 'month' | 'year', type: 'date' | 'timestamp', values: string[]) {
+async function partitions(granularity: 'hour' | 'day' | 'month' | 'year', type: 'date' | 'timestamp', values: string[], format?: string) {
   const contract = parseContract({
     dataset: 'd',
     version: 1,
     columns: [
-      { name: 'at', type },
+      { name: 'at', type, format },
       { name: 'n', type: 'integer' },
     ],
     partitionBy: 'at',
     partitionGranularity: granularity,
+    fileRules: { minRows: 0, maxRejectRatio: 1 },
     gold: [{ name: 'g', measures: [{ fn: 'count', as: 'rows' }] }],
   });
   const text = `at,n\n${values.map((v, i) => `${v},${i}`).join('\n')}\n`;
@@ -33,7 +34,7 @@ async function partitions(granularity: 'hour' | 'day' | 'month' | 'year', type: 
     fileId: 'f',
   });
   const rows = Object.fromEntries(r.silver.map((s) => [s.partition, s.rows]));
-  return { rows, gold: [...r.partials.keys()].sort() };
+  return { rows, gold: [...r.partials.keys()].sort(), reasons: r.reasons };
 }
 
 describe('partitionGranularity', () => {
@@ -60,6 +61,35 @@ describe('partitionGranularity', () => {
         },
       ),
       { numRuns: 25 },
+    );
+  });
+
+  it('a partition value outside the years 0000-9999 is a row reject (partition_range), not a dt=+010000 partition (property, the whole Date range)', async () => {
+    const lo = Date.parse('0000-01-01T00:00:00Z');
+    const hi = Date.parse('9999-12-31T23:59:59.999Z');
+    const edge = fc.constantFrom(lo, lo - 1, hi, hi + 1, 253402300800000, -8.64e15, 8.64e15);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(edge, fc.integer({ min: -8.64e15, max: 8.64e15 })), { minLength: 1, maxLength: 20 }),
+        fc.constantFrom('hour' as const, 'day' as const, 'month' as const, 'year' as const),
+        async (ms, g) => {
+          const len = { hour: 13, day: 10, month: 7, year: 4 }[g];
+          const want: Record<string, number> = {};
+          let out = 0;
+          for (const m of ms) {
+            if (m < lo || m > hi) out++;
+            else {
+              const name = new Date(m).toISOString().slice(0, len);
+              want[name] = (want[name] ?? 0) + 1;
+            }
+          }
+          const r = await partitions(g, 'timestamp', ms.map(String), 'epoch_ms');
+          expect(r.rows).toEqual(want);
+          expect(r.reasons['partition_range(at)'] ?? 0).toBe(out);
+          for (const name of Object.keys(r.rows)) expect(name).toMatch(/^\d{4}(-\d\d(-\d\d(T\d\d)?)?)?$/);
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 

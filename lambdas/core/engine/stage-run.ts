@@ -29,6 +29,10 @@ import { INVALID, type Parser, type Typed } from '../typing/values';
 
 const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
 
+/** The instants a partition name can hold: years 0000 to 9999 (UTC). */
+const PARTITION_MIN_MS = Date.parse('0000-01-01T00:00:00Z');
+const PARTITION_MAX_MS = Date.UTC(10000, 0, 1) - 1;
+
 export class StageRun {
   readonly counts: RowCounts = emptyCounts();
   readonly reasons: Record<string, number> = {};
@@ -211,6 +215,15 @@ export class StageRun {
 
   /** Row rules on the typed row: the failure of the first error rule, or undefined (warnings are counted). */
   check(row: Typed[]): string | undefined {
+    if (this.partIdx >= 0) {
+      const pv = row[this.partIdx];
+      // A dt= name has a 4-digit year (ISO 8601's basic range): 10000-01-01 would be '+010000-01-01'.
+      if (pv !== null && !((pv as number) * this.partDayMs >= PARTITION_MIN_MS && (pv as number) * this.partDayMs <= PARTITION_MAX_MS)) {
+        const col = this.cols[this.partIdx];
+        this.badRule = `partition_range(${col.name})`;
+        return `${col.name}=${displayFor(col)(pv)} is outside the years 0000-9999 a partition name (dt=) can hold`;
+      }
+    }
     for (const r of this.errorRules) {
       const why = r.check(row);
       if (why) {
