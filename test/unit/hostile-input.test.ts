@@ -194,22 +194,39 @@ describe('JSON records', () => {
     expect(parseJsonRecord(wide, limits)).toMatchObject({ ok: false, error: expect.stringMatching(/maxColumns/) });
   });
 
-  it('a streamed array gives back its elements whatever the chunking (property)', () => {
+  it('a streamed array gives back its elements and the line each starts on, whatever the chunking (property)', () => {
     const obj = fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 })), { maxKeys: 4 });
     fc.assert(
-      fc.property(fc.array(obj, { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom('', ' ', '\n  '), (objs, cuts, ws) => {
-        const text = `${ws}[${ws}${objs.map((o) => JSON.stringify(o)).join(`,${ws}`)}${ws}]${ws}`;
-        const s = new JsonArraySplitter(DEFAULT_LIMITS.maxRecordLength);
-        const out: string[] = [];
-        let prev = 0;
-        for (const c of [...cuts.map((x) => x % (text.length + 1))].sort((a, b) => a - b)) {
-          out.push(...s.push(text.slice(prev, c)));
-          prev = c;
-        }
-        out.push(...s.push(text.slice(prev)));
-        s.end();
-        expect(out.map((e) => JSON.parse(e))).toEqual(objs);
-      }),
+      fc.property(
+        fc.array(fc.tuple(obj, fc.boolean()), { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.constantFrom('', ' ', '\n  ', '\r\n\n'),
+        (elems, cuts, ws) => {
+          const objs = elems.map(([o]) => o);
+          // Some elements pretty-printed over several lines.
+          const texts = elems.map(([o, pretty]) => JSON.stringify(o, null, pretty ? 2 : undefined));
+          const text = `${ws}[${ws}${texts.join(`,${ws}`)}${ws}]${ws}`;
+          const wantLines: number[] = [];
+          let at = text.indexOf('[') + 1;
+          for (const t of texts) {
+            at = text.indexOf(t, at);
+            wantLines.push(text.slice(0, at).split('\n').length);
+            at += t.length;
+          }
+          const s = new JsonArraySplitter(DEFAULT_LIMITS.maxRecordLength);
+          const out: string[] = [];
+          const lines: number[] = [];
+          let prev = 0;
+          for (const c of [...cuts.map((x) => x % (text.length + 1)), text.length].sort((a, b) => a - b)) {
+            out.push(...s.push(text.slice(prev, c)));
+            lines.push(...s.lines);
+            prev = c;
+          }
+          s.end();
+          expect(out.map((e) => JSON.parse(e))).toEqual(objs);
+          expect(lines).toEqual(wantLines);
+        },
+      ),
       { numRuns: 300 },
     );
     for (const bad of ['{"a":1}', '[{"a":1}', '[1,]', '[1] x']) {

@@ -185,6 +185,33 @@ describe('silver columns', () => {
     // The stage reports the same column list the catalog derives from the contract.
     expect(r.columns.map((c) => c.name)).toEqual(silverColumns(contract).map((c) => c.name));
   });
+
+  it('a JSON array record carries the line its element starts on (blank lines before the array counted), as CSV and JSON Lines do', async () => {
+    const contract = parseContract(
+      base({
+        format: { type: 'json' },
+        columns: [
+          { name: 'id', type: 'string' },
+          { name: 'n', type: 'integer' },
+        ],
+      }),
+    );
+    const r = await runStage({
+      contract,
+      source: bytes('\n\n[\n  {"id": "a", "n": 1},\n  {\n    "id": "b",\n    "n": 2\n  }, {"id": "c", "n": 3}\n]\n'),
+      dataset: 't',
+      key: 'landing/t/f.json',
+      ingestDate: '2026-11-22',
+      workDir: mkdtempSync(join(tmpdir(), 'audit-')),
+      fileId: 'f',
+    });
+    const rows = await readParquetObjects(r.silver[0].path);
+    expect(rows.map((x) => [x.id, x._source_line])).toEqual([
+      ['a', 4n],
+      ['b', 5n],
+      ['c', 8n],
+    ]);
+  });
 });
 
 describe('exact gold', () => {

@@ -125,15 +125,22 @@ export class JsonArraySplitter {
   private partLength = 0;
   /** Elements read so far (1-based numbering of records). */
   count = 0;
+  /** The line (1-based) each element the last push() returned starts on: a record's `_source_line`, as for CSV. */
+  lines: number[] = [];
+  private line = 1;
+  private elementLine = 1;
 
   constructor(private readonly maxRecordLength: number) {}
 
   /** Feed text; returns the texts of the elements it completed. Throws a message (string) when the text is not an array. */
   push(text: string): string[] {
     const out: string[] = [];
+    this.lines = [];
     let start = this.phase === 2 ? 0 : -1;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
+      // Never the character read twice below (an element's first, not a newline).
+      if (c === 10) this.line++;
       if (this.phase === 2) {
         if (this.inString) {
           if (this.escaped) this.escaped = false;
@@ -168,6 +175,7 @@ export class JsonArraySplitter {
           continue;
         }
         this.phase = 2;
+        this.elementLine = this.line;
         start = i;
         i--; // read this character as part of the element
       } else throw new Error('text after the closing ] of the array');
@@ -197,5 +205,6 @@ export class JsonArraySplitter {
     if (s.trim() === '') throw new Error(`element ${this.count + 1} is empty`);
     this.count++;
     out.push(s);
+    this.lines.push(this.elementLine);
   }
 }

@@ -185,9 +185,9 @@ export async function* readRecords(
       } catch (e) {
         fail(e);
       }
-      const first = splitter.count - elements!.length;
       const b = batch();
-      addRecords(elements!, b, (i) => first + i + 1);
+      // The blank lines before the first chunk with text were not given to the splitter.
+      addRecords(elements!, b, (i) => blankLines + splitter.lines[i]);
       const r = release(b, false);
       if (worth(r)) yield r;
     }
