@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,13 +10,26 @@ import { goldView } from '../core/gold/view';
 import { layout } from '../core/lake/layout';
 import { forEachLimit } from '../core/base/concurrency';
 import { writeParquetFile } from '../core/parquet/writer';
-import { PreconditionFailed } from '../core/lake/store';
+import { PreconditionFailed, type ObjectInfo } from '../core/lake/store';
 import type { StageDeps } from '../shared/deps';
 
 /** Attempts per partition before giving up to the state machine's retry (which waits longer). */
 export const GOLD_ATTEMPTS = 40;
 /** Partitions rebuilt at once by one invocation. */
 const PARALLEL = 16;
+/** The user-metadata name of a gold object's coverage (x-amz-meta-partials-sha256). */
+export const COVERAGE = 'partials-sha256';
+
+/**
+ * Which partials a listing holds, as one digest of their keys and ETags (S3
+ * lists both; a rewritten partial has a new ETag). Undefined when an ETag is
+ * missing: the listing's content cannot be told apart, so gold is rebuilt.
+ */
+export function coverageOf(listed: readonly ObjectInfo[]): string | undefined {
+  if (listed.some((o) => !o.etag)) return undefined;
+  const pairs = listed.map((o) => [o.key, o.etag]).sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(pairs)).digest('hex');
+}
 
 /**
  * Rebuild gold for the given partitions of a dataset from its per-file
@@ -34,6 +47,16 @@ const PARALLEL = 16;
  * its Parquet metadata, so two rebuilds of identical content still have
  * different ETags. A partition left with no partials gets an empty gold file
  * (written the same way) rather than a delete, which S3 cannot make conditional.
+ *
+ * Each gold write also carries, as user metadata, the coverage of its listing
+ * (a digest of every partial's key and ETag). When step 1 finds gold whose
+ * coverage equals step 2's listing, the last write that landed was built from
+ * exactly the partials there are now, so there is nothing to write: that write
+ * includes this file's partial (or, for a partition the file left, lacks it),
+ * and any later one lists after it landed, so includes it too. Under a burst
+ * into one partition this is what keeps the work linear: once the partials stop
+ * changing, one write covers them all and every other Publish ends at step 2,
+ * instead of each one needing a turn at a write that only one can win at a time.
  */
 export async function rebuildGold(deps: StageDeps, contract: Contract, dataset: string, partitions: string[], workDir: string): Promise<{ attempts: number }> {
   // Date-part groups and filtered measures are derived columns of the gold view (gold/view.ts).
@@ -60,8 +83,14 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
   // Partials already read, by key and ETag (S3 lists ETags; a rewritten partial has a new one).
   const cache = new Map<string, PartialDoc[]>();
   for (let attempt = 1; attempt <= GOLD_ATTEMPTS; attempt++) {
-    const etags = await Promise.all(pending.map(async (g) => (await deps.store.head(lake, layout.gold(dataset, g.name, dt)))?.etag));
+    const heads = await Promise.all(pending.map((g) => deps.store.head(lake, layout.gold(dataset, g.name, dt))));
     const listed = (await deps.store.list(lake, layout.goldPartialPrefix(dataset, dt))).filter((o) => o.key.endsWith('.json'));
+    const coverage = coverageOf(listed);
+    // Gold last built from exactly these partials needs no write (see above).
+    const current = (i: number) => coverage !== undefined && heads[i]?.metadata?.[COVERAGE] === coverage;
+    const etags = heads.map((h) => h?.etag).filter((_, i) => !current(i));
+    pending = pending.filter((_, i) => !current(i));
+    if (!pending.length) return attempt;
     const aggs = pending.map((g) => new Aggregator(g, contract));
     let files = 0;
     for (let i = 0; i < listed.length; i += 16) {
@@ -100,6 +129,7 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
           local,
           'application/vnd.apache.parquet',
           etags[i] ? { ifMatch: etags[i] } : { ifNoneMatch: '*' },
+          coverage === undefined ? undefined : { [COVERAGE]: coverage },
         );
       } catch (e) {
         if (!(e instanceof PreconditionFailed)) throw e;

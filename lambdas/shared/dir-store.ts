@@ -46,18 +46,40 @@ export class DirectoryObjectStore implements ObjectStore {
     return hash.digest('hex');
   }
 
-  /** Write `fill`'s output beside the store, then rename it over the key: readers see the old or the new object. */
-  private async replace(p: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+  /**
+   * Write `fill`'s output beside the store, then rename it over the key: readers see the old or the new object.
+   * User metadata goes to a sidecar under `.meta/` written first, naming the ETag the new file will have
+   * (a rename keeps inode and mtime): head returns it only while the object has that ETag, so a reader
+   * never sees one write's metadata with another write's object.
+   */
+  private async replace(p: string, fill: (tmp: string) => Promise<void>, meta?: { path: string; metadata: Record<string, string> }): Promise<void> {
     const tmpDir = join(this.root, '.tmp');
     await mkdir(tmpDir, { recursive: true });
     await mkdir(dirname(p), { recursive: true });
     const tmp = join(tmpDir, randomUUID());
     try {
       await fill(tmp);
+      if (meta) {
+        await mkdir(dirname(meta.path), { recursive: true });
+        const side = JSON.stringify({ etag: await this.etagOf(tmp), metadata: meta.metadata });
+        await this.replace(meta.path, (t) => writeFile(t, side));
+      }
       await rename(tmp, p);
     } finally {
       await rm(tmp, { force: true });
     }
+  }
+
+  /** Where an object's user metadata is kept: outside every bucket's directory, so listings never see it. */
+  private metaPath(bucket: string, key: string): string {
+    this.path(bucket, key);
+    return join(this.root, '.meta', bucket, `${key}.json`);
+  }
+
+  private async metadataOf(bucket: string, key: string, etag: string): Promise<Record<string, string> | undefined> {
+    const text = await readFile(this.metaPath(bucket, key), 'utf8').catch(() => undefined);
+    const side = text ? (JSON.parse(text) as { etag?: string; metadata?: Record<string, string> }) : undefined;
+    return side?.etag === etag ? side.metadata : undefined;
   }
 
   private async locked<T>(p: string, fn: () => Promise<T>): Promise<T> {
@@ -121,7 +143,9 @@ export class DirectoryObjectStore implements ObjectStore {
     const p = this.path(bucket, key);
     const s = await stat(p).catch(() => undefined);
     const [etag, versionId] = s ? await Promise.all([this.etagOf(p), this.md5(p)]) : [];
-    return s && etag && versionId ? { key, size: s.size, lastModified: s.mtime, versionId, etag } : undefined;
+    if (!s || !etag || !versionId) return undefined;
+    const metadata = await this.metadataOf(bucket, key, etag);
+    return { key, size: s.size, lastModified: s.mtime, versionId, etag, ...(metadata && { metadata }) };
   }
 
   async read(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
@@ -142,14 +166,22 @@ export class DirectoryObjectStore implements ObjectStore {
     await this.replace(this.path(bucket, key), (tmp) => writeFile(tmp, body));
   }
 
-  async putFile(bucket: string, key: string, path: string, _contentType?: string, condition?: WriteCondition): Promise<void> {
+  async putFile(
+    bucket: string,
+    key: string,
+    path: string,
+    _contentType?: string,
+    condition?: WriteCondition,
+    metadata?: Record<string, string>,
+  ): Promise<void> {
     const p = this.path(bucket, key);
-    if (!condition) return this.replace(p, (tmp) => copyFile(path, tmp));
+    const meta = metadata && { path: this.metaPath(bucket, key), metadata };
+    if (!condition) return this.replace(p, (tmp) => copyFile(path, tmp), meta);
     await this.locked(p, async () => {
       const current = await this.etagOf(p);
       const holds = condition.ifNoneMatch === '*' ? current === undefined : current !== undefined && current === condition.ifMatch;
       if (!holds) throw new PreconditionFailed(`${bucket}/${key} changed since it was read (local store ${this.root})`);
-      await this.replace(p, (tmp) => copyFile(path, tmp));
+      await this.replace(p, (tmp) => copyFile(path, tmp), meta);
     });
   }
 
@@ -181,5 +213,6 @@ export class DirectoryObjectStore implements ObjectStore {
 
   async delete(bucket: string, key: string): Promise<void> {
     await rm(this.path(bucket, key), { force: true });
+    await rm(this.metaPath(bucket, key), { force: true });
   }
 }

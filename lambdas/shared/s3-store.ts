@@ -47,7 +47,14 @@ export class S3ObjectStore implements ObjectStore {
   async head(bucket: string, key: string, versionId?: string): Promise<ObjectInfo | undefined> {
     try {
       const r = await call('HeadObject', () => this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
-      return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified ?? new Date(0), versionId: r.VersionId, etag: r.ETag?.replace(/"/g, '') };
+      return {
+        key,
+        size: r.ContentLength ?? 0,
+        lastModified: r.LastModified ?? new Date(0),
+        versionId: r.VersionId,
+        etag: r.ETag?.replace(/"/g, ''),
+        metadata: r.Metadata,
+      };
     } catch (e) {
       if (missing(e)) return undefined;
       throw e;
@@ -73,13 +80,30 @@ export class S3ObjectStore implements ObjectStore {
     await call('PutObject', () => this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType })));
   }
 
-  async putFile(bucket: string, key: string, path: string, contentType = 'application/octet-stream', condition?: WriteCondition): Promise<void> {
+  async putFile(
+    bucket: string,
+    key: string,
+    path: string,
+    contentType = 'application/octet-stream',
+    condition?: WriteCondition,
+    metadata?: Record<string, string>,
+  ): Promise<void> {
     // Known length + stream: no buffering of the whole file.
     const size = statSync(path).size;
     const cond = condition ? { IfMatch: condition.ifMatch && `"${condition.ifMatch}"`, IfNoneMatch: condition.ifNoneMatch } : {};
     try {
       await call('PutObject', () =>
-        this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType, ...cond })),
+        this.s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: createReadStream(path),
+            ContentLength: size,
+            ContentType: contentType,
+            Metadata: metadata,
+            ...cond,
+          }),
+        ),
       );
     } catch (e) {
       if (condition && lostRace(e)) throw new PreconditionFailed(`s3://${bucket}/${key} changed since it was read (${(e as Error).name})`, { cause: e });

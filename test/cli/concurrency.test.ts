@@ -5,10 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
+import { STATES } from '../../lib/states';
 import type { ObjectStore } from '../../lambdas/core/lake/store';
 import { DirectoryObjectStore } from '../../lambdas/shared/dir-store';
 import { LOCAL_BUCKETS, runConcurrently, runLocal } from '../../src/cli/local-run';
 import { goldByPartition, referenceGold, silverByPartition } from './lake-reference';
+import { COVERAGE } from '../../lambdas/handlers/rebuild-gold';
 
 /**
  * Real concurrency: files run side by side through the local state machine
@@ -103,6 +105,57 @@ describe('concurrent files into one partition (local runner, real concurrency)',
       expect(Object.keys(silver)).toEqual(['2026-11-20']);
       expect(silver['2026-11-20']).toHaveLength(files.reduce((n, _, f) => n + 1 + (f % 4), 0));
       expect(await goldByPartition(lake, sales), `round ${round}`).toEqual(await referenceGold(lake, sales));
+    }
+  });
+
+  it('a burst: 30 Publishes that start once every partial is written land one gold write between them, not one each', { timeout: 120_000 }, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pipeline-burst-'));
+    const n = 30;
+    const files = salesFiles(join(root, 'in', 'sales'), n);
+    const landed = new Map<string, number>();
+    const base = new DirectoryObjectStore(root);
+    const counting: ObjectStore = new Proxy(base, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'putFile') return typeof v === 'function' ? v.bind(target) : v;
+        return async (...args: Parameters<ObjectStore['putFile']>) => {
+          await target.putFile(...args);
+          if (args[1].startsWith('gold/')) landed.set(args[1], (landed.get(args[1]) ?? 0) + 1);
+        };
+      },
+    });
+    const store = jittery(counting);
+    // Every Publish waits for the last Transform: all partials are in place before the first rebuild.
+    let arrived = 0;
+    let release = () => {};
+    const allTransformed = new Promise<void>((r) => (release = r));
+    const results = await runConcurrently(
+      files.map((file) => ({ file, dataset: 'sales' })),
+      n,
+      ({ file, dataset }) =>
+        runLocal(file, dataset, {
+          config: cfg,
+          storeRoot: root,
+          store,
+          retryWaitMs: 1,
+          wrap: (state, fn) =>
+            state === STATES.publish
+              ? async (input) => {
+                  if (++arrived === n) release();
+                  await allTransformed;
+                  return fn(input);
+                }
+              : fn,
+        }),
+    );
+    expect(results.map((r) => r.status)).toEqual(files.map(() => 'succeeded'));
+    const lake = join(root, LOCAL_BUCKETS.lake);
+    expect(await goldByPartition(lake, sales)).toEqual(await referenceGold(lake, sales));
+    // One landed write per gold object (each Publish used to land its own: 30), built from all 30 partials.
+    expect([...landed.values()]).toEqual(sales.gold.map(() => 1));
+    for (const key of landed.keys()) {
+      expect(await sourceFiles(join(lake, key))).toBe(n);
+      expect((await base.head(LOCAL_BUCKETS.lake, key))?.metadata?.[COVERAGE]).toMatch(/^[0-9a-f]{64}$/);
     }
   });
 });

@@ -184,8 +184,8 @@ describe.skipIf(process.env.E2E_BURST === '0')('a burst of files', () => {
     for (let i = 0; i < n; i += 20) {
       await Promise.all(keys.slice(i, i + 20).map(async (k, j) => dropped.set(k, (await putLanding(k, (i + j) % 10 === 9 ? bad : good)).at)));
     }
-    // 532 s in the last CI run on MiniStack, which runs one Publish at a time while each rebuilds
-    // its partition from every partial in it (README): twice that, and a margin, before giving up.
+    // ~400 s alone on MiniStack (2 cores), which starts one Node process per concurrent invocation,
+    // so the burst is CPU-bound (README, emulator tier): twice that, and a margin, before giving up.
     const manifests = await waitFor(
       'every burst file to have a manifest',
       async () => {

@@ -25,6 +25,31 @@ describe('DirectoryObjectStore conditional writes', () => {
     expect((await store.list('b', 'k'))[0].etag).toBe(e2);
   });
 
+  it("user metadata: head returns what the current object was written with, never an earlier write's", async () => {
+    const root = scratch();
+    const store = new DirectoryObjectStore(root);
+    const body = join(root, 'body');
+    writeFileSync(body, 'x');
+    await store.putFile('b', 'k', body, undefined, { ifNoneMatch: '*' }, { 'partials-sha256': 'one' });
+    const h1 = (await store.head('b', 'k'))!;
+    expect(h1.metadata).toEqual({ 'partials-sha256': 'one' });
+    await store.putFile('b', 'k', body, undefined, { ifMatch: h1.etag! }, { 'partials-sha256': 'two' });
+    expect((await store.head('b', 'k'))!.metadata).toEqual({ 'partials-sha256': 'two' });
+    // A losing write changes neither the object nor its metadata.
+    await expect(store.putFile('b', 'k', body, undefined, { ifMatch: h1.etag! }, { 'partials-sha256': 'three' })).rejects.toBeInstanceOf(PreconditionFailed);
+    expect((await store.head('b', 'k'))!.metadata).toEqual({ 'partials-sha256': 'two' });
+    // A write without metadata leaves the object without it (the sidecar names another ETag).
+    await store.putFile('b', 'k', body);
+    expect((await store.head('b', 'k'))!.metadata).toBeUndefined();
+    // Listings never show the sidecars; a delete takes the metadata with the object.
+    await store.putFile('b', 'k', body, undefined, undefined, { a: '1' });
+    expect((await store.list('b', '')).map((o) => o.key)).toEqual(['k']);
+    await store.delete('b', 'k');
+    expect(await store.head('b', 'k')).toBeUndefined();
+    await store.putFile('b', 'k', body);
+    expect((await store.head('b', 'k'))!.metadata).toBeUndefined();
+  });
+
   it('read-modify-write with If-Match loses no update among 40 concurrent writers (two store objects, as two processes would)', async () => {
     const root = scratch();
     const stores = [new DirectoryObjectStore(root), new DirectoryObjectStore(root)];

@@ -140,6 +140,20 @@ describe('S3ObjectStore', () => {
     mock.restore();
   });
 
+  it('writes user metadata with an object and returns it from head', async () => {
+    const mock = mockClient(S3Client);
+    const store = new S3ObjectStore(new S3Client({ region: 'us-east-1' }));
+    const body = join(tmpdir(), `meta-${process.pid}`);
+    writeFileSync(body, 'x');
+    mock.on(PutObjectCommand).resolves({});
+    await store.putFile('b', 'k', body, 'x/y', { ifMatch: 'abc' }, { 'partials-sha256': 'c0ffee' });
+    await store.putFile('b', 'k', body, 'x/y');
+    expect(mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Metadata)).toEqual([{ 'partials-sha256': 'c0ffee' }, undefined]);
+    mock.on(HeadObjectCommand).resolves({ ETag: '"e1"', ContentLength: 1, Metadata: { 'partials-sha256': 'c0ffee' } });
+    expect(await store.head('b', 'k')).toMatchObject({ etag: 'e1', metadata: { 'partials-sha256': 'c0ffee' } });
+    mock.restore();
+  });
+
   it('sends conditional writes with a quoted ETag and turns 412, 409 and 404 into PreconditionFailed (other errors stay what they were)', async () => {
     const mock = mockClient(S3Client);
     const store = new S3ObjectStore(new S3Client({ region: 'us-east-1' }));

@@ -9,6 +9,8 @@ export interface ObjectInfo {
   lastModified: Date;
   versionId?: string;
   etag?: string;
+  /** User metadata (S3 `x-amz-meta-*`, names lower-case), from head only: listings do not carry it. */
+  metadata?: Record<string, string>;
 }
 
 /**
@@ -33,7 +35,8 @@ export interface ObjectStore {
   read(bucket: string, key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>>;
   readText(bucket: string, key: string): Promise<string | undefined>;
   putText(bucket: string, key: string, body: string, contentType?: string): Promise<void>;
-  putFile(bucket: string, key: string, path: string, contentType?: string, condition?: WriteCondition): Promise<void>;
+  /** `metadata` is stored with the object and returned by head (small: S3 allows 2 KB in all). */
+  putFile(bucket: string, key: string, path: string, contentType?: string, condition?: WriteCondition, metadata?: Record<string, string>): Promise<void>;
   /** Download to a local path (Parquet reads need random access). */
   getFile(bucket: string, key: string, path: string): Promise<void>;
   copy(from: { bucket: string; key: string; versionId?: string }, to: { bucket: string; key: string }): Promise<void>;
