@@ -25,11 +25,22 @@ export const COVERAGE = 'partials-sha256';
  * lists both; a rewritten partial has a new ETag). Undefined when an ETag is
  * missing: the listing's content cannot be told apart, so gold is rebuilt.
  */
-export function coverageOf(listed: readonly ObjectInfo[]): string | undefined {
+export function coverageOf(listed: readonly ObjectInfo[], definition = ''): string | undefined {
   if (listed.some((o) => !o.etag)) return undefined;
   const pairs = listed.map((o) => [o.key, o.etag]).sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0));
-  return createHash('sha256').update(JSON.stringify(pairs)).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([definition, pairs]))
+    .digest('hex');
 }
+
+/**
+ * What else a gold object's content depends on: the aggregate's definition,
+ * the contract version and codec written into it, and the meaning of a
+ * partial (bump GOLD_FORMAT when merging them changes), so gold written under
+ * another contract or code is never taken as current.
+ */
+const GOLD_FORMAT = 1;
+const definitionOf = (contract: Contract, g: Aggregate) => JSON.stringify([GOLD_FORMAT, contract.version, contract.compression ?? null, g]);
 
 /**
  * Rebuild gold for the given partitions of a dataset from its per-file
@@ -68,6 +79,42 @@ export async function rebuildGold(deps: StageDeps, contract: Contract, dataset: 
   return { attempts };
 }
 
+/**
+ * Whether gold of partition `dt` overflows a sum without the partials of
+ * `key` (a landing key) and with them, from one listing: Publish takes a
+ * file's rows out again only when they are what tips a sum over.
+ */
+export async function overflowWith(
+  deps: StageDeps,
+  contract: Contract,
+  dataset: string,
+  dt: string,
+  key: string,
+): Promise<{ without: boolean; with: boolean }> {
+  contract = goldView(contract).contract;
+  const lake = deps.lakeBucket;
+  const own = layout.goldPartial(dataset, dt, key);
+  const listed = (await deps.store.list(lake, layout.goldPartialPrefix(dataset, dt))).filter((o) => o.key.endsWith('.json'));
+  const aggs = contract.gold.map((g) => new Aggregator(g, contract));
+  const merge = (text: string | undefined) => {
+    if (text) for (const d of JSON.parse(text) as PartialDoc[]) aggs.find((a) => a.agg.name === d.aggregate)?.merge(d);
+  };
+  const others = listed.filter((o) => o.key !== own);
+  for (let i = 0; i < others.length; i += 16) (await Promise.all(others.slice(i, i + 16).map((o) => deps.store.readText(lake, o.key)))).forEach(merge);
+  const overflows = () => {
+    try {
+      for (const a of aggs) a.checkOverflow();
+      return false;
+    } catch (e) {
+      if (e instanceof GoldOverflow) return true;
+      throw e;
+    }
+  };
+  const without = overflows();
+  if (listed.length !== others.length) merge(await deps.store.readText(lake, own));
+  return { without, with: overflows() };
+}
+
 /** The aggregate's rows; a sum past its type names the partition it is in. */
 function rowsOf(agg: Aggregator, dt: string) {
   try {
@@ -85,23 +132,29 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
   for (let attempt = 1; attempt <= GOLD_ATTEMPTS; attempt++) {
     const heads = await Promise.all(pending.map((g) => deps.store.head(lake, layout.gold(dataset, g.name, dt))));
     const listed = (await deps.store.list(lake, layout.goldPartialPrefix(dataset, dt))).filter((o) => o.key.endsWith('.json'));
-    const coverage = coverageOf(listed);
+    const coverages = pending.map((g) => coverageOf(listed, definitionOf(contract, g)));
     // Gold last built from exactly these partials needs no write (see above).
-    const current = (i: number) => coverage !== undefined && heads[i]?.metadata?.[COVERAGE] === coverage;
+    const current = (i: number) => coverages[i] !== undefined && heads[i]?.metadata?.[COVERAGE] === coverages[i];
     const etags = heads.map((h) => h?.etag).filter((_, i) => !current(i));
+    const coverage = coverages.filter((_, i) => !current(i));
     pending = pending.filter((_, i) => !current(i));
     if (!pending.length) return attempt;
     const aggs = pending.map((g) => new Aggregator(g, contract));
     let files = 0;
+    // A partial deleted or rewritten since the listing: this write is not built from the listing, so it
+    // records no coverage (else a partial that later reappears with the listed ETag would seem merged).
+    let asListed = true;
     for (let i = 0; i < listed.length; i += 16) {
       const docs = await Promise.all(
         listed.slice(i, i + 16).map(async (o) => {
           const id = o.etag && `${o.key}#${o.etag}`;
           if (id && cache.has(id)) return cache.get(id);
-          const text = await deps.store.readText(lake, o.key);
+          const read = await deps.store.readTextTagged(lake, o.key);
+          if (!read || read.etag === undefined || read.etag !== o.etag) asListed = false;
           // Deleted since the listing: the file left this partition.
-          const parsed = text ? (JSON.parse(text) as PartialDoc[]) : undefined;
-          if (id && parsed) cache.set(id, parsed);
+          const parsed = read ? (JSON.parse(read.text) as PartialDoc[]) : undefined;
+          // Cached by the ETag of what was read, so a rewritten partial is never taken for the listed one.
+          if (parsed && read?.etag) cache.set(`${o.key}#${read.etag}`, parsed);
           return parsed;
         }),
       );
@@ -129,7 +182,7 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
           local,
           'application/vnd.apache.parquet',
           etags[i] ? { ifMatch: etags[i] } : { ifNoneMatch: '*' },
-          coverage === undefined ? undefined : { [COVERAGE]: coverage },
+          coverage[i] === undefined || !asListed ? undefined : { [COVERAGE]: coverage[i]! },
         );
       } catch (e) {
         if (!(e instanceof PreconditionFailed)) throw e;

@@ -162,6 +162,16 @@ export class DirectoryObjectStore implements ObjectStore {
     });
   }
 
+  /** The ETag only when the file was the same write before and after the read (a rename in between: none). */
+  async readTextTagged(bucket: string, key: string): Promise<{ text: string; etag?: string } | undefined> {
+    const p = this.path(bucket, key);
+    const before = await this.etagOf(p);
+    const text = await this.readText(bucket, key);
+    if (text === undefined) return undefined;
+    const after = await this.etagOf(p);
+    return { text, etag: before !== undefined && before === after ? before : undefined };
+  }
+
   async putText(bucket: string, key: string, body: string): Promise<void> {
     await this.replace(this.path(bucket, key), (tmp) => writeFile(tmp, body));
   }

@@ -67,9 +67,13 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async readText(bucket: string, key: string): Promise<string | undefined> {
+    return (await this.readTextTagged(bucket, key))?.text;
+  }
+
+  async readTextTagged(bucket: string, key: string): Promise<{ text: string; etag?: string } | undefined> {
     try {
       const r = await call('GetObject', () => this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
-      return await r.Body!.transformToString();
+      return { text: await r.Body!.transformToString(), etag: r.ETag?.replace(/"/g, '') };
     } catch (e) {
       if (missing(e)) return undefined;
       throw e;

@@ -1,8 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TransientError } from '../../lambdas/core/base/errors';
 import { parseContract } from '../../lambdas/core/contract/load';
+import { DirectoryObjectStore } from '../../lambdas/shared/dir-store';
 import { loadConfig, type PipelineConfig } from '../../lib/config';
 import { LOCAL_BUCKETS, runLocal } from '../../src/cli/local-run';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
@@ -124,5 +126,97 @@ describe('gold over integers at the INT64 edges (local pipeline)', () => {
     expect(f4.status).toBe('quarantined');
     expect(f4.manifest?.failure?.reason).toBe('gold.overflow');
     expect(await ids()).toEqual(['a', 'c']);
+  });
+});
+
+/** A local store that can fail a chosen operation, and which stage is running (for faults inside one stage). */
+class FaultyStore extends DirectoryObjectStore {
+  fault: (op: string, key: string) => void = () => {};
+  override async delete(b: string, k: string) {
+    this.fault('delete', k);
+    return super.delete(b, k);
+  }
+  override async putText(...args: Parameters<DirectoryObjectStore['putText']>) {
+    this.fault('putText', args[1]);
+    return super.putText(...args);
+  }
+}
+
+describe('taking an overflowing file out again, with faults and other files (local pipeline)', () => {
+  function setup() {
+    const root = mkdtempSync(join(tmpdir(), 'gold-withdraw-'));
+    const lake = join(root, LOCAL_BUCKETS.lake);
+    const store = new FaultyStore(root);
+    let stage = '';
+    const run = (name: string, rows: string[]) =>
+      runLocal(land(root, name, rows), 'big', {
+        config,
+        storeRoot: root,
+        retryWaitMs: 1,
+        store,
+        wrap: (state, fn) => async (input) => {
+          stage = state;
+          try {
+            return await fn(input);
+          } finally {
+            stage = '';
+          }
+        },
+      });
+    const ids = async () => (existsSync(join(lake, 'silver/big')) ? (await lakeRows(lake, 'silver/big')).map((r) => r.id).sort() : []);
+    const total = async () => int((await lakeRows(lake, 'gold/big/totals'))[0]?.total);
+    return { store, run, ids, total, stage: () => stage };
+  }
+
+  for (const [name, when] of [
+    ['a silver delete', (op: string, k: string) => op === 'delete' && k.startsWith('silver/')],
+    // (Gold needs no write there: it was built from the partials left, so the rebuild skips it.)
+    ['the outputs record written after the deletes', (op: string, k: string) => op === 'putText' && k.startsWith('_partials/outputs/')],
+  ] as const) {
+    it(`a transient fault at ${name} while Publish takes the rows out: the retry finishes it, never reports success`, { timeout: 60_000 }, async () => {
+      const s = setup();
+      expect((await s.run('f1.csv', [`a,${MAX},x`])).status).toBe('succeeded');
+      let armed = false;
+      let fired = false;
+      s.store.fault = (op, k) => {
+        if (s.stage() !== 'Publish') return;
+        if (op === 'delete' && k.startsWith('_partials/gold/')) armed = true;
+        if (!fired && (armed || name === 'a silver delete') && when(op, k)) {
+          fired = true;
+          throw new TransientError(`simulated S3 fault (${op} ${k})`);
+        }
+      };
+      const f2 = await s.run('f2.csv', ['b,10,x']);
+      s.store.fault = () => {};
+      expect(fired).toBe(true);
+      expect([f2.status, f2.manifest?.failure?.reason]).toEqual(['quarantined', 'gold.overflow']);
+      expect(await s.ids()).toEqual(['a']);
+      expect(await s.total()).toBe(MAX);
+      expect((await s.run('f3.csv', ['c,-5,y'])).status).toBe('succeeded');
+      expect(await s.ids()).toEqual(['a', 'c']);
+      expect(await s.total()).toBe(MAX - 5n);
+    });
+  }
+
+  it('a file that fits is not taken out while another file overflows the partition: it fails (retry later), and the one to blame is quarantined when replayed', {
+    timeout: 120_000,
+  }, async () => {
+    const s = setup();
+    expect((await s.run('f1.csv', [`a,${MAX},x`])).status).toBe('succeeded');
+    // X's Transform writes its rows and partial, then keeps failing: a pipeline fault, X stays in silver.
+    s.store.fault = (op, k) => {
+      if (s.stage() === 'Transform' && op === 'delete' && k.includes('quarantine')) throw new TransientError('simulated S3 fault after the partials');
+    };
+    expect((await s.run('x.csv', ['x,10,x'])).status).toBe('failed');
+    s.store.fault = () => {};
+    const z = await s.run('z.csv', ['z,-5,y']);
+    expect(z.status).toBe('failed');
+    expect(z.manifest?.failure?.message).toMatch(/overflows without this file's rows too/);
+    expect(await s.ids()).toEqual(['a', 'x', 'z']);
+    // Replaying X: its rows tip the sum over, so X is taken out; Z's rows are in gold from then on.
+    const x = await s.run('x.csv', ['x,10,x']);
+    expect([x.status, x.manifest?.failure?.reason]).toEqual(['quarantined', 'gold.overflow']);
+    expect(await s.ids()).toEqual(['a', 'z']);
+    expect(await s.total()).toBe(MAX - 5n);
   });
 });

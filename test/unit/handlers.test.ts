@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
@@ -137,6 +137,17 @@ describe('S3ObjectStore', () => {
       .on(GetObjectCommand)
       .rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'denied', $metadata: { httpStatusCode: 403 } }));
     await expect(store.read('b', 'k')).rejects.not.toBeInstanceOf(TransientError);
+    mock.restore();
+  });
+
+  it('readTextTagged returns the ETag of the content it read (unquoted), and undefined for a missing key', async () => {
+    const mock = mockClient(S3Client);
+    const store = new S3ObjectStore(new S3Client({ region: 'us-east-1' }));
+    // biome-ignore lint/suspicious/noExplicitAny: a stand-in for the SDK's stream body (only transformToString is read)
+    mock.on(GetObjectCommand, { Key: 'k' }).resolves({ ETag: '"e9"', Body: { transformToString: async () => '[1]' } as any });
+    mock.on(GetObjectCommand, { Key: 'gone' }).rejects(new NoSuchKey({ message: 'nope', $metadata: { httpStatusCode: 404 } }));
+    expect(await store.readTextTagged('b', 'k')).toEqual({ text: '[1]', etag: 'e9' });
+    expect(await store.readTextTagged('b', 'gone')).toBeUndefined();
     mock.restore();
   });
 

@@ -34,6 +34,8 @@ export interface ObjectStore {
   /** Streamed body: files can be larger than memory. */
   read(bucket: string, key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>>;
   readText(bucket: string, key: string): Promise<string | undefined>;
+  /** readText with the ETag of the very content returned (S3 GetObject's), where the store can tell it. */
+  readTextTagged(bucket: string, key: string): Promise<{ text: string; etag?: string } | undefined>;
   putText(bucket: string, key: string, body: string, contentType?: string): Promise<void>;
   /** `metadata` is stored with the object and returned by head (small: S3 allows 2 KB in all). */
   putFile(bucket: string, key: string, path: string, contentType?: string, condition?: WriteCondition, metadata?: Record<string, string>): Promise<void>;
