@@ -4,6 +4,7 @@ import { limitsOf } from '../../lambdas/core/contract/limits';
 import { parseJsonRecord } from '../../lambdas/core/read/json';
 import { expandExponent, parseDecimal } from '../../lambdas/core/typing/decimal';
 import { fromJson, parserFor } from '../../lambdas/core/typing/parse';
+import { INVALID } from '../../lambdas/core/typing/values';
 
 /**
  * A JSON number for a decimal column is typed exactly as its digits say,
@@ -55,6 +56,20 @@ describe('JSON decimals (property)', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('an integer column takes a JSON number with an exponent that a double cannot hold (its source text)', () => {
+    const col = { name: 'n', type: 'integer', nullable: true } as const;
+    const parse = parserFor(col as never);
+    const typed = (text: string) => {
+      const r = parseJsonRecord(`{"n":${text}}`, limits) as { value: { n: unknown } };
+      return fromJson(r.value.n, col as never, parse).value;
+    };
+    expect(typed('12345678901234567e2')).toBe(1234567890123456700n);
+    expect(typed('9223372036854775807e0')).toBe(9223372036854775807n);
+    expect(typed('1.5e1')).toBe(15);
+    expect(typed('1.25e1')).toBe(INVALID);
+    expect(typed('9223372036854775808e0')).toBe(INVALID);
   });
 
   it('expandExponent: exact, and a far exponent is left for the parser to refuse', () => {

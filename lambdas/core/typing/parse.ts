@@ -174,8 +174,9 @@ export function fromJson(value: unknown, col: Column, parse: Parser): { value: T
   const t = col.type;
   // A number a double cannot hold exactly arrives as its source text (read/json.ts), typed from that text.
   const decimal = t.startsWith('decimal');
+  // An exponent is spelled out for exact types (12345678901234567e2 is an INT64).
   if (isRawJson(value))
-    return { value: parse(decimal ? expandExponent(value.rawJSON) : value.rawJSON), coerced: t !== 'integer' && t !== 'double' && !decimal };
+    return { value: parse(decimal || t === 'integer' ? expandExponent(value.rawJSON) : value.rawJSON), coerced: t !== 'integer' && t !== 'double' && !decimal };
   const native =
     (t === 'string' && typeof value === 'string') ||
     ((t === 'integer' || t === 'double' || decimal) && typeof value === 'number') ||
