@@ -5,20 +5,12 @@ import fc from 'fast-check';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
+import { EVERY_TYPE } from '../parquet-columns';
 import { ParquetFileWriter, type ParquetFileWriterOptions } from '../../lambdas/core/parquet/encoder';
 import { formatDecimal } from '../../lambdas/core/typing/decimal';
 import type { Typed } from '../../lambdas/core/typing/values';
 
-const columns = [
-  { name: 's', type: 'string', nullable: true },
-  { name: 'i', type: 'integer', nullable: false },
-  { name: 'd', type: 'double', nullable: true },
-  { name: 'b', type: 'boolean', nullable: true },
-  { name: 'day', type: 'date', nullable: true },
-  { name: 'ts', type: 'timestamp', nullable: true },
-  { name: 'amt', type: 'decimal(12,2)', nullable: true },
-  { name: 'big', type: 'decimal(38,6)', nullable: true },
-];
+const columns = EVERY_TYPE;
 
 const row = fc.tuple(
   fc.option(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('EU', 'US', 'Zoë', '東京', '')), { nil: null }),

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EVERY_TYPE } from '../parquet-columns';
 import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
 import type { OutColumn } from '../../lambdas/core/parquet/writer';
 import type { Value } from '../../lambdas/core/parquet/values';
@@ -132,16 +133,7 @@ class Walker {
   }
 }
 
-const COLUMNS: OutColumn[] = [
-  { name: 's', type: 'string', nullable: true },
-  { name: 'i', type: 'integer', nullable: false },
-  { name: 'd', type: 'double', nullable: true },
-  { name: 'b', type: 'boolean', nullable: true },
-  { name: 'day', type: 'date', nullable: true },
-  { name: 'ts', type: 'timestamp', nullable: true },
-  { name: 'm', type: 'decimal(12,2)', nullable: true },
-  { name: 'w', type: 'decimal(38,4)', nullable: true },
-];
+const COLUMNS: OutColumn[] = EVERY_TYPE;
 
 describe('Parquet Thrift wire types', () => {
   it('footer and page headers: every field has its parquet.thrift type (many row groups, dictionary and PLAIN chunks, nulls)', () => {

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { readParquetObjects } from '../parquet-read';
 import { describe, expect, it } from 'vitest';
+import { EVERY_TYPE } from '../parquet-columns';
 import { PartitionedParquetWriter, writeParquetFile, type OutColumn } from '../../lambdas/core/parquet/writer';
 import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
 import { formatDecimal } from '../../lambdas/core/typing/decimal';
@@ -17,16 +18,7 @@ import type { Typed } from '../../lambdas/core/typing/values';
  * the single-file encoder's round trip and dictionary fallback.
  */
 
-const columns: OutColumn[] = [
-  { name: 's', type: 'string', nullable: true },
-  { name: 'i', type: 'integer', nullable: false },
-  { name: 'd', type: 'double', nullable: true },
-  { name: 'b', type: 'boolean', nullable: true },
-  { name: 'day', type: 'date', nullable: true },
-  { name: 'ts', type: 'timestamp', nullable: true },
-  { name: 'amt', type: 'decimal(12,2)', nullable: true },
-  { name: 'big', type: 'decimal(38,6)', nullable: true },
-];
+const columns: OutColumn[] = EVERY_TYPE;
 
 const tmp = (name: string) => join(mkdtempSync(join(tmpdir(), 'pqw-')), name);
 
