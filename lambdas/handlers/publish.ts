@@ -1,17 +1,14 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DataError, TransientError } from '../core/base/errors';
+import { DataError } from '../core/base/errors';
 import { layout, sourceId } from '../core/lake/layout';
 import type { Manifest } from '../core/lake/manifest';
-import { type KeyOutputs, readOutputs, union, writeOutputs } from '../core/lake/outputs';
-import type { Contract } from '../core/contract/contract';
-import { forEachLimit } from '../core/base/concurrency';
-import { GoldOverflow } from '../core/gold/measures';
+import { readOutputs, union, writeOutputs } from '../core/lake/outputs';
 import { stageEntry, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
-import { overflowWith, rebuildGold } from './rebuild-gold';
+import { rebuildGold } from './rebuild-gold';
 import { lazy, type FileState } from './state';
 
 /**
@@ -41,18 +38,16 @@ export function makePublish(deps: StageDeps) {
         throw new DataError('pipeline.error', 'no outputs record for a transformed file', { dataset, key }, 'Replay the file: its Transform did not complete');
       const { partitions } = outputs;
       let goldAttempts = 0;
-      // A retry of a Publish that began to take this run's rows out again: finish that, then quarantine.
-      if (outputs.withdrawn === input.execution) {
-        await finishWithdraw(deps, contract, outputs, workDir);
-        throw withdrawn(dataset, key, 'the sum was found past its type by an earlier attempt of this Publish');
-      }
+      const warnings = { ...t.warnings };
       if (contract.gold.length) {
-        try {
-          goldAttempts = (await rebuildGold(deps, contract, dataset, union(partitions, outputs.stale), workDir)).attempts;
-        } catch (e) {
-          if (!(e instanceof GoldOverflow)) throw e;
-          await withdraw(deps, contract, input, e, workDir);
+        const r = await rebuildGold(deps, contract, dataset, union(partitions, outputs.stale), workDir);
+        goldAttempts = r.attempts;
+        // Sums past their type once this file joined the partition's others: null in gold, said here.
+        for (const o of r.overflows) {
+          const id = `gold.overflow(${o.split(' ')[0]})`;
+          warnings[id] = (warnings[id] ?? 0) + 1;
         }
+        if (r.overflows.length) deps.logger.warn('gold sums past their type are null', { overflows: r.overflows.slice(0, 20) });
       }
       if (outputs.stale.length) await writeOutputs(deps.store, lake, dataset, { ...outputs, stale: [] });
       const gold = partitions.flatMap((dt) => contract.gold.map((g) => layout.gold(dataset, g.name, dt)));
@@ -78,7 +73,7 @@ export function makePublish(deps: StageDeps) {
         schemaChanges: t.schemaChanges,
         counts: t.counts,
         reasons: t.reasons,
-        warnings: t.warnings,
+        warnings,
         outputs: {
           bronze: t.bronze,
           silver: partitions.map((dt) => layout.silver(dataset, dt, key)),
@@ -101,68 +96,6 @@ export function makePublish(deps: StageDeps) {
       await rm(workDir, { recursive: true, force: true });
     }
   };
-}
-
-const withdrawn = (dataset: string, key: string, detail: string) =>
-  new DataError(
-    'gold.overflow',
-    `${detail}: gold overflows with this file's rows and fits without them`,
-    { dataset, key },
-    "The file's rows were taken out of silver and gold again (any earlier version of the key too: this one had replaced it). Check the source values, or declare the column decimal(38,0) so its sums have 38 digits; then upload the file again",
-  );
-
-/**
- * A sum of a partition's gold is past its type once this run's rows are in
- * it. If the rows are what tips it over (it fits without them), they are
- * taken out again and the file is quarantined (gold.overflow), so the
- * partition keeps taking files; if it overflows without them too, another
- * file is to blame and this Publish is retried (TransientError) while that
- * one is withdrawn. The outputs record is marked first and still lists the
- * partitions while their files are deleted, so a retry after a fault at any
- * step finishes the job (finishWithdraw) and never reports success. Only when
- * this run's Transform is still the last to have written the key.
- */
-async function withdraw(deps: StageDeps, contract: Contract, input: FileState, e: GoldOverflow, workDir: string): Promise<never> {
-  const { dataset, key } = input;
-  const lake = deps.lakeBucket;
-  // Read again just before acting: another run of the key may have replaced its rows meanwhile.
-  const current = await readOutputs(deps.store, lake, dataset, key);
-  if (!current || current.execution !== input.execution)
-    throw new DataError('gold.overflow', `${e.detail}; a later run of this key has replaced its rows, so nothing was taken out`, { dataset, key }, e.hint);
-  let tips = false;
-  for (const dt of union(current.partitions, current.stale)) {
-    const o = await overflowWith(deps, contract, dataset, dt, key);
-    if (o.without)
-      throw new TransientError(
-        `gold of dataset ${dataset} dt=${dt} overflows without this file's rows too (${e.detail}): another file is to blame; Publish is retried while that one is quarantined`,
-      );
-    tips ||= o.with;
-  }
-  // The partials changed since the rebuild (another file taken out meanwhile): rebuild again.
-  if (!tips) throw new TransientError(`gold of dataset ${dataset} no longer overflows (${e.detail}); Publish is retried`);
-  await writeOutputs(deps.store, lake, dataset, { ...current, withdrawn: input.execution });
-  await finishWithdraw(deps, contract, { ...current, withdrawn: input.execution }, workDir);
-  throw withdrawn(dataset, key, e.detail);
-}
-
-/** Deletes the run's silver files and partials (idempotent), rebuilds gold there, then clears the record's partitions. */
-async function finishWithdraw(deps: StageDeps, contract: Contract, outputs: KeyOutputs, workDir: string): Promise<void> {
-  const { key } = outputs;
-  const dataset = contract.dataset;
-  const lake = deps.lakeBucket;
-  await forEachLimit(outputs.partitions, 16, async (dt) => {
-    await deps.store.delete(lake, layout.silver(dataset, dt, key));
-    await deps.store.delete(lake, layout.goldPartial(dataset, dt, key));
-  });
-  const touched = union(outputs.partitions, outputs.stale);
-  try {
-    if (contract.gold.length) await rebuildGold(deps, contract, dataset, touched, workDir);
-  } catch (err) {
-    // A file that came in meanwhile overflows it: rebuilt by the retry (the record still says what to do).
-    if (err instanceof GoldOverflow) throw new TransientError(`gold of dataset ${dataset} still overflows while this file's rows are taken out: ${err.detail}`);
-    throw err;
-  }
-  await writeOutputs(deps.store, lake, dataset, { ...outputs, partitions: [], stale: [] });
 }
 
 export const handler = lazy(stageEntry(makePublish));

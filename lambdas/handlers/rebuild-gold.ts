@@ -5,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Aggregate, Contract } from '../core/contract/contract';
 import { TransientError } from '../core/base/errors';
 import { Aggregator, type PartialDoc } from '../core/gold/gold';
-import { GoldOverflow } from '../core/gold/measures';
 import { goldView } from '../core/gold/view';
 import { layout } from '../core/lake/layout';
 import { forEachLimit } from '../core/base/concurrency';
@@ -69,62 +68,27 @@ const definitionOf = (contract: Contract, g: Aggregate) => JSON.stringify([GOLD_
  * changing, one write covers them all and every other Publish ends at step 2,
  * instead of each one needing a turn at a write that only one can win at a time.
  */
-export async function rebuildGold(deps: StageDeps, contract: Contract, dataset: string, partitions: string[], workDir: string): Promise<{ attempts: number }> {
-  // Date-part groups and filtered measures are derived columns of the gold view (gold/view.ts).
-  contract = goldView(contract).contract;
-  let attempts = 0;
-  await forEachLimit(partitions, PARALLEL, async (dt) => {
-    attempts += await rebuildPartition(deps, contract, dataset, dt, workDir);
-  });
-  return { attempts };
-}
-
-/**
- * Whether gold of partition `dt` overflows a sum without the partials of
- * `key` (a landing key) and with them, from one listing: Publish takes a
- * file's rows out again only when they are what tips a sum over.
- */
-export async function overflowWith(
+export async function rebuildGold(
   deps: StageDeps,
   contract: Contract,
   dataset: string,
-  dt: string,
-  key: string,
-): Promise<{ without: boolean; with: boolean }> {
+  partitions: string[],
+  workDir: string,
+): Promise<{ attempts: number; overflows: GoldOverflows }> {
+  // Date-part groups and filtered measures are derived columns of the gold view (gold/view.ts).
   contract = goldView(contract).contract;
-  const lake = deps.lakeBucket;
-  const own = layout.goldPartial(dataset, dt, key);
-  const listed = (await deps.store.list(lake, layout.goldPartialPrefix(dataset, dt))).filter((o) => o.key.endsWith('.json'));
-  const aggs = contract.gold.map((g) => new Aggregator(g, contract));
-  const merge = (text: string | undefined) => {
-    if (text) for (const d of JSON.parse(text) as PartialDoc[]) aggs.find((a) => a.agg.name === d.aggregate)?.merge(d);
-  };
-  const others = listed.filter((o) => o.key !== own);
-  for (let i = 0; i < others.length; i += 16) (await Promise.all(others.slice(i, i + 16).map((o) => deps.store.readText(lake, o.key)))).forEach(merge);
-  const overflows = () => {
-    try {
-      for (const a of aggs) a.checkOverflow();
-      return false;
-    } catch (e) {
-      if (e instanceof GoldOverflow) return true;
-      throw e;
-    }
-  };
-  const without = overflows();
-  if (listed.length !== others.length) merge(await deps.store.readText(lake, own));
-  return { without, with: overflows() };
+  let attempts = 0;
+  const overflows: GoldOverflows = [];
+  await forEachLimit(partitions, PARALLEL, async (dt) => {
+    attempts += await rebuildPartition(deps, contract, dataset, dt, workDir, overflows);
+  });
+  return { attempts, overflows: overflows.sort() };
 }
 
-/** The aggregate's rows; a sum past its type names the partition it is in. */
-function rowsOf(agg: Aggregator, dt: string) {
-  try {
-    return agg.rows();
-  } catch (e) {
-    throw e instanceof GoldOverflow ? new GoldOverflow(`${e.detail} (dt=${dt})`, e.hint ?? '') : e;
-  }
-}
+/** Sums past their type in the gold written: `<aggregate>.<measure> dt=<partition>`, one per group. */
+export type GoldOverflows = string[];
 
-async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: string, dt: string, workDir: string): Promise<number> {
+async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: string, dt: string, workDir: string, overflows: GoldOverflows): Promise<number> {
   const lake = deps.lakeBucket;
   let pending: Aggregate[] = contract.gold;
   // Partials already read, by key and ETag (S3 lists ETags; a rewritten partial has a new one).
@@ -168,13 +132,19 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
     const lost: Aggregate[] = [];
     for (const [i, g] of pending.entries()) {
       const local = join(workDir, `gold-${g.name}-${dt}-${randomUUID()}.parquet`);
-      writeParquetFile(
-        local,
-        aggs[i].columns,
-        rowsOf(aggs[i], dt),
-        { dataset, aggregate: g.name, dt, source_files: String(files), generation: randomUUID(), contract_version: String(contract.version) },
-        contract.compression,
-      );
+      // A sum past its type over many files is null (no one file is to blame): reported, not thrown.
+      const nulled: GoldOverflows = [];
+      const rows = aggs[i].rows((measure) => nulled.push(`${g.name}.${measure} dt=${dt}`));
+      const kv: Record<string, string> = {
+        dataset,
+        aggregate: g.name,
+        dt,
+        source_files: String(files),
+        generation: randomUUID(),
+        contract_version: String(contract.version),
+      };
+      if (nulled.length) kv.overflowed_sums = String(nulled.length);
+      writeParquetFile(local, aggs[i].columns, rows, kv, contract.compression);
       try {
         await deps.store.putFile(
           lake,
@@ -184,6 +154,7 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
           etags[i] ? { ifMatch: etags[i] } : { ifNoneMatch: '*' },
           coverage[i] === undefined || !asListed ? undefined : { [COVERAGE]: coverage[i]! },
         );
+        overflows.push(...nulled);
       } catch (e) {
         if (!(e instanceof PreconditionFailed)) throw e;
         lost.push(g);

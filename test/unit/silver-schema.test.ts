@@ -259,6 +259,32 @@ describe('exact gold', () => {
     expect(b.rows()[0][1]).toBe(2n ** 62n);
   });
 
+  it('over merged partials, a sum past its type is null when asked (the rest of the row exact), and an average is not affected', () => {
+    const c = parseContract(
+      base({
+        gold: [
+          {
+            name: 'g',
+            groupBy: ['s'],
+            measures: [
+              { fn: 'sum', column: 'n', as: 'sn' },
+              { fn: 'avg', column: 'n', as: 'an' },
+              { fn: 'sum', column: 'amt', as: 'sa' },
+            ],
+          },
+        ],
+      }),
+    );
+    const a = new Aggregator(c.gold[0], c);
+    a.addRow(row('x', 2n ** 62n, 5, 'a'));
+    a.addRow(row('x', 2n ** 62n, 7, 'b'));
+    const told: string[] = [];
+    const [r] = a.rows((m) => told.push(m));
+    expect(told).toEqual(['sn']);
+    expect(r.slice(1, 4)).toEqual([null, 2 ** 62, 12]);
+    expect(() => a.rows()).toThrow(GoldOverflow);
+  });
+
   it('quarantines the file whose own sums overflow (gold.overflow)', async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'ovf-'));
     const nines = '9'.repeat(38);

@@ -2,7 +2,7 @@ import { recentHash, step1 } from '../base/hash';
 import { detach } from '../base/strings';
 import type { Aggregate, Contract } from '../contract/contract';
 import { DistinctCounter, type DistinctDoc, DistinctQueue } from './distinct';
-import { checkSum, lessThan, measureType, toJson, type PartialDoc } from './measures';
+import { checkSum, GoldOverflow, lessThan, measureType, toJson, type PartialDoc } from './measures';
 import type { OutColumn } from '../parquet/writer';
 import { GOLD_UPDATED_AT } from '../contract/audit';
 import { canonicalDecimal, decimalSpec } from '../typing/decimal';
@@ -366,10 +366,10 @@ export class Aggregator {
   }
 
   /** The sum; an exact one in canonical form (typing/decimal.ts: Scaled), checked against its result type. */
-  private total(i: number, s: number): number | bigint {
+  private total(i: number, s: number, check = true): number | bigint {
     if (!this.slotExact[s] || this.sumBig[i] === 0n) return this.sum[i];
     const t = canonicalDecimal(BigInt(this.sum[i]) + this.sumBig[i]);
-    checkSum(t, this.slotDecimal[s], `sum(${this.slotNames[s]}) of a group in gold ${this.agg.name}`);
+    if (check) checkSum(t, this.slotDecimal[s], `sum(${this.slotNames[s]}) of a group in gold ${this.agg.name}`);
     return t;
   }
 
@@ -445,7 +445,13 @@ export class Aggregator {
     }
   }
 
-  rows(): Typed[][] {
+  /**
+   * The gold rows. A sum past its type throws GoldOverflow, unless `overflow`
+   * is given: then that sum is null and `overflow` is told the measure (gold
+   * merged from many files, where no one file is to blame: see Publish).
+   * An average is a double, computed from the exact sum, so it never overflows.
+   */
+  rows(overflow?: (measure: string) => void): Typed[][] {
     this.pending.drain();
     const out: { key: string; row: Typed[] }[] = [];
     for (let g = 0; g < this.n; g++) {
@@ -461,11 +467,19 @@ export class Aggregator {
             case 'count_distinct':
               return this.distinct[i]!.size;
             case 'sum':
-              return this.nonNull[i] ? this.total(i, s) : null;
+              if (!this.nonNull[i]) return null;
+              if (!overflow) return this.total(i, s);
+              try {
+                return this.total(i, s);
+              } catch (e) {
+                if (!(e instanceof GoldOverflow)) throw e;
+                overflow(m.as);
+                return null;
+              }
             case 'avg': {
               if (!this.nonNull[i]) return null;
               const scale = decimalSpec(this.types.get(m.column!)!)?.scale;
-              const sum = this.total(i, s);
+              const sum = this.total(i, s, false);
               return scale !== undefined ? Number(sum) / 10 ** scale / this.nonNull[i] : Number(sum) / this.nonNull[i];
             }
             case 'min':

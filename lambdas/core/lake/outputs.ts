@@ -21,11 +21,6 @@ export interface KeyOutputs {
   partitions: string[];
   /** Partitions the key left whose gold has not been rebuilt since. */
   stale: string[];
-  /**
-   * Set by a Publish that takes its own run's rows out again (gold.overflow), before it deletes
-   * anything, so a retry of that Publish finishes the job instead of reporting success.
-   */
-  withdrawn?: string;
 }
 
 export async function readOutputs(store: ObjectStore, lake: string, dataset: string, key: string): Promise<KeyOutputs | undefined> {
