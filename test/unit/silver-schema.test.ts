@@ -283,6 +283,16 @@ describe('exact gold', () => {
     expect(told).toEqual(['sn']);
     expect(r.slice(1, 4)).toEqual([null, 2 ** 62, 12]);
     expect(() => a.rows()).toThrow(GoldOverflow);
+    expect(() => a.checkOverflow()).toThrow(/sum\(n\)/);
+    // Only an average over that column: nothing to overflow, in the file's check or its partial.
+    const avgOnly = parseContract(base({ gold: [{ name: 'g', groupBy: ['s'], measures: [{ fn: 'avg', column: 'n', as: 'an' }] }] }));
+    const b = new Aggregator(avgOnly.gold[0], avgOnly);
+    b.addRow(row('x', 2n ** 62n, 5, 'a'));
+    b.addRow(row('x', 2n ** 62n, 7, 'b'));
+    expect(() => b.checkOverflow()).not.toThrow();
+    const merged = new Aggregator(avgOnly.gold[0], avgOnly);
+    merged.merge(JSON.parse(JSON.stringify(b.toPartial())));
+    expect(merged.rows()[0][1]).toBe(2 ** 62);
   });
 
   it('quarantines the file whose own sums overflow (gold.overflow)', async () => {

@@ -375,7 +375,9 @@ export class Aggregator {
 
   /** Throws GoldOverflow when any sum is past its result type (the stage checks its file's partial). */
   checkOverflow(): void {
-    for (let g = 0; g < this.n; g++) for (let s = 0; s < this.S; s++) if (this.slotFlags[s] & SUM) this.total(g * this.S + s, s);
+    // Only a sum measure has a result type to overflow: an average is a double.
+    const summed = [...new Set(this.agg.measures.flatMap((m, k) => (m.fn === 'sum' ? [this.mSlot[k]] : [])))];
+    for (let g = 0; g < this.n; g++) for (const s of summed) this.total(g * this.S + s, s);
   }
 
   toPartial(): PartialDoc {
@@ -390,7 +392,8 @@ export class Aggregator {
           const f = this.mFlag[m];
           if (s < 0) return { count: this.count[g], nonNull: 0, sum: 0, min: null, max: null, distinct: undefined };
           const i = g * this.S + s;
-          const sum = f & SUM ? this.total(i, s) : 0;
+          // Exact whatever its size (merged partials may come back in range); checked where it is a result.
+          const sum = f & SUM ? this.total(i, s, false) : 0;
           return {
             count: this.count[g],
             nonNull: this.nonNull[i],
