@@ -18,6 +18,8 @@ export const GOLD_ATTEMPTS = 40;
 const PARALLEL = 16;
 /** The user-metadata name of a gold object's coverage (x-amz-meta-partials-sha256). */
 export const COVERAGE = 'partials-sha256';
+/** ...and of its measures whose sums are null, past their type (`<aggregate>.<measure>`, comma-separated). */
+export const NULL_SUMS = 'null-sums';
 
 /**
  * Which partials a listing holds, as one digest of their keys and ETags (S3
@@ -78,17 +80,17 @@ export async function rebuildGold(
   // Date-part groups and filtered measures are derived columns of the gold view (gold/view.ts).
   contract = goldView(contract).contract;
   let attempts = 0;
-  const overflows: GoldOverflows = [];
+  const overflows = new Set<string>();
   await forEachLimit(partitions, PARALLEL, async (dt) => {
     attempts += await rebuildPartition(deps, contract, dataset, dt, workDir, overflows);
   });
-  return { attempts, overflows: overflows.sort() };
+  return { attempts, overflows: [...overflows].sort() };
 }
 
-/** Sums past their type in the gold written: `<aggregate>.<measure> dt=<partition>`, one per group. */
+/** Measures whose sums are null in gold, past their type: `<aggregate>.<measure> dt=<partition>`, one each. */
 export type GoldOverflows = string[];
 
-async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: string, dt: string, workDir: string, overflows: GoldOverflows): Promise<number> {
+async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: string, dt: string, workDir: string, overflows: Set<string>): Promise<number> {
   const lake = deps.lakeBucket;
   let pending: Aggregate[] = contract.gold;
   // Partials already read, by key and ETag (S3 lists ETags; a rewritten partial has a new one).
@@ -99,6 +101,9 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
     const coverages = pending.map((g) => coverageOf(listed, definitionOf(contract, g)));
     // Gold last built from exactly these partials needs no write (see above).
     const current = (i: number) => coverages[i] !== undefined && heads[i]?.metadata?.[COVERAGE] === coverages[i];
+    // Gold that is current still reports its null sums: this Publish's file is among its rows.
+    for (const [i, h] of heads.entries())
+      if (current(i) && h?.metadata?.[NULL_SUMS]) for (const m of h.metadata[NULL_SUMS].split(',')) overflows.add(`${m} dt=${dt}`);
     const etags = heads.map((h) => h?.etag).filter((_, i) => !current(i));
     const coverage = coverages.filter((_, i) => !current(i));
     pending = pending.filter((_, i) => !current(i));
@@ -133,8 +138,8 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
     for (const [i, g] of pending.entries()) {
       const local = join(workDir, `gold-${g.name}-${dt}-${randomUUID()}.parquet`);
       // A sum past its type over many files is null (no one file is to blame): reported, not thrown.
-      const nulled: GoldOverflows = [];
-      const rows = aggs[i].rows((measure) => nulled.push(`${g.name}.${measure} dt=${dt}`));
+      const nulled = new Set<string>();
+      const rows = aggs[i].rows((measure) => nulled.add(`${g.name}.${measure}`));
       const kv: Record<string, string> = {
         dataset,
         aggregate: g.name,
@@ -143,7 +148,8 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
         generation: randomUUID(),
         contract_version: String(contract.version),
       };
-      if (nulled.length) kv.overflowed_sums = String(nulled.length);
+      // Named while short (S3 keeps 2 KB of user metadata in all); past that, the aggregate alone.
+      if (nulled.size) kv.null_sums = [...nulled].join(',').length <= 1000 ? [...nulled].join(',') : `${g.name}.*`;
       writeParquetFile(local, aggs[i].columns, rows, kv, contract.compression);
       try {
         await deps.store.putFile(
@@ -152,9 +158,9 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
           local,
           'application/vnd.apache.parquet',
           etags[i] ? { ifMatch: etags[i] } : { ifNoneMatch: '*' },
-          coverage[i] === undefined || !asListed ? undefined : { [COVERAGE]: coverage[i]! },
+          coverage[i] === undefined || !asListed ? undefined : { [COVERAGE]: coverage[i]!, ...(nulled.size ? { [NULL_SUMS]: kv.null_sums } : {}) },
         );
-        overflows.push(...nulled);
+        for (const m of nulled) overflows.add(`${m} dt=${dt}`);
       } catch (e) {
         if (!(e instanceof PreconditionFailed)) throw e;
         lost.push(g);

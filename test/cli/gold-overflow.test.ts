@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TransientError } from '../../lambdas/core/base/errors';
 import { parseContract } from '../../lambdas/core/contract/load';
+import { DirectoryObjectStore } from '../../lambdas/shared/dir-store';
 import { loadConfig, type PipelineConfig } from '../../lib/config';
 import { LOCAL_BUCKETS, runLocal } from '../../src/cli/local-run';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
@@ -70,6 +72,18 @@ function land(root: string, name: string, rows: string[]): string {
   return file;
 }
 
+/** A local store whose first manifest write fails (after Publish wrote gold): Publish is retried. */
+class ManifestFaultOnce extends DirectoryObjectStore {
+  failed = false;
+  override async putText(...args: Parameters<DirectoryObjectStore['putText']>) {
+    if (!this.failed && args[1].startsWith('manifests/')) {
+      this.failed = true;
+      throw new TransientError('simulated S3 fault on the manifest write');
+    }
+    return super.putText(...args);
+  }
+}
+
 describe('gold over integers at the INT64 edges (local pipeline)', () => {
   it('min, max and group keys past 2^53 are exact in gold, its statistics and across files', { timeout: 60_000 }, async () => {
     const root = mkdtempSync(join(tmpdir(), 'gold-int64-'));
@@ -125,10 +139,22 @@ describe('gold over integers at the INT64 edges (local pipeline)', () => {
     expect(await ids()).toEqual(['a', 'b', 'c']);
     expect(await totals()).toEqual([MAX - 25n, -20n, MAX]);
 
+    // A Publish retried after its gold write landed finds gold current and still says so.
+    const store = new ManifestFaultOnce(root);
+    const retried = await runLocal(land(root, 'f5.csv', ['f,3,z']), 'big', { config, storeRoot: root, retryWaitMs: 1, store });
+    expect(store.failed).toBe(true);
+    expect([retried.status, retried.manifest?.warnings[WARNING]]).toEqual(['succeeded', undefined]);
+    const up = await runLocal(land(root, 'f6.csv', [`g,${MAX},z`]), 'big', { config, storeRoot: root, retryWaitMs: 1 });
+    expect(up.manifest?.warnings[WARNING]).toBe(1);
+    const store2 = new ManifestFaultOnce(root);
+    const again2 = await runLocal(land(root, 'f7.csv', ['h,1,z']), 'big', { config, storeRoot: root, retryWaitMs: 1, store: store2 });
+    expect(store2.failed).toBe(true);
+    expect([again2.status, again2.manifest?.warnings[WARNING]]).toEqual(['succeeded', 1]);
+
     // A file whose own sum overflows is bad data: quarantined (not a pipeline fault), nothing loaded.
     const f4 = await run('f4.csv', [`d,${MAX},x`, 'e,1,x']);
     expect(f4.status).toBe('quarantined');
     expect(f4.manifest?.failure?.reason).toBe('gold.overflow');
-    expect(await ids()).toEqual(['a', 'b', 'c']);
+    expect(await ids()).toEqual(['a', 'b', 'c', 'f', 'g', 'h']);
   });
 });

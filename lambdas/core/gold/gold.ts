@@ -19,8 +19,8 @@ export { measureType, type PartialDoc } from './measures';
  *
  * count, sum, min, max and avg are exact: integer and decimal sums run as a
  * JS number while |sum| <= 2^53 - 1 and spill into a bigint beyond, and a sum
- * past its result type (BIGINT, DECIMAL(38,s)) throws GoldOverflow (the file
- * is quarantined); string min/max compare by UTF-8 bytes, as SQL engines do.
+ * past its result type (BIGINT, DECIMAL(38,s)) throws GoldOverflow (a file's
+ * own: quarantined; over merged partials: null, see rows()); string min/max compare by UTF-8 bytes, as SQL engines do.
  * Each gold row carries `_updated_at`, the latest landing time of its rows. count_distinct is exact up
  * to EXACT_LIMIT (2048) distinct values per group and partition (a set of
  * 64-bit hashes), then a HyperLogLog estimate (2^14 registers, 16 KB, standard

@@ -20,9 +20,10 @@ export interface PartialDoc {
 }
 
 /**
- * A sum past its result type's range: the file is quarantined
- * (`gold.overflow`) rather than gold being wrong. A DataError, so Publish's
- * failure path quarantines too; the stage adds the dataset and key.
+ * A sum past its result type's range. In a file's own rows the file is
+ * quarantined (`gold.overflow`; the stage adds the dataset and key) rather
+ * than gold being wrong; over several files' partials, gold holds null for it
+ * instead (Aggregator.rows' overflow callback, rebuild-gold.ts).
  */
 export class GoldOverflow extends DataError {
   constructor(
