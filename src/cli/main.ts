@@ -260,6 +260,11 @@ function report(r: LocalRunResult, storeRoot: string, out: Out): void {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 5);
   if (top.length) out.log(`  top reasons: ${top.map(([k, n]) => `${safe(k)} ×${n}`).join(', ')}`);
+  // Warn rules, coerced types, gold sums null past their type (gold.overflow(...)): loaded, but worth a look.
+  const warned = Object.entries(m.warnings ?? {})
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5);
+  if (warned.length) out.log(`  ${c.yellow('warnings:')} ${warned.map(([k, n]) => `${safe(k)} ×${n}`).join(', ')}`);
   if (m.failure) out.log(`  ${c.red(safe(m.failure.reason))}: ${safe(m.failure.message)}`);
   for (const w of m.schemaChanges?.warnings ?? []) out.log(`  ${c.yellow('schema:')} ${safe(w)}`);
   if (m.outputs.bronze) out.log(`  bronze      ${where(m.outputs.bronze)}`);

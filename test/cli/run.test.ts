@@ -42,6 +42,15 @@ describe('pipeline run', () => {
     expect(readFileSync(q, 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
+  it("prints the manifest's warnings (a warn rule here; gold sums past their type the same way)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warn-'));
+    const file = join(dir, 'sales_warn.csv');
+    writeFileSync(file, 'order_id,customer_id,amount,quantity,status,order_ts,region\nO1,C000001,10.00,5000,paid,2026-11-20T10:00:00Z,EU\n');
+    const { code, out } = await cli(['run', file, '--dataset', 'sales', '--store', store()]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/warnings: max\(quantity\) ×1/);
+  });
+
   it('poison file: exit 1, quarantined with parse.framing (its semicolon delimiter named), a failed-queue message, nothing in silver', async () => {
     const root = store();
     const { code, out } = await cli(['run', 'samples/sales/sales_poison.csv', '--store', root]);
