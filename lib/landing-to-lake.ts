@@ -191,6 +191,11 @@ export class LandingToLake extends Construct {
     return this.metric('FilesProcessed', 'publish', dataset, opts);
   }
 
+  /** Gold sums (aggregate, measure, partition) a Publish wrote or found null: past their type over several files. */
+  metricGoldNullSums(dataset?: string, opts?: MetricOptions): cw.IMetric {
+    return this.metric('GoldNullSums', 'publish', dataset, opts);
+  }
+
   metricRowsIn(dataset?: string, opts?: MetricOptions): cw.IMetric {
     return this.metric('RowsIn', 'transform', dataset, opts);
   }

@@ -38,10 +38,12 @@ export function makePublish(deps: StageDeps) {
         throw new DataError('pipeline.error', 'no outputs record for a transformed file', { dataset, key }, 'Replay the file: its Transform did not complete');
       const { partitions } = outputs;
       let goldAttempts = 0;
+      let goldNullSums = 0;
       const warnings = { ...t.warnings };
       if (contract.gold.length) {
         const r = await rebuildGold(deps, contract, dataset, union(partitions, outputs.stale), workDir);
         goldAttempts = r.attempts;
+        goldNullSums = r.overflows.length;
         // Sums past their type once this file joined the partition's others: null in gold, said here.
         for (const o of r.overflows) {
           const id = `gold.overflow(${o.split(' ')[0]})`;
@@ -89,7 +91,8 @@ export function makePublish(deps: StageDeps) {
       await deps.store.putText(lake, manifestKey, JSON.stringify(manifest, null, 2));
       await deps.store.putText(lake, layout.lastSuccess(dataset), JSON.stringify({ dataset, at: finishedAt.toISOString(), key, manifest: manifestKey }));
       deps.logger.info('file published', { manifest: manifestKey, partitions: partitions.length, goldAttempts, counts: t.counts });
-      emitStageMetrics(deps, dataset, 'publish', { FilesProcessed: 1 });
+      // GoldNullSums is emitted as 0 too, so its alarm watches a metric that exists.
+      emitStageMetrics(deps, dataset, 'publish', { FilesProcessed: 1, GoldNullSums: goldNullSums });
       return { ...input, durationsMs, manifest: manifestKey };
     } finally {
       emitStageMetrics(deps, dataset, 'publish', { StageDurationMs: Date.now() - t0 });

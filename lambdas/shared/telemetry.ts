@@ -22,6 +22,8 @@ export const METRIC = {
   RowsDeduplicated: 'RowsDeduplicated',
   StageDurationMs: 'StageDurationMs',
   MinutesSinceLastSuccess: 'MinutesSinceLastSuccess',
+  /** Gold sums (aggregate, measure, partition) a Publish wrote or found null: past their type over several files. */
+  GoldNullSums: 'GoldNullSums',
 } as const;
 
 export const DEFAULT_NAMESPACE = 'LandingToLake';

@@ -29,6 +29,7 @@ export const RUNBOOK = {
   freshness: 'freshness',
   quarantineRatio: 'quarantine-ratio',
   filesQuarantined: 'files-quarantined',
+  goldNullSums: 'gold-sums-null',
   lambdaErrorRate: 'lambda-error-rate',
   lambdaThrottles: 'lambda-throttles',
   lambdaDuration: 'lambda-duration-p95',

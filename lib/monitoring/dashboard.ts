@@ -56,6 +56,7 @@ export class PipelineDashboard extends Construct {
           m('FilesProcessed', 'publish', 'loaded'),
           m('FilesQuarantined', 'quarantine', 'quarantined'),
           m('FilesFailed', 'quarantine', 'failed'),
+          m('GoldNullSums', 'publish', 'gold sums null'),
         ]),
         graph(`${d.name}: rows`, [
           m('RowsIn', 'transform', 'in'),

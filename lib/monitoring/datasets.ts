@@ -20,12 +20,14 @@ export const FRESHNESS_EVALUATION_PERIODS = 2;
 
 /**
  * One dataset: freshness against its SLA, the share of rows quarantined, files
- * quarantined, and the "dataset unhealthy" composite that pages.
+ * quarantined, gold sums null past their type, and the "dataset unhealthy"
+ * composite that pages.
  */
 export class DatasetMonitoring extends Construct {
   readonly freshness: cw.Alarm;
   readonly quarantineRatio: cw.Alarm;
   readonly filesQuarantined: cw.Alarm;
+  readonly goldNullSums: cw.Alarm;
   readonly unhealthy: cw.CompositeAlarm;
 
   constructor(scope: Construct, id: string, props: DatasetMonitoringProps) {
@@ -71,6 +73,15 @@ export class DatasetMonitoring extends Construct {
       threshold: 0,
       summary: `A file of dataset ${name} was quarantined whole (bad data: schema, parse, contract or file rule); it was not loaded.`,
       runbook: RUNBOOK.filesQuarantined,
+      routing: 'warning',
+    });
+
+    this.goldNullSums = factory.metricAlarm(this, 'GoldNullSums', {
+      what: `${name}-gold-sums-null`,
+      metric: pipelineMetric(config, 'GoldNullSums', name, 'publish'),
+      threshold: 0,
+      summary: `A gold sum of dataset ${name} passed its type over several files of one partition and is NULL in gold (silver is complete; the manifests warn gold.overflow).`,
+      runbook: RUNBOOK.goldNullSums,
       routing: 'warning',
     });
 

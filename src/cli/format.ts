@@ -35,3 +35,12 @@ export function ms(n: number): string {
 export function safe(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** The n largest counts of a record as `key ×count`, largest first (keys made safe). */
+export function topCounts(counts: Record<string, number>, n: number): string {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, v]) => `${safe(k)} ×${v}`)
+    .join(', ');
+}

@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type PipelineConfig } from '../../lib/config';
 import { lakeTables } from '../../lib/lake-tables';
 import { layout } from '../../lambdas/core/lake/layout';
-import { c, ms, safe, table } from './format';
+import { c, ms, safe, table, topCounts } from './format';
 import { OPS_HELP } from './ops/help';
 import { OpsError, parseTime } from './ops/stack';
 // Lazy where it is heavy: the query engines (DuckDB, Athena) and the AWS SDK clients.
@@ -256,15 +256,11 @@ function report(r: LocalRunResult, storeRoot: string, out: Out): void {
   out.log(
     `  rows in ${m.counts.rowsIn} · out ${m.counts.rowsOut} · quarantined ${m.counts.rowsQuarantined} · duplicates dropped ${m.counts.rowsDeduplicated} · warned ${m.counts.rowsWarned}`,
   );
-  const top = Object.entries(m.reasons)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 5);
-  if (top.length) out.log(`  top reasons: ${top.map(([k, n]) => `${safe(k)} ×${n}`).join(', ')}`);
+  const top = topCounts(m.reasons, 5);
+  if (top) out.log(`  top reasons: ${top}`);
   // Warn rules, coerced types, gold sums null past their type (gold.overflow(...)): loaded, but worth a look.
-  const warned = Object.entries(m.warnings ?? {})
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 5);
-  if (warned.length) out.log(`  ${c.yellow('warnings:')} ${warned.map(([k, n]) => `${safe(k)} ×${n}`).join(', ')}`);
+  const warned = topCounts(m.warnings ?? {}, 5);
+  if (warned) out.log(`  ${c.yellow('warnings:')} ${warned}`);
   if (m.failure) out.log(`  ${c.red(safe(m.failure.reason))}: ${safe(m.failure.message)}`);
   for (const w of m.schemaChanges?.warnings ?? []) out.log(`  ${c.yellow('schema:')} ${safe(w)}`);
   if (m.outputs.bronze) out.log(`  bronze      ${where(m.outputs.bronze)}`);

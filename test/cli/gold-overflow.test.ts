@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { describe, expect, it, vi } from 'vitest';
 import { TransientError } from '../../lambdas/core/base/errors';
 import { parseContract } from '../../lambdas/core/contract/load';
 import { DirectoryObjectStore } from '../../lambdas/shared/dir-store';
@@ -119,6 +120,9 @@ describe('gold over integers at the INT64 edges (local pipeline)', () => {
       return [int(t.total), int(t.lo), int(t.hi)];
     };
     const WARNING = 'gold.overflow(totals.total)';
+    // Each Publish's GoldNullSums metric (what the <d>-gold-sums-null alarm watches), in run order.
+    const added = vi.spyOn(Metrics.prototype, 'addMetric');
+    const nullSums = () => added.mock.calls.filter((c) => c[0] === 'GoldNullSums').map((c) => c[2]);
 
     const f1 = await run('f1.csv', [`a,${MAX},x`]);
     expect(f1.status).toBe('succeeded');
@@ -138,6 +142,8 @@ describe('gold over integers at the INT64 edges (local pipeline)', () => {
     expect(again.manifest?.warnings[WARNING]).toBeUndefined();
     expect(await ids()).toEqual(['a', 'b', 'c']);
     expect(await totals()).toEqual([MAX - 25n, -20n, MAX]);
+    expect(nullSums()).toEqual([0, 1, 1, 0]);
+    added.mockRestore();
 
     // A Publish retried after its gold write landed finds gold current and still says so.
     const store = new ManifestFaultOnce(root);

@@ -241,6 +241,18 @@ describe('status through the CLI (mocked AWS)', () => {
       Body: body(JSON.stringify({ dataset: 'orders', at: new Date(Date.now() - 5 * 60_000).toISOString() })),
     } as never);
     s3.on(ListObjectsV2Command).resolves({ Contents: [], IsTruncated: false });
+    // Two orders files of the last day loaded with warnings: status sums them per dataset.
+    const warned = ['a', 'b'].map((n) => layout.manifest('orders', `landing/orders/${n}.csv`));
+    s3.on(ListObjectsV2Command, { Bucket: 'lake', Prefix: layout.manifestPrefix('orders') }).resolves({
+      Contents: warned.map((Key) => ({ Key, LastModified: new Date() })),
+      IsTruncated: false,
+    });
+    for (const [i, Key] of warned.entries())
+      s3.on(GetObjectCommand, { Bucket: 'lake', Key }).resolves({
+        Body: body(
+          JSON.stringify({ ...manifest(`landing/orders/${i}.csv`, 'succeeded', 'v1'), warnings: { 'gold.overflow(by_day.total)': 1, [`rule_${i}`]: 2 + i } }),
+        ),
+      } as never);
     sqs
       .on(GetQueueAttributesCommand)
       .callsFake((i: { QueueUrl: string }) => ({ Attributes: { ApproximateNumberOfMessages: i.QueueUrl === outputs.IngestDlqUrl ? '4' : '0' } }));
@@ -265,6 +277,8 @@ describe('status through the CLI (mocked AWS)', () => {
     expect(r.out).toMatch(/^orders\s+\S+Z\s+5 \/ 1440 min/m);
     expect(r.out).toMatch(/^events\s+never\s+never loaded \(SLA 60 min\)/m);
     expect(r.out).toMatch(/^IngestDlq\s+4$/m);
+    expect(r.out).toContain('orders warnings (24 h): rule_1 ×3, gold.overflow(by_day.total) ×2, rule_0 ×2');
+    expect(r.out).not.toMatch(/^(sales|events) warnings/m);
     expect(r.out).toMatch(/ALARM landing-to-lake-dev-ingest-dlq/);
     expect(r.out).toMatch(/landing\/orders\/x.csv schema.incompatible no column order_id/);
     expect(cw.commandCalls(DescribeAlarmsCommand)[0].args[0].input.AlarmNamePrefix).toBe('landing-to-lake-dev-');

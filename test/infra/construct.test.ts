@@ -98,6 +98,8 @@ describe('LandingToLake in a team stack', () => {
     const all = p.metricRowsOut() as cw.MathExpression;
     expect(all.expression).toBe('m0+m1');
     expect((p.metricFreshness() as cw.MathExpression).expression).toBe('MAX([m0,m1])');
+    expect((p.metricGoldNullSums('orders') as cw.Metric).metricName).toBe('GoldNullSums');
+    expect((p.metricGoldNullSums('orders') as cw.Metric).dimensions).toEqual({ service: 'landing-to-lake', dataset: 'orders', stage: 'publish' });
   });
 
   it('suppresses cdk-nag on its own resources only: a team function beside it keeps its findings', () => {

@@ -192,8 +192,8 @@ describe('alarms', () => {
     );
     for (const a of Object.values(RUNBOOK)) expect(anchors, `runbook section #${a}`).toContain(a);
     const all = [...alarms(), ...composites()];
-    // 21 pipeline-wide alarms, 4 per dataset, 6 composites.
-    expect(all).toHaveLength(21 + 4 * config.datasets.length + 6);
+    // 21 pipeline-wide alarms, 5 per dataset, 6 composites.
+    expect(all).toHaveLength(21 + 5 * config.datasets.length + 6);
     for (const a of all) {
       expect(a.AlarmName.startsWith(`${P}-`), a.AlarmName).toBe(true);
       const anchor = /Runbook: docs\/runbook\.md#([a-z0-9-]+)$/.exec(a.AlarmDescription)?.[1];
@@ -289,7 +289,7 @@ describe('alarms', () => {
     });
   });
 
-  it('per dataset: freshness vs SLA (missing = breaching), quarantine ratio (metric math), files quarantined (warning, direct)', () => {
+  it('per dataset: freshness vs SLA (missing = breaching), quarantine ratio (metric math), files quarantined and gold sums null (warnings, direct)', () => {
     for (const d of config.datasets) {
       expectAlarm(`${d.name}-freshness`, {
         threshold: d.freshnessSlaMinutes,
@@ -324,10 +324,18 @@ describe('alarms', () => {
         metric: { namespace: 'LandingToLake', name: 'FilesQuarantined', statistic: 'Sum', period: 300, dimensions: pipelineDims(d.name, 'quarantine') },
       });
       expect(files.AlarmDescription).toMatch(/^\[WARNING\]/);
+      const nullSums = expectAlarm(`${d.name}-gold-sums-null`, {
+        threshold: 0,
+        evaluationPeriods: 1,
+        missing: 'notBreaching',
+        routing: 'direct',
+        metric: { namespace: 'LandingToLake', name: 'GoldNullSums', statistic: 'Sum', period: 300, dimensions: pipelineDims(d.name, 'publish') },
+      });
+      expect(nullSums.AlarmDescription).toMatch(/^\[WARNING\]/);
     }
   });
 
-  it('only composites and the files-quarantined warnings notify; every other alarm is a child of exactly the composites documented', () => {
+  it('only composites and the per-dataset warnings notify; every other alarm is a child of exactly the composites documented', () => {
     const direct = [...alarms(), ...composites()]
       .filter((a) => a.AlarmActions)
       .map((a) => a.AlarmName.slice(P.length + 1))
@@ -338,7 +346,7 @@ describe('alarms', () => {
         'failed-queue-age',
         'files-failing',
         'pipeline-failing',
-        ...config.datasets.flatMap((d) => [`${d.name}-files-quarantined`, `${d.name}-unhealthy`]),
+        ...config.datasets.flatMap((d) => [`${d.name}-files-quarantined`, `${d.name}-gold-sums-null`, `${d.name}-unhealthy`]),
       ].sort(),
     );
     const childOf = new Map<string, string[]>();
@@ -407,7 +415,7 @@ describe('dashboard', () => {
     const widgets = JSON.parse(body).widgets as Json[];
     const titles = widgets.map((w) => w.properties.title).filter(Boolean);
     const alarmWidget = widgets.find((w) => w.type === 'alarm')!;
-    expect(alarmWidget.properties.alarms).toHaveLength(21 + 4 * config.datasets.length + 6);
+    expect(alarmWidget.properties.alarms).toHaveLength(21 + 5 * config.datasets.length + 6);
     for (const d of config.datasets) {
       expect(titles).toEqual(expect.arrayContaining([`${d.name}: files`, `${d.name}: rows`, `${d.name}: minutes since last successful load`]));
       const fresh = widgets.find((w) => w.properties.title === `${d.name}: minutes since last successful load`)!;

@@ -260,8 +260,8 @@ describe('EMF contract: every alarm watches a metric the handlers actually emit'
 
   it('every custom metric in every alarm (including metric-math inputs) is emitted with the same namespace, name and dimensions', () => {
     const refs = alarmMetricRefs(template, config.metricsNamespace);
-    // Per dataset: freshness (1), quarantine ratio (RowsIn + RowsQuarantined), files quarantined (1).
-    expect(refs).toHaveLength(config.datasets.length * 4);
+    // Per dataset: freshness (1), quarantine ratio (RowsIn + RowsQuarantined), files quarantined (1), gold sums null (1).
+    expect(refs).toHaveLength(config.datasets.length * 5);
     expect(refs.filter((r) => r.where.includes('expression metric'))).toHaveLength(config.datasets.length * 2);
     expect(unmatched(docs(), refs)).toEqual([]);
   });

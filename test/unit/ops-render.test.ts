@@ -74,6 +74,7 @@ const report: StatusReport = {
       files24h: { succeeded: 5, quarantined: 1, failed: 0 },
       rows24h: { in: 100, out: 95, quarantined: 5 },
       quarantineRatio: 0.05,
+      warnings24h: { 'gold.overflow(daily.total)': 2, quantity_max: 7 },
     },
     {
       dataset: 'sales',
@@ -84,6 +85,7 @@ const report: StatusReport = {
       files24h: { succeeded: 0, quarantined: 0, failed: 0 },
       rows24h: { in: 0, out: 0, quarantined: 0 },
       quarantineRatio: 0,
+      warnings24h: {},
     },
     {
       dataset: 'events',
@@ -94,6 +96,7 @@ const report: StatusReport = {
       files24h: { succeeded: 0, quarantined: 0, failed: 0 },
       rows24h: { in: 0, out: 0, quarantined: 0 },
       quarantineRatio: 0,
+      warnings24h: {},
     },
   ],
   queues: { IngestQueue: 0, IngestDlq: 2, RuleTargetDlq: 0, FailedQueue: 1, FailedDlq: 0 },
@@ -122,6 +125,8 @@ describe('status table', () => {
     expect(text).toMatch(/^sales .*1560 \/ 1440 min LATE/m);
     expect(text).toMatch(/^events\s+never\s+never loaded \(SLA 30 min\)/m);
     expect(text).toMatch(/^IngestDlq\s+2$/m);
+    expect(text).toContain('orders warnings (24 h): quantity_max ×7, gold.overflow(daily.total) ×2');
+    expect(text).not.toMatch(/^(sales|events) warnings/m);
     expect(text).toContain('running executions: 3');
     expect(text).toMatch(/alarms: 1 ALARM, 1 INSUFFICIENT_DATA, 1 OK/);
     expect(text).toMatch(/ALARM landing-to-lake-dev-sales-freshness Threshold Crossed/);

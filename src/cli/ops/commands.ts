@@ -36,6 +36,9 @@ export async function status(
     const manifests = (await pool(recent, 16, (o) => readJson<Manifest>(aws.s3, lake, o.key))).filter((m): m is Manifest => !!m);
     const rowsIn = manifests.reduce((n, m) => n + m.counts.rowsIn, 0);
     const rowsQ = manifests.reduce((n, m) => n + m.counts.rowsQuarantined, 0);
+    // Loaded, but worth a look: warn rules, coerced types, gold sums null past their type.
+    const warnings: Record<string, number> = {};
+    for (const m of manifests) for (const [k, n] of Object.entries(m.warnings ?? {})) warnings[k] = (warnings[k] ?? 0) + n;
     return {
       dataset: name,
       lastSuccess: last?.at ?? null,
@@ -49,6 +52,7 @@ export async function status(
       },
       rows24h: { in: rowsIn, out: manifests.reduce((n, m) => n + m.counts.rowsOut, 0), quarantined: rowsQ },
       quarantineRatio: rowsIn ? rowsQ / rowsIn : 0,
+      warnings24h: warnings,
     };
   });
   const o = d.outputs;

@@ -1,4 +1,4 @@
-import { c, safe, table } from '../format';
+import { c, safe, table, topCounts } from '../format';
 import type { Fate } from './fate';
 
 /** What `pipeline status --json` prints; the table is rendered from the same object. */
@@ -13,6 +13,8 @@ export interface StatusReport {
     files24h: { succeeded: number; quarantined: number; failed: number };
     rows24h: { in: number; out: number; quarantined: number };
     quarantineRatio: number;
+    /** Manifest warnings of the last 24 h summed by id (warn rules, coerced types, gold.overflow(...)). */
+    warnings24h: Record<string, number>;
   }[];
   queues: Record<string, number>;
   runningExecutions: number;
@@ -58,6 +60,10 @@ export function renderStatus(r: StatusReport): string {
       ]),
     ]),
   );
+  for (const x of r.datasets) {
+    const warned = topCounts(x.warnings24h, 5);
+    if (warned) lines.push(`${safe(x.dataset)} ${c.yellow('warnings (24 h):')} ${warned}`);
+  }
   lines.push('');
   lines.push(table([['queue', 'messages'], ...Object.entries(r.queues).map(([k, v]) => [k, v > 0 && DLQ.test(k) ? c.red(String(v)) : String(v)])]));
   lines.push('');
