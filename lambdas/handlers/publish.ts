@@ -46,7 +46,7 @@ export function makePublish(deps: StageDeps) {
         goldNullSums = r.overflows.length;
         // Sums past their type once this file joined the partition's others: null in gold, said here.
         for (const o of r.overflows) {
-          const id = `gold.overflow(${o.split(' ')[0]})`;
+          const id = `gold.overflow(${o.measure})`;
           warnings[id] = (warnings[id] ?? 0) + 1;
         }
         if (r.overflows.length) deps.logger.warn('gold sums past their type are null', { overflows: r.overflows.slice(0, 20) });

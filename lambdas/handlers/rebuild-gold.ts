@@ -80,17 +80,22 @@ export async function rebuildGold(
   // Date-part groups and filtered measures are derived columns of the gold view (gold/view.ts).
   contract = goldView(contract).contract;
   let attempts = 0;
-  const overflows = new Set<string>();
+  const overflows: GoldOverflows = [];
   await forEachLimit(partitions, PARALLEL, async (dt) => {
-    attempts += await rebuildPartition(deps, contract, dataset, dt, workDir, overflows);
+    const nulled = new Set<string>();
+    attempts += await rebuildPartition(deps, contract, dataset, dt, workDir, nulled);
+    for (const measure of nulled) overflows.push({ measure, dt });
   });
-  return { attempts, overflows: [...overflows].sort() };
+  return { attempts, overflows: overflows.sort((a, b) => (a.dt === b.dt ? cmp(a.measure, b.measure) : cmp(a.dt, b.dt))) };
 }
 
-/** Measures whose sums are null in gold, past their type: `<aggregate>.<measure> dt=<partition>`, one each. */
-export type GoldOverflows = string[];
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: string, dt: string, workDir: string, overflows: Set<string>): Promise<number> {
+/** Sums null in gold, past their type: one per measure (`<aggregate>.<measure>`) and partition. */
+export type GoldOverflows = { measure: string; dt: string }[];
+
+/** Rebuilds one partition's gold; adds to `nulled` each `<aggregate>.<measure>` whose sum its gold holds null. */
+async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: string, dt: string, workDir: string, nulled: Set<string>): Promise<number> {
   const lake = deps.lakeBucket;
   let pending: Aggregate[] = contract.gold;
   // Partials already read, by key and ETag (S3 lists ETags; a rewritten partial has a new one).
@@ -102,8 +107,7 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
     // Gold last built from exactly these partials needs no write (see above).
     const current = (i: number) => coverages[i] !== undefined && heads[i]?.metadata?.[COVERAGE] === coverages[i];
     // Gold that is current still reports its null sums: this Publish's file is among its rows.
-    for (const [i, h] of heads.entries())
-      if (current(i) && h?.metadata?.[NULL_SUMS]) for (const m of h.metadata[NULL_SUMS].split(',')) overflows.add(`${m} dt=${dt}`);
+    for (const [i, h] of heads.entries()) if (current(i) && h?.metadata?.[NULL_SUMS]) for (const m of h.metadata[NULL_SUMS].split(',')) nulled.add(m);
     const etags = heads.map((h) => h?.etag).filter((_, i) => !current(i));
     const coverage = coverages.filter((_, i) => !current(i));
     pending = pending.filter((_, i) => !current(i));
@@ -138,8 +142,8 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
     for (const [i, g] of pending.entries()) {
       const local = join(workDir, `gold-${g.name}-${dt}-${randomUUID()}.parquet`);
       // A sum past its type over many files is null (no one file is to blame): reported, not thrown.
-      const nulled = new Set<string>();
-      const rows = aggs[i].rows((measure) => nulled.add(`${g.name}.${measure}`));
+      const nulls = new Set<string>();
+      const rows = aggs[i].rows((measure) => nulls.add(`${g.name}.${measure}`));
       const kv: Record<string, string> = {
         dataset,
         aggregate: g.name,
@@ -149,7 +153,8 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
         contract_version: String(contract.version),
       };
       // Named while short (S3 keeps 2 KB of user metadata in all); past that, the aggregate alone.
-      if (nulled.size) kv.null_sums = [...nulled].join(',').length <= 1000 ? [...nulled].join(',') : `${g.name}.*`;
+      const named = [...nulls].join(',');
+      if (nulls.size) kv.null_sums = named.length <= 1000 ? named : `${g.name}.*`;
       writeParquetFile(local, aggs[i].columns, rows, kv, contract.compression);
       try {
         await deps.store.putFile(
@@ -158,9 +163,9 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
           local,
           'application/vnd.apache.parquet',
           etags[i] ? { ifMatch: etags[i] } : { ifNoneMatch: '*' },
-          coverage[i] === undefined || !asListed ? undefined : { [COVERAGE]: coverage[i]!, ...(nulled.size ? { [NULL_SUMS]: kv.null_sums } : {}) },
+          coverage[i] === undefined || !asListed ? undefined : { [COVERAGE]: coverage[i]!, ...(nulls.size ? { [NULL_SUMS]: kv.null_sums } : {}) },
         );
-        for (const m of nulled) overflows.add(`${m} dt=${dt}`);
+        for (const m of nulls) nulled.add(m);
       } catch (e) {
         if (!(e instanceof PreconditionFailed)) throw e;
         lost.push(g);

@@ -29,7 +29,7 @@ export type ReasonCode = (typeof REASON_CODES)[number];
  * `pipeline.error` is data; so is any other code of a data family.
  */
 export function isDataReason(reason: string): boolean {
-  return reason !== 'pipeline.error' && /^(parse|schema|quality|gold|file|contract)\./.test(reason);
+  return /^(parse|schema|quality|gold|file|contract)\./.test(reason);
 }
 
 export interface ErrorContext {
