@@ -50,14 +50,15 @@ start() {
   local node_bin; node_bin="$(dirname "$node")"
   echo "emulator Lambda workers: node $("$node" --version) ($node)"
   # BIND_HOST keeps it on loopback; IOT_MTLS_ENABLED=0 and SFTP_ENABLED=0 stop
-  # extra listeners from binding 0.0.0.0; _SFN_WAIT_SCALE=0 skips retry sleeps.
+  # extra listeners from binding 0.0.0.0. Step Functions Wait states and Retry
+  # intervals run at their real length (MiniStack's SFN_WAIT_SCALE left at 1), as on AWS.
   # LAMBDA_WARM_TTL_SECONDS: MiniStack runs one Node process per concurrent
   # invocation and keeps the surplus for 300 s; a 200-file burst then held 500+
   # workers (~50 MB each) across five functions and the kernel OOM-killed the
   # emulator. Reaping idle surplus after 20 s keeps the peak to one stage's burst.
   env PATH="$node_bin:$PATH" BIND_HOST=127.0.0.1 GATEWAY_PORT="$PORT" LAMBDA_EXECUTOR=local IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 \
     LAMBDA_WARM_TTL_SECONDS="${LAMBDA_WARM_TTL_SECONDS:-20}" \
-    _SFN_WAIT_SCALE="${_SFN_WAIT_SCALE:-0}" S3_DATA_DIR="$PWD/$DIR/data-$PORT/s3" TMPDIR="$PWD/$DIR" LOG_LEVEL="${EMULATOR_LOG_LEVEL:-INFO}" \
+    S3_DATA_DIR="$PWD/$DIR/data-$PORT/s3" TMPDIR="$PWD/$DIR" LOG_LEVEL="${EMULATOR_LOG_LEVEL:-INFO}" \
     setsid "$VENV/bin/python" -m ministack >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
   if ! wait_healthy ministack "$PORT" /_ministack/health "$PIDFILE" "$LOG"; then
