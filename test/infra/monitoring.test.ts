@@ -316,22 +316,21 @@ describe('alarms', () => {
       });
       for (const m of (ratio.Metrics as Json[]).filter((x) => x.MetricStat))
         expect(m.MetricStat.Metric).toMatchObject({ Namespace: 'LandingToLake', Dimensions: pipelineDims(d.name, 'transform') });
-      const files = expectAlarm(`${d.name}-files-quarantined`, {
-        threshold: 0,
-        evaluationPeriods: 1,
-        missing: 'notBreaching',
-        routing: 'direct',
-        metric: { namespace: 'LandingToLake', name: 'FilesQuarantined', statistic: 'Sum', period: 300, dimensions: pipelineDims(d.name, 'quarantine') },
-      });
-      expect(files.AlarmDescription).toMatch(/^\[WARNING\]/);
-      const nullSums = expectAlarm(`${d.name}-gold-sums-null`, {
-        threshold: 0,
-        evaluationPeriods: 1,
-        missing: 'notBreaching',
-        routing: 'direct',
-        metric: { namespace: 'LandingToLake', name: 'GoldNullSums', statistic: 'Sum', period: 300, dimensions: pipelineDims(d.name, 'publish') },
-      });
-      expect(nullSums.AlarmDescription).toMatch(/^\[WARNING\]/);
+      // Warnings on a count of this dataset's files: any one in 5 minutes notifies.
+      const warnings = [
+        ['files-quarantined', 'FilesQuarantined', 'quarantine'],
+        ['gold-sums-null', 'GoldNullSums', 'publish'],
+      ] as const;
+      for (const [what, name, stage] of warnings) {
+        const alarm = expectAlarm(`${d.name}-${what}`, {
+          threshold: 0,
+          evaluationPeriods: 1,
+          missing: 'notBreaching',
+          routing: 'direct',
+          metric: { namespace: 'LandingToLake', name, statistic: 'Sum', period: 300, dimensions: pipelineDims(d.name, stage) },
+        });
+        expect(alarm.AlarmDescription).toMatch(/^\[WARNING\]/);
+      }
     }
   });
 
