@@ -37,7 +37,8 @@ export async function status(
     const rowsIn = manifests.reduce((n, m) => n + m.counts.rowsIn, 0);
     const rowsQ = manifests.reduce((n, m) => n + m.counts.rowsQuarantined, 0);
     // Loaded, but worth a look: warn rules, coerced types, gold sums null past their type.
-    const warnings: Record<string, number> = {};
+    // Keyed by ids read from manifests (rule ids are the contract's): no prototype for one to land on.
+    const warnings: Record<string, number> = Object.create(null);
     for (const m of manifests) for (const [k, n] of Object.entries(m.warnings ?? {})) warnings[k] = (warnings[k] ?? 0) + n;
     return {
       dataset: name,
