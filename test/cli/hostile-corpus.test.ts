@@ -28,6 +28,7 @@ const DOCUMENTED = [
   'schema.incompatible',
   'schema.missing_columns',
   'quality.reject_ratio',
+  'quality.reject_volume',
   'quality.row_count',
   'file.empty',
   'file.unsupported',
@@ -42,6 +43,7 @@ const limits = {
   maxJsonDepth: 32,
   maxDecompressedBytes: 8_000_000,
   maxCompressionRatio: 50,
+  maxQuarantineBytes: 1_000_000,
 };
 
 const csvContract: ContractInput = {
@@ -269,6 +271,25 @@ const CASES: Case[] = [
           .trim()
           .split('\n'),
       ).toHaveLength(7);
+    },
+  },
+  {
+    // Every row bad, and their quarantine rows (JSON with column names) pass the budget long
+    // before the end of the file: stopped there, not written to the last row.
+    name: 'reject volume: stopped at the budget, counts so far and the rows written so far',
+    dataset: 'hcsv',
+    file: 'volume.csv',
+    data: `${HEADER + Array.from({ length: 20_000 }, (_, i) => row(i, { n: 'bad' })).join('\n')}\n`,
+    expect: 'quarantined:quality.reject_volume',
+    check: (r, root) => {
+      const c = r.manifest!.counts;
+      expect(c.rowsQuarantined).toBe(c.rowsIn);
+      expect(c.rowsIn).toBeGreaterThan(1000);
+      expect(c.rowsIn).toBeLessThan(20_000);
+      const rows = readFileSync(join(root, 'lake-bucket', r.manifest!.outputs.quarantineRows!));
+      expect(rows.length).toBeLessThanOrEqual(1_000_000);
+      expect(rows.length).toBeGreaterThan(900_000);
+      expect(r.manifest!.failure?.message).toMatch(/limits\.maxQuarantineBytes.*rows read.*type\(n\)=/);
     },
   },
   { name: 'good jsonl', dataset: 'hjson', file: 'good.jsonl', data: Array.from({ length: 10 }, (_, i) => jrow(i)).join('\n'), expect: 'succeeded' },

@@ -134,7 +134,7 @@ describe('values kept past their input chunk hold copies, not the chunk', () => 
   });
 
   it.each<OnDuplicate>(['first', 'last', 'quarantine'])('rows held by onDuplicate: %s', (mode) => {
-    const sink = { emit: () => {}, reject: () => {}, counts: { rowsDeduplicated: 0 } };
+    const sink = { emit: () => {}, reject: () => {}, spend: () => {}, counts: { rowsDeduplicated: 0 } };
     const mb = retainedMb((rows) => {
       const p = new DuplicatePolicy(mode, [0], ['k'], [String], 3, sink, undefined, undefined);
       for (const [i, r] of rows.entries()) {

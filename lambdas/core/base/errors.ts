@@ -13,6 +13,7 @@ export const REASON_CODES = [
   'schema.incompatible',
   'schema.missing_columns',
   'quality.reject_ratio',
+  'quality.reject_volume',
   'quality.row_count',
   'gold.overflow',
   'file.empty',

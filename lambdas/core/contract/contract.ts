@@ -48,6 +48,7 @@ const limitsSchema = z.strictObject({
   maxColumns: positive.optional(),
   maxPartitions: positive.optional(),
   maxJsonDepth: positive.optional(),
+  maxQuarantineBytes: positive.optional(),
 });
 
 const columnSchema = z.strictObject({

@@ -3,8 +3,9 @@ import { DataError, type ErrorContext } from '../base/errors';
 /**
  * Bounds on what one file may cost, whatever its shape. Each has a safe
  * default and can be raised per dataset in the contract (`limits`). Hitting
- * one quarantines the file with reason `parse.limit` (shape) or
- * `file.too_large` (volume), naming the limit to raise.
+ * one quarantines the file with reason `parse.limit` (shape),
+ * `file.too_large` (volume) or `quality.reject_volume` (quarantine rows:
+ * engine/stage-run.ts), naming the limit to raise.
  */
 export interface ReadLimits {
   /** Bytes after decompression (and of a plain file). */
@@ -21,6 +22,12 @@ export interface ReadLimits {
   maxPartitions: number;
   /** Nesting depth of a JSON value ([[1]] is 2). */
   maxJsonDepth: number;
+  /**
+   * Bytes of quarantine rows (rejected rows, and dropped duplicates when kept) one file may
+   * write: they wait in the stage's ephemeral storage, and a row's JSON can be many times
+   * its CSV (column names, escaping), so a file of bad rows would otherwise fill the disk.
+   */
+  maxQuarantineBytes: number;
 }
 
 export const DEFAULT_LIMITS: ReadLimits = {
@@ -31,6 +38,7 @@ export const DEFAULT_LIMITS: ReadLimits = {
   maxColumns: 2048,
   maxPartitions: 10_000,
   maxJsonDepth: 64,
+  maxQuarantineBytes: 1024 ** 3,
 };
 
 export function limitsOf(partial?: Partial<ReadLimits>): ReadLimits {

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Column } from '../contract/contract';
 import { InMemoryDeduper, type Deduper } from '../quality/dedupe';
@@ -8,6 +8,7 @@ import { planColumns, type ColumnPlan } from '../contract/evolution';
 import type { PartitionAggregates } from '../gold/partitions';
 import { goldAggregates } from '../gold/view';
 import { RowBatch, type BatchSink } from './stage-batch';
+import { QuarantineRows } from './quarantine-rows';
 import { PartitionedParquetWriter, type OutColumn } from '../parquet/writer';
 import type { SourceRecord } from '../read/source';
 import { compileRules, type CompiledRule } from '../quality/rules';
@@ -43,9 +44,7 @@ export class StageRun {
   outColumns: OutColumn[] = [];
   writer: PartitionedParquetWriter | undefined;
   readonly quarantinePath: string;
-  private quarantine: number | undefined;
-  /** Reject lines not yet written: written in 64 KB blocks, so memory stays bounded however many rows fail. */
-  private pendingRejects = '';
+  private readonly rejects: QuarantineRows;
 
   private readonly where: { dataset: string; key: string };
   readonly cols: Column[];
@@ -109,6 +108,7 @@ export class StageRun {
     this.gold = goldAggregates(contract, ingestedAt);
     mkdirSync(input.workDir, { recursive: true });
     this.quarantinePath = join(input.workDir, 'rejects.jsonl');
+    this.rejects = new QuarantineRows(this.quarantinePath, this.limits.maxQuarantineBytes, () => this.volumeError());
   }
 
   /** Hands key dedupe to the contract's onDuplicate policy (quality/duplicates.ts); `candidates` from the CSV pre-pass. */
@@ -183,14 +183,32 @@ export class StageRun {
     if (typeof original === 'string') doc._raw = original;
     else doc.row = original;
     if (extra?.length) doc._extra = extra;
-    this.pendingRejects += `${JSON.stringify(doc)}\n`;
-    if (this.pendingRejects.length > 65536) this.flushRejects();
+    this.rejects.add(`${JSON.stringify(doc)}\n`);
   }
 
-  private flushRejects(): void {
-    this.quarantine ??= openSync(this.quarantinePath, 'w');
-    writeSync(this.quarantine, this.pendingRejects);
-    this.pendingRejects = '';
+  /** Bytes of kept duplicates (quality/duplicates.ts), counted in the quarantine rows' budget. */
+  spend(bytes: number): void {
+    this.rejects.spend(bytes);
+  }
+
+  /**
+   * Past limits.maxQuarantineBytes the file is quarantined whole, with the counts so far and the
+   * rows written so far (as for quality.reject_ratio: engine/stage.ts).
+   */
+  private volumeError(): DataError {
+    const max = this.limits.maxQuarantineBytes;
+    const top = Object.entries(this.reasons)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([r, n]) => `${r}=${n}`)
+      .join(', ');
+    return new DataError(
+      'quality.reject_volume',
+      `quarantine rows of this file pass ${max} bytes (limits.maxQuarantineBytes) after ${this.counts.rowsIn} rows read, ${this.counts.rowsQuarantined} rejected, ${this.counts.rowsDeduplicated} duplicates dropped; top rules: ${top || 'none'}`,
+      this.where,
+      "Fix the source data (see the top rules), or raise limits.maxQuarantineBytes if the stage's ephemeral storage holds that much",
+      { limit: 'maxQuarantineBytes', value: max, reasons: this.reasons, counts: { ...this.counts, rowsOut: 0 }, quarantinePath: this.quarantinePath },
+    );
   }
 
   original(fields: readonly unknown[]): Record<string, unknown> {
@@ -401,7 +419,6 @@ export class StageRun {
   }
 
   closeQuarantine(): void {
-    if (this.pendingRejects) this.flushRejects();
-    if (this.quarantine !== undefined) closeSync(this.quarantine);
+    this.rejects.close();
   }
 }

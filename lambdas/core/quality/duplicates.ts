@@ -28,6 +28,8 @@ export interface DuplicateSink {
   emit(row: Typed[], ordinal: number): void;
   reject(line: number, original: Record<string, unknown>, rule: string, reason: string): void;
   readonly counts: Pick<RowCounts, 'rowsDeduplicated'>;
+  /** Counts quarantine-row bytes about to be written; throws past the file's budget (limits.maxQuarantineBytes). */
+  spend(bytes: number): void;
 }
 
 interface Held {
@@ -138,6 +140,7 @@ export class DuplicatePolicy {
   }
 
   private flush(): void {
+    this.sink.spend(Buffer.byteLength(this.pending));
     this.fd ??= openSync(this.droppedPath!, 'w');
     writeSync(this.fd, this.pending);
     this.pending = '';
