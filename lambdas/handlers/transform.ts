@@ -161,7 +161,8 @@ async function rejectedFileRows(deps: StageDeps, e: unknown, where: { dataset: s
     e instanceof DataError ? (e.details as { counts?: Manifest['counts']; reasons?: Record<string, number>; quarantinePath?: string } | undefined) : undefined;
   if (!d?.counts || !(e instanceof DataError)) throw e;
   const rowsKey = layout.quarantineRows(where.dataset, where.ingestDate, where.key);
-  if (d.quarantinePath && d.counts.rowsQuarantined) await deps.store.putFile(deps.lakeBucket, rowsKey, d.quarantinePath, 'application/x-ndjson');
+  const kept = !!d.quarantinePath && d.counts.rowsQuarantined > 0;
+  if (kept) await deps.store.putFile(deps.lakeBucket, rowsKey, d.quarantinePath!, 'application/x-ndjson');
   const top = Object.fromEntries(
     Object.entries(d.reasons ?? {})
       .sort((a, b) => b[1] - a[1])
@@ -173,7 +174,7 @@ async function rejectedFileRows(deps: StageDeps, e: unknown, where: { dataset: s
     RowsQuarantined: d.counts.rowsQuarantined,
     RowsDeduplicated: d.counts.rowsDeduplicated,
   });
-  throw withDetails(e, { counts: d.counts, reasons: top, quarantineRows: d.counts.rowsQuarantined ? rowsKey : undefined });
+  throw withDetails(e, { counts: d.counts, reasons: top, quarantineRows: kept ? rowsKey : undefined });
 }
 
 export const handler = lazy(stageEntry(makeTransform));

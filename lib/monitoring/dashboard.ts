@@ -18,6 +18,9 @@ export interface PipelineDashboardProps {
   workQueues: Record<string, sqs.IQueue>;
 }
 
+/** The most alarms CloudWatch shows in one alarm status widget. */
+export const ALARMS_PER_WIDGET = 100;
+
 /**
  * One dashboard, `<name>-<env>`: alarm status on top, then a row per dataset
  * (files, rows, freshness against its SLA), then stages, executions and queues.
@@ -43,9 +46,18 @@ export class PipelineDashboard extends Construct {
         height: 2,
       }),
     );
-    this.dashboard.addWidgets(
-      new cw.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: 6, sortBy: cw.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP }),
-    );
+    // CloudWatch takes at most 100 alarms per alarm status widget: 27 plus 5 per dataset fills one at 14 datasets.
+    for (let i = 0; i < props.alarms.length; i += ALARMS_PER_WIDGET) {
+      this.dashboard.addWidgets(
+        new cw.AlarmStatusWidget({
+          title: i ? `Alarms (${i / ALARMS_PER_WIDGET + 1})` : 'Alarms',
+          alarms: props.alarms.slice(i, i + ALARMS_PER_WIDGET),
+          width: 24,
+          height: 6,
+          sortBy: cw.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+        }),
+      );
+    }
 
     for (const d of config.datasets) {
       const m = (name: Parameters<typeof pipelineMetric>[1], stage: Parameters<typeof pipelineMetric>[3], label: string) =>

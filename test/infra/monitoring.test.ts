@@ -406,6 +406,19 @@ describe('composite alarms', () => {
 });
 
 describe('dashboard', () => {
+  it('spreads the alarm status over widgets of at most 100 alarms (CloudWatch refuses more), every alarm shown once', () => {
+    const many = synth('dev', (c) => ({
+      ...c,
+      datasets: Array.from({ length: 20 }, (_, i) => ({ ...c.datasets[0], name: `d${i}`, contract: { ...c.datasets[0].contract, dataset: `d${i}` } })),
+    }));
+    const body = (Object.values<Json>(many.template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody['Fn::Join'][1] as unknown[])
+      .map((x) => (typeof x === 'string' ? x : 'TOKEN'))
+      .join('');
+    const widgets = (JSON.parse(body).widgets as Json[]).filter((w) => w.type === 'alarm');
+    expect(widgets.map((w) => w.properties.alarms.length)).toEqual([100, 27]);
+    expect(widgets.map((w) => w.properties.title)).toEqual(['Alarms', 'Alarms (2)']);
+  });
+
   it('exists, shows alarm status, per-dataset files/rows/freshness with the SLA line, stages, executions and queues', () => {
     const dashboards = Object.values<Json>(t.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,21 @@ import { runStage } from '../../lambdas/core/engine/stage';
  */
 
 const sizeOf = (p: string | undefined) => (p && existsSync(p) ? statSync(p).size : 0);
+
+/** Descriptors this process holds on files under `dir` (a leak keeps a deleted file's disk space). */
+function openUnder(dir: string): string[] {
+  if (!existsSync('/proc/self/fd')) return [];
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(dir)) out.push(target);
+    } catch {
+      // Closed while listing.
+    }
+  }
+  return out;
+}
 
 async function run(csv: string, name: string, budget: number | undefined, keepDuplicates: boolean) {
   const contract = parseContract({
@@ -37,14 +52,33 @@ async function run(csv: string, name: string, budget: number | undefined, keepDu
     yield new TextEncoder().encode(csv);
   }
   try {
-    const r = await runStage({ contract, source: source(), dataset: 'qb', key: 'landing/qb/f.csv', ingestDate: '2026-11-22', workDir, fileId: 'f' });
+    // Small row groups: silver files are open (mid-write) when the budget stops the run.
+    const r = await runStage({
+      contract,
+      source: source(),
+      dataset: 'qb',
+      key: 'landing/qb/f.csv',
+      ingestDate: '2026-11-22',
+      workDir,
+      fileId: 'f',
+      rowGroupSize: 7,
+    });
     return { ok: true as const, bytes: sizeOf(r.quarantinePath) + sizeOf(r.duplicatesPath) };
   } catch (e) {
     if (!(e instanceof DataError) || e.reason !== 'quality.reject_volume') throw e;
     // What the stage left on disk for the handler to upload, with the counts so far.
-    const d = e.details as { quarantinePath: string; counts: { rowsIn: number } };
-    return { ok: false as const, bytes: sizeOf(d.quarantinePath) + sizeOf(join(workDir, 'duplicates.jsonl')), rowsIn: d.counts.rowsIn };
+    const d = e.details as { quarantinePath?: string; counts: { rowsIn: number } };
+    // The row file, when named, exists and is whole JSON lines.
+    if (d.quarantinePath) for (const l of readFileSync(d.quarantinePath, 'utf8').split('\n').slice(0, -1)) JSON.parse(l);
+    return {
+      ok: false as const,
+      bytes: sizeOf(d.quarantinePath) + sizeOf(join(workDir, 'duplicates.jsonl')),
+      rowsIn: d.counts.rowsIn,
+      named: !!d.quarantinePath,
+    };
   } finally {
+    // Stopped or not, every file the stage opened is closed.
+    expect(openUnder(workDir)).toEqual([]);
     rmSync(workDir, { recursive: true, force: true });
   }
 }
@@ -78,6 +112,18 @@ describe('quarantine rows within limits.maxQuarantineBytes', () => {
       { numRuns: 60 },
     );
   }, 120_000);
+
+  it('kept duplicates past the budget: the rejected rows buffered so far are still written, and a row file is named only if it exists', async () => {
+    const name = 'n';
+    const dups = Array.from({ length: 6000 }, () => 'k1,5').join('\n');
+    // One bad row, then thousands of copies of one key: the dropped copies' file passes the budget.
+    const one = await run(`id,n\nk0,bad\n${dups}\n`, name, 200_000, true);
+    expect(one).toMatchObject({ ok: false, named: true });
+    const none = await run(`id,n\n${dups}\n`, name, 200_000, true);
+    expect(none).toMatchObject({ ok: false, named: false });
+    // A budget smaller than one rejected row's line: nothing fits, so no file and none named.
+    expect(await run('id,n\nk0,bad\n', name, 50, false)).toMatchObject({ ok: false, named: false, bytes: 0 });
+  });
 
   it('a file of bad rows whose JSON outgrows it several times over stops early, at a few bytes under the budget', async () => {
     const name = `a_${'very_long_column_name_'.repeat(10)}`;

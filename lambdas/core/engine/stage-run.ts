@@ -202,12 +202,20 @@ export class StageRun {
       .slice(0, 5)
       .map(([r, n]) => `${r}=${n}`)
       .join(', ');
+    const { rowsIn, rowsQuarantined, rowsDeduplicated } = this.counts;
     return new DataError(
       'quality.reject_volume',
-      `quarantine rows of this file pass ${max} bytes (limits.maxQuarantineBytes) after ${this.counts.rowsIn} rows read, ${this.counts.rowsQuarantined} rejected, ${this.counts.rowsDeduplicated} duplicates dropped; top rules: ${top || 'none'}`,
+      `quarantine rows of this file pass ${max} bytes (limits.maxQuarantineBytes) after ${rowsIn} rows read: ${rowsQuarantined} rejected (the first ${this.rejects.linesWritten} kept in the row file), ${rowsDeduplicated} duplicates dropped; top rules: ${top || 'none'}`,
       this.where,
       "Fix the source data (see the top rules), or raise limits.maxQuarantineBytes if the stage's ephemeral storage holds that much",
-      { limit: 'maxQuarantineBytes', value: max, reasons: this.reasons, counts: { ...this.counts, rowsOut: 0 }, quarantinePath: this.quarantinePath },
+      {
+        limit: 'maxQuarantineBytes',
+        value: max,
+        reasons: this.reasons,
+        counts: { ...this.counts, rowsOut: 0 },
+        // Only a file that exists: every rejected row may still have been in the buffer.
+        quarantinePath: this.rejects.opened ? this.quarantinePath : undefined,
+      },
     );
   }
 
@@ -418,7 +426,15 @@ export class StageRun {
     else this.emit(row, ordinal);
   }
 
+  /** Writes the last rejected rows and closes their file (throws quality.reject_volume past the budget). */
   closeQuarantine(): void {
     this.rejects.close();
+  }
+
+  /** Closes every file this run opened without writing more (the run failed; never throws). */
+  abort(): void {
+    this.writer?.abort();
+    this.duplicates?.abort();
+    this.rejects.abort();
   }
 }

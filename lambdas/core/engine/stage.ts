@@ -74,12 +74,12 @@ export async function runStage(input: StageInput): Promise<StageResult> {
     else await readJson(run, input);
     run.finishRows();
     run.gold.checkOverflow();
+    // Inside the try: its last block can pass limits.maxQuarantineBytes, and then the rest must be closed too.
+    run.closeQuarantine();
   } catch (e) {
     // Every descriptor is closed on every path (the work directory is discarded after a failure).
-    run.writer?.abort();
+    run.abort();
     throw e instanceof GoldOverflow ? new DataError('gold.overflow', e.detail, where, e.hint) : e;
-  } finally {
-    run.closeQuarantine();
   }
   const silver = run.writer ? run.writer.finish() : [];
   const { counts, reasons } = run;

@@ -126,8 +126,23 @@ export class DuplicatePolicy {
       for (const c of h.copies) this.drop(c.line, () => c.original);
     }
     this.held.clear();
-    if (this.pending) this.flush();
-    if (this.fd !== undefined) closeSync(this.fd);
+    try {
+      if (this.pending) this.flush();
+    } finally {
+      this.abort();
+    }
+  }
+
+  /** Closes the dropped-rows file without writing more (never throws). */
+  abort(): void {
+    this.pending = '';
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Already closed: nothing left to release.
+    }
+    this.fd = undefined;
   }
 
   private drop(line: number, original: () => Record<string, unknown>): void {
