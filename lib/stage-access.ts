@@ -35,6 +35,8 @@ export function grantStageAccess(scope: Construct, config: PipelineConfig, fns: 
         ],
       },
       { bucket: lake, actions: ['s3:GetObject'], prefixes: ['manifests/', '_partials/outputs/'] },
+      // A source past 5 GiB is copied to bronze in parts (S3ObjectStore.copy); a failed copy is aborted.
+      { bucket: lake, actions: ['s3:AbortMultipartUpload'], prefixes: ['bronze/'] },
     ],
     publish: [
       { bucket: lake, actions: ['s3:GetObject'], prefixes: ['_partials/', 'manifests/', 'gold/'] },
@@ -45,6 +47,7 @@ export function grantStageAccess(scope: Construct, config: PipelineConfig, fns: 
       { bucket: lake, actions: ['s3:PutObject'], prefixes: ['quarantine/', 'manifests/', 'gold/', '_partials/outputs/'] },
       // Bringing gold up to date when this run's Transform already replaced silver.
       { bucket: lake, actions: ['s3:GetObject'], prefixes: ['_partials/', 'manifests/', 'gold/'] },
+      { bucket: lake, actions: ['s3:AbortMultipartUpload'], prefixes: ['quarantine/'] },
     ],
   };
   if (config.faultInjection)

@@ -50,7 +50,7 @@ export function makeQuarantine(deps: StageDeps) {
     try {
       let quarantineFile: string | undefined = layout.quarantineFile(dataset, ingestDate, key);
       const exists = await deps.store.head(bucket, key, input.versionId);
-      if (exists) await deps.store.copy({ bucket, key, versionId: input.versionId }, { bucket: lake, key: quarantineFile });
+      if (exists) await deps.store.copy({ bucket, key, versionId: input.versionId, size: exists.size }, { bucket: lake, key: quarantineFile });
       else quarantineFile = undefined;
       const hint =
         status === 'quarantined'

@@ -58,7 +58,7 @@ export function makeTransform(deps: StageDeps) {
       const sha256 = hash.digest('hex');
 
       const bronze = layout.bronze(dataset, ingestDate, key);
-      await deps.store.copy({ bucket, key, versionId: input.versionId }, { bucket: lake, key: bronze });
+      await deps.store.copy({ bucket, key, versionId: input.versionId, size: input.size }, { bucket: lake, key: bronze });
       await deps.store.putText(
         lake,
         layout.bronzeMetadata(dataset, ingestDate, key),

@@ -2,7 +2,10 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -12,7 +15,9 @@ import {
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { forEachLimit } from '../core/base/concurrency';
 import { TransientError } from '../core/base/errors';
 import { PreconditionFailed, type ObjectInfo, type ObjectStore, type WriteCondition } from '../core/lake/store';
 
@@ -41,8 +46,19 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The largest source CopyObject takes (5 GiB); larger objects are copied in parts. */
+const COPY_OBJECT_MAX = 5 * 1024 ** 3;
+/** Part size of a multipart copy: 16 parts for the 8 GiB a file may have (S3 allows 10,000). */
+const COPY_PART = 512 * 1024 ** 2;
+/** Parts copied at once (S3 copies them; the function only waits). */
+const COPY_PARALLEL = 4;
+
 export class S3ObjectStore implements ObjectStore {
-  constructor(private readonly s3: S3Client = new S3Client({})) {}
+  constructor(
+    private readonly s3: S3Client = new S3Client({}),
+    /** Tests lower these to take the multipart path with small objects. */
+    private readonly copyLimits = { single: COPY_OBJECT_MAX, part: COPY_PART },
+  ) {}
 
   async head(bucket: string, key: string, versionId?: string): Promise<ObjectInfo | undefined> {
     try {
@@ -120,9 +136,45 @@ export class S3ObjectStore implements ObjectStore {
     await pipeline(r.Body as Readable, createWriteStream(path));
   }
 
-  async copy(from: { bucket: string; key: string; versionId?: string }, to: { bucket: string; key: string }): Promise<void> {
+  async copy(from: { bucket: string; key: string; versionId?: string; size?: number }, to: { bucket: string; key: string }): Promise<void> {
     const source = `${from.bucket}/${encodeURIComponent(from.key).replace(/%2F/g, '/')}${from.versionId ? `?versionId=${encodeURIComponent(from.versionId)}` : ''}`;
-    await call('CopyObject', () => this.s3.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source })));
+    if (from.size === undefined || from.size <= this.copyLimits.single) {
+      await call('CopyObject', () => this.s3.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source })));
+      return;
+    }
+    await this.copyInParts(source, from.size, to);
+  }
+
+  /**
+   * CopyObject refuses sources past 5 GiB (a plain CSV may have 8 GiB): S3 copies the ranges as parts
+   * of a multipart upload. A failed copy is aborted (the buckets' lifecycle rule reaps one an abort misses).
+   */
+  private async copyInParts(source: string, size: number, to: { bucket: string; key: string }): Promise<void> {
+    const { UploadId } = await call('CreateMultipartUpload', () => this.s3.send(new CreateMultipartUploadCommand({ Bucket: to.bucket, Key: to.key })));
+    const part = this.copyLimits.part;
+    const parts: { ETag: string; PartNumber: number }[] = [];
+    try {
+      const numbers = Array.from({ length: Math.ceil(size / part) }, (_, i) => i + 1);
+      let failed = false;
+      await forEachLimit(numbers, COPY_PARALLEL, async (n) => {
+        // After one part fails the upload is aborted: the other workers start no more parts.
+        if (failed) return;
+        const range = `bytes=${(n - 1) * part}-${Math.min(size, n * part) - 1}`;
+        const r = await call('UploadPartCopy', () =>
+          this.s3.send(new UploadPartCopyCommand({ Bucket: to.bucket, Key: to.key, UploadId, PartNumber: n, CopySource: source, CopySourceRange: range })),
+        ).catch((e) => {
+          failed = true;
+          throw e;
+        });
+        parts[n - 1] = { ETag: r.CopyPartResult!.ETag!, PartNumber: n };
+      });
+      await call('CompleteMultipartUpload', () =>
+        this.s3.send(new CompleteMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId, MultipartUpload: { Parts: parts } })),
+      );
+    } catch (e) {
+      await this.s3.send(new AbortMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId })).catch(() => undefined);
+      throw e;
+    }
   }
 
   async list(bucket: string, prefix: string): Promise<ObjectInfo[]> {

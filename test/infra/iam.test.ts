@@ -99,6 +99,12 @@ describe('IAM', () => {
     for (const stage of ['Validate', 'Quarantine']) expect(prefixes(t, `Orchestration${stage}Function`, 's3:DeleteObject'), stage).toEqual([]);
   });
 
+  it('a multipart copy (sources past 5 GiB) can be aborted only where each stage copies to: bronze, quarantine', () => {
+    expect(prefixes(t, 'OrchestrationTransformFunction', 's3:AbortMultipartUpload')).toEqual(['/bronze/*']);
+    expect(prefixes(t, 'OrchestrationQuarantineFunction', 's3:AbortMultipartUpload')).toEqual(['/quarantine/*']);
+    for (const stage of ['Validate', 'Publish']) expect(prefixes(t, `Orchestration${stage}Function`, 's3:AbortMultipartUpload'), stage).toEqual([]);
+  });
+
   it('the replay machine lists the landing bucket and reads no object', () => {
     const replay = statements(t).filter(({ id }) => id.startsWith('ReplayReplayMachine'));
     const actions = replay.flatMap(({ s }) => list(s.Action));

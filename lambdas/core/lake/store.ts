@@ -41,7 +41,8 @@ export interface ObjectStore {
   putFile(bucket: string, key: string, path: string, contentType?: string, condition?: WriteCondition, metadata?: Record<string, string>): Promise<void>;
   /** Download to a local path (Parquet reads need random access). */
   getFile(bucket: string, key: string, path: string): Promise<void>;
-  copy(from: { bucket: string; key: string; versionId?: string }, to: { bucket: string; key: string }): Promise<void>;
+  /** `size`, when known, lets a store copy objects too large for one request (S3: 5 GiB) in parts. */
+  copy(from: { bucket: string; key: string; versionId?: string; size?: number }, to: { bucket: string; key: string }): Promise<void>;
   list(bucket: string, prefix: string): Promise<ObjectInfo[]>;
   delete(bucket: string, key: string): Promise<void>;
 }
