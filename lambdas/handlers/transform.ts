@@ -163,6 +163,8 @@ async function rejectedFileRows(deps: StageDeps, e: unknown, where: { dataset: s
   const rowsKey = layout.quarantineRows(where.dataset, where.ingestDate, where.key);
   const kept = !!d.quarantinePath && d.counts.rowsQuarantined > 0;
   if (kept) await deps.store.putFile(deps.lakeBucket, rowsKey, d.quarantinePath!, 'application/x-ndjson');
+  // No rows kept this time: an earlier run's row file for the key must not look like this run's.
+  else await deps.store.delete(deps.lakeBucket, rowsKey);
   const top = Object.fromEntries(
     Object.entries(d.reasons ?? {})
       .sort((a, b) => b[1] - a[1])

@@ -17,7 +17,6 @@ import {
   S3ServiceException,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { forEachLimit } from '../core/base/concurrency';
 import { TransientError } from '../core/base/errors';
 import { PreconditionFailed, type ObjectInfo, type ObjectStore, type WriteCondition } from '../core/lake/store';
 
@@ -142,37 +141,76 @@ export class S3ObjectStore implements ObjectStore {
       await call('CopyObject', () => this.s3.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source })));
       return;
     }
-    await this.copyInParts(source, from.size, to);
+    await this.copyInParts(from, source, to);
   }
 
   /**
    * CopyObject refuses sources past 5 GiB (a plain CSV may have 8 GiB): S3 copies the ranges as parts
-   * of a multipart upload. A failed copy is aborted (the buckets' lifecycle rule reaps one an abort misses).
+   * of a multipart upload. What CopyObject would carry over (content type and encoding, cache and
+   * disposition headers, user metadata) is read from the source and given to the upload, and every
+   * part is copied only from that same content (its ETag), so an object overwritten mid-copy (an
+   * unversioned bucket) fails the copy rather than mixing two. A failed copy is aborted once no part
+   * is in flight (the buckets' lifecycle rule reaps what an abort misses).
    */
-  private async copyInParts(source: string, size: number, to: { bucket: string; key: string }): Promise<void> {
-    const { UploadId } = await call('CreateMultipartUpload', () => this.s3.send(new CreateMultipartUploadCommand({ Bucket: to.bucket, Key: to.key })));
+  private async copyInParts(from: { bucket: string; key: string; versionId?: string }, source: string, to: { bucket: string; key: string }): Promise<void> {
+    const head = await call('HeadObject', () => this.s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: from.versionId })));
+    const size = head.ContentLength ?? 0;
+    const { UploadId } = await call('CreateMultipartUpload', () =>
+      this.s3.send(
+        new CreateMultipartUploadCommand({
+          Bucket: to.bucket,
+          Key: to.key,
+          ContentType: head.ContentType,
+          ContentEncoding: head.ContentEncoding,
+          ContentDisposition: head.ContentDisposition,
+          ContentLanguage: head.ContentLanguage,
+          CacheControl: head.CacheControl,
+          Metadata: head.Metadata,
+        }),
+      ),
+    );
     const part = this.copyLimits.part;
+    const count = Math.ceil(size / part);
     const parts: { ETag: string; PartNumber: number }[] = [];
-    try {
-      const numbers = Array.from({ length: Math.ceil(size / part) }, (_, i) => i + 1);
-      let failed = false;
-      await forEachLimit(numbers, COPY_PARALLEL, async (n) => {
-        // After one part fails the upload is aborted: the other workers start no more parts.
-        if (failed) return;
+    let failure: { error: unknown } | undefined;
+    let next = 0;
+    // A few parts at a time; after a failure no part starts, and the ones in flight are waited for.
+    const worker = async () => {
+      while (!failure && next < count) {
+        const n = ++next;
         const range = `bytes=${(n - 1) * part}-${Math.min(size, n * part) - 1}`;
-        const r = await call('UploadPartCopy', () =>
-          this.s3.send(new UploadPartCopyCommand({ Bucket: to.bucket, Key: to.key, UploadId, PartNumber: n, CopySource: source, CopySourceRange: range })),
-        ).catch((e) => {
-          failed = true;
-          throw e;
-        });
-        parts[n - 1] = { ETag: r.CopyPartResult!.ETag!, PartNumber: n };
-      });
+        try {
+          const r = await call('UploadPartCopy', () =>
+            this.s3.send(
+              new UploadPartCopyCommand({
+                Bucket: to.bucket,
+                Key: to.key,
+                UploadId,
+                PartNumber: n,
+                CopySource: source,
+                CopySourceRange: range,
+                CopySourceIfMatch: head.ETag,
+              }),
+            ),
+          );
+          parts[n - 1] = { ETag: r.CopyPartResult!.ETag!, PartNumber: n };
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(COPY_PARALLEL, count) }, worker));
+    try {
+      if (failure) throw failure.error;
       await call('CompleteMultipartUpload', () =>
         this.s3.send(new CompleteMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId, MultipartUpload: { Parts: parts } })),
       );
     } catch (e) {
-      await this.s3.send(new AbortMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId })).catch(() => undefined);
+      try {
+        await this.s3.send(new AbortMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId }));
+      } catch {
+        // The copy's own error is the one to report; the lifecycle rule reaps an upload left open.
+      }
       throw e;
     }
   }

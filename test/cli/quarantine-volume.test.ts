@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,8 +29,7 @@ const contract = parseContract({
 });
 const config: PipelineConfig = { ...base, datasets: [{ ...base.datasets[0], name: 'vol', suffixes: ['.csv'], contract, contractFile: 'test' }] };
 
-async function load(name: string, body: string) {
-  const root = mkdtempSync(join(tmpdir(), 'qvol-'));
+async function load(name: string, body: string, root = mkdtempSync(join(tmpdir(), 'qvol-'))) {
   mkdirSync(join(root, 'in'), { recursive: true });
   const file = join(root, 'in', name);
   writeFileSync(file, `id,n\n${body}\n`);
@@ -53,10 +52,16 @@ describe('quarantine rows past limits.maxQuarantineBytes (local pipeline)', () =
     expect(r.rows?.map((l) => JSON.parse(l)._rule)).toEqual(['type(n)']);
   });
 
-  it('no rejected row at all: quarantined, no row file named', { timeout: 60_000 }, async () => {
-    const r = await load('only-dups.csv', copies(3000));
+  it("no rejected row at all: quarantined, no row file named, and an earlier run's row file for the key removed", { timeout: 60_000 }, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'qvol-'));
+    const rowsDir = join(root, LOCAL_BUCKETS.lake, 'quarantine', 'vol', 'rows');
+    const files = () => (existsSync(rowsDir) ? readdirSync(rowsDir, { recursive: true }).filter((f) => String(f).endsWith('.jsonl')) : []);
+    expect((await load('k.csv', `k0,bad\n${copies(3000)}`, root)).rows).toHaveLength(1);
+    expect(files()).toHaveLength(1);
+    const r = await load('k.csv', copies(3000), root);
     expect([r.status, r.reason, r.rows]).toEqual(['quarantined', 'quality.reject_volume', undefined]);
     expect(r.counts?.rowsQuarantined).toBe(0);
+    expect(files()).toEqual([]);
   });
 
   it('a budget smaller than one write block: the rows that fit, whole lines', { timeout: 60_000 }, async () => {

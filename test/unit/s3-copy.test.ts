@@ -3,6 +3,7 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   S3Client,
   S3ServiceException,
   UploadPartCopyCommand,
@@ -26,6 +27,8 @@ const store = (single: number, part: number) => new S3ObjectStore(new S3Client({
 const from = (size?: number) => ({ bucket: 'landing', key: 'landing/sales/big file.csv', versionId: 'v 1', size });
 const to = { bucket: 'lake', key: 'bronze/sales/big.csv' };
 const SOURCE = 'landing/landing/sales/big%20file.csv?versionId=v%201';
+/** What HeadObject says of the source: the parts copy from this content only, and its headers carry over. */
+const headOf = (size: number) => ({ ContentLength: size, ETag: '"src-etag"', ContentType: 'text/csv', ContentEncoding: 'gzip', Metadata: { producer: 'erp' } });
 
 describe('S3ObjectStore.copy', () => {
   it('one CopyObject up to the limit, or when the size is unknown', async () => {
@@ -40,6 +43,7 @@ describe('S3ObjectStore.copy', () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 101, max: 5000 }), fc.integer({ min: 1, max: 700 }), async (size, part) => {
         mock.reset();
+        mock.on(HeadObjectCommand, { Bucket: 'landing', Key: from().key, VersionId: 'v 1' }).resolves(headOf(size));
         mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
         mock.on(UploadPartCopyCommand).callsFake((i) => ({ CopyPartResult: { ETag: `"e${i.PartNumber}"` } }));
         mock.on(CompleteMultipartUploadCommand).resolves({});
@@ -50,13 +54,20 @@ describe('S3ObjectStore.copy', () => {
           .sort((a, b) => a.PartNumber! - b.PartNumber!);
         let next = 0;
         for (const [i, r] of ranges.entries()) {
-          expect([r.PartNumber, r.UploadId, r.CopySource, r.Bucket, r.Key]).toEqual([i + 1, 'u1', SOURCE, 'lake', to.key]);
+          expect([r.PartNumber, r.UploadId, r.CopySource, r.CopySourceIfMatch, r.Bucket, r.Key]).toEqual([i + 1, 'u1', SOURCE, '"src-etag"', 'lake', to.key]);
           const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(r.CopySourceRange!)!.map(Number);
           expect(a).toBe(next);
           expect(b - a + 1).toBeLessThanOrEqual(part);
           next = b + 1;
         }
         expect(next).toBe(size);
+        expect(mock.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toEqual({
+          Bucket: 'lake',
+          Key: to.key,
+          ContentType: 'text/csv',
+          ContentEncoding: 'gzip',
+          Metadata: { producer: 'erp' },
+        });
         const done = mock.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input;
         expect(done.MultipartUpload!.Parts).toEqual(ranges.map((r) => ({ PartNumber: r.PartNumber, ETag: `"e${r.PartNumber}"` })));
         expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(0);
@@ -65,17 +76,46 @@ describe('S3ObjectStore.copy', () => {
     );
   });
 
-  it('a part that fails aborts the upload, starts no further part, and the error keeps its kind (throttling is transient)', async () => {
+  it('a part that fails: no further part starts, the abort waits for the parts in flight, and the error keeps its kind (throttling is transient)', async () => {
+    const events: string[] = [];
+    mock.on(HeadObjectCommand).resolves(headOf(1000));
     mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u2' });
-    mock.on(UploadPartCopyCommand).callsFake((i) => {
-      if (i.PartNumber === 3) throw new S3ServiceException({ name: 'SlowDown', $fault: 'server', message: 'slow down', $metadata: { httpStatusCode: 503 } });
+    mock.on(UploadPartCopyCommand).callsFake(async (i) => {
+      if (i.PartNumber === 3) {
+        events.push('fail 3');
+        throw new S3ServiceException({ name: 'SlowDown', $fault: 'server', message: 'slow down', $metadata: { httpStatusCode: 503 } });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      events.push(`done ${i.PartNumber}`);
       return { CopyPartResult: { ETag: '"x"' } };
     });
-    mock.on(AbortMultipartUploadCommand).resolves({});
+    mock.on(AbortMultipartUploadCommand).callsFake(() => {
+      events.push('abort');
+      return {};
+    });
     await expect(store(100, 10).copy(from(1000), to)).rejects.toBeInstanceOf(TransientError);
     expect(mock.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'lake', Key: to.key, UploadId: 'u2' }]);
     expect(mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
-    // 100 parts, 4 at a time: the ones in flight when part 3 failed finish, no more start.
-    expect(mock.commandCalls(UploadPartCopyCommand).length).toBeLessThan(10);
+    // 100 parts, 4 at a time: the three in flight when part 3 failed finish first, then the abort; no more start.
+    expect(events.at(-1)).toBe('abort');
+    expect(events.sort()).toEqual(['abort', 'done 1', 'done 2', 'done 4', 'fail 3']);
+  });
+
+  it('a source overwritten mid-copy (its ETag changed) fails the copy rather than mixing two contents', async () => {
+    mock.on(HeadObjectCommand).resolves(headOf(1000));
+    mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u3' });
+    mock.on(UploadPartCopyCommand).callsFake((i) => {
+      if (i.PartNumber > 2 && i.CopySourceIfMatch === '"src-etag"')
+        throw new S3ServiceException({
+          name: 'PreconditionFailed',
+          $fault: 'client',
+          message: 'At least one of the pre-conditions you specified did not hold',
+          $metadata: { httpStatusCode: 412 },
+        });
+      return { CopyPartResult: { ETag: '"x"' } };
+    });
+    await expect(store(100, 10).copy(from(1000), to)).rejects.toThrow(/pre-conditions/);
+    expect(mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
   });
 });
