@@ -8,7 +8,7 @@ import { planColumns, type ColumnPlan } from '../contract/evolution';
 import type { PartitionAggregates } from '../gold/partitions';
 import { goldAggregates } from '../gold/view';
 import { RowBatch, type BatchSink } from './stage-batch';
-import { QuarantineRows } from './quarantine-rows';
+import { QuarantineRows } from '../quality/quarantine-rows';
 import { PartitionedParquetWriter, type OutColumn } from '../parquet/writer';
 import type { SourceRecord } from '../read/source';
 import { compileRules, type CompiledRule } from '../quality/rules';

@@ -1,5 +1,6 @@
 import type { RowCounts } from '../lake/manifest';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
+import { closeQuietly } from './quarantine-rows';
 import { keyOf } from './rules';
 import { detach, detachAll, detachValues } from '../base/strings';
 import type { Typed } from '../typing/values';
@@ -136,13 +137,7 @@ export class DuplicatePolicy {
   /** Closes the dropped-rows file without writing more (never throws). */
   abort(): void {
     this.pending = '';
-    if (this.fd === undefined) return;
-    try {
-      closeSync(this.fd);
-    } catch {
-      // Already closed: nothing left to release.
-    }
-    this.fd = undefined;
+    this.fd = closeQuietly(this.fd);
   }
 
   private drop(line: number, original: () => Record<string, unknown>): void {

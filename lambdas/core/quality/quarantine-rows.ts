@@ -63,13 +63,7 @@ export class QuarantineRows {
   abort(): void {
     this.pending = '';
     this.pendingLines = 0;
-    if (this.fd === undefined) return;
-    try {
-      closeSync(this.fd);
-    } catch {
-      // Already closed or the disk is gone: nothing left to release.
-    }
-    this.fd = undefined;
+    this.fd = closeQuietly(this.fd);
   }
 
   private flush(): void {
@@ -105,4 +99,15 @@ export class QuarantineRows {
     this.bytes += bytes;
     this.linesWritten += lines;
   }
+}
+
+/** Closes a descriptor on a failure path, where a second error would hide the first; returns undefined. */
+export function closeQuietly(fd: number | undefined): undefined {
+  if (fd === undefined) return undefined;
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed or the disk is gone: nothing left to release.
+  }
+  return undefined;
 }
