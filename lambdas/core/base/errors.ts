@@ -33,6 +33,15 @@ export function isDataReason(reason: string): boolean {
   return /^(parse|schema|quality|gold|file|contract)\./.test(reason);
 }
 
+/** The n most frequent reasons as `rule=count, ...`, for a message naming what failed most. */
+export function topReasons(reasons: Record<string, number>, n: number): string {
+  return Object.entries(reasons)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([r, k]) => `${r}=${k}`)
+    .join(', ');
+}
+
 export interface ErrorContext {
   dataset?: string;
   key?: string;

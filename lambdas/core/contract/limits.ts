@@ -5,7 +5,7 @@ import { DataError, type ErrorContext } from '../base/errors';
  * default and can be raised per dataset in the contract (`limits`). Hitting
  * one quarantines the file with reason `parse.limit` (shape),
  * `file.too_large` (volume) or `quality.reject_volume` (quarantine rows:
- * engine/stage-run.ts), naming the limit to raise.
+ * quality/quarantine-rows.ts), naming the limit to raise.
  */
 export interface ReadLimits {
   /** Bytes after decompression (and of a plain file). */

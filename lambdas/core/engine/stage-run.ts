@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Column } from '../contract/contract';
 import { InMemoryDeduper, type Deduper } from '../quality/dedupe';
-import { bounded, DataError } from '../base/errors';
+import { bounded, DataError, topReasons } from '../base/errors';
 import { limitError, limitsOf, type ReadLimits } from '../contract/limits';
 import { planColumns, type ColumnPlan } from '../contract/evolution';
 import type { PartitionAggregates } from '../gold/partitions';
@@ -197,11 +197,7 @@ export class StageRun {
    */
   private volumeError(): DataError {
     const max = this.limits.maxQuarantineBytes;
-    const top = Object.entries(this.reasons)
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 5)
-      .map(([r, n]) => `${r}=${n}`)
-      .join(', ');
+    const top = topReasons(this.reasons, 5);
     const { rowsIn, rowsQuarantined, rowsDeduplicated } = this.counts;
     return new DataError(
       'quality.reject_volume',
@@ -243,8 +239,9 @@ export class StageRun {
   check(row: Typed[]): string | undefined {
     if (this.partIdx >= 0) {
       const pv = row[this.partIdx];
+      const at = (pv as number) * this.partDayMs;
       // A dt= name has a 4-digit year (ISO 8601's basic range): 10000-01-01 would be '+010000-01-01'.
-      if (pv !== null && !((pv as number) * this.partDayMs >= PARTITION_MIN_MS && (pv as number) * this.partDayMs <= PARTITION_MAX_MS)) {
+      if (pv !== null && !(at >= PARTITION_MIN_MS && at <= PARTITION_MAX_MS)) {
         const col = this.cols[this.partIdx];
         this.badRule = `partition_range(${col.name})`;
         return `${col.name}=${displayFor(col)(pv)} is outside the years 0000-9999 a partition name (dt=) can hold`;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Contract } from '../contract/contract';
 import { CsvScanner } from '../read/csv';
 import { CandidateDeduper, findRepeatedKeys, InMemoryDeduper } from '../quality/dedupe';
-import { DataError } from '../base/errors';
+import { DataError, topReasons } from '../base/errors';
 import { GoldOverflow } from '../gold/measures';
 import { decodeText, readRecords } from '../read/source';
 import { StageRun } from './stage-run';
@@ -96,13 +96,10 @@ export async function runStage(input: StageInput): Promise<StageResult> {
     );
   }
   if (dataRows > 0 && counts.rowsQuarantined / dataRows > maxRejectRatio) {
-    const top = Object.entries(reasons)
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, SAMPLE);
     // The counts and the rejected rows go with the error: the file's manifest reports them and the row file is kept.
     throw new DataError(
       'quality.reject_ratio',
-      `${counts.rowsQuarantined} of ${dataRows} rows rejected (${((100 * counts.rowsQuarantined) / dataRows).toFixed(1)}% > ${(maxRejectRatio * 100).toFixed(1)}%); top rules: ${top.map(([r, n]) => `${r}=${n}`).join(', ')}`,
+      `${counts.rowsQuarantined} of ${dataRows} rows rejected (${((100 * counts.rowsQuarantined) / dataRows).toFixed(1)}% > ${(maxRejectRatio * 100).toFixed(1)}%); top rules: ${topReasons(reasons, SAMPLE)}`,
       where,
       'Fix the source data or relax fileRules.maxRejectRatio',
       { reasons, counts: { ...counts, rowsOut: 0 }, quarantinePath: run.quarantinePath },

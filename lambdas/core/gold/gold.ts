@@ -471,11 +471,10 @@ export class Aggregator {
               return this.distinct[i]!.size;
             case 'sum':
               if (!this.nonNull[i]) return null;
-              if (!overflow) return this.total(i, s);
               try {
                 return this.total(i, s);
               } catch (e) {
-                if (!(e instanceof GoldOverflow)) throw e;
+                if (!overflow || !(e instanceof GoldOverflow)) throw e;
                 overflow(m.as);
                 return null;
               }
