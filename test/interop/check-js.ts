@@ -27,6 +27,80 @@ function check(what: string, got: unknown, want: unknown): void {
   );
 }
 
+type Row = (string | null)[];
+type Q = (sql: string) => Promise<unknown[][]>;
+type Con = Awaited<ReturnType<Awaited<ReturnType<typeof DuckDBInstance.create>>['connect']>>;
+
+/**
+ * edges.parquet (test/interop/edges.ts): values bit for bit, and predicates on every row
+ * group's real min and max of k (a wrong truncated statistic makes DuckDB skip a row group it
+ * needs) and on the extremes of d and i, against counts computed here from the values
+ * (strings in UTF-8 byte order). test/interop/interop_common.py does the same for the Python engines.
+ */
+async function checkEdges(q: Q, con: Con): Promise<void> {
+  const f = join(dir, 'edges.parquet');
+  const { rows, rowGroups } = (expected as unknown as { edges: { rows: Row[]; rowGroups: number } }).edges;
+  const got = await q(
+    `SELECT k, CASE WHEN d IS NULL THEN NULL WHEN d = 0 AND sign(1 / d) < 0 THEN '-0' ELSE d::VARCHAR END, i::VARCHAR, e FROM read_parquet('${f}')`,
+  );
+  // Doubles compared as numbers (SameValue: NaN equals NaN, -0 is not 0); DuckDB prints inf and nan.
+  const num = (x: unknown) =>
+    x === null
+      ? null
+      : x === '-0'
+        ? -0
+        : Number(
+            String(x)
+              .replace(/^(-?)inf$/, '$1Infinity')
+              .replace(/^nan$/, 'NaN'),
+          );
+  const asNum = (r: unknown[]) => [r[0], num(r[1]), r[2], r[3]];
+  check('duckdb edges: every value (doubles as numbers, -0 kept)', got.map(asNum), rows.map(asNum));
+
+  const utf8 = (s: string) => Buffer.from(s, 'utf8');
+  type Pred = [string, string, string | number | bigint | null];
+  const preds: Pred[] = [];
+  const group = rows.length / rowGroups;
+  for (let g = 0; g < rowGroups; g++) {
+    const ks = rows
+      .slice(g * group, (g + 1) * group)
+      .map((r) => r[0])
+      .filter((v): v is string => v !== null);
+    if (!ks.length) continue;
+    ks.sort((a, b) => Buffer.compare(utf8(a), utf8(b)));
+    const [lo, hi] = [ks[0], ks[ks.length - 1]];
+    preds.push(['k', '=', lo], ['k', '<=', lo], ['k', '>', lo], ['k', '=', hi], ['k', '>=', hi], ['k', '<', hi]);
+  }
+  preds.push(['k', 'null', null], ['e', '=', ''], ['e', 'null', null]);
+  preds.push(['d', '=', 0], ['d', '=', -1.5], ['d', '<', -1e308], ['d', '<=', -Number.MAX_VALUE], ['d', '=', Infinity]);
+  preds.push(['i', '=', 2n ** 63n - 1n], ['i', '=', -(2n ** 63n)], ['i', '<', -(2n ** 63n) + 1n], ['i', '>', 2n ** 63n - 2n], ['i', '=', 0n], ['i', '<', 0n]);
+  const col = { k: 0, d: 1, i: 2, e: 3 } as Record<string, number>;
+  const cmp = (c: string, x: string, v: string | number | bigint): number => {
+    if (c === 'k' || c === 'e') return Buffer.compare(utf8(x), utf8(v as string));
+    if (c === 'i') return BigInt(x) < (v as bigint) ? -1 : BigInt(x) > (v as bigint) ? 1 : 0;
+    const n = x === '-0' ? -0 : Number(x);
+    return n < (v as number) ? -1 : n > (v as number) ? 1 : 0;
+  };
+  const holds: Record<string, (r: number) => boolean> = { '=': (r) => r === 0, '<': (r) => r < 0, '<=': (r) => r <= 0, '>': (r) => r > 0, '>=': (r) => r >= 0 };
+  const wrong: string[] = [];
+  for (const [c, op, v] of preds) {
+    const want = rows.filter((r) => {
+      const x = r[col[c]];
+      if (op === 'null') return x === null;
+      return x !== null && x !== 'NaN' && holds[op](cmp(c, x, v!));
+    }).length;
+    // Strings bound as parameters; numbers written out (the binding types an integral double as BIGINT).
+    const operand = c === 'i' ? `'${v}'::BIGINT` : c === 'd' ? `'${v}'::DOUBLE` : '$1';
+    const where = op === 'null' ? `${c} IS NULL` : `${c} ${op} ${operand}${c === 'd' ? ' AND NOT isnan(d)' : ''}`;
+    const sql = `SELECT count(*)::VARCHAR FROM read_parquet('${f}') WHERE ${where}`;
+    const res = operand === '$1' && op !== 'null' ? await con.runAndReadAll(sql, [v as string]) : await con.runAndReadAll(sql);
+    const n = Number(res.getRows()[0][0]);
+    if (n !== want) wrong.push(`${c} ${op} ${String(v).slice(0, 40)}: ${n} rows, want ${want}`);
+  }
+  check(`duckdb edges: ${preds.length} predicates on every row group's min and max return every row`, wrong, []);
+  check('duckdb: the empty file', await q(`SELECT count(*)::VARCHAR FROM read_parquet('${join(dir, 'empty.parquet')}')`), [['0']]);
+}
+
 async function main() {
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const con = await db.connect();
@@ -116,6 +190,8 @@ async function main() {
     [hm.row_groups[0].columns[0].meta_data!.statistics!.min_value, hm.row_groups[0].columns[0].meta_data!.statistics!.max_value],
     ['', '😀'],
   );
+
+  await checkEdges(q, con);
 
   console.log(failures ? `${failures} interop check(s) failed` : 'all DuckDB and hyparquet interop checks passed');
   process.exit(failures ? 1 : 0);

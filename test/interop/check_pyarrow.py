@@ -5,54 +5,24 @@ statistics set on every chunk (which pyarrow only trusts with column orders),
 and predicates that only succeed if pyarrow skips the corrupted row groups of
 skip.parquet by their statistics. Exits 1 on a mismatch.
 """
-import datetime
-import decimal
-import json
 import os
 import sys
 
-import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from interop_common import check, check_edge_predicates, check_edge_values, finish, load, text, want_rows
+
 d = sys.argv[1] if len(sys.argv) > 1 else ".interop/files"
-expected = json.load(open(os.path.join(d, "expected.json")))
-failures = 0
-
-
-def check(what, got, want):
-    global failures
-    ok = got == want
-    if not ok:
-        failures += 1
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else f"\n     got:  {str(got)[:400]}\n     want: {str(want)[:400]}"))
-
-
-def text(v, kind):
-    """The text forms write-files.ts wrote in expected.json."""
-    if v is None:
-        return None
-    if kind == "b":
-        return "true" if v else "false"
-    if kind == "d":
-        return float(v)
-    if kind == "day":
-        return v.isoformat()
-    if kind == "ts":
-        return str(int((v - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)) / datetime.timedelta(milliseconds=1)))
-    if kind in ("amt", "big"):
-        return str(v)
-    return str(v) if kind == "i" else v
-
-
-names = [c["name"] for c in expected["columns"]]
-want_rows = [[float(x) if (k == "d" and x is not None) else x for k, x in zip(names, r)] for r in expected["rows"]]
+expected = load(d)
+names, want = want_rows(expected)
 for codec in ("zstd", "snappy", "none"):
     path = os.path.join(d, f"{codec}.parquet")
     t = pq.read_table(path)
     cols = [t.column(n).to_pylist() for n in names]
     rows = [[text(cols[c][i], names[c]) for c in range(len(names))] for i in range(t.num_rows)]
-    check(f"pyarrow {codec}: every value of {t.num_rows} rows", rows, want_rows)
+    check(f"pyarrow {codec}: every value of {t.num_rows} rows", rows, want)
 
 path = os.path.join(d, "zstd.parquet")
 schema = pq.read_schema(path)
@@ -116,5 +86,40 @@ check(
     (g["rows"], "decimal128(38, 2)", "timestamp[ms, tz=UTC]", "2026-11-22T09:00:00+00:00"),
 )
 
-print(f"{failures} interop check(s) failed" if failures else "all pyarrow interop checks passed")
-sys.exit(1 if failures else 0)
+edges_path = os.path.join(d, "edges.parquet")
+t = pq.read_table(edges_path)
+check_edge_values("pyarrow", {c: t.column(c).to_pylist() for c in ("k", "d", "i", "e")}, expected)
+# The statistics themselves: every value of every row group lies within its min and max
+# (strings as UTF-8 bytes, the order the footer's column orders declare).
+md = pq.ParquetFile(edges_path).metadata
+outside = []
+pf = pq.ParquetFile(edges_path)
+for g in range(md.num_row_groups):
+    part = pf.read_row_group(g)
+    for c in range(md.num_columns):
+        st = md.row_group(g).column(c).statistics
+        if st is None or not st.has_min_max:
+            continue
+        name = md.schema.column(c).name
+        key = (lambda v: v.encode()) if name in ("k", "e") else (lambda v: v)
+        vals = [v for v in part.column(name).to_pylist() if v is not None and v == v]
+        if vals and not (key(st.min) <= key(min(vals, key=key)) and key(max(vals, key=key)) <= key(st.max)):
+            outside.append((g, name))
+check("pyarrow edges: every value within its row group's min and max", outside, [])
+dset = ds.dataset(edges_path)
+
+
+def count(c, op, v):
+    f = ds.field(c)
+    if op == "null":
+        return dset.count_rows(filter=f.is_null())
+    e = {"=": f == v, "<": f < v, "<=": f <= v, ">": f > v, ">=": f >= v}[op]
+    if c == "d":
+        e = e & ~pc.is_nan(f)
+    return dset.count_rows(filter=e)
+
+
+check_edge_predicates("pyarrow", count, expected)
+check("pyarrow: the empty file", pq.read_table(os.path.join(d, "empty.parquet")).shape, (0, 4))
+
+finish("pyarrow")

@@ -10,6 +10,8 @@
  *    every chunk of row groups 1..9 overwritten with garbage: a reader that
  *    answers `n < 1000` or `k < 'k0001000'` without an error used the
  *    statistics to skip those row groups (reading them would fail).
+ *  - edges.parquet: values whose statistics are easy to get wrong (test/interop/edges.ts);
+ *    empty.parquet: the same schema and no rows.
  *  - stage/silver/: the stage's own output for a sales sample (audit columns),
  *    and gold.parquet: its gold aggregate as Publish writes it (_updated_at).
  */
@@ -23,6 +25,7 @@ import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
 import { runStage } from '../../lambdas/core/engine/stage';
 import { formatDecimal } from '../../lambdas/core/typing/decimal';
 import type { Typed } from '../../lambdas/core/typing/values';
+import { EDGE_COLUMNS, EDGE_GROUPS, edgeRows, edgeText, writeEdges, writeEmpty } from './edges';
 
 const dir = process.argv[2] ?? '.interop/files';
 
@@ -113,6 +116,8 @@ async function main() {
   for (let n = 0; n < 10_000; n++) w.appendRow([n, `k${String(n).padStart(7, '0')}`]);
   w.finish();
   await corrupt(skip, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  writeEdges(join(dir, 'edges.parquet'));
+  writeEmpty(join(dir, 'empty.parquet'));
 
   const sales = loadConfig('config/pipeline.json', 'dev').datasets.find((d) => d.name === 'sales')!.contract;
   const sample = 'samples/sales/sales_bad_rows.csv';
@@ -143,6 +148,7 @@ async function main() {
         silver: r.silver.map((f) => ({ path: f.path, rows: f.rows })),
         silverColumns: r.columns,
         gold: { path: gold, rows: agg.rows().length, columns: agg.columns },
+        edges: { columns: EDGE_COLUMNS, rowGroups: EDGE_GROUPS, rows: edgeRows().map(edgeText) },
       },
       null,
       1,
