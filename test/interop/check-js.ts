@@ -193,6 +193,16 @@ async function main() {
 
   await checkEdges(q, con);
 
+  const b = (expected as unknown as { bigSilver: Record<string, string | number> }).bigSilver;
+  const big = await q(
+    `SELECT count(*)::VARCHAR, sum(amount)::VARCHAR, count(DISTINCT order_id)::VARCHAR, epoch_ms(min(order_ts))::VARCHAR, epoch_ms(max(order_ts))::VARCHAR,
+       count(*) FILTER (region IS NULL)::VARCHAR, sum(quantity)::VARCHAR, sum(_source_line)::VARCHAR
+     FROM read_parquet('${join(String(b.dir), '*', '*.parquet')}', hive_partitioning = true)`,
+  );
+  check(`duckdb: the stage's silver for ${b.rows} generated rows (${b.files} files) sums as generated`, big, [
+    [b.rows, b.sumAmount, b.distinctIds, b.minTs, b.maxTs, b.nullRegions, b.sumQuantity, b.sumSourceLine].map(String),
+  ]);
+
   console.log(failures ? `${failures} interop check(s) failed` : 'all DuckDB and hyparquet interop checks passed');
   process.exit(failures ? 1 : 0);
 }

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from interop_common import OPS, check, check_edge_predicates, check_edge_values, finish, load, text, want_rows
+from interop_common import OPS, check, check_big_silver, check_edge_predicates, check_edge_values, finish, load, ms, text, want_rows
 
 d = sys.argv[1]
 engines = sys.argv[2:] or ["polars", "fastparquet", "spark"]
@@ -58,6 +58,18 @@ def polars():
     for s in expected["silver"]:
         df = pl.read_parquet(s["path"])
         check(f"polars: silver {'/'.join(s['path'].split('/')[-2:])}", (df.height, df.columns, str(df.schema["order_ts"])), (s["rows"], silver_names, "Datetime(time_unit='ms', time_zone='UTC')"))
+    big = pl.scan_parquet(os.path.join(expected["bigSilver"]["dir"], "**", "*.parquet"), hive_partitioning=True)
+    row = big.select(
+        rows=pl.len(),
+        sumAmount=pl.col("amount").sum(),
+        distinctIds=pl.col("order_id").n_unique(),
+        minTs=pl.col("order_ts").min(),
+        maxTs=pl.col("order_ts").max(),
+        nullRegions=pl.col("region").is_null().sum(),
+        sumQuantity=pl.col("quantity").sum(),
+        sumSourceLine=pl.col("_source_line").sum(),
+    ).collect().row(0, named=True)
+    check_big_silver("polars", {**row, "sumAmount": str(row["sumAmount"]), "minTs": ms(row["minTs"]), "maxTs": ms(row["maxTs"]), "sumQuantity": str(row["sumQuantity"]), "sumSourceLine": str(row["sumSourceLine"])}, expected)
     g = pl.read_parquet(expected["gold"]["path"])
     check("polars: gold", (g.height, str(g.schema["revenue"]), str(g.schema["_updated_at"])), (expected["gold"]["rows"], "Decimal(precision=38, scale=2)", "Datetime(time_unit='ms', time_zone='UTC')"))
 
@@ -106,6 +118,27 @@ def fastparquet():
     for s in expected["silver"]:
         df = fp.ParquetFile(s["path"]).to_pandas()
         check(f"fastparquet: silver {'/'.join(s['path'].split('/')[-2:])}", (len(df), list(df.columns)), (s["rows"], silver_names))
+    import glob
+    from decimal import Decimal
+
+    # Absolute paths: fastparquet loses relative ones when it reads several files.
+    big = fp.ParquetFile(sorted(glob.glob(os.path.join(os.path.abspath(expected["bigSilver"]["dir"]), "*", "*.parquet")))).to_pandas()
+    # Decimals come back as doubles: each one rounds back to its cents exactly.
+    cents = sum(int(round(x * 100)) for x in big["amount"].tolist())
+    check_big_silver(
+        "fastparquet",
+        {
+            "rows": len(big),
+            "sumAmount": str(Decimal(cents) / 100),
+            "distinctIds": big["order_id"].nunique(),
+            "minTs": ms(big["order_ts"].min().to_pydatetime()),
+            "maxTs": ms(big["order_ts"].max().to_pydatetime()),
+            "nullRegions": int(big["region"].isna().sum()),
+            "sumQuantity": str(int(big["quantity"].sum())),
+            "sumSourceLine": str(int(big["_source_line"].sum())),
+        },
+        expected,
+    )
     g = fp.ParquetFile(expected["gold"]["path"]).to_pandas()
     check("fastparquet: gold", len(g), expected["gold"]["rows"])
 
@@ -172,6 +205,22 @@ def spark():
         for sv in expected["silver"]:
             df = s.read.parquet(sv["path"])
             check(f"{engine}: silver {'/'.join(sv['path'].split('/')[-2:])}", (df.count(), df.columns, dict(df.dtypes)["order_ts"]), (sv["rows"], silver_names, "timestamp"))
+        r = (
+            s.read.parquet(expected["bigSilver"]["dir"])
+            .agg(
+                F.count("*").alias("rows"),
+                F.sum("amount").alias("sumAmount"),
+                F.countDistinct("order_id").alias("distinctIds"),
+                F.min("order_ts").alias("minTs"),
+                F.max("order_ts").alias("maxTs"),
+                F.sum(F.col("region").isNull().cast("long")).alias("nullRegions"),
+                F.sum("quantity").alias("sumQuantity"),
+                F.sum("_source_line").alias("sumSourceLine"),
+            )
+            .collect()[0]
+            .asDict()
+        )
+        check_big_silver(engine, {**r, "sumAmount": str(r["sumAmount"]), "minTs": ms(r["minTs"]), "maxTs": ms(r["maxTs"]), "sumQuantity": str(r["sumQuantity"]), "sumSourceLine": str(r["sumSourceLine"])}, expected)
         g = s.read.parquet(expected["gold"]["path"])
         check(f"{engine}: gold", (g.count(), dict(g.dtypes)["revenue"], dict(g.dtypes)["_updated_at"]), (expected["gold"]["rows"], "decimal(38,2)", "timestamp"))
     s.stop()

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from interop_common import check, check_edge_predicates, check_edge_values, finish, load, text, want_rows
+from interop_common import check, check_big_silver, check_edge_predicates, check_edge_values, finish, load, ms, text, want_rows
 
 d = sys.argv[1] if len(sys.argv) > 1 else ".interop/files"
 expected = load(d)
@@ -121,5 +121,24 @@ def count(c, op, v):
 
 check_edge_predicates("pyarrow", count, expected)
 check("pyarrow: the empty file", pq.read_table(os.path.join(d, "empty.parquet")).shape, (0, 4))
+
+big = ds.dataset(expected["bigSilver"]["dir"], partitioning="hive")
+t = big.to_table()
+check_big_silver(
+    "pyarrow",
+    {
+        "rows": t.num_rows,
+        "sumAmount": str(pc.sum(t["amount"]).as_py()),
+        "distinctIds": pc.count_distinct(t["order_id"]).as_py(),
+        "minTs": ms(pc.min(t["order_ts"]).as_py()),
+        "maxTs": ms(pc.max(t["order_ts"]).as_py()),
+        "nullRegions": t["region"].null_count,
+        "sumQuantity": str(pc.sum(t["quantity"]).as_py()),
+        "sumSourceLine": str(pc.sum(t["_source_line"]).as_py()),
+    },
+    expected,
+)
+groups = sum(pq.ParquetFile(f.path).metadata.num_row_groups for f in big.get_fragments())
+check("pyarrow: the big silver has several row groups a file", groups > expected["bigSilver"]["files"], True)
 
 finish("pyarrow")

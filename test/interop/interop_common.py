@@ -131,3 +131,20 @@ def check_edge_predicates(engine, count, expected):
         if got != n:
             wrong.append(f"{c} {op} {v!r:.40}: {got} rows, want {n}")
     check(f"{engine} edges: {len(preds)} predicates on every row group's min and max return every row", wrong, [])
+
+
+# ---- big/stage/silver: the stage's silver for 600,000 generated rows -------------------
+
+
+def check_big_silver(engine, got, expected):
+    """got: the engine's aggregates over every silver file, as the keys of expected.json's
+    bigSilver (amounts as decimal text, timestamps as epoch ms, counts as ints)."""
+    b = expected["bigSilver"]
+    keys = ("rows", "sumAmount", "distinctIds", "minTs", "maxTs", "nullRegions", "sumQuantity", "sumSourceLine")
+    want = {k: (str(b[k]) if isinstance(b[k], str) else b[k]) for k in keys}
+    check(f"{engine}: the stage's silver for {b['rows']:,} generated rows ({b['files']} files) sums as generated", {k: got.get(k) for k in keys}, want)
+
+
+def ms(v):
+    """Epoch milliseconds of a timestamp an engine returned (naive ones are UTC), as text."""
+    return text(v, "ts")

@@ -12,6 +12,8 @@
  *    statistics to skip those row groups (reading them would fail).
  *  - edges.parquet: values whose statistics are easy to get wrong (test/interop/edges.ts);
  *    empty.parquet: the same schema and no rows.
+ *  - big/stage/silver/: the stage's silver for 600,000 generated rows, several row groups a
+ *    file, with the aggregates it must hold (test/interop/big-silver.ts).
  *  - stage/silver/: the stage's own output for a sales sample (audit columns),
  *    and gold.parquet: its gold aggregate as Publish writes it (_updated_at).
  */
@@ -25,6 +27,7 @@ import { ParquetFileWriter } from '../../lambdas/core/parquet/encoder';
 import { runStage } from '../../lambdas/core/engine/stage';
 import { formatDecimal } from '../../lambdas/core/typing/decimal';
 import type { Typed } from '../../lambdas/core/typing/values';
+import { writeBigSilver } from './big-silver';
 import { EDGE_COLUMNS, EDGE_GROUPS, edgeRows, edgeText, writeEdges, writeEmpty } from './edges';
 
 const dir = process.argv[2] ?? '.interop/files';
@@ -134,6 +137,7 @@ async function main() {
     sourceVersion: 'v1',
     ingestedAt: Date.UTC(2026, 10, 22, 9, 0, 0),
   });
+  const bigSilver = await writeBigSilver(join(dir, 'big'), sales);
   const agg = new Aggregator(sales.gold[0], sales);
   for (const docs of r.partials.values()) for (const doc of docs) agg.merge(JSON.parse(JSON.stringify(doc)));
   const gold = join(dir, 'gold.parquet');
@@ -148,6 +152,7 @@ async function main() {
         silver: r.silver.map((f) => ({ path: f.path, rows: f.rows })),
         silverColumns: r.columns,
         gold: { path: gold, rows: agg.rows().length, columns: agg.columns },
+        bigSilver,
         edges: { columns: EDGE_COLUMNS, rowGroups: EDGE_GROUPS, rows: edgeRows().map(edgeText) },
       },
       null,
