@@ -8,6 +8,7 @@ import { readOutputs, union, writeOutputs } from '../core/lake/outputs';
 import { stageEntry, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
+import { explainWorkSpace } from '../shared/work-space';
 import { rebuildGold } from './rebuild-gold';
 import { lazy, type FileState } from './state';
 
@@ -94,6 +95,8 @@ export function makePublish(deps: StageDeps) {
       // GoldNullSums is emitted as 0 too, so its alarm watches a metric that exists.
       emitStageMetrics(deps, dataset, 'publish', { FilesProcessed: 1, GoldNullSums: goldNullSums });
       return { ...input, durationsMs, manifest: manifestKey };
+    } catch (e) {
+      throw explainWorkSpace(e, { dataset, key }, deps.workRoot);
     } finally {
       emitStageMetrics(deps, dataset, 'publish', { StageDurationMs: Date.now() - t0 });
       await rm(workDir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { runStage } from '../core/engine/stage';
 import { stageEntry, requireContract, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
+import { explainWorkSpace } from '../shared/work-space';
 import { lazy, type FileState } from './state';
 
 /** Uploads in flight at once: a file with thousands of partitions is thousands of objects. */
@@ -148,6 +149,8 @@ export function makeTransform(deps: StageDeps) {
           duplicates,
         },
       };
+    } catch (e) {
+      throw explainWorkSpace(e, { dataset, key }, deps.workRoot);
     } finally {
       emitStageMetrics(deps, dataset, 'transform', { StageDurationMs: Date.now() - t0 });
       await rm(workDir, { recursive: true, force: true });
