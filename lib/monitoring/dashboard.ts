@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import type { PipelineConfig } from '../config';
 import { alarmPrefix, PERIOD, RUNBOOK_PATH } from './alarm-factory';
 import { pipelineMetric } from './metrics';
+import { hasGoldSums } from './datasets';
 
 export interface PipelineDashboardProps {
   config: PipelineConfig;
@@ -68,7 +69,7 @@ export class PipelineDashboard extends Construct {
           m('FilesProcessed', 'publish', 'loaded'),
           m('FilesQuarantined', 'quarantine', 'quarantined'),
           m('FilesFailed', 'quarantine', 'failed'),
-          m('GoldNullSums', 'publish', 'gold sums null'),
+          ...(hasGoldSums(d) ? [m('GoldNullSums', 'publish', 'gold sums null')] : []),
         ]),
         graph(`${d.name}: rows`, [
           m('RowsIn', 'transform', 'in'),

@@ -18,16 +18,22 @@ export const QUALITY_PERIOD = Duration.minutes(15);
 /** Consecutive freshness datapoints over the SLA (or missing) before the alarm fires. */
 export const FRESHNESS_EVALUATION_PERIODS = 2;
 
+/** Whether the dataset's gold has a `sum` measure: the only one that can be NULL past its type. */
+export function hasGoldSums(d: DatasetConfig): boolean {
+  return d.contract.gold.some((g) => g.measures.some((m) => m.fn === 'sum'));
+}
+
 /**
  * One dataset: freshness against its SLA, the share of rows quarantined, files
- * quarantined, gold sums null past their type, and the "dataset unhealthy"
+ * quarantined, gold sums null past their type (datasets with sums), and the "dataset unhealthy"
  * composite that pages.
  */
 export class DatasetMonitoring extends Construct {
   readonly freshness: cw.Alarm;
   readonly quarantineRatio: cw.Alarm;
   readonly filesQuarantined: cw.Alarm;
-  readonly goldNullSums: cw.Alarm;
+  /** Only for a dataset whose gold has a `sum` measure (no other measure can be NULL past its type). */
+  readonly goldNullSums: cw.Alarm | undefined;
   readonly unhealthy: cw.CompositeAlarm;
 
   constructor(scope: Construct, id: string, props: DatasetMonitoringProps) {
@@ -76,14 +82,16 @@ export class DatasetMonitoring extends Construct {
       routing: 'warning',
     });
 
-    this.goldNullSums = factory.metricAlarm(this, 'GoldNullSums', {
-      what: `${name}-gold-sums-null`,
-      metric: pipelineMetric(config, 'GoldNullSums', name, 'publish'),
-      threshold: 0,
-      summary: `A gold sum of dataset ${name} passed its type over several files of one partition and is NULL in gold (silver is complete; the manifests warn gold.overflow).`,
-      runbook: RUNBOOK.goldNullSums,
-      routing: 'warning',
-    });
+    this.goldNullSums = !hasGoldSums(d)
+      ? undefined
+      : factory.metricAlarm(this, 'GoldNullSums', {
+          what: `${name}-gold-sums-null`,
+          metric: pipelineMetric(config, 'GoldNullSums', name, 'publish'),
+          threshold: 0,
+          summary: `A gold sum of dataset ${name} passed its type over several files of one partition and is NULL in gold (silver is complete; the manifests warn gold.overflow).`,
+          runbook: RUNBOOK.goldNullSums,
+          routing: 'warning',
+        });
 
     this.unhealthy = factory.composite(this, 'Unhealthy', {
       what: `${name}-unhealthy`,

@@ -334,6 +334,25 @@ describe('alarms', () => {
     }
   });
 
+  it('gold sums null: only for datasets whose gold has a sum (no other measure goes NULL), alarm and dashboard line alike', () => {
+    const mixed = synth('dev', (c) => ({
+      ...c,
+      datasets: c.datasets.map((d) =>
+        d.name === 'sales'
+          ? { ...d, contract: { ...d.contract, gold: d.contract.gold.map((g) => ({ ...g, measures: g.measures.filter((m) => m.fn !== 'sum') })) } }
+          : d.name === 'orders'
+            ? { ...d, contract: { ...d.contract, gold: [] } }
+            : d,
+      ),
+    }));
+    const names = Object.values<Json>(mixed.template.findResources('AWS::CloudWatch::Alarm')).map((r) => String(r.Properties.AlarmName));
+    const sums = mixed.config.datasets.filter((d) => d.contract.gold.some((g) => g.measures.some((m) => m.fn === 'sum'))).map((d) => d.name);
+    expect(sums.sort()).toEqual(['events', 'weather']);
+    expect(names.filter((n) => n.endsWith('-gold-sums-null')).sort()).toEqual(sums.map((d) => `${P}-${d}-gold-sums-null`));
+    const body = JSON.stringify(Object.values<Json>(mixed.template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    expect(body.match(/gold sums null/g)).toHaveLength(sums.length);
+  });
+
   it('only composites and the per-dataset warnings notify; every other alarm is a child of exactly the composites documented', () => {
     const direct = [...alarms(), ...composites()]
       .filter((a) => a.AlarmActions)
