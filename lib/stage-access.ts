@@ -35,8 +35,9 @@ export function grantStageAccess(scope: Construct, config: PipelineConfig, fns: 
         ],
       },
       { bucket: lake, actions: ['s3:GetObject'], prefixes: ['manifests/', '_partials/outputs/'] },
-      // A source past 5 GiB is copied to bronze in parts (S3ObjectStore.copy); a failed copy is aborted.
-      { bucket: lake, actions: ['s3:AbortMultipartUpload'], prefixes: ['bronze/'] },
+      // Past 5 GiB a source is copied to bronze, and a silver or row file uploaded, in parts
+      // (S3ObjectStore.copy, putFile); a failed upload is aborted.
+      { bucket: lake, actions: ['s3:AbortMultipartUpload'], prefixes: ['bronze/', 'silver/', 'quarantine/'] },
     ],
     publish: [
       { bucket: lake, actions: ['s3:GetObject'], prefixes: ['_partials/', 'manifests/', 'gold/'] },

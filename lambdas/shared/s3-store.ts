@@ -15,7 +15,9 @@ import {
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
   UploadPartCopyCommand,
+  type CreateMultipartUploadCommandInput,
 } from '@aws-sdk/client-s3';
 import { TransientError } from '../core/base/errors';
 import { PreconditionFailed, type ObjectInfo, type ObjectStore, type WriteCondition } from '../core/lake/store';
@@ -45,18 +47,18 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The largest source CopyObject takes (5 GiB); larger objects are copied in parts. */
-const COPY_OBJECT_MAX = 5 * 1024 ** 3;
-/** Part size of a multipart copy: 16 parts for the 8 GiB a file may have (S3 allows 10,000). */
-const COPY_PART = 512 * 1024 ** 2;
-/** Parts copied at once (S3 copies them; the function only waits). */
-const COPY_PARALLEL = 4;
+/** The most PutObject and CopyObject take (5 GiB); larger objects go in parts. */
+const SINGLE_MAX = 5 * 1024 ** 3;
+/** Part size of a multipart upload or copy: 16 parts for the 8 GiB a file may have (S3 allows 10,000). */
+const PART = 512 * 1024 ** 2;
+/** Parts sent at once. */
+const PARALLEL = 4;
 
 export class S3ObjectStore implements ObjectStore {
   constructor(
     private readonly s3: S3Client = new S3Client({}),
     /** Tests lower these to take the multipart path with small objects. */
-    private readonly copyLimits = { single: COPY_OBJECT_MAX, part: COPY_PART },
+    private readonly partLimits = { single: SINGLE_MAX, part: PART },
   ) {}
 
   async head(bucket: string, key: string, versionId?: string): Promise<ObjectInfo | undefined> {
@@ -111,6 +113,25 @@ export class S3ObjectStore implements ObjectStore {
     const size = statSync(path).size;
     const cond = condition ? { IfMatch: condition.ifMatch && `"${condition.ifMatch}"`, IfNoneMatch: condition.ifNoneMatch } : {};
     try {
+      if (size > this.partLimits.single) {
+        // PutObject refuses a body past 5 GiB (one silver partition of a large file can pass it).
+        await this.inParts({ bucket, key }, { ContentType: contentType, Metadata: metadata }, size, cond, async (UploadId, n, start, end) => {
+          const r = await call('UploadPart', () =>
+            this.s3.send(
+              new UploadPartCommand({
+                Bucket: bucket,
+                Key: key,
+                UploadId,
+                PartNumber: n,
+                Body: createReadStream(path, { start, end: end - 1 }),
+                ContentLength: end - start,
+              }),
+            ),
+          );
+          return r.ETag!;
+        });
+        return;
+      }
       await call('PutObject', () =>
         this.s3.send(
           new PutObjectCommand({
@@ -137,7 +158,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async copy(from: { bucket: string; key: string; versionId?: string; size?: number }, to: { bucket: string; key: string }): Promise<void> {
     const source = `${from.bucket}/${encodeURIComponent(from.key).replace(/%2F/g, '/')}${from.versionId ? `?versionId=${encodeURIComponent(from.versionId)}` : ''}`;
-    if (from.size === undefined || from.size <= this.copyLimits.single) {
+    if (from.size === undefined || from.size <= this.partLimits.single) {
       await call('CopyObject', () => this.s3.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source })));
       return;
     }
@@ -149,67 +170,78 @@ export class S3ObjectStore implements ObjectStore {
    * of a multipart upload. What CopyObject would carry over (content type and encoding, cache and
    * disposition headers, user metadata) is read from the source and given to the upload, and every
    * part is copied only from that same content (its ETag), so an object overwritten mid-copy (an
-   * unversioned bucket) fails the copy rather than mixing two. A failed copy is aborted once no part
-   * is in flight (the buckets' lifecycle rule reaps what an abort misses).
+   * unversioned bucket) fails the copy rather than mixing two.
    */
   private async copyInParts(from: { bucket: string; key: string; versionId?: string }, source: string, to: { bucket: string; key: string }): Promise<void> {
     const head = await call('HeadObject', () => this.s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: from.versionId })));
-    const size = head.ContentLength ?? 0;
+    const headers = {
+      ContentType: head.ContentType,
+      ContentEncoding: head.ContentEncoding,
+      ContentDisposition: head.ContentDisposition,
+      ContentLanguage: head.ContentLanguage,
+      CacheControl: head.CacheControl,
+      Metadata: head.Metadata,
+    };
+    await this.inParts(to, headers, head.ContentLength ?? 0, {}, async (UploadId, n, start, end) => {
+      const r = await call('UploadPartCopy', () =>
+        this.s3.send(
+          new UploadPartCopyCommand({
+            Bucket: to.bucket,
+            Key: to.key,
+            UploadId,
+            PartNumber: n,
+            CopySource: source,
+            CopySourceRange: `bytes=${start}-${end - 1}`,
+            CopySourceIfMatch: head.ETag,
+          }),
+        ),
+      );
+      return r.CopyPartResult!.ETag!;
+    });
+  }
+
+  /**
+   * A multipart upload of `size` bytes in parts of partLimits.part: `send` sends part n (bytes
+   * start..end-1) and returns its ETag. A few parts at a time; after a failure no part starts, and
+   * the upload is aborted once none is in flight (an abort sent while parts run may not take; the
+   * buckets' lifecycle rule reaps what an abort misses). `complete` holds the write's condition.
+   */
+  private async inParts(
+    to: { bucket: string; key: string },
+    headers: Omit<CreateMultipartUploadCommandInput, 'Bucket' | 'Key'>,
+    size: number,
+    complete: { IfMatch?: string; IfNoneMatch?: string },
+    send: (uploadId: string, n: number, start: number, end: number) => Promise<string>,
+  ): Promise<void> {
     const { UploadId } = await call('CreateMultipartUpload', () =>
-      this.s3.send(
-        new CreateMultipartUploadCommand({
-          Bucket: to.bucket,
-          Key: to.key,
-          ContentType: head.ContentType,
-          ContentEncoding: head.ContentEncoding,
-          ContentDisposition: head.ContentDisposition,
-          ContentLanguage: head.ContentLanguage,
-          CacheControl: head.CacheControl,
-          Metadata: head.Metadata,
-        }),
-      ),
+      this.s3.send(new CreateMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, ...headers })),
     );
-    const part = this.copyLimits.part;
+    const part = this.partLimits.part;
     const count = Math.ceil(size / part);
     const parts: { ETag: string; PartNumber: number }[] = [];
     let failure: { error: unknown } | undefined;
     let next = 0;
-    // A few parts at a time; after a failure no part starts, and the ones in flight are waited for.
     const worker = async () => {
       while (!failure && next < count) {
         const n = ++next;
-        const range = `bytes=${(n - 1) * part}-${Math.min(size, n * part) - 1}`;
         try {
-          const r = await call('UploadPartCopy', () =>
-            this.s3.send(
-              new UploadPartCopyCommand({
-                Bucket: to.bucket,
-                Key: to.key,
-                UploadId,
-                PartNumber: n,
-                CopySource: source,
-                CopySourceRange: range,
-                CopySourceIfMatch: head.ETag,
-              }),
-            ),
-          );
-          parts[n - 1] = { ETag: r.CopyPartResult!.ETag!, PartNumber: n };
+          parts[n - 1] = { ETag: await send(UploadId!, n, (n - 1) * part, Math.min(size, n * part)), PartNumber: n };
         } catch (error) {
           failure ??= { error };
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(COPY_PARALLEL, count) }, worker));
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, count) }, worker));
     try {
       if (failure) throw failure.error;
       await call('CompleteMultipartUpload', () =>
-        this.s3.send(new CompleteMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId, MultipartUpload: { Parts: parts } })),
+        this.s3.send(new CompleteMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId, MultipartUpload: { Parts: parts }, ...complete })),
       );
     } catch (e) {
       try {
         await this.s3.send(new AbortMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId }));
       } catch {
-        // The copy's own error is the one to report; the lifecycle rule reaps an upload left open.
+        // The upload's own error is the one to report; the lifecycle rule reaps an upload left open.
       }
       throw e;
     }

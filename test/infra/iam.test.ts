@@ -99,8 +99,8 @@ describe('IAM', () => {
     for (const stage of ['Validate', 'Quarantine']) expect(prefixes(t, `Orchestration${stage}Function`, 's3:DeleteObject'), stage).toEqual([]);
   });
 
-  it('a multipart copy (sources past 5 GiB) can be aborted only where each stage copies to: bronze, quarantine', () => {
-    expect(prefixes(t, 'OrchestrationTransformFunction', 's3:AbortMultipartUpload')).toEqual(['/bronze/*']);
+  it('a multipart upload or copy (past 5 GiB) can be aborted only where each stage writes large files: bronze, silver, quarantine', () => {
+    expect(prefixes(t, 'OrchestrationTransformFunction', 's3:AbortMultipartUpload')).toEqual(['/bronze/*', '/quarantine/*', '/silver/*']);
     expect(prefixes(t, 'OrchestrationQuarantineFunction', 's3:AbortMultipartUpload')).toEqual(['/quarantine/*']);
     for (const stage of ['Validate', 'Publish']) expect(prefixes(t, `Orchestration${stage}Function`, 's3:AbortMultipartUpload'), stage).toEqual([]);
   });

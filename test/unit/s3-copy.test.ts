@@ -4,20 +4,28 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransientError } from '../../lambdas/core/base/errors';
+import { PreconditionFailed } from '../../lambdas/core/lake/store';
 import { S3ObjectStore } from '../../lambdas/shared/s3-store';
 
 /**
  * CopyObject refuses sources past 5 GiB, and a plain CSV may have 8 GiB: past
  * the single-copy limit the store copies byte ranges as the parts of a
- * multipart upload. Limits are lowered here so small sizes take that path.
+ * multipart upload; PutObject likewise, so a large silver or row file is
+ * uploaded in parts. Limits are lowered here so small sizes take that path.
  */
 
 const mock = mockClient(S3Client);
@@ -115,6 +123,85 @@ describe('S3ObjectStore.copy', () => {
       return { CopyPartResult: { ETag: '"x"' } };
     });
     await expect(store(100, 10).copy(from(1000), to)).rejects.toThrow(/pre-conditions/);
+    expect(mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+  });
+});
+
+describe('S3ObjectStore.putFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 's3-put-'));
+  afterEach(() => rmSync(join(dir, 'f'), { force: true }));
+  const bytesOf = async (body: Readable) => {
+    const chunks: Buffer[] = [];
+    for await (const c of body) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  };
+
+  it('one PutObject up to the limit', async () => {
+    writeFileSync(join(dir, 'f'), Buffer.alloc(100, 7));
+    mock.on(PutObjectCommand).resolves({});
+    await store(100, 10).putFile('lake', 'silver/x.parquet', join(dir, 'f'));
+    expect(mock.commandCalls(PutObjectCommand)).toHaveLength(1);
+    expect(mock.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  it('past the limit: parts whose bodies are the file, byte for byte, in order; headers and the condition go with the upload', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 101, maxLength: 3000 }), fc.integer({ min: 1, max: 700 }), async (data, part) => {
+        mock.reset();
+        writeFileSync(join(dir, 'f'), data);
+        const got = new Map<number, Buffer>();
+        mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'p1' });
+        mock.on(UploadPartCommand).callsFake(async (i) => {
+          const body = await bytesOf(i.Body as Readable);
+          expect(body.length).toBe(i.ContentLength);
+          got.set(i.PartNumber, body);
+          return { ETag: `"e${i.PartNumber}"` };
+        });
+        mock.on(CompleteMultipartUploadCommand).resolves({});
+        await store(100, part).putFile('lake', 'silver/dt=1/x.parquet', join(dir, 'f'), 'application/vnd.apache.parquet', { ifNoneMatch: '*' }, { m: '1' });
+        const numbers = [...got.keys()].sort((a, b) => a - b);
+        expect(numbers).toEqual(Array.from({ length: Math.ceil(data.length / part) }, (_, i) => i + 1));
+        expect(Buffer.concat(numbers.map((n) => got.get(n)!))).toEqual(Buffer.from(data));
+        for (const n of numbers.slice(0, -1)) expect(got.get(n)!.length).toBe(part);
+        expect(mock.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toEqual({
+          Bucket: 'lake',
+          Key: 'silver/dt=1/x.parquet',
+          ContentType: 'application/vnd.apache.parquet',
+          Metadata: { m: '1' },
+        });
+        const done = mock.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input;
+        expect(done.IfNoneMatch).toBe('*');
+        expect(done.MultipartUpload!.Parts).toEqual(numbers.map((n) => ({ PartNumber: n, ETag: `"e${n}"` })));
+        expect(mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('a lost condition at completion is PreconditionFailed, and the upload is aborted', async () => {
+    writeFileSync(join(dir, 'f'), Buffer.alloc(1000, 1));
+    mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'p2' });
+    mock.on(UploadPartCommand).resolves({ ETag: '"x"' });
+    mock
+      .on(CompleteMultipartUploadCommand)
+      .rejects(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', message: 'not met', $metadata: { httpStatusCode: 412 } }));
+    mock.on(AbortMultipartUploadCommand).resolves({});
+    await expect(store(100, 300).putFile('lake', 'gold/x.parquet', join(dir, 'f'), undefined, { ifMatch: 'abc' })).rejects.toBeInstanceOf(PreconditionFailed);
+    expect(mock.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input.IfMatch).toBe('"abc"');
+    expect(mock.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'lake', Key: 'gold/x.parquet', UploadId: 'p2' }]);
+  });
+
+  it('a failed part: no Complete, an abort, and the error keeps its kind', async () => {
+    writeFileSync(join(dir, 'f'), Buffer.alloc(1000, 1));
+    mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'p3' });
+    mock.on(UploadPartCommand).callsFake(async (i) => {
+      await bytesOf(i.Body as Readable);
+      if (i.PartNumber === 2) throw new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'oops', $metadata: { httpStatusCode: 500 } });
+      return { ETag: '"x"' };
+    });
+    mock.on(AbortMultipartUploadCommand).resolves({});
+    await expect(store(100, 100).putFile('lake', 'silver/x.parquet', join(dir, 'f'))).rejects.toBeInstanceOf(TransientError);
     expect(mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
     expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
   });
