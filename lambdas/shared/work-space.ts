@@ -26,7 +26,7 @@ export function explainWorkSpace(e: unknown, where: { dataset: string; key: stri
   return new WorkSpaceFull(
     `the stage's ephemeral storage${size} (${bounded(dir, 200)}) filled up while processing the file (${bounded(String((e as Error).message), 300)}) ` +
       `[dataset=${bounded(where.dataset, 200)} key=${bounded(where.key, 1100)}]. Raise stages.ephemeralStorageMb in config/pipeline.json ` +
-      `(Lambda allows up to 10240) or split the file, then run it again: pipeline replay --dataset ${bounded(where.dataset, 200)} --prefix <key>`,
+      `(Lambda allows up to 10240) or split the file, then run it again: pipeline replay --dataset ${bounded(where.dataset, 200)} --prefix ${bounded(where.key, 1100)}`,
     { cause: e },
   );
 }

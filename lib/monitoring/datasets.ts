@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import type { DatasetConfig, PipelineConfig } from '../config';
 import { RUNBOOK, type AlarmFactory } from './alarm-factory';
 import { pipelineMetric } from './metrics';
+import { exactSum } from '../../lambdas/core/gold/measures';
 
 export interface DatasetMonitoringProps {
   factory: AlarmFactory;
@@ -18,14 +19,18 @@ export const QUALITY_PERIOD = Duration.minutes(15);
 /** Consecutive freshness datapoints over the SLA (or missing) before the alarm fires. */
 export const FRESHNESS_EVALUATION_PERIODS = 2;
 
-/** Whether the dataset's gold has a `sum` measure: the only one that can be NULL past its type. */
+/**
+ * Whether the dataset's gold has an exact sum (of an integer or decimal column): the only
+ * measure that can be NULL past its type (a double sum goes to Infinity, as in SQL engines).
+ */
 export function hasGoldSums(d: DatasetConfig): boolean {
-  return d.contract.gold.some((g) => g.measures.some((m) => m.fn === 'sum'));
+  const types = new Map(d.contract.columns.map((c) => [c.name, c.type]));
+  return d.contract.gold.some((g) => g.measures.some((m) => m.fn === 'sum' && exactSum(types.get(m.column ?? ''))));
 }
 
 /**
  * One dataset: freshness against its SLA, the share of rows quarantined, files
- * quarantined, gold sums null past their type (datasets with sums), and the "dataset unhealthy"
+ * quarantined, gold sums null past their type (datasets with integer or decimal sums), and the "dataset unhealthy"
  * composite that pages.
  */
 export class DatasetMonitoring extends Construct {

@@ -33,8 +33,9 @@ type Con = Awaited<ReturnType<Awaited<ReturnType<typeof DuckDBInstance.create>>[
 
 /**
  * edges.parquet (test/interop/edges.ts): values bit for bit, and predicates on every row
- * group's real min and max of k (a wrong truncated statistic makes DuckDB skip a row group it
- * needs) and on the extremes of d and i, against counts computed here from the values
+ * group's real min and max of k (DuckDB prunes on a string min's leading bytes, so a wrong cut
+ * min makes it skip a row group it needs; it does not prune on a cut max) and on the extremes
+ * of d and i, against counts computed here from the values
  * (strings in UTF-8 byte order). test/interop/interop_common.py does the same for the Python engines.
  */
 async function checkEdges(q: Q, con: Con): Promise<void> {

@@ -143,17 +143,18 @@ def fastparquet():
     check("fastparquet: gold", len(g), expected["gold"]["rows"])
 
 
-def check_loopback(pid):
-    """Every socket the Spark JVM (and what it started) listens on is on loopback."""
+def check_loopback(when, pid):
+    """Every socket the Spark JVM (and what it started) and this Python driver (its accumulator
+    server) listen on is on loopback."""
     import re
     import subprocess
 
-    pids = {str(pid)} | set(subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split())
+    pids = {str(pid), str(os.getpid())} | set(subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split())
     out = subprocess.run(["ss", "-H", "-ltnup"], capture_output=True, text=True, check=True).stdout
     mine = [line.split() for line in out.splitlines() if any(f"pid={p}," in line for p in pids)]
     local = [cols[4] for cols in mine]
     beyond = [a for a in local if not re.match(r"^(127\.[0-9.]+|\[::1\]|\[::ffff:127\.[0-9.]+\]):[0-9]+$", a)]
-    check(f"spark: its {len(local)} listening sockets are on loopback only", (len(local) > 0, beyond), (True, []))
+    check(f"spark {when}: its {len(local)} listening sockets (JVM and driver) are on loopback only", (len(local) > 0, beyond), (True, []))
 
 
 def spark():
@@ -174,7 +175,8 @@ def spark():
         .getOrCreate()
     )
     s.sparkContext.setLogLevel("ERROR")
-    check_loopback(s.sparkContext._gateway.proc.pid)
+    jvm = s.sparkContext._gateway.proc.pid
+    check_loopback("after start", jvm)
     for vec in ("true", "false"):
         engine = f"spark ({'vectorized' if vec == 'true' else 'parquet-mr'} reader)"
         s.conf.set("spark.sql.parquet.enableVectorizedReader", vec)
@@ -223,6 +225,7 @@ def spark():
         check_big_silver(engine, {**r, "sumAmount": str(r["sumAmount"]), "minTs": ms(r["minTs"]), "maxTs": ms(r["maxTs"]), "sumQuantity": str(r["sumQuantity"]), "sumSourceLine": str(r["sumSourceLine"])}, expected)
         g = s.read.parquet(expected["gold"]["path"])
         check(f"{engine}: gold", (g.count(), dict(g.dtypes)["revenue"], dict(g.dtypes)["_updated_at"]), (expected["gold"]["rows"], "decimal(38,2)", "timestamp"))
+    check_loopback("after the checks", jvm)
     s.stop()
 
 

@@ -18,7 +18,7 @@
  *    and gold.parquet: its gold aggregate as Publish writes it (_updated_at).
  */
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { loadConfig } from '../../lib/config';
 import { Aggregator } from '../../lambdas/core/gold/gold';
@@ -30,7 +30,8 @@ import type { Typed } from '../../lambdas/core/typing/values';
 import { writeBigSilver } from './big-silver';
 import { EDGE_COLUMNS, EDGE_GROUPS, edgeRows, edgeText, writeEdges, writeEmpty } from './edges';
 
-const dir = process.argv[2] ?? '.interop/files';
+// Absolute, so expected.json's paths hold from any working directory.
+const dir = resolve(process.argv[2] ?? '.interop/files');
 
 export const COLUMNS: OutColumn[] = [
   { name: 's', type: 'string', nullable: true },

@@ -46,8 +46,8 @@ describe('a full work directory (the stage Lambda ephemeral storage)', () => {
     expect(out.message).toMatch(/ephemeral storage of \d+ MiB/);
     expect(out.message).toContain('dataset=sales key=landing/sales/kkk');
     expect(out.message).toContain('stages.ephemeralStorageMb');
-    expect(out.message).toContain('pipeline replay --dataset sales');
-    expect(out.message.length).toBeLessThan(2500); // a 20,000-character key does not make a 20,000-character error
+    expect(out.message).toContain('pipeline replay --dataset sales --prefix landing/sales/kkk');
+    expect(out.message.length).toBeLessThan(3500); // a 20,000-character key does not make a 20,000-character error
     const quota = Object.assign(new Error('EDQUOT: disk quota exceeded, write'), { code: 'EDQUOT' });
     expect(explainWorkSpace(quota, { dataset: 'd', key: 'k' }, tmpdir())).toBeInstanceOf(WorkSpaceFull);
     for (const other of [new Error('boom'), Object.assign(new Error('no'), { code: 'EACCES' }), undefined, 'text'])
@@ -107,5 +107,6 @@ describe('a full work directory (the stage Lambda ephemeral storage)', () => {
     expect(failed).toMatchObject({ status: 'failed', reason: 'pipeline.error' });
     expect(failed.message).toContain('stages.ephemeralStorageMb');
     expect(failed.message).toContain(`key=${key}`);
+    expect(failed.message).toContain(`pipeline replay --dataset sales --prefix ${key}`);
   });
 });

@@ -2,7 +2,7 @@ import { recentHash, step1 } from '../base/hash';
 import { detach } from '../base/strings';
 import type { Aggregate, Contract } from '../contract/contract';
 import { DistinctCounter, type DistinctDoc, DistinctQueue } from './distinct';
-import { checkSum, GoldOverflow, lessThan, measureType, toJson, type PartialDoc } from './measures';
+import { checkSum, exactSum, GoldOverflow, lessThan, measureType, toJson, type PartialDoc } from './measures';
 import type { OutColumn } from '../parquet/writer';
 import { GOLD_UPDATED_AT } from '../contract/audit';
 import { canonicalDecimal, decimalSpec } from '../typing/decimal';
@@ -154,7 +154,7 @@ export class Aggregator {
     this.slotFlags = Int32Array.from(flags);
     this.slotDecimal = cols.map((c) => decimalSpec(this.types.get(c)!) !== undefined);
     this.slotNames = cols;
-    this.slotExact = cols.map((c, s) => this.slotDecimal[s] || this.types.get(c) === 'integer');
+    this.slotExact = cols.map((c) => exactSum(this.types.get(c)));
     this.nonNull = new Float64Array(this.cap * this.S);
     this.sum = new Float64Array(this.cap * this.S);
     this.minN = new Float64Array(this.cap * this.S).fill(NaN);

@@ -41,6 +41,11 @@ export function measureType(fn: string, colType: string | undefined): OutColumn[
   return (colType ?? 'integer') as OutColumn['type'];
 }
 
+/** Sums of these column types are exact (BigInt) and checked against BIGINT or DECIMAL(38,s); a double sum is a plain double. */
+export function exactSum(colType: string | undefined): boolean {
+  return colType === 'integer' || (colType !== undefined && decimalSpec(colType) !== undefined);
+}
+
 const INT64_MAX = (1n << 63n) - 1n;
 const DEC38_MAX = 10n ** 38n - 1n;
 
