@@ -19,6 +19,7 @@ import type { StageDeps } from '../../lambdas/shared/deps';
 import { DirectoryObjectStore } from '../../lambdas/shared/dir-store';
 import { createTelemetry } from '../../lambdas/shared/telemetry';
 import { loadConfig, type PipelineConfig } from '../../lib/config';
+import { hasGoldSums } from '../../lib/monitoring/datasets';
 import { pipelineMetric } from '../../lib/monitoring/metrics';
 import { PipelineStack } from '../../lib/pipeline-stack';
 
@@ -260,8 +261,10 @@ describe('EMF contract: every alarm watches a metric the handlers actually emit'
 
   it('every custom metric in every alarm (including metric-math inputs) is emitted with the same namespace, name and dimensions', () => {
     const refs = alarmMetricRefs(template, config.metricsNamespace);
-    // Per dataset: freshness (1), quarantine ratio (RowsIn + RowsQuarantined), files quarantined (1), gold sums null (1).
-    expect(refs).toHaveLength(config.datasets.length * 5);
+    // Per dataset: freshness (1), quarantine ratio (RowsIn + RowsQuarantined), files quarantined (1), and gold sums null (1)
+    // for the datasets whose gold sums an integer or decimal (all but events, which sums a double).
+    expect(refs).toHaveLength(config.datasets.length * 4 + config.datasets.filter((d) => hasGoldSums(d)).length);
+    expect(config.datasets.filter((d) => hasGoldSums(d)).length).toBe(config.datasets.length - 1);
     expect(refs.filter((r) => r.where.includes('expression metric'))).toHaveLength(config.datasets.length * 2);
     expect(unmatched(docs(), refs)).toEqual([]);
   });
