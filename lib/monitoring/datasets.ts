@@ -37,7 +37,7 @@ export class DatasetMonitoring extends Construct {
   readonly freshness: cw.Alarm;
   readonly quarantineRatio: cw.Alarm;
   readonly filesQuarantined: cw.Alarm;
-  /** Only for a dataset whose gold has a `sum` measure (no other measure can be NULL past its type). */
+  /** Only for a dataset whose gold sums an integer or decimal column (no other measure can be NULL past its type). */
   readonly goldNullSums: cw.Alarm | undefined;
   readonly unhealthy: cw.CompositeAlarm;
 

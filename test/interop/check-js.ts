@@ -194,6 +194,18 @@ async function main() {
 
   await checkEdges(q, con);
 
+  // README: one table over files with different kept columns (union_by_name).
+  const k = (expected as unknown as { kept: { dir: string; rows: number; columns: string[] } }).kept;
+  const kept = `read_parquet('${join(k.dir, '*', '*.parquet')}', hive_partitioning = true, union_by_name = true)`;
+  check(
+    'duckdb: one table over files with different kept columns (columns, rows, region_code and note set)',
+    [
+      (await q(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${kept})`)).flat().sort(),
+      await q(`SELECT count(*)::VARCHAR, count(region_code)::VARCHAR, count(note)::VARCHAR FROM ${kept}`),
+    ],
+    [[...k.columns, 'dt'].sort(), [[String(k.rows), '30', '20']]],
+  );
+
   const b = (expected as unknown as { bigSilver: Record<string, string | number> }).bigSilver;
   const big = await q(
     `SELECT count(*)::VARCHAR, sum(amount)::VARCHAR, count(DISTINCT order_id)::VARCHAR, epoch_ms(min(order_ts))::VARCHAR, epoch_ms(max(order_ts))::VARCHAR,

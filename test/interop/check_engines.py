@@ -7,12 +7,13 @@ empty file, silver and gold. Exits 1 on a mismatch.
 
 usage: check_engines.py <files dir> [polars] [fastparquet] [spark]
 """
+import glob
 import math
 import os
 import sys
 import time
 
-from interop_common import OPS, check, check_big_silver, check_edge_predicates, check_edge_values, finish, load, ms, text, want_rows
+from interop_common import OPS, check, check_big_silver, check_edge_predicates, check_kept, check_edge_values, finish, load, ms, text, want_rows
 
 d = sys.argv[1]
 engines = sys.argv[2:] or ["polars", "fastparquet", "spark"]
@@ -70,6 +71,13 @@ def polars():
         sumSourceLine=pl.col("_source_line").sum(),
     ).collect().row(0, named=True)
     check_big_silver("polars", {**row, "sumAmount": str(row["sumAmount"]), "minTs": ms(row["minTs"]), "maxTs": ms(row["maxTs"]), "sumQuantity": str(row["sumQuantity"]), "sumSourceLine": str(row["sumSourceLine"])}, expected)
+    # README: one table over files with different kept columns: the union of their schemas, missing columns inserted.
+    schema = {}
+    for f in sorted(glob.glob(os.path.join(expected["kept"]["dir"], "*", "*.parquet"))):
+        for name, dtype in pl.read_parquet_schema(f).items():
+            schema.setdefault(name, dtype)
+    df = pl.scan_parquet(os.path.join(expected["kept"]["dir"], "**", "*.parquet"), hive_partitioning=True, schema=schema, missing_columns="insert").collect()
+    check_kept("polars", df.columns, df.height, df.height - df["region_code"].null_count(), df.height - df["note"].null_count(), expected)
     g = pl.read_parquet(expected["gold"]["path"])
     check("polars: gold", (g.height, str(g.schema["revenue"]), str(g.schema["_updated_at"])), (expected["gold"]["rows"], "Decimal(precision=38, scale=2)", "Datetime(time_unit='ms', time_zone='UTC')"))
 
@@ -118,7 +126,6 @@ def fastparquet():
     for s in expected["silver"]:
         df = fp.ParquetFile(s["path"]).to_pandas()
         check(f"fastparquet: silver {'/'.join(s['path'].split('/')[-2:])}", (len(df), list(df.columns)), (s["rows"], silver_names))
-    import glob
     from decimal import Decimal
 
     # Absolute paths: fastparquet loses relative ones when it reads several files.
@@ -223,6 +230,9 @@ def spark():
             .asDict()
         )
         check_big_silver(engine, {**r, "sumAmount": str(r["sumAmount"]), "minTs": ms(r["minTs"]), "maxTs": ms(r["maxTs"]), "sumQuantity": str(r["sumQuantity"]), "sumSourceLine": str(r["sumSourceLine"])}, expected)
+        kept = s.read.option("mergeSchema", "true").parquet(expected["kept"]["dir"])
+        n = kept.agg(F.count("*"), F.count("region_code"), F.count("note")).collect()[0]
+        check_kept(engine, kept.columns, n[0], n[1], n[2], expected)
         g = s.read.parquet(expected["gold"]["path"])
         check(f"{engine}: gold", (g.count(), dict(g.dtypes)["revenue"], dict(g.dtypes)["_updated_at"]), (expected["gold"]["rows"], "decimal(38,2)", "timestamp"))
     check_loopback("after the checks", jvm)

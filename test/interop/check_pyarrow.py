@@ -5,15 +5,17 @@ statistics set on every chunk (which pyarrow only trusts with column orders),
 and predicates that only succeed if pyarrow skips the corrupted row groups of
 skip.parquet by their statistics. Exits 1 on a mismatch.
 """
+import glob
 import math
 import os
 import sys
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from interop_common import check, check_big_silver, check_edge_predicates, check_edge_values, finish, load, ms, text, want_rows
+from interop_common import check, check_big_silver, check_edge_predicates, check_kept, check_edge_values, finish, load, ms, text, want_rows
 
 d = sys.argv[1] if len(sys.argv) > 1 else ".interop/files"
 expected = load(d)
@@ -160,5 +162,11 @@ check_big_silver(
 )
 groups = sorted(pq.ParquetFile(f.path).metadata.num_row_groups for f in big.get_fragments())
 check("pyarrow: the big silver has several row groups in every file", (len(groups), groups[0] >= 2), (expected["bigSilver"]["files"], True))
+
+# README: one table over files with different kept columns, with the union of their schemas.
+kept_files = sorted(glob.glob(os.path.join(expected["kept"]["dir"], "*", "*.parquet")))
+schema = pa.unify_schemas([pq.read_schema(f) for f in kept_files]).append(pa.field("dt", pa.string()))
+t = ds.dataset(expected["kept"]["dir"], schema=schema, partitioning="hive").to_table()
+check_kept("pyarrow", t.column_names, t.num_rows, t.num_rows - t["region_code"].null_count, t.num_rows - t["note"].null_count, expected)
 
 finish("pyarrow")

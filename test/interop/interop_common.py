@@ -148,3 +148,17 @@ def check_big_silver(engine, got, expected):
 def ms(v):
     """Epoch milliseconds of a timestamp an engine returned (naive ones are UTC), as text."""
     return text(v, "ts")
+
+
+# ---- kept/stage/silver: files that differ only in kept extra columns --------------------
+
+
+def check_kept(engine, columns, rows, region_code, note, expected):
+    """One table over both files, declared as README says: every contract, audit and kept column
+    (and dt), every row, and each kept column set only on its own file's rows."""
+    k = expected["kept"]
+    check(
+        f"{engine}: one table over files with different kept columns (columns, rows, region_code and note set)",
+        (sorted(columns), rows, region_code, note),
+        (sorted(k["columns"] + ["dt"]), k["rows"], 30, 20),
+    )

@@ -14,6 +14,8 @@
  *    empty.parquet: the same schema and no rows.
  *  - big/stage/silver/: the stage's silver for 600,000 generated rows, several row groups a
  *    file, with the aggregates it must hold (test/interop/big-silver.ts).
+ *  - kept/stage/silver/: two files with different kept extra columns (onAddedColumns: keep),
+ *    to be read as one table the way README says (test/interop/kept-columns.ts).
  *  - stage/silver/: the stage's own output for a sales sample (audit columns),
  *    and gold.parquet: its gold aggregate as Publish writes it (_updated_at).
  */
@@ -28,6 +30,7 @@ import { runStage } from '../../lambdas/core/engine/stage';
 import { formatDecimal } from '../../lambdas/core/typing/decimal';
 import type { Typed } from '../../lambdas/core/typing/values';
 import { writeBigSilver } from './big-silver';
+import { writeKeptColumns } from './kept-columns';
 import { EDGE_COLUMNS, EDGE_GROUPS, edgeRows, edgeText, writeEdges, writeEmpty } from './edges';
 
 // Absolute, so expected.json's paths hold from any working directory.
@@ -139,6 +142,7 @@ async function main() {
     ingestedAt: Date.UTC(2026, 10, 22, 9, 0, 0),
   });
   const bigSilver = await writeBigSilver(join(dir, 'big'), sales);
+  const kept = await writeKeptColumns(join(dir, 'kept'), sales);
   const agg = new Aggregator(sales.gold[0], sales);
   for (const docs of r.partials.values()) for (const doc of docs) agg.merge(JSON.parse(JSON.stringify(doc)));
   const gold = join(dir, 'gold.parquet');
@@ -154,6 +158,7 @@ async function main() {
         silverColumns: r.columns,
         gold: { path: gold, rows: agg.rows().length, columns: agg.columns },
         bigSilver,
+        kept,
         edges: { columns: EDGE_COLUMNS, rowGroups: EDGE_GROUPS, rows: edgeRows().map(edgeText) },
       },
       null,
