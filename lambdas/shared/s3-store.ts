@@ -27,9 +27,11 @@ const missing = (e: unknown) => e instanceof NoSuchKey || e instanceof NotFound 
 /**
  * A conditional write that lost: 412 (the ETag moved, or an object appeared),
  * 409 ConditionalRequestConflict (another conditional write to the key was in
- * flight) or 404 (If-Match on an object deleted meanwhile).
+ * flight) or 404 (If-Match on an object deleted meanwhile). A multipart
+ * upload reaped mid-way (404 NoSuchUpload) is not one: nothing about the key
+ * changed, and calling it a lost race would send the writer back to re-read.
  */
-const lostRace = (e: unknown) => e instanceof S3ServiceException && [404, 409, 412].includes(e.$metadata?.httpStatusCode ?? 0);
+const lostRace = (e: unknown) => e instanceof S3ServiceException && [404, 409, 412].includes(e.$metadata?.httpStatusCode ?? 0) && e.name !== 'NoSuchUpload';
 
 /** Throttling, 5xx and network faults become TransientError so the state machine retries them. */
 async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {

@@ -192,6 +192,21 @@ describe('S3ObjectStore.putFile', () => {
     expect(mock.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'lake', Key: 'gold/x.parquet', UploadId: 'p2' }]);
   });
 
+  it('an upload reaped mid-way (404 NoSuchUpload) under a condition is not a lost race: the error keeps its kind', async () => {
+    writeFileSync(join(dir, 'f'), Buffer.alloc(1000, 1));
+    mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'p4' });
+    const reaped = new S3ServiceException({ name: 'NoSuchUpload', $fault: 'client', message: 'gone', $metadata: { httpStatusCode: 404 } });
+    mock.on(UploadPartCommand).callsFake(async (i) => {
+      await bytesOf(i.Body as Readable);
+      throw reaped;
+    });
+    mock.on(AbortMultipartUploadCommand).resolves({});
+    const put = store(100, 300).putFile('lake', 'gold/x.parquet', join(dir, 'f'), undefined, { ifNoneMatch: '*' });
+    await expect(put).rejects.not.toBeInstanceOf(PreconditionFailed);
+    await expect(put).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    expect(mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  });
+
   it('a failed part: no Complete, an abort, and the error keeps its kind', async () => {
     writeFileSync(join(dir, 'f'), Buffer.alloc(1000, 1));
     mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'p3' });
