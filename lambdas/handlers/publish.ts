@@ -9,7 +9,7 @@ import { stageEntry, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
 import { explainWorkSpace } from '../shared/work-space';
-import { rebuildGold } from './rebuild-gold';
+import { rebuildGold, withOverflowWarnings } from './rebuild-gold';
 import { lazy, type FileState } from './state';
 
 /**
@@ -40,16 +40,12 @@ export function makePublish(deps: StageDeps) {
       const { partitions } = outputs;
       let goldAttempts = 0;
       let goldNullSums = 0;
-      const warnings = { ...t.warnings };
+      let warnings = t.warnings;
       if (contract.gold.length) {
         const r = await rebuildGold(deps, contract, dataset, union(partitions, outputs.stale), workDir);
         goldAttempts = r.attempts;
         goldNullSums = r.overflows.length;
-        // Sums past their type once this file joined the partition's others: null in gold, said here.
-        for (const o of r.overflows) {
-          const id = `gold.overflow(${o.measure})`;
-          warnings[id] = (warnings[id] ?? 0) + 1;
-        }
+        warnings = withOverflowWarnings(warnings, r.overflows);
         if (r.overflows.length) deps.logger.warn('gold sums past their type are null', { overflows: r.overflows.slice(0, 20) });
       }
       if (outputs.stale.length) await writeOutputs(deps.store, lake, dataset, { ...outputs, stale: [] });

@@ -7,7 +7,7 @@ import { emptyCounts, type Manifest } from '../core/lake/manifest';
 import { readOutputs, union, writeOutputs } from '../core/lake/outputs';
 import { stageEntry, type StageDeps } from '../shared/deps';
 import { emitStageMetrics } from '../shared/telemetry';
-import { rebuildGold } from './rebuild-gold';
+import { type GoldOverflows, rebuildGold, withOverflowWarnings } from './rebuild-gold';
 import { lazy, type FileState } from './state';
 
 export interface FailedFileMessage {
@@ -85,7 +85,8 @@ export function makeQuarantine(deps: StageDeps) {
         finishedAt: deps.now().toISOString(),
       };
       const manifestKey = layout.manifest(dataset, key);
-      await catchUpGold(deps, input);
+      const overflows = await catchUpGold(deps, input);
+      manifest.warnings = withOverflowWarnings(manifest.warnings, overflows);
       await deps.store.putText(lake, manifestKey, JSON.stringify(manifest, null, 2));
       deps.logger.warn(`file ${status}`, { reason, error: message, quarantineFile });
       emitStageMetrics(deps, dataset, 'quarantine', status === 'quarantined' ? { FilesFailed: 1, FilesQuarantined: 1 } : { FilesFailed: 1 });
@@ -108,18 +109,29 @@ export function makeQuarantine(deps: StageDeps) {
   };
 }
 
-async function catchUpGold(deps: StageDeps, input: FileState): Promise<void> {
+/**
+ * A file whose Transform wrote silver but whose Publish did not finish: gold is rebuilt to match
+ * silver. Sums that this leaves null are counted in GoldNullSums as Publish counts them (the
+ * `<d>-gold-sums-null` alarm watches Publish's series: the metric is about gold, whoever wrote it).
+ */
+async function catchUpGold(deps: StageDeps, input: FileState): Promise<GoldOverflows> {
   const contract = deps.contracts.get(input.dataset);
-  if (!contract?.gold.length || !input.execution) return;
+  if (!contract?.gold.length || !input.execution) return [];
   const outputs = await readOutputs(deps.store, deps.lakeBucket, input.dataset, input.key);
-  if (outputs?.execution !== input.execution) return;
+  if (outputs?.execution !== input.execution) return [];
   const workDir = join(deps.workRoot, `quarantine-gold-${randomUUID()}`);
   try {
-    await rebuildGold(deps, contract, input.dataset, union(outputs.partitions, outputs.stale), workDir);
+    const { overflows } = await rebuildGold(deps, contract, input.dataset, union(outputs.partitions, outputs.stale), workDir);
     if (outputs.stale.length) await writeOutputs(deps.store, deps.lakeBucket, input.dataset, { ...outputs, stale: [] });
+    if (overflows.length) {
+      deps.logger.warn('gold sums past their type are null', { overflows: overflows.slice(0, 20) });
+      emitStageMetrics(deps, input.dataset, 'publish', { GoldNullSums: overflows.length });
+    }
+    return overflows;
   } catch (e) {
     // Gold is what failed: the failed-queue message says replay, which rebuilds it.
     deps.logger.error('could not bring gold up to date with silver; replay the file', { error: e as Error });
+    return [];
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

@@ -94,6 +94,19 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** Sums null in gold, past their type: one per measure (`<aggregate>.<measure>`) and partition. */
 export type GoldOverflows = { measure: string; dt: string }[];
 
+/**
+ * Sums past their type once a file joined its partitions' others are null in gold: said as one
+ * `gold.overflow(<gold>.<measure>)` warning per partition, added to `warnings` (a new object).
+ */
+export function withOverflowWarnings(warnings: Record<string, number>, overflows: GoldOverflows): Record<string, number> {
+  const out = { ...warnings };
+  for (const o of overflows) {
+    const id = `gold.overflow(${o.measure})`;
+    out[id] = (out[id] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** Rebuilds one partition's gold; adds to `nulled` each `<aggregate>.<measure>` whose sum its gold holds null. */
 async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: string, dt: string, workDir: string, nulled: Set<string>): Promise<number> {
   const lake = deps.lakeBucket;

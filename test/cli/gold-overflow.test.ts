@@ -85,6 +85,18 @@ class ManifestFaultOnce extends DirectoryObjectStore {
   }
 }
 
+/** The first manifest write fails for good (not retried): Publish ends in the Catch, after its gold write landed. */
+class ManifestFailsOnce extends DirectoryObjectStore {
+  failed = false;
+  override async putText(...args: Parameters<DirectoryObjectStore['putText']>) {
+    if (!this.failed && args[1].startsWith('manifests/')) {
+      this.failed = true;
+      throw new Error('simulated permanent fault on the manifest write');
+    }
+    return super.putText(...args);
+  }
+}
+
 describe('gold over integers at the INT64 edges (local pipeline)', () => {
   it('min, max and group keys past 2^53 are exact in gold, its statistics and across files', { timeout: 60_000 }, async () => {
     const root = mkdtempSync(join(tmpdir(), 'gold-int64-'));
@@ -162,5 +174,28 @@ describe('gold over integers at the INT64 edges (local pipeline)', () => {
     expect(f4.status).toBe('quarantined');
     expect(f4.manifest?.failure?.reason).toBe('gold.overflow');
     expect(await ids()).toEqual(['a', 'b', 'c', 'f', 'g', 'h']);
+  });
+
+  it('a file that fails after its silver landed: Quarantine brings gold up to date, and a sum it leaves null is counted and said as in Publish', {
+    timeout: 60_000,
+  }, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gold-catch-up-'));
+    const lake = join(root, LOCAL_BUCKETS.lake);
+    const added = vi.spyOn(Metrics.prototype, 'addMetric');
+    const nullSums = () => added.mock.calls.filter((c) => c[0] === 'GoldNullSums').map((c) => c[2]);
+    try {
+      expect((await runLocal(land(root, 'f1.csv', [`a,${MAX},x`]), 'big', { config, storeRoot: root, retryWaitMs: 1 })).status).toBe('succeeded');
+      const store = new ManifestFailsOnce(root);
+      const f2 = await runLocal(land(root, 'f2.csv', ['b,10,x']), 'big', { config, storeRoot: root, retryWaitMs: 1, store });
+      expect(store.failed).toBe(true);
+      expect(f2.status).toBe('failed');
+      expect(f2.manifest?.warnings['gold.overflow(totals.total)']).toBe(1);
+      const [t] = await lakeRows(lake, 'gold/big/totals');
+      expect([t.total, int(t.hi)]).toEqual([null, MAX]);
+      // f1's Publish said 0; f2's Publish failed before its metrics, so Quarantine's catch-up says 1.
+      expect(nullSums()).toEqual([0, 1]);
+    } finally {
+      added.mockRestore();
+    }
   });
 });
