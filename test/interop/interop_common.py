@@ -95,6 +95,11 @@ OPS = {
 }
 
 
+def matches(x, op, v):
+    """SQL's comparison: a null (None) or a NaN matches no predicate."""
+    return x is not None and not (isinstance(x, float) and math.isnan(x)) and OPS[op](x, v)
+
+
 def edge_predicates(expected):
     """(column, op, value, rows) for each predicate: every row group's real min and max
     of k (where truncated statistics would make a reader skip wrongly), and the
@@ -117,7 +122,7 @@ def edge_predicates(expected):
         if op == "null":
             n = sum(1 for x in col if x is None)
         else:
-            n = sum(1 for x in col if x is not None and not (isinstance(x, float) and math.isnan(x)) and OPS[op](x, v))
+            n = sum(1 for x in col if matches(x, op, v))
         out.append((c, op, v, n))
     return out
 
