@@ -93,6 +93,81 @@ describe('typing', () => {
   });
 });
 
+describe('typing: text that only looks right', () => {
+  it("booleans: Object.prototype's names and any other text outside the accepted words are invalid (property)", () => {
+    const p = parserFor(col('boolean'));
+    const words = new Map(Object.entries({ true: true, false: false, t: true, f: false, '1': true, '0': false, yes: true, no: false, y: true, n: false }));
+    for (const name of [...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype', 'hasOwnProperty'])
+      expect([name, p(name)]).toEqual([name, INVALID]);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.constantFrom(...words.keys()).map((w) => (Math.random() < 0.5 ? w.toUpperCase() : w)),
+        ),
+        (raw) => {
+          const want = words.get(raw.toLowerCase());
+          expect(p(raw)).toBe(want === undefined ? INVALID : want);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('ISO dates: exactly YYYY-MM-DD in ASCII digits, a real calendar day; nothing Number() would also take (property)', () => {
+    const p = parserFor(col('date'));
+    const r = rangeParserFor(col('date'));
+    const junk = fc.constantFrom(...'0123456789-+ .exXabn\t'.split(''));
+    const text = fc.oneof(
+      fc.array(junk, { minLength: 10, maxLength: 10 }).map((a) => a.join('')),
+      fc
+        .tuple(fc.array(junk, { minLength: 4, maxLength: 4 }), fc.array(junk, { minLength: 2, maxLength: 2 }), fc.array(junk, { minLength: 2, maxLength: 2 }))
+        .map(([y, m, d]) => `${y.join('')}-${m.join('')}-${d.join('')}`),
+      fc.date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+    );
+    for (const bad of ['0x7E-01-01', '1e03-01-01', '-001-01-01', '2024-1 -01', '2024-+1-+1', '2024-01-1 ', ' 123-01-01', '2023-02-29'])
+      expect([bad, p(bad), r(bad, 0, bad.length)]).toEqual([bad, INVALID, INVALID]);
+    fc.assert(
+      fc.property(text, (raw) => {
+        let want: number | typeof INVALID = INVALID;
+        const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw);
+        if (m) {
+          const d = new Date(0);
+          d.setUTCFullYear(+m[1], +m[2] - 1, +m[3]);
+          // A real day is one the calendar does not roll over (Feb 30 -> Mar 2).
+          if (d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3]) want = d.getTime() / 86400000;
+        }
+        expect(p(raw)).toBe(want);
+        expect(r(raw, 0, raw.length)).toBe(want);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("a date column's pattern with a time of day holds a real one, as a timestamp column's does", () => {
+    const d = parserFor(col('date', { format: 'yyyy-MM-dd HH:mm' }));
+    const t = parserFor(col('timestamp', { format: 'yyyy-MM-dd HH:mm' }));
+    for (const raw of ['2024-01-01 99:99', '2024-01-01 24:00', '2024-01-01 23:60']) expect([raw, d(raw), t(raw)]).toEqual([raw, INVALID, INVALID]);
+    expect(d('2024-01-01 23:59')).toBe(civilDays(2024, 1, 1));
+  });
+
+  it('wall times in a named zone in years 0-1800 take its local mean time, as java.time does (two-digit years are not 19xx)', () => {
+    // Before standard time, each zone's offset was its local mean time: one constant per zone (tzdata).
+    const lmt = { 'America/New_York': -(4 * 3600 + 56 * 60 + 2), 'Europe/Paris': 9 * 60 + 21, 'Asia/Tokyo': 9 * 3600 + 18 * 60 + 59 };
+    for (const [zone, offsetS] of Object.entries(lmt)) {
+      const p = parserFor(col('timestamp', { timezone: zone }));
+      fc.assert(
+        fc.property(fc.date({ min: new Date('0000-01-02T00:00:00Z'), max: new Date('1800-12-31T00:00:00Z'), noInvalidDate: true }), (d) => {
+          const wall = new Date(Math.floor(d.getTime() / 1000) * 1000);
+          const text = wall.toISOString().slice(0, 19);
+          expect([text, p(text)]).toEqual([text, wall.getTime() - offsetS * 1000]);
+        }),
+        { numRuns: 300 },
+      );
+    }
+  });
+});
+
 describe('contract schema', () => {
   const base = { dataset: 'd', version: 1, columns: [{ name: 'id', type: 'string' }] };
 

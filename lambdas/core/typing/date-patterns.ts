@@ -148,11 +148,18 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Offset in ms of an IANA zone at a UTC instant. */
+/**
+ * Offset in ms of an IANA zone at a UTC instant. setUTCFullYear, not
+ * Date.UTC, which reads years 0-99 as 1900-1999; the era turns "1 BC" into
+ * year 0.
+ */
 function offsetAt(zone: Intl.DateTimeFormat, utcMs: number): number {
   const p: Record<string, string> = {};
   for (const part of zone.formatToParts(new Date(utcMs))) p[part.type] = part.value;
-  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second) - Math.floor(utcMs / 1000) * 1000;
+  const wall = new Date(0);
+  wall.setUTCFullYear(p.era === 'BC' ? 1 - +p.year : +p.year, +p.month - 1, +p.day);
+  wall.setUTCHours(+p.hour % 24, +p.minute, +p.second);
+  return wall.getTime() - Math.floor(utcMs / 1000) * 1000;
 }
 
 const zones = new Map<string, Intl.DateTimeFormat>();
@@ -164,6 +171,7 @@ export function zoneFormatter(zone: string): Intl.DateTimeFormat | undefined {
       f = new Intl.DateTimeFormat('en-US', {
         timeZone: zone,
         hourCycle: 'h23',
+        era: 'short',
         year: 'numeric',
         month: 'numeric',
         day: 'numeric',

@@ -12,7 +12,10 @@ import { isRawJson } from '../read/json';
  */
 
 const INT_RE = /^[+-]?\d+$/;
-const BOOL: Record<string, boolean> = { true: true, false: false, t: true, f: false, '1': true, '0': false, yes: true, no: false, y: true, n: false };
+// A Map, not an object literal: a lookup by data must not find Object.prototype's names ('constructor').
+const BOOL = new Map<string, boolean>(
+  Object.entries({ true: true, false: false, t: true, f: false, '1': true, '0': false, yes: true, no: false, y: true, n: false }),
+);
 
 const MAX_DATE_MS = 8.64e15;
 
@@ -104,13 +107,16 @@ function dateParser(col: Column): Parser {
   return (raw) => {
     if (pattern) {
       const f = pattern(raw);
-      return f ? civilDays(f[0], f[1], f[2]) : INVALID;
+      // A pattern with a time of day ('yyyy-MM-dd HH:mm') holds a real one, as for a timestamp.
+      return f && f[3] <= 23 && f[4] <= 59 && f[5] <= 59 ? civilDays(f[0], f[1], f[2]) : INVALID;
     }
-    if (raw.length !== 10 || raw[4] !== '-' || raw[7] !== '-') return INVALID;
-    const y = Number(raw.slice(0, 4)),
-      m = Number(raw.slice(5, 7)),
-      d = Number(raw.slice(8, 10));
-    return Number.isInteger(y) && Number.isInteger(m) && Number.isInteger(d) ? civilDays(y, m, d) : INVALID;
+    // YYYY-MM-DD, ASCII digits only (Number() alone would take '0x7E', '1e03', ' 123', '-001').
+    if (raw.length !== 10 || raw.charCodeAt(4) !== 45 || raw.charCodeAt(7) !== 45) return INVALID;
+    for (let i = 0; i < 10; i++) {
+      const c = raw.charCodeAt(i);
+      if (i !== 4 && i !== 7 && (c < 48 || c > 57)) return INVALID;
+    }
+    return civilDays(Number(raw.slice(0, 4)), Number(raw.slice(5, 7)), Number(raw.slice(8, 10)));
   };
 }
 
@@ -154,7 +160,7 @@ export function parserFor(col: Column): Parser {
       return parseDouble;
     case 'boolean':
       return (raw) => {
-        const b = BOOL[raw.toLowerCase()];
+        const b = BOOL.get(raw.toLowerCase());
         return b === undefined ? INVALID : b;
       };
     case 'date':
