@@ -72,6 +72,44 @@ describe('expression rules: semantics', () => {
     expect(rule.check([1, 3])).toBeUndefined();
   });
 
+  it('integer arithmetic is exact over all of INT64 (values past 2^53 arrive as bigints), never an exception (property)', () => {
+    const MAX = 2n ** 63n - 1n;
+    const canon = (b: bigint): Typed => (b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b);
+    const int64 = fc.oneof(
+      fc.bigInt({ min: -(2n ** 63n), max: MAX }),
+      fc.bigInt({ min: -(2n ** 54n), max: 2n ** 54n }),
+      fc.integer({ min: -1000, max: 1000 }).map(BigInt),
+    );
+    const ops = {
+      '+': (x: bigint, y: bigint) => x + y,
+      '-': (x: bigint, y: bigint) => x - y,
+      '*': (x: bigint, y: bigint) => x * y,
+      '%': (x: bigint, y: bigint) => x % y,
+    };
+    fc.assert(
+      fc.property(int64, int64, int64, fc.constantFrom(...(Object.keys(ops) as (keyof typeof ops)[])), (a, b, c, op) => {
+        const row = { a: canon(a), b: canon(b), c: canon(c) };
+        if (op === '%' && b === 0n) {
+          expect(ev(`a % b is null`, row)).toBe(true);
+          return;
+        }
+        const want = ops[op](a, b);
+        expect(ev(`a ${op} b = c`, row)).toBe(want === c);
+        expect(ev(`a ${op} b > c`, row)).toBe(want > c);
+        expect(ev(`a ${op} b - c < 1`, row)).toBe(want - c < 1n);
+        expect(ev(`-a ${op} b <= c`, row)).toBe(ops[op](-a, b) <= c);
+        // As SQL engines do, a double operand makes a double: compared as doubles.
+        expect(ev(`a ${op === '%' ? '+' : op} f >= 0`, { ...row, f: 0.5 })).toBe(
+          (op === '%' ? Number(a) + 0.5 : op === '+' ? Number(a) + 0.5 : op === '-' ? Number(a) - 0.5 : Number(a) * 0.5) >= 0,
+        );
+        if (b !== 0n) expect(ev('a / b > 0', row)).toBe(Number(a) / Number(b) > 0);
+        expect(ev('abs(a) >= 0', row)).toBe(true);
+        expect(ev('obs + b > obs', { ...row, obs: 19000 })).toBe(b > 0n);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('dates, timestamps and functions', () => {
     expect(ev("obs >= '2000-01-01' and obs < date '2001-01-01'", { obs: dayOf('2000-06-12') })).toBe(true);
     expect(ev('year(obs) = 2000 and month(obs) = 6 and day(obs) = 12', { obs: dayOf('2000-06-12') })).toBe(true);

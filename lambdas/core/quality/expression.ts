@@ -45,12 +45,16 @@ const numeric = (ty: Ty) => ty.k === 'int' || ty.k === 'double' || ty.k === 'dec
 const name = (ty: Ty) =>
   ty.k === 'dec' ? `decimal(scale ${ty.s})` : ty.k === 'ts' ? 'timestamp' : ty.k === 'bool' ? 'boolean' : ty.k === 'int' ? 'integer' : ty.k;
 const pow10 = (n: number) => 10n ** BigInt(n);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** An integer's canonical form (typing/parse.ts): a number while safe, a bigint beyond. */
+const safe = (b: bigint): number | bigint => (b >= -MAX_SAFE && b <= MAX_SAFE ? Number(b) : b);
 
 /** The common numeric type of two operands, and converters to it. */
 function unify(a: Ty, b: Ty): { ty: Ty; ca: (v: V) => V; cb: (v: V) => V } {
   const conv = (from: Ty, to: Ty): ((v: V) => V) => {
     if (from.k === to.k && (from.k !== 'dec' || from.s === (to as { s: number }).s)) return (v) => v;
-    if (to.k === 'double') return from.k === 'dec' ? (v) => Number(v as bigint) / 10 ** from.s : (v) => v;
+    // An integer past 2^53 is a bigint (typing/parse.ts): a double takes its nearest value.
+    if (to.k === 'double') return from.k === 'dec' ? (v) => Number(v as bigint) / 10 ** from.s : (v) => (typeof v === 'bigint' ? Number(v) : v);
     if (to.k === 'dec') {
       const m = pow10(to.s - (from.k === 'dec' ? from.s : 0));
       return from.k === 'dec' ? (v) => (v as bigint) * m : (v) => BigInt(v as number) * m;
@@ -274,12 +278,12 @@ export function compileExpression(src: string, columns: readonly Column[]): Comp
     if (l.ty.k === 'date' && (r.ty.k === 'int' || (r.ty.k === 'date' && op === '-')) && (op === '+' || op === '-')) {
       const ty: Ty = r.ty.k === 'date' ? { k: 'int' } : { k: 'date' };
       const sign = op === '-' ? -1 : 1;
-      return { ty, ev: nullSafe(l.ev, r.ev, (a, b) => (a as number) + sign * (b as number)) };
+      return { ty, ev: nullSafe(l.ev, r.ev, (a, b) => (a as number) + sign * Number(b as number | bigint)) };
     }
     if (!numeric(l.ty) && l.ty.k !== 'null') bad(n.l, `'${op}'`, l.ty);
     if (!numeric(r.ty) && r.ty.k !== 'null') bad(n.r, `'${op}'`, r.ty);
     if (op === '/') {
-      const toD = (ty: Ty) => (ty.k === 'dec' ? (v: V) => Number(v as bigint) / 10 ** ty.s : (v: V) => v as number);
+      const toD = (ty: Ty) => (ty.k === 'dec' ? (v: V) => Number(v as bigint) / 10 ** ty.s : (v: V) => Number(v as number | bigint));
       const a = toD(l.ty),
         b = toD(r.ty);
       // Division by zero gives null, as in SQL engines that do not raise.
@@ -300,15 +304,38 @@ export function compileExpression(src: string, columns: readonly Column[]): Comp
         op === '+' ? (x: bigint, y: bigint) => x + y : op === '-' ? (x: bigint, y: bigint) => x - y : (x: bigint, y: bigint) => (y === 0n ? null : x % y);
       return { ty: u.ty, ev: nullSafe(l.ev, r.ev, (x, y) => f(ca(x) as bigint, cb(y) as bigint)) };
     }
-    const f =
+    if (u.ty.k === 'double') {
+      const { ca, cb } = u;
+      const fd =
+        op === '+'
+          ? (x: number, y: number) => x + y
+          : op === '-'
+            ? (x: number, y: number) => x - y
+            : op === '*'
+              ? (x: number, y: number) => x * y
+              : (x: number, y: number) => (y === 0 ? null : x % y);
+      return { ty: u.ty, ev: nullSafe(l.ev, r.ev, (x, y) => fd(ca(x) as number, cb(y) as number)) };
+    }
+    // Integers are exact, as BIGINT arithmetic is: a number while the result is a safe integer, else
+    // computed again as a bigint (an operand past 2^53 is one already).
+    const fb =
       op === '+'
-        ? (x: number, y: number) => x + y
+        ? (x: bigint, y: bigint) => x + y
         : op === '-'
-          ? (x: number, y: number) => x - y
+          ? (x: bigint, y: bigint) => x - y
           : op === '*'
-            ? (x: number, y: number) => x * y
-            : (x: number, y: number) => (y === 0 ? null : x % y);
-    return { ty: u.ty.k === 'null' ? { k: 'int' } : u.ty, ev: nullSafe(l.ev, r.ev, (x, y) => f(x as number, y as number)) };
+            ? (x: bigint, y: bigint) => x * y
+            : (x: bigint, y: bigint) => (y === 0n ? null : x % y);
+    const fi = (x: V, y: V): V => {
+      if (typeof x === 'number' && typeof y === 'number') {
+        if (op === '%') return y === 0 ? null : x % y || 0;
+        const n = op === '+' ? x + y : op === '-' ? x - y : x * y;
+        if (Number.isSafeInteger(n)) return n || 0;
+      }
+      const b = fb(BigInt(x as number | bigint), BigInt(y as number | bigint));
+      return b === null ? null : safe(b);
+    };
+    return { ty: { k: 'int' }, ev: nullSafe(l.ev, r.ev, fi) };
   };
 
   const call = (n: Extract<Node, { t: 'call' }>): Compiled => {
