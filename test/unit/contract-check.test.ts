@@ -88,6 +88,40 @@ describe('check-config type-checks a contract against its columns', () => {
     expect(c.columns[0]).toMatchObject({ nullValues: ['NA'], trim: true });
     expect(c.columns[1]).toMatchObject({ nullValues: ['-'], trim: false, emptyAs: '' });
   });
+
+  it('contract-wide dst and emptyAs "" reach the columns they apply to (timestamps, strings), so a mixed contract loads', () => {
+    const dst = { gap: 'reject', overlap: 'later' } as const;
+    const c = parseContract({
+      dataset: 'd',
+      version: 1,
+      input: { dst, emptyAs: '' },
+      columns: [
+        { name: 'id', type: 'integer' },
+        { name: 's', type: 'string' },
+        { name: 't', type: 'timestamp', timezone: 'Europe/Paris' },
+        { name: 'd', type: 'date' },
+      ],
+    });
+    expect(c.columns.map((x) => [x.name, x.dst, x.emptyAs])).toEqual([
+      ['id', undefined, undefined],
+      ['s', undefined, ''],
+      ['t', dst, undefined],
+      ['d', undefined, undefined],
+    ]);
+    // A column's own setting still has to fit its type.
+    expect(problems([{ name: 'n', type: 'integer', emptyAs: '' }], [], { input: { emptyAs: '' } })).toMatch(/columns\.0\.emptyAs: n is integer/);
+  });
+
+  it('contract values written as JSON numbers in exponent form type as their digits; a length rule that can never pass is refused', () => {
+    expect(problems([{ name: 'x', type: 'decimal(10,8)', default: 0.0000001 }])).toBe('ok');
+    expect(problems([{ name: 'x', type: 'decimal(38,0)', default: 1e21 }])).toBe('ok');
+    expect(problems([{ name: 'x', type: 'decimal(10,8)' }], [{ rule: 'accepted_values', column: 'x', values: [0.0000001, 1e-8] }])).toBe('ok');
+    expect(problems([{ name: 'x', type: 'decimal(10,2)', default: 1e-7 }])).toMatch(/columns\.0\.default: x: default 1e-7 is not a valid decimal\(10,2\)/);
+    expect(problems([{ name: 's', type: 'string' }], [{ rule: 'length', column: 's', min: 5, max: 3 }])).toMatch(
+      /rules\.0\.min: length\(s\): min 5 is above max 3, so no value can pass/,
+    );
+    expect(problems([{ name: 's', type: 'string' }], [{ rule: 'length', column: 's', min: 3, max: 3 }])).toBe('ok');
+  });
 });
 
 describe('pipeline check-config on a contract with mistakes', () => {

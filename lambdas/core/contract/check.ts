@@ -4,7 +4,7 @@ import { checkPattern } from '../typing/date-patterns';
 import { compileExpression, ExpressionError } from '../quality/expression';
 import { decimalSpec } from '../typing/decimal';
 import { INVALID } from '../typing/values';
-import { parserFor } from '../typing/parse';
+import { contractValue, parserFor } from '../typing/parse';
 
 /**
  * Type checks of a contract against its own columns, run on load (so by
@@ -46,7 +46,7 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
     if (col.emptyAs === '' && col.type !== 'string')
       add(at('emptyAs'), `${col.name} is ${col.type}: emptyAs "" needs a string column; an empty ${col.type} can only be null`);
     if (col.default !== undefined && col.default !== null && issues.every((x) => x.path[1] !== i || x.path[2] !== 'format')) {
-      if (parserFor(col)(String(col.default)) === INVALID) {
+      if (contractValue(col.default, parserFor(col)) === INVALID) {
         add(
           at('default'),
           `${col.name}: default ${JSON.stringify(col.default)} is not a valid ${col.type}; give a ${col.type} value or null${typeof col.default === 'string' ? ` (to read ${JSON.stringify(col.default)} in the file as null, list it in nullValues)` : ''}`,
@@ -89,13 +89,16 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
       case 'not_in': {
         const parse = parserFor({ ...col, format: timeType(col.type) ? 'iso' : col.format });
         r.values.forEach((v, j) => {
-          if (parse(String(v)) === INVALID) add(['rules', i, 'values', j], `${where}: ${JSON.stringify(v)} is not a valid ${col.type}, so it can never match`);
+          if (contractValue(v, parse) === INVALID)
+            add(['rules', i, 'values', j], `${where}: ${JSON.stringify(v)} is not a valid ${col.type}, so it can never match`);
         });
         break;
       }
       case 'length':
         if (col.type !== 'string')
           add(['rules', i, 'rule'], `${where}: ${col.name} is ${col.type}; length applies to string columns (for numbers use min and max)`);
+        if (r.min !== undefined && r.max !== undefined && r.min > r.max)
+          add(['rules', i, 'min'], `${where}: min ${r.min} is above max ${r.max}, so no value can pass`);
         break;
       case 'regex':
         break;

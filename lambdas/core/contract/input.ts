@@ -62,13 +62,18 @@ export function headerKey(name: string, match: 'exact' | 'insensitive'): string 
 }
 
 interface ReadableColumn {
+  type: string;
   nullValues?: string[];
   trim?: boolean;
   emptyAs?: null | '';
   dst?: DstPolicy;
 }
 
-/** The contract-wide `input` options folded into each column that does not set its own. */
+/**
+ * The contract-wide `input` options folded into each column that does not set its own and that
+ * they apply to: `dst` to timestamps, `emptyAs: ""` to strings (the same set on another column
+ * type is a contract error, so copying them there would refuse a contract the README allows).
+ */
 export function withInput<C extends ReadableColumn, T extends { input?: InputOptions; columns: C[] }>(c: T): T {
   const i = c.input;
   if (!i) return c;
@@ -76,8 +81,8 @@ export function withInput<C extends ReadableColumn, T extends { input?: InputOpt
     ...col,
     nullValues: col.nullValues ?? i.nullValues,
     trim: col.trim ?? i.trim,
-    emptyAs: col.emptyAs !== undefined ? col.emptyAs : i.emptyAs,
-    dst: col.dst ?? i.dst,
+    emptyAs: col.emptyAs !== undefined ? col.emptyAs : i.emptyAs === '' && col.type !== 'string' ? undefined : i.emptyAs,
+    dst: col.dst ?? (col.type === 'timestamp' ? i.dst : undefined),
   }));
   for (const col of columns) for (const k of ['nullValues', 'trim', 'emptyAs', 'dst'] as const) if (col[k] === undefined) delete col[k];
   return { ...c, columns };

@@ -19,7 +19,7 @@ import { emptyCounts, type RowCounts } from '../lake/manifest';
 import { rangeParserFor, type RangeParser } from '../typing/range-parsers';
 import { AUDIT_COLUMNS } from '../contract/audit';
 import { silverColumns } from '../contract/silver-schema';
-import { displayFor, fromJson, parserFor } from '../typing/parse';
+import { contractValue, displayFor, fromJson, parserFor } from '../typing/parse';
 import { INVALID, type Parser, type Typed } from '../typing/values';
 
 /**
@@ -89,7 +89,7 @@ export class StageRun {
     this.cleaners = this.cols.map((c) => cleanerFor(c, contract.format.type === 'csv' ? 'csv' : 'json'));
     this.defaults = this.cols.map((c, i) => {
       if (c.default === undefined || c.default === null) return c.default;
-      const v = this.parsers[i](String(c.default));
+      const v = contractValue(c.default, this.parsers[i]);
       return v === INVALID ? undefined : v;
     });
     const rules = compileRules(contract);

@@ -11,7 +11,7 @@ import { cleanerFor } from '../typing/cells';
 import { planColumns } from '../contract/evolution';
 import { rangeParserFor } from '../typing/range-parsers';
 import { INVALID, type Typed } from '../typing/values';
-import { parserFor } from '../typing/parse';
+import { contractValue, parserFor } from '../typing/parse';
 
 /**
  * Deduplication by the contract's key columns: the first valid row of a key
@@ -119,7 +119,7 @@ export async function findRepeatedKeys(
   const defaults = keyCols.map((i) => {
     const d = cols[i].default;
     if (d === undefined || d === null) return null;
-    const v = parserFor(cols[i])(String(d));
+    const v = contractValue(d, parserFor(cols[i]));
     return v === INVALID ? null : v;
   });
   let sourceIdx: number[] | undefined;

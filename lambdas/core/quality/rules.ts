@@ -3,8 +3,8 @@ import { compileExpression } from './expression';
 import { FingerprintSet } from './fingerprints';
 import { fixedPatternTest } from './fixed-pattern';
 import { RecentStrings } from '../base/hash';
-import { canonicalDecimal, decimalSpec, parseDecimal, type Scaled } from '../typing/decimal';
-import { displayFor, parserFor } from '../typing/parse';
+import { canonicalDecimal, decimalSpec, expandExponent, type Scaled } from '../typing/decimal';
+import { contractValue, displayFor, parserFor } from '../typing/parse';
 import { INVALID, type Typed } from '../typing/values';
 
 /**
@@ -57,11 +57,22 @@ function keyPart(v: Typed): string {
 function numeric(col: Column, bound: number): (v: Typed) => number {
   const dec = decimalSpec(col.type);
   if (dec) {
-    // Compare decimals exactly against the bound scaled the same way.
-    const scaled = parseDecimal(String(bound), { precision: 38, scale: dec.scale });
-    const b = typeof scaled !== 'symbol' ? scaled : canonicalDecimal(BigInt(Math.round(bound * 10 ** dec.scale)));
-    // Number and bigint compare exactly with each other, whichever form either side takes.
-    return (v) => ((v as Scaled) < b ? -1 : (v as Scaled) > b ? 1 : 0);
+    // The bound as written (its shortest digits: 0.005, 1e-7 as 0.0000001), compared exactly: a
+    // value is a scaled integer at the column's scale, the bound is scaled to its own digits.
+    const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(expandExponent(String(bound)));
+    if (!m) throw new Error(`bound ${bound} of ${col.name} is not a decimal number`);
+    const frac = m[3] ?? '';
+    const exact = BigInt(m[1] + m[2] + frac);
+    if (frac.length <= dec.scale) {
+      const b = canonicalDecimal(exact * 10n ** BigInt(dec.scale - frac.length));
+      // Number and bigint compare exactly with each other, whichever form either side takes.
+      return (v) => ((v as Scaled) < b ? -1 : (v as Scaled) > b ? 1 : 0);
+    }
+    // More digits than the column keeps: the bound lies strictly between two values the column can
+    // hold, lo and lo + 1 (in units of its scale), and no value equals it.
+    const unit = 10n ** BigInt(frac.length - dec.scale);
+    const lo = canonicalDecimal(exact / unit - (exact % unit < 0n ? 1n : 0n));
+    return (v) => ((v as Scaled) <= lo ? -1 : 1);
   }
   return (v) => ((v as number) < bound ? -1 : (v as number) > bound ? 1 : 0);
 }
@@ -123,6 +134,7 @@ export function compileRules(contract: Contract): CompiledRule[] {
       case 'accepted_values': {
         const allowed = new Set(r.values.map((v) => String(v)));
         const fail = (v: Typed) => `${r.column}='${show(v)}' is not one of ${[...allowed].join(', ')}`;
+        const typed = typedValues(col, r.values);
         if (col.type === 'string') {
           // Accepted strings seen lately, compared by content. The cache keeps the contract's own
           // string, not the value: a slice would pin its whole input chunk.
@@ -149,7 +161,7 @@ export function compileRules(contract: Contract): CompiledRule[] {
           column: r.column,
           check: (row) => {
             const v = row[i];
-            return v === null || allowed.has(show(v)) ? undefined : fail(v);
+            return v === null || typed.has(String(v)) ? undefined : fail(v);
           },
         };
       }
@@ -174,13 +186,14 @@ export function compileRules(contract: Contract): CompiledRule[] {
       }
       case 'not_in': {
         const banned = new Set(r.values.map((v) => String(v)));
+        const typed = col.type === 'string' ? banned : typedValues(col, r.values);
         return {
           id,
           severity,
           column: r.column,
           check: (row) => {
             const v = row[i];
-            return v === null || !banned.has(show(v)) ? undefined : `${r.column}='${show(v)}' is one of the forbidden values ${[...banned].join(', ')}`;
+            return v === null || !typed.has(String(v)) ? undefined : `${r.column}='${show(v)}' is one of the forbidden values ${[...banned].join(', ')}`;
           },
         };
       }
@@ -206,6 +219,22 @@ export function compileRules(contract: Contract): CompiledRule[] {
  * The rule kinds that need more than one column's value or a typed bound:
  * date/timestamp bounds for min/max and the `expression` rule.
  */
+
+/**
+ * A rule's listed values typed as the column's (ISO for dates and timestamps, as the contract check
+ * reads them), as the text of their typed value: typed values are canonical (a decimal one scaled
+ * integer, an integer a number while safe), so 1.5, 1.50 and "1.5" meet, and a row's value is
+ * looked up by String(value). Values that do not type were refused when the contract loaded.
+ */
+function typedValues(col: Column, values: readonly (string | number | boolean)[]): Set<string> {
+  const parse = parserFor({ ...col, format: col.type === 'date' || col.type === 'timestamp' ? 'iso' : col.format });
+  const out = new Set<string>();
+  for (const v of values) {
+    const t = contractValue(v, parse);
+    if (t !== INVALID && t !== null) out.add(String(t));
+  }
+  return out;
+}
 
 /**
  * A min/max bound in the column's own units: an ISO date or timestamp string

@@ -174,6 +174,15 @@ export function parserFor(col: Column): Parser {
   }
 }
 
+/**
+ * A value written in the contract (a default, an accepted or forbidden value) typed as its
+ * column's: a JSON number by its decimal digits (String(1e-7) is '1e-7', which no decimal or
+ * integer parser takes; 0.0000001 is meant), anything else by its text.
+ */
+export function contractValue(v: string | number | boolean, parse: Parser): Typed | typeof INVALID {
+  return parse(typeof v === 'number' ? expandExponent(String(v)) : String(v));
+}
+
 /** Type a JSON value (JSON sources keep their own types; `coerced` reports a type change). */
 export function fromJson(value: unknown, col: Column, parse: Parser): { value: Typed | typeof INVALID; coerced: boolean } {
   if (value === null || value === undefined) return { value: null, coerced: false };
