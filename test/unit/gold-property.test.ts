@@ -37,12 +37,34 @@ const contract = parseContract({
       { fn: 'max', column: 'x', as: 'max_x' },
       { fn: 'min', column: 'q', as: 'min_q' },
       { fn: 'max', column: 'q', as: 'max_q' },
+      { fn: 'avg', column: 'q', as: 'avg_q' },
       { fn: 'count_distinct', column: 'q', as: 'dq' },
       { fn: 'min', column: 's', as: 'min_s' },
       { fn: 'count_distinct', column: 's', as: 'ds' },
     ],
   })),
 });
+
+/**
+ * p / q as the nearest double, by another road than the aggregator's: 60 significant digits of the
+ * quotient by long division, read by parseFloat (which rounds decimal text correctly).
+ */
+export function nearestRatio(p: bigint, q: bigint): number {
+  const neg = p < 0n;
+  const a = neg ? -p : p;
+  const int = a / q;
+  let rem = a % q;
+  let frac = '';
+  let sig = int === 0n ? 0 : int.toString().length;
+  while (rem !== 0n && sig < 60) {
+    rem *= 10n;
+    const d = rem / q;
+    rem %= q;
+    frac += d.toString();
+    if (sig > 0 || d !== 0n) sig++;
+  }
+  return (neg ? -1 : 1) * Number.parseFloat(`${int}.${frac || '0'}${rem !== 0n ? '1' : ''}`);
+}
 
 function reference(agg: (typeof contract.gold)[number], rows: Typed[][]): Typed[][] {
   const idx = (c: string) => contract.columns.findIndex((col) => col.name === c);
@@ -73,7 +95,13 @@ function reference(agg: (typeof contract.gold)[number], rows: Typed[][]): Typed[
             return vs.length ? (typeof t === 'bigint' ? canonicalDecimal(t) : t) : null;
           }
           case 'avg':
-            return vs.length ? (isDec ? Number(total()) / 100 : (total() as number)) / vs.length : null;
+            if (!vs.length) return null;
+            if (m.column === 'q')
+              return nearestRatio(
+                vs.reduce((a: bigint, v) => a + BigInt(v), 0n),
+                BigInt(vs.length),
+              );
+            return isDec ? nearestRatio(total() as bigint, 100n * BigInt(vs.length)) : (total() as number) / vs.length;
           case 'min':
             return vs.length ? [...vs].sort(cmp)[0] : null;
           case 'max':
@@ -131,6 +159,26 @@ describe('gold aggregates (property)', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('avg is the exact mean rounded once', () => {
+  it('equals the nearest double to sum / count for decimals at any scale and integers past 2^53 (property)', async () => {
+    const { exactRatio } = await import('../../lambdas/core/gold/measures');
+    expect(exactRatio(3n, 30n)).toBe(0.1); // three rows of 0.1 (decimal(5,1)): 0.09999999999999999 before
+    expect(exactRatio(27021597764222979n, 3n)).toBe(9007199254740992); // 3 × 9007199254740993
+    const num = fc.oneof(
+      fc.bigInt({ min: -(10n ** 38n), max: 10n ** 38n }),
+      fc.bigInt({ min: -(2n ** 60n), max: 2n ** 60n }),
+      fc.bigInt({ min: -1000n, max: 1000n }),
+    );
+    const den = fc.oneof(fc.bigInt({ min: 1n, max: 10n ** 40n }), fc.bigInt({ min: 1n, max: 2n ** 60n }), fc.bigInt({ min: 1n, max: 1000n }));
+    fc.assert(
+      fc.property(num, den, (p, q) => {
+        expect([p, q, exactRatio(p, q)]).toEqual([p, q, nearestRatio(p, q)]);
+      }),
+      { numRuns: 20000 },
     );
   });
 });

@@ -2,7 +2,7 @@ import { recentHash, step1 } from '../base/hash';
 import { detach } from '../base/strings';
 import type { Aggregate, Contract } from '../contract/contract';
 import { DistinctCounter, type DistinctDoc, DistinctQueue } from './distinct';
-import { checkSum, exactSum, GoldOverflow, lessThan, measureType, toJson, type PartialDoc } from './measures';
+import { checkSum, exactRatio, exactSum, GoldOverflow, lessThan, measureType, toJson, type PartialDoc } from './measures';
 import type { OutColumn } from '../parquet/writer';
 import { GOLD_UPDATED_AT } from '../contract/audit';
 import { canonicalDecimal, decimalSpec } from '../typing/decimal';
@@ -480,9 +480,10 @@ export class Aggregator {
               }
             case 'avg': {
               if (!this.nonNull[i]) return null;
-              const scale = decimalSpec(this.types.get(m.column!)!)?.scale;
               const sum = this.total(i, s, false);
-              return scale !== undefined ? Number(sum) / 10 ** scale / this.nonNull[i] : Number(sum) / this.nonNull[i];
+              if (!this.slotExact[s]) return (sum as number) / this.nonNull[i];
+              const scale = decimalSpec(this.types.get(m.column!)!)?.scale ?? 0;
+              return exactRatio(BigInt(sum), BigInt(this.nonNull[i]) * 10n ** BigInt(scale));
             }
             case 'min':
               return this.extreme(i, false);

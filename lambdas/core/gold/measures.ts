@@ -42,6 +42,27 @@ export function measureType(fn: string, colType: string | undefined): OutColumn[
 }
 
 /** Sums of these column types are exact (BigInt) and checked against BIGINT or DECIMAL(38,s); a double sum is a plain double. */
+/**
+ * p / q (q > 0) as the nearest double, ties to even: one rounding of the exact quotient, where
+ * Number(sum) / 10 ** scale / count rounds three times (three rows of 0.1 averaged to
+ * 0.09999999999999999, and an integer sum past 2^53 was rounded before it was divided).
+ */
+export function exactRatio(p: bigint, q: bigint): number {
+  const neg = p < 0n;
+  if (neg) p = -p;
+  const LIMIT = 2n ** 53n;
+  // Both exact as doubles: IEEE division rounds the exact quotient once.
+  if (p <= LIMIT && q <= LIMIT) return (neg ? -1 : 1) * (Number(p) / Number(q));
+  // A quotient of 65-67 bits with a sticky bit for any remainder: Number() of it rounds correctly
+  // (to nearest, ties to even), and the power-of-two scaling back is exact.
+  const shift = 66 - (p.toString(2).length - q.toString(2).length);
+  const n = shift > 0 ? p << BigInt(shift) : p;
+  const d = shift < 0 ? q << BigInt(-shift) : q;
+  let quo = n / d;
+  if (n % d !== 0n) quo |= 1n;
+  return (neg ? -1 : 1) * Number(quo) * 2 ** -shift;
+}
+
 export function exactSum(colType: string | undefined): boolean {
   return colType === 'integer' || (colType !== undefined && decimalSpec(colType) !== undefined);
 }
