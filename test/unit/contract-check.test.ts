@@ -112,6 +112,20 @@ describe('check-config type-checks a contract against its columns', () => {
     expect(problems([{ name: 'n', type: 'integer', emptyAs: '' }], [], { input: { emptyAs: '' } })).toMatch(/columns\.0\.emptyAs: n is integer/);
   });
 
+  it("gold's derived columns cannot take a real column's place: year(d) beside a column year_d, a column named _where_*", () => {
+    const cols: ContractInput['columns'] = [
+      { name: 'd', type: 'date' },
+      { name: 'year_d', type: 'integer' },
+    ];
+    const gold = (groupBy: string[]) => ({ gold: [{ name: 'a', groupBy, measures: [{ fn: 'count' as const, as: 'n' }] }] });
+    expect(problems(cols, [], gold(['year(d)']))).toMatch(
+      /gold\.0\.groupBy\.0: groupBy year\(d\) makes the gold column year_d, which is also the contract's column year_d/,
+    );
+    expect(problems(cols, [], gold(['month(d)', 'year_d']))).toBe('ok');
+    expect(problems([{ name: '_where_0_1', type: 'integer' }])).toMatch(/column name _where_0_1 is reserved/);
+    expect(problems([{ name: 'where_0', type: 'integer' }])).toBe('ok');
+  });
+
   it('contract values written as JSON numbers in exponent form type as their digits; a length rule that can never pass is refused', () => {
     expect(problems([{ name: 'x', type: 'decimal(10,8)', default: 0.0000001 }])).toBe('ok');
     expect(problems([{ name: 'x', type: 'decimal(38,0)', default: 1e21 }])).toBe('ok');

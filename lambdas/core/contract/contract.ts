@@ -204,6 +204,13 @@ export const contractSchema = z
           message: `column name ${col.name} is reserved (${RESERVED_NAMES.join(', ')}: the partition key and audit columns); rename it, and map the source name with evolution.renames`,
           path: ['columns'],
         });
+      // Gold's filtered measures are derived columns of these names (gold/view.ts): a real one would be read instead.
+      if (/^_where_/i.test(col.name))
+        ctx.addIssue({
+          code: 'custom',
+          message: `column name ${col.name} is reserved (names starting _where_ are gold's filtered measures); rename it, and map the source name with evolution.renames`,
+          path: ['columns'],
+        });
       names.add(col.name);
       lower.set(col.name.toLowerCase(), col.name);
       if (!col.nullable && col.default === null)
@@ -244,7 +251,18 @@ export const contractSchema = z
     Object.values(c.evolution.renames).forEach((to) => known(to, ['evolution', 'renames']));
     const typeOf = new Map(c.columns.map((x) => [x.name, x.type]));
     c.gold.forEach((g, i) => {
-      g.groupBy.forEach((col) => known(DATE_PART.exec(col)?.[2] ?? col, ['gold', i, 'groupBy']));
+      g.groupBy.forEach((col, j) => {
+        known(DATE_PART.exec(col)?.[2] ?? col, ['gold', i, 'groupBy']);
+        // year(d) is computed into a column year_d (gold/view.ts), which would stand in for a real year_d everywhere in gold.
+        const derived = DATE_PART.test(col) ? groupColumnName(col) : undefined;
+        const real = derived && lower.get(derived.toLowerCase());
+        if (real)
+          ctx.addIssue({
+            code: 'custom',
+            message: `groupBy ${col} makes the gold column ${derived}, which is also the contract's column ${real}; rename that column (evolution.renames maps its source name)`,
+            path: ['gold', i, 'groupBy', j],
+          });
+      });
       const outputs = new Map<string, string>();
       const output = (name: string, path: (string | number)[]) => {
         const k = name.toLowerCase();
