@@ -72,6 +72,25 @@ describe('JSON decimals (property)', () => {
     expect(typed('9223372036854775808e0')).toBe(INVALID);
   });
 
+  it('a JSON number on an epoch_ms / epoch_s timestamp column is its native type (not a type change), as its text is', () => {
+    for (const [format, mul] of [
+      ['epoch_ms', 1],
+      ['epoch_s', 1000],
+    ] as const) {
+      const col = { name: 'ts', type: 'timestamp', format, nullable: true } as const;
+      const parse = parserFor(col as never);
+      const typed = (text: string) => {
+        const r = parseJsonRecord(`{"ts":${text}}`, limits) as { value: { ts: unknown } };
+        return fromJson(r.value.ts, col as never, parse);
+      };
+      expect(typed('1700000000000')).toEqual({ value: 1700000000000 * mul, coerced: false });
+      expect(typed('1.7e12')).toEqual({ value: 1700000000000 * mul, coerced: false });
+      expect(typed('-5')).toEqual({ value: -5 * mul, coerced: false });
+      expect(typed('1.5').value).toBe(INVALID);
+      expect(typed('"1700000000000"')).toEqual({ value: 1700000000000 * mul, coerced: false }); // text is a timestamp's usual form too
+    }
+  });
+
   it('expandExponent: exact, and a far exponent is left for the parser to refuse', () => {
     expect(expandExponent('1e-7')).toBe('0.0000001');
     expect(expandExponent('1.2E-7')).toBe('0.00000012');

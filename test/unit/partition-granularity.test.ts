@@ -10,7 +10,13 @@ async function* once(text: string): AsyncGenerator<Uint8Array> {
   yield new TextEncoder().encode(text);
 }
 
-async function partitions(granularity: 'hour' | 'day' | 'month' | 'year', type: 'date' | 'timestamp', values: string[], format?: string) {
+async function partitions(
+  granularity: 'hour' | 'day' | 'month' | 'year',
+  type: 'date' | 'timestamp',
+  values: string[],
+  format?: string,
+  maxPartitions?: number,
+) {
   const contract = parseContract({
     dataset: 'd',
     version: 1,
@@ -20,6 +26,7 @@ async function partitions(granularity: 'hour' | 'day' | 'month' | 'year', type: 
     ],
     partitionBy: 'at',
     partitionGranularity: granularity,
+    limits: maxPartitions === undefined ? {} : { maxPartitions },
     fileRules: { minRows: 0, maxRejectRatio: 1 },
     gold: [{ name: 'g', measures: [{ fn: 'count', as: 'rows' }] }],
   });
@@ -45,6 +52,11 @@ describe('partitionGranularity', () => {
     const { rows, gold } = await partitions('year', 'date', ['1998-06-12', '1998-01-01', '2000-02-29', '1969-12-31']);
     expect(rows).toEqual({ 1998: 2, 2000: 1, 1969: 1 });
     expect(gold).toEqual(['1969', '1998', '2000']);
+    // limits.maxPartitions counts partitions: 40 days of one month, 400 days of one year, are one.
+    const days = (n: number, from: string) => Array.from({ length: n }, (_, i) => new Date(Date.parse(from) + i * 86400000).toISOString().slice(0, 10));
+    expect((await partitions('year', 'date', days(360, '2024-01-01'), undefined, 1)).rows).toEqual({ 2024: 360 });
+    expect((await partitions('month', 'date', days(31, '2024-01-01'), undefined, 1)).rows).toEqual({ '2024-01': 31 });
+    await expect(partitions('month', 'date', days(32, '2024-01-01'), undefined, 1)).rejects.toThrow(/more than 1 at partitions/);
   });
 
   it('every row lands in the partition whose name is the prefix of its ISO value (property)', async () => {
@@ -58,6 +70,10 @@ describe('partitionGranularity', () => {
           const want: Record<string, number> = {};
           for (const s of iso) want[s.slice(0, len)] = (want[s.slice(0, len)] ?? 0) + 1;
           expect((await partitions(g, 'timestamp', iso)).rows).toEqual(want);
+          // limits.maxPartitions counts partitions (dt= names), not the days in them.
+          const n = Object.keys(want).length;
+          expect(Object.keys((await partitions(g, 'timestamp', iso, undefined, n)).rows)).toHaveLength(n);
+          if (n > 1) await expect(partitions(g, 'timestamp', iso, undefined, n - 1)).rejects.toThrow(/more than \d+ at partitions/);
         },
       ),
       { numRuns: 25 },

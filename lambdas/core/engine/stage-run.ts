@@ -290,14 +290,16 @@ export class StageRun {
   private readonly dayKeys = new Int32Array(1024).fill(-0x80000000);
   private readonly dayVals: string[] = new Array(1024).fill('');
 
-  private readonly seenDays = new Set<number>();
+  /** Partition names seen: with month or year partitions many days make one name, and names are what is limited. */
+  private readonly seenParts = new Set<string>();
 
   private dayName(day: number): string {
     const slot = day & 1023;
     if (this.dayKeys[slot] === day) return this.dayVals[slot];
-    if (!this.seenDays.has(day)) {
-      this.seenDays.add(day);
-      if (this.seenDays.size > this.limits.maxPartitions)
+    const s = new Date(day * this.partUnitMs).toISOString().slice(0, this.partLen);
+    if (!this.seenParts.has(s)) {
+      this.seenParts.add(s);
+      if (this.seenParts.size > this.limits.maxPartitions)
         throw limitError(
           'maxPartitions',
           `file spans more than ${this.limits.maxPartitions} ${this.input.contract.partitionBy} partitions (silver dt=)`,
@@ -305,7 +307,6 @@ export class StageRun {
           this.where,
         );
     }
-    const s = new Date(day * this.partUnitMs).toISOString().slice(0, this.partLen);
     this.dayKeys[slot] = day;
     this.dayVals[slot] = s;
     return s;

@@ -190,13 +190,19 @@ export function fromJson(value: unknown, col: Column, parse: Parser): { value: T
   // A number a double cannot hold exactly arrives as its source text (read/json.ts), typed from that text.
   const decimal = t.startsWith('decimal');
   // An exponent is spelled out for exact types (12345678901234567e2 is an INT64).
+  const epoch = t === 'timestamp' && (col.format === 'epoch_ms' || col.format === 'epoch_s');
   if (isRawJson(value))
-    return { value: parse(decimal || t === 'integer' ? expandExponent(value.rawJSON) : value.rawJSON), coerced: t !== 'integer' && t !== 'double' && !decimal };
+    return {
+      value: parse(decimal || t === 'integer' || epoch ? expandExponent(value.rawJSON) : value.rawJSON),
+      coerced: t !== 'integer' && t !== 'double' && !decimal && !epoch,
+    };
   const native =
     (t === 'string' && typeof value === 'string') ||
     ((t === 'integer' || t === 'double' || decimal) && typeof value === 'number') ||
     (t === 'boolean' && typeof value === 'boolean') ||
-    ((t === 'date' || t === 'timestamp') && typeof value === 'string');
+    ((t === 'date' || t === 'timestamp') && typeof value === 'string') ||
+    // An epoch is a number by nature: no type change.
+    (epoch && typeof value === 'number');
   const raw = typeof value === 'object' ? JSON.stringify(value) : typeof value === 'number' && decimal ? expandExponent(String(value)) : String(value);
   return { value: parse(raw), coerced: !native };
 }
