@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { forEachLimit } from '../core/base/concurrency';
 import { isDataReason, reasonFromCause } from '../core/base/errors';
 import { isoDate, layout } from '../core/lake/layout';
 import { emptyCounts, type Manifest } from '../core/lake/manifest';
@@ -113,24 +114,48 @@ export function makeQuarantine(deps: StageDeps) {
  * A file whose Transform wrote silver but whose Publish did not finish: gold is rebuilt to match
  * silver. Sums that this leaves null are counted in GoldNullSums as Publish counts them (the
  * `<d>-gold-sums-null` alarm watches Publish's series: the metric is about gold, whoever wrote it).
+ *
+ * A Transform that died while replacing the key's silver files and partials (its outputs record
+ * still says `writing`) may have left some partitions with the new version and some with the old,
+ * and a partial that disagrees with its silver file: the key's rows are taken out of silver and
+ * gold altogether, so the two agree, and the failed-queue message says replay.
  */
 async function catchUpGold(deps: StageDeps, input: FileState): Promise<GoldOverflows> {
   const contract = deps.contracts.get(input.dataset);
-  if (!contract?.gold.length || !input.execution) return [];
-  const outputs = await readOutputs(deps.store, deps.lakeBucket, input.dataset, input.key);
+  if (!contract || !input.execution) return [];
+  const { dataset, key } = input;
+  const lake = deps.lakeBucket;
+  const outputs = await readOutputs(deps.store, lake, dataset, key);
   if (outputs?.execution !== input.execution) return [];
   const workDir = join(deps.workRoot, `quarantine-gold-${randomUUID()}`);
   try {
-    const { overflows } = await rebuildGold(deps, contract, input.dataset, union(outputs.partitions, outputs.stale), workDir);
-    if (outputs.stale.length) await writeOutputs(deps.store, deps.lakeBucket, input.dataset, { ...outputs, stale: [] });
+    let { partitions, stale } = outputs;
+    if (outputs.writing) {
+      await forEachLimit(partitions, 16, async (dt) => {
+        await deps.store.delete(lake, layout.silver(dataset, dt, key));
+        await deps.store.delete(lake, layout.goldPartial(dataset, dt, key));
+      });
+      stale = union(partitions, stale);
+      partitions = [];
+      await writeOutputs(deps.store, lake, dataset, { key, execution: outputs.execution, partitions, stale });
+      deps.logger.warn("the file's Transform stopped while replacing its silver: its rows are out of silver and gold until it is replayed", {
+        partitions: stale.slice(0, 20),
+      });
+    }
+    if (!contract.gold.length) {
+      if (stale.length) await writeOutputs(deps.store, lake, dataset, { key, execution: outputs.execution, partitions, stale: [] });
+      return [];
+    }
+    const { overflows } = await rebuildGold(deps, contract, dataset, union(partitions, stale), workDir);
+    if (stale.length) await writeOutputs(deps.store, lake, dataset, { key, execution: outputs.execution, partitions, stale: [] });
     if (overflows.length) {
       deps.logger.warn('gold sums past their type are null', { overflows: overflows.slice(0, 20) });
       emitStageMetrics(deps, input.dataset, 'publish', { GoldNullSums: overflows.length });
     }
     return overflows;
   } catch (e) {
-    // Gold is what failed: the failed-queue message says replay, which rebuilds it.
-    deps.logger.error('could not bring gold up to date with silver; replay the file', { error: e as Error });
+    // The failed-queue message says replay, which rewrites the key's silver and rebuilds its gold.
+    deps.logger.error('could not bring silver and gold up to date; replay the file', { error: e as Error });
     return [];
   } finally {
     await rm(workDir, { recursive: true, force: true });

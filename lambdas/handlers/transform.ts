@@ -90,6 +90,7 @@ export function makeTransform(deps: StageDeps) {
         execution: input.execution,
         partitions: union(previous.partitions, partitions),
         stale: previous.stale,
+        writing: true,
       });
       await forEachLimit(result.silver, UPLOADS, (f) =>
         deps.store.putFile(lake, layout.silver(dataset, f.partition, key), f.path, 'application/vnd.apache.parquet'),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DirectoryObjectStore } from '../../lambdas/shared/dir-store';
 import { loadConfig } from '../../lib/config';
 import { LOCAL_BUCKETS, runLocal } from '../../src/cli/local-run';
 import { goldByPartition, referenceGold, silverByPartition } from './lake-reference';
@@ -12,8 +13,9 @@ import { goldByPartition, referenceGold, silverByPartition } from './lake-refere
  * (one whose rows passed Transform's checks) is what silver and gold hold.
  * Outcomes: succeeded; quarantined (bad values, rejected by the file rule);
  * failed at Validate (nothing applied), failed after Transform wrote its
- * outputs, or failed in Publish (both applied: the rows were good); replayed
- * (the landed version run again).
+ * outputs, or failed in Publish (both applied: the rows were good); failed in
+ * Transform between the key's silver and its gold partials (the key's rows
+ * taken out until a replay); replayed (the landed version run again).
  */
 
 const cfg = loadConfig('config/pipeline.json', 'dev');
@@ -26,7 +28,17 @@ interface Version {
   rows: { id: string; day: string; amount: number }[];
 }
 
-type Step = { kind: 'upload'; version: Version; fail?: 'Validate' | 'TransformAfter' | 'Publish' } | { kind: 'replay' };
+type Fault = 'Validate' | 'TransformMid' | 'TransformAfter' | 'Publish';
+type Step = { kind: 'upload'; version: Version; fail?: Fault } | { kind: 'replay' };
+
+/** A store whose writes of gold partials fail for good while `broken`: Transform stops between the key's silver and its partials. */
+class PartialsFail extends DirectoryObjectStore {
+  broken = false;
+  override async putText(...args: Parameters<DirectoryObjectStore['putText']>) {
+    if (this.broken && args[1].startsWith('_partials/gold/')) throw new Error('simulated permanent fault writing a gold partial');
+    return super.putText(...args);
+  }
+}
 
 const version = (n: number): fc.Arbitrary<Version> =>
   fc
@@ -44,7 +56,7 @@ const step = (n: number): fc.Arbitrary<Step> =>
       arbitrary: fc.record({
         kind: fc.constant('upload' as const),
         version: version(n),
-        fail: fc.constantFrom('Validate' as const, 'TransformAfter' as const, 'Publish' as const),
+        fail: fc.constantFrom<Fault>('Validate', 'TransformMid', 'TransformAfter', 'Publish'),
       }),
     },
     { weight: 1, arbitrary: fc.constant({ kind: 'replay' as const }) },
@@ -67,6 +79,7 @@ describe('re-uploads of one key (property, local runner)', () => {
         async (steps) => {
           const root = mkdtempSync(join(tmpdir(), 'pipeline-reupload-'));
           const lake = join(root, LOCAL_BUCKETS.lake);
+          const store = new PartialsFail(root);
           let landed: Version | undefined;
           let accepted: Version | undefined;
           for (const [i, s] of steps.entries()) {
@@ -78,9 +91,11 @@ describe('re-uploads of one key (property, local runner)', () => {
             const file = join(dir, 'sales_daily.csv');
             writeFileSync(file, csv(v));
             landed = v;
+            store.broken = fail === 'TransformMid';
             const r = await runLocal(file, 'sales', {
               config: cfg,
               storeRoot: root,
+              store,
               retryWaitMs: 1,
               wrap: (state, fn) => async (input) => {
                 if (fail === 'Validate' && state === 'Validate') throw new Error('simulated fault before Validate');
@@ -90,9 +105,12 @@ describe('re-uploads of one key (property, local runner)', () => {
                 return out;
               },
             });
+            store.broken = false;
             const expected = fail === 'Validate' ? 'failed' : !v.good ? 'quarantined' : fail ? 'failed' : 'succeeded';
             expect(r.status, `step ${i}`).toBe(expected);
-            if (v.good && fail !== 'Validate') accepted = v;
+            // A Transform stopped half way through replacing the key's silver takes the key's rows out (until a replay).
+            if (v.good && fail === 'TransformMid') accepted = undefined;
+            else if (v.good && fail !== 'Validate') accepted = v;
 
             const want: Record<string, string[]> = {};
             for (const row of accepted?.rows ?? []) (want[row.day] ??= []).push(row.id);

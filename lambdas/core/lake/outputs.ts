@@ -10,8 +10,9 @@ import type { ObjectStore } from './store';
  * cannot make the next run forget rows an earlier version left in silver.
  *
  * Transform writes it twice: before touching silver with every partition the
- * key may be in afterwards (old and new), so a run that dies half way leaves a
- * record wide enough to clean up; and after, with exactly the new partitions.
+ * key may be in afterwards (old and new) and `writing`, so a run that dies half
+ * way leaves a record wide enough to clean up and says it did; and after, with
+ * exactly the new partitions.
  * Publish clears `stale` once their gold is rebuilt.
  */
 export interface KeyOutputs {
@@ -21,6 +22,11 @@ export interface KeyOutputs {
   partitions: string[];
   /** Partitions the key left whose gold has not been rebuilt since. */
   stale: string[];
+  /**
+   * Set by Transform's first write and cleared by its second: while set, the key's silver files and
+   * partials may be half replaced (Quarantine then takes the key's rows out; handlers/quarantine.ts).
+   */
+  writing?: boolean;
 }
 
 export async function readOutputs(store: ObjectStore, lake: string, dataset: string, key: string): Promise<KeyOutputs | undefined> {
