@@ -9,7 +9,7 @@ import { stageEntry, type StageDeps } from '../shared/deps';
 import { maybeInjectFault } from '../shared/faults';
 import { emitStageMetrics } from '../shared/telemetry';
 import { explainWorkSpace } from '../shared/work-space';
-import { rebuildGold, withOverflowWarnings } from './rebuild-gold';
+import { DEFINITION_CHANGED, rebuildGold, withOverflowWarnings } from './rebuild-gold';
 import { lazy, type FileState } from './state';
 
 /**
@@ -45,8 +45,9 @@ export function makePublish(deps: StageDeps) {
         const r = await rebuildGold(deps, contract, dataset, union(partitions, outputs.stale), workDir);
         goldAttempts = r.attempts;
         goldNullSums = r.overflows.length;
-        warnings = withOverflowWarnings(warnings, r.overflows);
+        warnings = withOverflowWarnings(warnings, r.overflows, r.refused);
         if (r.overflows.length) deps.logger.warn('gold sums past their type are null', { overflows: r.overflows.slice(0, 20) });
+        if (r.refused.length) deps.logger.warn(DEFINITION_CHANGED, { partitions: r.refused.slice(0, 20) });
       }
       if (outputs.stale.length) await writeOutputs(deps.store, lake, dataset, { ...outputs, stale: [] });
       const gold = partitions.flatMap((dt) => contract.gold.map((g) => layout.gold(dataset, g.name, dt)));

@@ -8,7 +8,7 @@ import { emptyCounts, type Manifest } from '../core/lake/manifest';
 import { readOutputs, union, writeOutputs } from '../core/lake/outputs';
 import { stageEntry, type StageDeps } from '../shared/deps';
 import { emitStageMetrics } from '../shared/telemetry';
-import { type GoldOverflows, rebuildGold, withOverflowWarnings } from './rebuild-gold';
+import { DEFINITION_CHANGED, type GoldOverflows, rebuildGold, withOverflowWarnings } from './rebuild-gold';
 import { lazy, type FileState } from './state';
 
 export interface FailedFileMessage {
@@ -86,8 +86,8 @@ export function makeQuarantine(deps: StageDeps) {
         finishedAt: deps.now().toISOString(),
       };
       const manifestKey = layout.manifest(dataset, key);
-      const overflows = await catchUpGold(deps, input);
-      manifest.warnings = withOverflowWarnings(manifest.warnings, overflows);
+      const gold = await catchUpGold(deps, input);
+      manifest.warnings = withOverflowWarnings(manifest.warnings, gold.overflows, gold.refused);
       await deps.store.putText(lake, manifestKey, JSON.stringify(manifest, null, 2));
       deps.logger.warn(`file ${status}`, { reason, error: message, quarantineFile });
       emitStageMetrics(deps, dataset, 'quarantine', status === 'quarantined' ? { FilesFailed: 1, FilesQuarantined: 1 } : { FilesFailed: 1 });
@@ -120,13 +120,14 @@ export function makeQuarantine(deps: StageDeps) {
  * and a partial that disagrees with its silver file: the key's rows are taken out of silver and
  * gold altogether, so the two agree, and the failed-queue message says replay.
  */
-async function catchUpGold(deps: StageDeps, input: FileState): Promise<GoldOverflows> {
+async function catchUpGold(deps: StageDeps, input: FileState): Promise<{ overflows: GoldOverflows; refused: GoldOverflows }> {
+  const none = { overflows: [], refused: [] };
   const contract = deps.contracts.get(input.dataset);
-  if (!contract || !input.execution) return [];
+  if (!contract || !input.execution) return none;
   const { dataset, key } = input;
   const lake = deps.lakeBucket;
   const outputs = await readOutputs(deps.store, lake, dataset, key);
-  if (outputs?.execution !== input.execution) return [];
+  if (outputs?.execution !== input.execution) return none;
   const workDir = join(deps.workRoot, `quarantine-gold-${randomUUID()}`);
   try {
     let { partitions, stale } = outputs;
@@ -144,19 +145,20 @@ async function catchUpGold(deps: StageDeps, input: FileState): Promise<GoldOverf
     }
     if (!contract.gold.length) {
       if (stale.length) await writeOutputs(deps.store, lake, dataset, { key, execution: outputs.execution, partitions, stale: [] });
-      return [];
+      return none;
     }
-    const { overflows } = await rebuildGold(deps, contract, dataset, union(partitions, stale), workDir);
+    const { overflows, refused } = await rebuildGold(deps, contract, dataset, union(partitions, stale), workDir);
+    if (refused.length) deps.logger.warn(DEFINITION_CHANGED, { partitions: refused.slice(0, 20) });
     if (stale.length) await writeOutputs(deps.store, lake, dataset, { key, execution: outputs.execution, partitions, stale: [] });
     if (overflows.length) {
       deps.logger.warn('gold sums past their type are null', { overflows: overflows.slice(0, 20) });
       emitStageMetrics(deps, input.dataset, 'publish', { GoldNullSums: overflows.length });
     }
-    return overflows;
+    return { overflows, refused };
   } catch (e) {
     // The failed-queue message says replay, which rewrites the key's silver and rebuilds its gold.
     deps.logger.error('could not bring silver and gold up to date; replay the file', { error: e as Error });
-    return [];
+    return none;
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

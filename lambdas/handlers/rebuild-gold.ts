@@ -20,6 +20,11 @@ const PARALLEL = 16;
 export const COVERAGE = 'partials-sha256';
 /** ...and of its measures whose sums are null, past their type (`<aggregate>.<measure>`, comma-separated). */
 export const NULL_SUMS = 'null-sums';
+/** The log line for gold that left out partials of another definition, with what to do. */
+export const DEFINITION_CHANGED =
+  "gold left out files aggregated under another definition of its aggregate (the contract's gold changed): replay the dataset's files (pipeline replay --dataset <d>) to aggregate them again";
+/** User metadata of a gold object: how many partials written under another gold definition it left out. */
+export const REFUSED = 'partials-left-out';
 
 /**
  * Which partials a listing holds, as one digest of their keys and ETags (S3
@@ -76,17 +81,21 @@ export async function rebuildGold(
   dataset: string,
   partitions: string[],
   workDir: string,
-): Promise<{ attempts: number; overflows: GoldOverflows }> {
+): Promise<{ attempts: number; overflows: GoldOverflows; refused: GoldOverflows }> {
   // Date-part groups and filtered measures are derived columns of the gold view (gold/view.ts).
   contract = goldView(contract).contract;
   let attempts = 0;
   const overflows: GoldOverflows = [];
+  const refused: GoldOverflows = [];
   await forEachLimit(partitions, PARALLEL, async (dt) => {
     const nulled = new Set<string>();
-    attempts += await rebuildPartition(deps, contract, dataset, dt, workDir, nulled);
+    const other = new Set<string>();
+    attempts += await rebuildPartition(deps, contract, dataset, dt, workDir, nulled, other);
     for (const measure of nulled) overflows.push({ measure, dt });
+    for (const aggregate of other) refused.push({ measure: aggregate, dt });
   });
-  return { attempts, overflows: overflows.sort((a, b) => (a.dt === b.dt ? cmp(a.measure, b.measure) : cmp(a.dt, b.dt))) };
+  const order = (a: { measure: string; dt: string }, b: { measure: string; dt: string }) => (a.dt === b.dt ? cmp(a.measure, b.measure) : cmp(a.dt, b.dt));
+  return { attempts, overflows: overflows.sort(order), refused: refused.sort(order) };
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -98,17 +107,30 @@ export type GoldOverflows = { measure: string; dt: string }[];
  * Sums past their type once a file joined its partitions' others are null in gold: said as one
  * `gold.overflow(<gold>.<measure>)` warning per partition, added to `warnings` (a new object).
  */
-export function withOverflowWarnings(warnings: Record<string, number>, overflows: GoldOverflows): Record<string, number> {
+export function withOverflowWarnings(warnings: Record<string, number>, overflows: GoldOverflows, refused: GoldOverflows = []): Record<string, number> {
   const out = { ...warnings };
   for (const o of overflows) {
     const id = `gold.overflow(${o.measure})`;
+    out[id] = (out[id] ?? 0) + 1;
+  }
+  // Partials written under another gold definition, left out of gold (one per aggregate and partition).
+  for (const o of refused) {
+    const id = `gold.definition_changed(${o.measure})`;
     out[id] = (out[id] ?? 0) + 1;
   }
   return out;
 }
 
 /** Rebuilds one partition's gold; adds to `nulled` each `<aggregate>.<measure>` whose sum its gold holds null. */
-async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: string, dt: string, workDir: string, nulled: Set<string>): Promise<number> {
+async function rebuildPartition(
+  deps: StageDeps,
+  contract: Contract,
+  dataset: string,
+  dt: string,
+  workDir: string,
+  nulled: Set<string>,
+  refused: Set<string>,
+): Promise<number> {
   const lake = deps.lakeBucket;
   let pending: Aggregate[] = contract.gold;
   // Partials already read, by key and ETag (S3 lists ETags; a rewritten partial has a new one).
@@ -121,11 +143,14 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
     const current = (i: number) => coverages[i] !== undefined && heads[i]?.metadata?.[COVERAGE] === coverages[i];
     // Gold that is current still reports its null sums: this Publish's file is among its rows.
     for (const [i, h] of heads.entries()) if (current(i) && h?.metadata?.[NULL_SUMS]) for (const m of h.metadata[NULL_SUMS].split(',')) nulled.add(m);
+    for (const [i, h] of heads.entries()) if (current(i) && h?.metadata?.[REFUSED]) refused.add(pending[i].name);
     const etags = heads.map((h) => h?.etag).filter((_, i) => !current(i));
     const coverage = coverages.filter((_, i) => !current(i));
     pending = pending.filter((_, i) => !current(i));
     if (!pending.length) return attempt;
     const aggs = pending.map((g) => new Aggregator(g, contract));
+    // Per aggregate, the partials written under another definition of it: left out (Aggregator.shape).
+    const skipped = pending.map(() => 0);
     let files = 0;
     // A partial deleted or rewritten since the listing: this write is not built from the listing, so it
     // records no coverage (else a partial that later reappears with the listed ETag would seem merged).
@@ -147,7 +172,10 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
       for (const doc of docs) {
         if (!doc) continue;
         files++;
-        for (const d of doc) aggs.find((a) => a.agg.name === d.aggregate)?.merge(d);
+        for (const d of doc) {
+          const a = aggs.findIndex((x) => x.agg.name === d.aggregate);
+          if (a >= 0 && !aggs[a].merge(d)) skipped[a]++;
+        }
       }
     }
     await mkdir(workDir, { recursive: true });
@@ -168,6 +196,7 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
       // Named while short (S3 keeps 2 KB of user metadata in all); past that, the aggregate alone.
       const named = [...nulls].join(',');
       if (nulls.size) kv.null_sums = named.length <= 1000 ? named : `${g.name}.*`;
+      if (skipped[i]) kv.partials_left_out = String(skipped[i]);
       writeParquetFile(local, aggs[i].columns, rows, kv, contract.compression);
       try {
         await deps.store.putFile(
@@ -176,9 +205,12 @@ async function rebuildPartition(deps: StageDeps, contract: Contract, dataset: st
           local,
           'application/vnd.apache.parquet',
           etags[i] ? { ifMatch: etags[i] } : { ifNoneMatch: '*' },
-          coverage[i] === undefined || !asListed ? undefined : { [COVERAGE]: coverage[i]!, ...(nulls.size ? { [NULL_SUMS]: kv.null_sums } : {}) },
+          coverage[i] === undefined || !asListed
+            ? undefined
+            : { [COVERAGE]: coverage[i]!, ...(nulls.size ? { [NULL_SUMS]: kv.null_sums } : {}), ...(skipped[i] ? { [REFUSED]: kv.partials_left_out } : {}) },
         );
         for (const m of nulls) nulled.add(m);
+        if (skipped[i]) refused.add(g.name);
       } catch (e) {
         if (!(e instanceof PreconditionFailed)) throw e;
         lost.push(g);

@@ -117,11 +117,22 @@ export class Aggregator {
   /** count_distinct values on their way to `distinct` (drained before any read or merge of it). */
   private readonly pending = new DistinctQueue(this.distinct);
 
+  /**
+   * What a partial's values mean: the group columns and measures, by position, with their column
+   * types. A partial written under another gold definition (a measure inserted, a column's scale
+   * changed) would be read wrongly by position: merge() refuses it.
+   */
+  readonly shape: string;
+
   constructor(
     readonly agg: Aggregate,
     contract: Contract,
   ) {
     this.types = new Map(contract.columns.map((c) => [c.name, c.type]));
+    this.shape = JSON.stringify([
+      agg.groupBy.map((g) => [g, this.types.get(g) ?? null]),
+      agg.measures.map((m) => [m.fn, m.column ?? null, m.column ? (this.types.get(m.column) ?? null) : null]),
+    ]);
     const index = new Map(contract.columns.map((c, i) => [c.name, i]));
     this.nk = agg.groupBy.length;
     this.groupIdx = Int32Array.from(agg.groupBy.map((g) => index.get(g)!));
@@ -405,11 +416,13 @@ export class Aggregator {
         }),
       });
     }
-    return { aggregate: this.agg.name, groups };
+    return { aggregate: this.agg.name, shape: this.shape, groups };
   }
 
   /** Merge a partial written by another run (or file) into this one. */
-  merge(doc: PartialDoc): void {
+  /** Adds a partial's groups; false (nothing added) for a partial of another shape (see `shape`). */
+  merge(doc: PartialDoc): boolean {
+    if (doc.shape !== undefined && doc.shape !== this.shape) return false;
     this.pending.drain();
     const back = (v: Typed, col: string | undefined): Typed => {
       if (v === null || !col) return v;
@@ -446,6 +459,7 @@ export class Aggregator {
         if (owns & DISTINCT && p.distinct) this.distinct[i]!.merge(p.distinct as DistinctDoc | (string | number | boolean)[]);
       });
     }
+    return true;
   }
 
   /**

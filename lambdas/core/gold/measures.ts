@@ -11,6 +11,8 @@ import type { Typed } from '../typing/values';
 /** JSON form of a partial: bigints as strings tagged by the column type. */
 export interface PartialDoc {
   aggregate: string;
+  /** Aggregator.shape when written; absent in partials written before it existed (merged as they are). */
+  shape?: string;
   groups: {
     keys: Typed[];
     /** Latest `_ingested_at` (epoch ms) of the rows in the group; absent in partials written before it existed. */
