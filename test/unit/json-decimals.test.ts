@@ -91,6 +91,26 @@ describe('JSON decimals (property)', () => {
     }
   });
 
+  it('a JSON number is its value whatever its spelling: integers written with .0 at any length, a double keeps -0', () => {
+    const typed = (type: string, text: string) => {
+      const col = { name: 'n', type, nullable: true } as const;
+      const r = parseJsonRecord(`{"n":${text}}`, limits) as { value: { n: unknown } };
+      return fromJson(r.value.n, col as never, parserFor(col as never)).value;
+    };
+    for (const [text, want] of [
+      ['1.0', 1],
+      ['12345678.0', 12345678],
+      ['1234567890123456.0', 1234567890123456],
+      ['12345678901234567.000', 12345678901234567n],
+      ['1.00000000000000000e2', 100],
+      ['9223372036854775807.0', 9223372036854775807n],
+    ] as const)
+      expect([text, typed('integer', text)]).toEqual([text, want]);
+    for (const text of ['1.5', '12345678901234567.5', '9223372036854775808.0']) expect([text, typed('integer', text)]).toEqual([text, INVALID]);
+    for (const text of ['-0', '-0.0', '-0e5']) expect(Object.is(typed('double', text), -0)).toBe(true);
+    expect(Object.is(typed('double', '0'), 0)).toBe(true);
+  });
+
   it('expandExponent: exact, and a far exponent is left for the parser to refuse', () => {
     expect(expandExponent('1e-7')).toBe('0.0000001');
     expect(expandExponent('1.2E-7')).toBe('0.00000012');

@@ -183,6 +183,11 @@ export function contractValue(v: string | number | boolean, parse: Parser): Type
   return parse(typeof v === 'number' ? expandExponent(String(v)) : String(v));
 }
 
+/** Digits with a fractional part of zeros only, as an integer's text ('12.000' is '12'); decimals keep theirs. */
+function wholeText(text: string, decimal: boolean): string {
+  return decimal ? text : text.replace(/^(-?\d+)\.0*$/, '$1');
+}
+
 /** Type a JSON value (JSON sources keep their own types; `coerced` reports a type change). */
 export function fromJson(value: unknown, col: Column, parse: Parser): { value: Typed | typeof INVALID; coerced: boolean } {
   if (value === null || value === undefined) return { value: null, coerced: false };
@@ -193,7 +198,8 @@ export function fromJson(value: unknown, col: Column, parse: Parser): { value: T
   const epoch = t === 'timestamp' && (col.format === 'epoch_ms' || col.format === 'epoch_s');
   if (isRawJson(value))
     return {
-      value: parse(decimal || t === 'integer' || epoch ? expandExponent(value.rawJSON) : value.rawJSON),
+      // A JSON number is its value, whatever its spelling: 1234567890123456.0 is an integer as 1.0 is.
+      value: parse(decimal || t === 'integer' || epoch ? wholeText(expandExponent(value.rawJSON), decimal) : value.rawJSON),
       coerced: t !== 'integer' && t !== 'double' && !decimal && !epoch,
     };
   const native =
@@ -203,7 +209,15 @@ export function fromJson(value: unknown, col: Column, parse: Parser): { value: T
     ((t === 'date' || t === 'timestamp') && typeof value === 'string') ||
     // An epoch is a number by nature: no type change.
     (epoch && typeof value === 'number');
-  const raw = typeof value === 'object' ? JSON.stringify(value) : typeof value === 'number' && decimal ? expandExponent(String(value)) : String(value);
+  // String(-0) is '0': a double keeps its sign, as from CSV text.
+  const raw =
+    typeof value === 'object'
+      ? JSON.stringify(value)
+      : typeof value === 'number' && decimal
+        ? expandExponent(String(value))
+        : Object.is(value, -0) && t === 'double'
+          ? '-0'
+          : String(value);
   return { value: parse(raw), coerced: !native };
 }
 
