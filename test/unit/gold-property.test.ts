@@ -49,7 +49,7 @@ const contract = parseContract({
  * p / q as the nearest double, by another road than the aggregator's: 60 significant digits of the
  * quotient by long division, read by parseFloat (which rounds decimal text correctly).
  */
-export function nearestRatio(p: bigint, q: bigint): number {
+function nearestRatio(p: bigint, q: bigint): number {
   const neg = p < 0n;
   const a = neg ? -p : p;
   const int = a / q;
