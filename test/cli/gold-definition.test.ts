@@ -82,3 +82,27 @@ describe('gold across a change of its definition (local pipeline)', () => {
     expect(await gold(root)).toEqual({ c: 3n, lo: 0.25, total: 3.75 });
   });
 });
+
+describe("an aggregate's shape (what its partials mean)", () => {
+  it('follows the contract text of that aggregate alone: not its position among others, and every filter, column and type', async () => {
+    const { goldView } = await import('../../lambdas/core/gold/view');
+    const { Aggregator } = await import('../../lambdas/core/gold/gold');
+    const columns: ContractInput['columns'] = [
+      { name: 'a', type: 'integer' },
+      { name: 'b', type: 'integer' },
+      { name: 'x', type: 'integer' },
+      { name: 'd', type: 'date' },
+    ];
+    const t = { name: 't', groupBy: ['year(d)'], measures: [{ fn: 'sum' as const, column: 'a', where: 'x > 0', as: 's' }] };
+    const shape = (gold: NonNullable<ContractInput['gold']>, cols = columns) => {
+      const c = goldView(parseContract({ dataset: 'g', version: 1, columns: cols, gold })).contract;
+      return new Aggregator(c.gold.find((g) => g.name === 't')!, c).shape;
+    };
+    const base = shape([t]);
+    expect(shape([{ name: 'u', measures: [{ fn: 'count', as: 'n', where: 'x > 5' }] }, t])).toBe(base);
+    expect(shape([{ ...t, measures: [{ ...t.measures[0], where: 'x > 100' }] }])).not.toBe(base);
+    expect(shape([{ ...t, measures: [{ ...t.measures[0], column: 'b' }] }])).not.toBe(base);
+    expect(shape([{ ...t, groupBy: ['month(d)'] }])).not.toBe(base);
+    expect(shape([t], [{ ...columns[0], type: 'decimal(18,0)' }, ...columns.slice(1)])).not.toBe(base);
+  });
+});

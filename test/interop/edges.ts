@@ -38,10 +38,10 @@ function keyFor(g: number, r: () => number): string | null {
   const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
   const tail = () => Array.from({ length: 1 + Math.floor(r() * 4) }, () => pick(TAILS)).join('');
   switch (g) {
-    case 0: // 80 shared ASCII bytes: min and max both cut
-      return `p${'x'.repeat(79)}${tail()}`;
-    case 1: // 3-byte characters across the cut
-      return `${'€'.repeat(21 + Math.floor(r() * 3))}${tail()}`;
+    case 0: // 64 shared bytes, U+007F the last (its successor is a byte longer): min and max both cut
+      return `p${'x'.repeat(62)}\u007f${'x'.repeat(16)}${tail()}`;
+    case 1: // 3-byte characters across the cut, after a leading U+FEFF (a default TextDecoder drops it)
+      return `\uFEFF${'€'.repeat(20 + Math.floor(r() * 3))}${tail()}`;
     case 2: // a max that cannot be rounded up within the limit (every character is U+10FFFF)
       return r() < 0.1 ? null : `${'\u{10FFFF}'.repeat(16 + Math.floor(r() * 3))}${tail()}`;
     case 3: // 2-byte characters at the cut

@@ -177,3 +177,32 @@ describe('Parquet encoder', () => {
     expect(() => write([[null, null, null, null, null, null, null, null]])).toThrow(/null in required Parquet column i/);
   });
 });
+
+describe('page sizes', () => {
+  it('PLAIN strings of skewed sizes (a run of nulls, then long values) are cut by bytes: no page far past PAGE_BYTES (property)', async () => {
+    const { ColumnBuffer } = await import('../../lambdas/core/parquet/column');
+    const { chunkPages, PAGE_BYTES } = await import('../../lambdas/core/parquet/pages');
+    const { Phys } = await import('../../lambdas/core/parquet/schema');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 200_000 }),
+        fc.integer({ min: 1, max: 20_000 }),
+        fc.integer({ min: 1, max: 600 }),
+        fc.boolean(),
+        (nulls, values, size, nullsFirst) => {
+          const b = new ColumnBuffer({ name: 's', type: 'string', nullable: true }, Phys.BYTE_ARRAY, 0);
+          const long = (i: number) => `${i}:`.padEnd(size, 'x');
+          const add = (k: 'n' | 'v') =>
+            k === 'n' ? Array.from({ length: nulls }, () => b.append(null)) : Array.from({ length: values }, (_, i) => b.append(long(i)));
+          add(nullsFirst ? 'n' : 'v');
+          add(nullsFirst ? 'v' : 'n');
+          const { pages } = chunkPages(b);
+          expect(pages.reduce((n, p) => n + p.rows, 0)).toBe(nulls + values);
+          // A page holds at most PAGE_BYTES of values plus one value, and its levels (a bit a row, capped).
+          for (const p of pages) expect(p.size).toBeLessThanOrEqual(PAGE_BYTES + size + 4 + (1 << 17) + 64);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});

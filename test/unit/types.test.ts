@@ -6,7 +6,7 @@ import { rangeParserFor } from '../../lambdas/core/typing/range-parsers';
 import { civilDays, wallClockToUtc } from '../../lambdas/core/typing/time';
 import { formatDecimal, parseDecimal } from '../../lambdas/core/typing/decimal';
 import { INVALID } from '../../lambdas/core/typing/values';
-import { parserFor } from '../../lambdas/core/typing/parse';
+import { contractValue, parserFor } from '../../lambdas/core/typing/parse';
 
 const col = (type: string, extra: Partial<Column> = {}): Column => ({ name: 'c', type, nullable: true, ...extra }) as Column;
 
@@ -142,6 +142,15 @@ describe('typing: text that only looks right', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it('contract values (defaults, listed values) given as JSON numbers: digits for numeric columns, -0 kept, text for strings', () => {
+    const v = (x: number, type: string) => contractValue(x, parserFor(col(type)), type);
+    expect(v(1e-7, 'decimal(10,8)')).toBe(10);
+    expect(v(1e21, 'decimal(38,0)')).toBe(10n ** 21n);
+    expect(v(1e21, 'integer')).toBe(INVALID); // past INT64, not 1e+21 misread
+    expect(Object.is(v(-0, 'double'), -0)).toBe(true);
+    expect(v(1e21, 'string')).toBe('1e+21'); // as String() spells it, like accepted_values on a string column
   });
 
   it("a date column's pattern with a time of day holds a real one, as a timestamp column's does", () => {

@@ -46,7 +46,7 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
     if (col.emptyAs === '' && col.type !== 'string')
       add(at('emptyAs'), `${col.name} is ${col.type}: emptyAs "" needs a string column; an empty ${col.type} can only be null`);
     if (col.default !== undefined && col.default !== null && issues.every((x) => x.path[1] !== i || x.path[2] !== 'format')) {
-      if (contractValue(col.default, parserFor(col)) === INVALID) {
+      if (contractValue(col.default, parserFor(col), col.type) === INVALID) {
         add(
           at('default'),
           `${col.name}: default ${JSON.stringify(col.default)} is not a valid ${col.type}; give a ${col.type} value or null${typeof col.default === 'string' ? ` (to read ${JSON.stringify(col.default)} in the file as null, list it in nullValues)` : ''}`,
@@ -89,7 +89,7 @@ export function typeCheckContract(c: Contract): ContractIssue[] {
       case 'not_in': {
         const parse = parserFor({ ...col, format: timeType(col.type) ? 'iso' : col.format });
         r.values.forEach((v, j) => {
-          if (contractValue(v, parse) === INVALID)
+          if (contractValue(v, parse, col.type) === INVALID)
             add(['rules', i, 'values', j], `${where}: ${JSON.stringify(v)} is not a valid ${col.type}, so it can never match`);
         });
         break;

@@ -89,7 +89,7 @@ export class StageRun {
     this.cleaners = this.cols.map((c) => cleanerFor(c, contract.format.type === 'csv' ? 'csv' : 'json'));
     this.defaults = this.cols.map((c, i) => {
       if (c.default === undefined || c.default === null) return c.default;
-      const v = contractValue(c.default, this.parsers[i]);
+      const v = contractValue(c.default, this.parsers[i], c.type);
       return v === INVALID ? undefined : v;
     });
     const rules = compileRules(contract);

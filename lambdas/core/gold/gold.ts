@@ -1,6 +1,7 @@
 import { recentHash, step1 } from '../base/hash';
 import { detach } from '../base/strings';
 import type { Aggregate, Contract } from '../contract/contract';
+import { DATE_PART } from '../contract/input';
 import { DistinctCounter, type DistinctDoc, DistinctQueue } from './distinct';
 import { checkSum, exactRatio, exactSum, GoldOverflow, lessThan, measureType, toJson, type PartialDoc } from './measures';
 import type { OutColumn } from '../parquet/writer';
@@ -68,6 +69,23 @@ function mix(h: number, v: Typed): number {
 /** Same value, as a Map key would see it (NaN equals NaN). */
 const same = (a: Typed, b: Typed) => a === b || (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b));
 
+/**
+ * An aggregate as the contract writes it, as text: group entries as written (`year(d)`) with their
+ * columns' types, measures with their function, column, filter and the column's type. The gold view
+ * (gold/view.ts) rewrites aggregates onto derived columns named by position, so it computes this
+ * from the aggregate it was given and passes it on (`ShapedAggregate`).
+ */
+export function aggregateShape(agg: Aggregate, types: ReadonlyMap<string, string>): string {
+  const typeOf = (c: string) => types.get(DATE_PART.exec(c)?.[2] ?? c) ?? null;
+  return JSON.stringify([
+    agg.groupBy.map((g) => [g, typeOf(g)]),
+    agg.measures.map((m) => [m.fn, m.column ?? null, m.where ?? null, m.column ? typeOf(m.column) : null]),
+  ]);
+}
+
+/** An aggregate rewritten by the gold view, carrying the shape of the one it was written as. */
+export type ShapedAggregate = Aggregate & { shape?: string };
+
 export class Aggregator {
   readonly columns: OutColumn[];
   private readonly types: Map<string, string>;
@@ -129,10 +147,7 @@ export class Aggregator {
     contract: Contract,
   ) {
     this.types = new Map(contract.columns.map((c) => [c.name, c.type]));
-    this.shape = JSON.stringify([
-      agg.groupBy.map((g) => [g, this.types.get(g) ?? null]),
-      agg.measures.map((m) => [m.fn, m.column ?? null, m.column ? (this.types.get(m.column) ?? null) : null]),
-    ]);
+    this.shape = (agg as ShapedAggregate).shape ?? aggregateShape(agg, this.types);
     const index = new Map(contract.columns.map((c, i) => [c.name, i]));
     this.nk = agg.groupBy.length;
     this.groupIdx = Int32Array.from(agg.groupBy.map((g) => index.get(g)!));

@@ -1,5 +1,6 @@
 import type { Column, Contract } from '../contract/contract';
 import { compileExpression, type CompiledExpression } from '../quality/expression';
+import { aggregateShape, type ShapedAggregate } from './gold';
 import { PartitionAggregates } from './partitions';
 import { DATE_PART, groupColumnName } from '../contract/input';
 import type { Typed } from '../typing/values';
@@ -24,8 +25,11 @@ export function goldView(contract: Contract): GoldView {
   const derived: { col: Column; expr: CompiledExpression | undefined; part?: string; source: number; one?: boolean }[] = [];
   const base = contract.columns;
   const index = new Map(base.map((c, i) => [c.name, i]));
-  const gold = contract.gold.map((agg, a) => ({
+  const types = new Map(base.map((c) => [c.name, c.type]));
+  const gold: ShapedAggregate[] = contract.gold.map((agg, a) => ({
     ...agg,
+    // What the aggregate means, from the contract's own text: the derived names below are by position.
+    shape: aggregateShape(agg, types),
     groupBy: agg.groupBy.map((entry) => {
       const m = DATE_PART.exec(entry);
       if (!m) return entry;

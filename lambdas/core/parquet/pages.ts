@@ -102,6 +102,20 @@ function integerDictionary(b: ColumnBuffer): { dictionary: Uint8Array; ids: Int3
   return { dictionary, ids, size: map.size };
 }
 
+/** The row after the last one of a PLAIN string page starting at row r0 (value bytes from plainAt): ~pageBytes of values. */
+function sizedPageEnd(b: ColumnBuffer, r0: number, plainAt: number, pageBytes: number): number {
+  const p = b.plain.buf;
+  const defs = b.col.nullable ? b.defs : undefined;
+  let at = plainAt;
+  let r = r0;
+  // A run of nulls costs a bit a row: capped so a page's levels stay small too.
+  while (r < b.count && (r === r0 || (at - plainAt < pageBytes && r - r0 < 1 << 20))) {
+    if (!defs || defs[r]) at += 4 + (p[at] | (p[at + 1] << 8) | (p[at + 2] << 16) | (p[at + 3] << 24));
+    r++;
+  }
+  return r;
+}
+
 export function chunkPages(b: ColumnBuffer, pageBytes = PAGE_BYTES): ChunkPages {
   const constant = constantOf(b);
   if (constant) return constantPages(b, constant, pageBytes);
@@ -116,8 +130,11 @@ export function chunkPages(b: ColumnBuffer, pageBytes = PAGE_BYTES): ChunkPages 
   const w = b.phys === Phys.FIXED ? b.typeLength : (FIXED_WIDTH[b.phys] ?? 0);
   let v = 0; // values (non-null) before the page
   let plainAt = 0; // byte offset of value v in the PLAIN string buffer
-  for (let r0 = 0; r0 < b.count || (r0 === 0 && pages.length === 0); r0 += perPage) {
-    const r1 = Math.min(b.count, r0 + perPage);
+  // PLAIN strings of skewed sizes (nulls, then long values) would make one page of nearly every
+  // byte if rows were split evenly: their pages end where their bytes reach pageBytes instead.
+  const bySize = !dictionary && b.phys === Phys.BYTE_ARRAY && nPages > 1;
+  for (let r0 = 0; r0 < b.count || (r0 === 0 && pages.length === 0); ) {
+    const r1 = bySize ? sizedPageEnd(b, r0, plainAt, pageBytes) : Math.min(b.count, r0 + perPage);
     const head = new Bytes(64);
     let v1 = r1;
     if (b.col.nullable) {
@@ -145,6 +162,7 @@ export function chunkPages(b: ColumnBuffer, pageBytes = PAGE_BYTES): ChunkPages 
     const h = head.buf.subarray(0, head.len);
     pages.push({ rows: r1 - r0, parts: [h, body], size: h.length + body.length });
     v = v1;
+    r0 = r1;
     if (r1 >= b.count) break;
   }
   return { dictionary, dictCount, encoding: dictionary ? ENC.RLE_DICTIONARY : ENC.PLAIN, pages };

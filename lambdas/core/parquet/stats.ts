@@ -163,19 +163,24 @@ export function truncateMin(s: Uint8Array, limit = STAT_BYTES): Uint8Array {
   return s.subarray(0, boundary(s, limit));
 }
 
+/** ignoreBOM: a value may start with U+FEFF, which a default TextDecoder drops (a max that sorted below its value). */
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
 /**
- * An upper bound of at most ~`limit` bytes: the value itself when short,
- * else its prefix with the last character incremented (dropping characters
- * that cannot be); undefined when no bound that short exists.
+ * An upper bound of at most `limit` bytes: the value itself when short, else
+ * its prefix with the last character incremented, dropping characters that
+ * cannot be (U+10FFFF) or whose successor is longer than the room left
+ * (U+007F -> U+0080 takes a byte more); undefined when no bound that short exists.
  */
 export function truncateMax(s: Uint8Array, limit = STAT_BYTES): Uint8Array | undefined {
   if (s.length <= limit) return s;
-  const chars = [...new TextDecoder().decode(s.subarray(0, boundary(s, limit)))];
+  const chars = [...decoder.decode(s.subarray(0, boundary(s, limit)))];
   while (chars.length) {
     const cp = chars.pop()!.codePointAt(0)!;
     if (cp >= 0x10ffff) continue;
     const next = cp + 1 === 0xd800 ? 0xe000 : cp + 1;
-    return utf8.encode(chars.join('') + String.fromCodePoint(next));
+    const out = utf8.encode(chars.join('') + String.fromCodePoint(next));
+    if (out.length <= limit) return out;
   }
   return undefined;
 }

@@ -119,7 +119,7 @@ export async function findRepeatedKeys(
   const defaults = keyCols.map((i) => {
     const d = cols[i].default;
     if (d === undefined || d === null) return null;
-    const v = contractValue(d, parserFor(cols[i]));
+    const v = contractValue(d, parserFor(cols[i]), cols[i].type);
     return v === INVALID ? null : v;
   });
   let sourceIdx: number[] | undefined;

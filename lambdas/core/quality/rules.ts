@@ -230,7 +230,7 @@ function typedValues(col: Column, values: readonly (string | number | boolean)[]
   const parse = parserFor({ ...col, format: col.type === 'date' || col.type === 'timestamp' ? 'iso' : col.format });
   const out = new Set<string>();
   for (const v of values) {
-    const t = contractValue(v, parse);
+    const t = contractValue(v, parse, col.type);
     if (t !== INVALID && t !== null) out.add(String(t));
   }
   return out;

@@ -179,8 +179,10 @@ export function parserFor(col: Column): Parser {
  * column's: a JSON number by its decimal digits (String(1e-7) is '1e-7', which no decimal or
  * integer parser takes; 0.0000001 is meant), anything else by its text.
  */
-export function contractValue(v: string | number | boolean, parse: Parser): Typed | typeof INVALID {
-  return parse(typeof v === 'number' ? expandExponent(String(v)) : String(v));
+export function contractValue(v: string | number | boolean, parse: Parser, type: string): Typed | typeof INVALID {
+  if (typeof v !== 'number' || type === 'string') return parse(String(v));
+  // String(-0) is '0': a double default of -0 keeps its sign.
+  return parse(Object.is(v, -0) ? '-0' : expandExponent(String(v)));
 }
 
 /** Digits with a fractional part of zeros only, as an integer's text ('12.000' is '12'); decimals keep theirs. */
