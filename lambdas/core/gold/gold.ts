@@ -434,8 +434,10 @@ export class Aggregator {
     return { aggregate: this.agg.name, shape: this.shape, groups };
   }
 
-  /** Merge a partial written by another run (or file) into this one. */
-  /** Adds a partial's groups; false (nothing added) for a partial of another shape (see `shape`). */
+  /**
+   * Merges a partial written by another run (or file) into this one; false (nothing added) for a
+   * partial of another shape (see `shape`).
+   */
   merge(doc: PartialDoc): boolean {
     if (doc.shape !== undefined && doc.shape !== this.shape) return false;
     this.pending.drain();

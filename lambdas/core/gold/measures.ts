@@ -43,7 +43,6 @@ export function measureType(fn: string, colType: string | undefined): OutColumn[
   return (colType ?? 'integer') as OutColumn['type'];
 }
 
-/** Sums of these column types are exact (BigInt) and checked against BIGINT or DECIMAL(38,s); a double sum is a plain double. */
 /**
  * p / q (q > 0) as the nearest double, ties to even: one rounding of the exact quotient, where
  * Number(sum) / 10 ** scale / count rounds three times (three rows of 0.1 averaged to
@@ -65,6 +64,7 @@ export function exactRatio(p: bigint, q: bigint): number {
   return (neg ? -1 : 1) * Number(quo) * 2 ** -shift;
 }
 
+/** Sums of these column types are exact (BigInt) and checked against BIGINT or DECIMAL(38,s); a double sum is a plain double. */
 export function exactSum(colType: string | undefined): boolean {
   return colType === 'integer' || (colType !== undefined && decimalSpec(colType) !== undefined);
 }
